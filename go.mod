@@ -1,0 +1,3 @@
+module github.com/kgen-dev/kgen
+
+go 1.26

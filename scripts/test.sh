@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The project's test command (README, and .ci/run calls it). It installs what
+# the tests need, then runs the checks and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian starts the services it installs; the tests start their own on free ports.
+
+echo "== go mod download"
+go mod download
+
+echo "== gofmt"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then echo "gofmt would change:"; echo "$bad"; exit 1; fi
+
+echo "== go mod tidy -diff"
+go mod tidy -diff
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test (race detector on the engine)"
+go test -race -count=1 -timeout 20m ./engine/...
+go test -count=1 -timeout 30m $(go list ./... | grep -v '/engine')
