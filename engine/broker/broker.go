@@ -1,0 +1,163 @@
+// Package broker runs an embedded MQTT broker (mochi-mqtt) so that a kgen
+// engine can offer MQTT to its rules without an external server. It accepts
+// anonymous clients and keeps no state on disk: it is meant for a single
+// machine, for demos and for tests.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/hooks/auth"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Broker is a running embedded MQTT broker.
+type Broker struct {
+	server    *mqtt.Server
+	ln        *tcpListener
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start listens on addr (host:port; port 0 picks a free port) and serves MQTT
+// 3.1, 3.1.1 and 5 with anonymous access allowed. The broker logs through
+// logger; nil discards its logs.
+func Start(addr string, logger *slog.Logger) (*Broker, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// Listen here rather than in mochi's TCP listener: the caller learns the
+	// real port when it asked for port 0, and a busy port fails here with a
+	// readable error.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("embedded mqtt broker: listen %s: %w", addr, listenCause(err))
+	}
+	l := &tcpListener{ln: ln, conns: map[net.Conn]struct{}{}, served: make(chan struct{})}
+	server := mqtt.New(&mqtt.Options{Logger: logger})
+	if err := server.AddHook(new(auth.AllowHook), nil); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("embedded mqtt broker: add auth hook: %w", err)
+	}
+	if err := server.AddListener(l); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("embedded mqtt broker: add listener: %w", err)
+	}
+	// Serve starts the listener goroutine and returns.
+	if err := server.Serve(); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("embedded mqtt broker: serve: %w", err)
+	}
+	return &Broker{server: server, ln: l}, nil
+}
+
+// listenCause strips the "listen tcp addr: bind:" layers of a net.Listen
+// error, keeping the cause ("address already in use") and its identity for
+// errors.Is.
+func listenCause(err error) error {
+	var sysErr *os.SyscallError
+	if errors.As(err, &sysErr) {
+		return sysErr.Err
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr.Err
+	}
+	return err
+}
+
+// Addr returns the address the broker listens on, as host:port.
+func (b *Broker) Addr() string { return b.ln.Address() }
+
+// URL returns the address as an MQTT client URL: "tcp://host:port".
+func (b *Broker) URL() string { return "tcp://" + b.Addr() }
+
+// Close disconnects every client, stops listening and frees the port. It is
+// safe to call more than once.
+//
+// mochi's own Close waits for every connection handler while new ones may
+// still start (a client reconnecting at once), and never ends a connection
+// that has not sent CONNECT. So Close first stops accepting, disconnects the
+// clients, closes what is left and waits for the handlers, and only then
+// lets mochi stop the rest.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		b.ln.stopAccepting()
+		for _, cl := range b.server.Clients.GetByListener(b.ln.ID()) {
+			_ = b.server.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+		b.ln.closeConns()
+		b.ln.handlers.Wait()
+		b.closeErr = b.server.Close()
+	})
+	return b.closeErr
+}
+
+// tcpListener is a mochi listener over a net.Listener that keeps track of
+// its connections and of the goroutines serving them.
+type tcpListener struct {
+	ln       net.Listener
+	served   chan struct{} // closed when Serve returns
+	handlers sync.WaitGroup
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+var _ listeners.Listener = (*tcpListener)(nil)
+
+func (l *tcpListener) ID() string                { return "tcp" }
+func (l *tcpListener) Address() string           { return l.ln.Addr().String() }
+func (l *tcpListener) Protocol() string          { return "tcp" }
+func (l *tcpListener) Init(_ *slog.Logger) error { return nil }
+
+// Serve accepts connections until the listener is closed.
+func (l *tcpListener) Serve(establish listeners.EstablishFn) {
+	defer close(l.served)
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		l.mu.Lock()
+		l.conns[c] = struct{}{}
+		l.mu.Unlock()
+		l.handlers.Add(1)
+		go func() {
+			defer l.handlers.Done()
+			// establish returns when the client disconnects; its error
+			// (a client that went away) is not the broker's.
+			_ = establish(l.ID(), c)
+			c.Close()
+			l.mu.Lock()
+			delete(l.conns, c)
+			l.mu.Unlock()
+		}()
+	}
+}
+
+// Close is called by mochi's Close, after Broker.Close has done the work.
+func (l *tcpListener) Close(closeClients listeners.CloseFn) {
+	l.stopAccepting()
+	closeClients(l.ID())
+}
+
+func (l *tcpListener) stopAccepting() {
+	_ = l.ln.Close()
+	<-l.served
+}
+
+func (l *tcpListener) closeConns() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
+}

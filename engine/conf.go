@@ -1,0 +1,188 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Config is etc/kgen.yaml.
+type Config struct {
+	MQTT struct {
+		// Embedded is the address the embedded broker listens on when Server
+		// is empty.
+		Embedded string `yaml:"embedded"`
+		// Server is an external broker URL (tcp://host:port). When set, the
+		// embedded broker is not started and MQTT sources and sinks default to
+		// this broker.
+		Server string `yaml:"server"`
+	} `yaml:"mqtt"`
+	REST struct {
+		// Listen is the address of the REST management API.
+		Listen string `yaml:"listen"`
+	} `yaml:"rest"`
+	Store struct {
+		// FlushInterval is how often extension state is written to disk.
+		FlushInterval time.Duration `yaml:"flushInterval"`
+	} `yaml:"store"`
+	Log struct {
+		// Level is debug, info, warn or error.
+		Level string `yaml:"level"`
+	} `yaml:"log"`
+}
+
+const defaultConfig = `# kgen engine settings.
+mqtt:
+  # The embedded MQTT broker listens here, unless server is set.
+  embedded: 127.0.0.1:1883
+  # An external broker, for example tcp://10.0.0.5:1883. When set, the
+  # embedded broker is off and MQTT sources and sinks default to this one.
+  server: ""
+rest:
+  # The REST management API.
+  listen: 127.0.0.1:9081
+store:
+  # How often extension state is written to data/kgen.db.
+  flushInterval: 1s
+log:
+  level: info
+`
+
+var defaultSourceConfs = map[string]string{
+	"mqtt": `# Properties of the mqtt source. CONF_KEY picks a key; "default" is the base.
+default:
+  qos: 1
+`,
+	"file": `# Properties of the file source. path is the folder DATASOURCE names a file in.
+default:
+  fileType: lines
+`,
+}
+
+// Layout is the engine root folder.
+type Layout struct{ Root string }
+
+func (l Layout) Etc() string               { return filepath.Join(l.Root, "etc") }
+func (l Layout) Data() string              { return filepath.Join(l.Root, "data") }
+func (l Layout) Log() string               { return filepath.Join(l.Root, "log") }
+func (l Layout) ConfigFile() string        { return filepath.Join(l.Root, "etc", "kgen.yaml") }
+func (l Layout) StoreFile() string         { return filepath.Join(l.Root, "data", "kgen.db") }
+func (l Layout) Plugins(k sdk.Kind) string { return filepath.Join(l.Root, "plugins", k.Dir()) }
+func (l Layout) SourceConf(typ string) string {
+	return filepath.Join(l.Root, "etc", "sources", typ+".yaml")
+}
+
+// ResolveRoot picks the engine root: dir if given, else $KGEN_ROOT, else the
+// current directory. The result is absolute.
+func ResolveRoot(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv("KGEN_ROOT")
+	}
+	if dir == "" {
+		dir = "."
+	}
+	return filepath.Abs(dir)
+}
+
+// prepare creates the root folders and default settings files that are
+// missing, then reads etc/kgen.yaml.
+func (l Layout) prepare() (*Config, error) {
+	dirs := []string{l.Etc(), filepath.Join(l.Etc(), "sources"), l.Data(), l.Log()}
+	for _, k := range sdk.Kinds {
+		dirs = append(dirs, l.Plugins(k))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("engine root: %w", err)
+		}
+	}
+	if err := writeIfMissing(l.ConfigFile(), defaultConfig); err != nil {
+		return nil, err
+	}
+	for typ, text := range defaultSourceConfs {
+		if err := writeIfMissing(l.SourceConf(typ), text); err != nil {
+			return nil, err
+		}
+	}
+	return loadConfig(l.ConfigFile())
+}
+
+func writeIfMissing(path, text string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("engine root: %w", err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return fmt.Errorf("engine root: write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func loadConfig(path string) (*Config, error) {
+	var c Config
+	if err := yaml.Unmarshal([]byte(defaultConfig), &c); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	// An empty file means all defaults.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// sourceProps reads etc/sources/<typ>.yaml and returns its "default" key
+// overlaid by confKey (looked up as written, then lower-cased).
+func (l Layout) sourceProps(typ, confKey string) (map[string]any, error) {
+	props := map[string]any{}
+	path := l.SourceConf(typ)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if confKey != "" && !strings.EqualFold(confKey, "default") {
+			return nil, fmt.Errorf("CONF_KEY %q: %s does not exist", confKey, path)
+		}
+		return props, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var keys map[string]map[string]any
+	if err := yaml.Unmarshal(data, &keys); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for k, v := range keys["default"] {
+		props[k] = v
+	}
+	if confKey == "" || strings.EqualFold(confKey, "default") {
+		return props, nil
+	}
+	over, ok := keys[confKey]
+	if !ok {
+		over, ok = keys[strings.ToLower(confKey)]
+	}
+	if !ok {
+		return nil, fmt.Errorf("CONF_KEY %q not found in %s", confKey, path)
+	}
+	for k, v := range over {
+		props[k] = v
+	}
+	return props, nil
+}

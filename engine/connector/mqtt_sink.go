@@ -1,0 +1,135 @@
+package connector
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+func init() {
+	sdk.RegisterSink("mqtt", func() sdk.Sink { return &mqttSink{} })
+}
+
+// mqttPublishTimeout bounds the wait for a publish to be acknowledged (QoS
+// 1, 2) or written (QoS 0).
+const mqttPublishTimeout = 5 * time.Second
+
+// errNotConnected is returned (marked retryable) while the connection is
+// down; paho reconnects in the background.
+var errNotConnected = errors.New("not connected")
+
+// mqttSink publishes every row as a JSON object, and every list as a JSON
+// array, to one topic. Failures while the connection is down or a publish
+// times out are sdk.Retryable, so the engine retries the row; a message whose
+// acknowledgement was lost may then be delivered twice (at least once).
+//
+// The engine's retry is the only redelivery: paho keeps no store of
+// unacknowledged publishes to resend after a reconnection. paho 1.5 resends
+// that store while OnConnect already lets new publishes through, which races
+// on the packets and duplicates them.
+type mqttSink struct {
+	statusReporter
+
+	cfg      mqttConfig
+	topic    string
+	qos      byte
+	retained bool
+
+	client paho.Client
+}
+
+func (s *mqttSink) Provision(ctx sdk.Context, props map[string]any) error {
+	r := propReader{props: props}
+	s.cfg = readMQTTConfig(ctx, &r, "clientId")
+	s.topic = r.required("topic")
+	s.qos = byte(r.intRange("qos", 0, 0, 2))
+	s.retained = r.bool("retained", false)
+	if r.err != nil {
+		return fmt.Errorf("mqtt sink: %w", r.err)
+	}
+	if s.cfg.clientID == "" {
+		s.cfg.clientID = newClientID()
+	}
+	return nil
+}
+
+func (s *mqttSink) Connect(ctx sdk.Context) error {
+	opts := s.watch(s.cfg.clientOptions()).
+		SetCleanSession(true).
+		SetStore(noStore{}).
+		SetOnConnectHandler(func(paho.Client) { s.report(sdk.StatusConnected, "") })
+	s.client = paho.NewClient(opts)
+	s.report(sdk.StatusConnecting, s.cfg.server)
+	if err := connectMQTT(ctx, s.client, s.cfg.server); err != nil {
+		s.report(sdk.StatusDisconnected, err.Error())
+		return fmt.Errorf("mqtt sink: %w", err)
+	}
+	return nil
+}
+
+func (s *mqttSink) Collect(ctx sdk.Context, row map[string]any) error {
+	b, err := json.Marshal(row)
+	if err != nil {
+		return fmt.Errorf("mqtt sink: encode row: %w", err)
+	}
+	return s.publish(ctx, b)
+}
+
+func (s *mqttSink) CollectList(ctx sdk.Context, rows []map[string]any) error {
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("mqtt sink: encode rows: %w", err)
+	}
+	return s.publish(ctx, b)
+}
+
+func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
+	if s.client == nil {
+		return errors.New("mqtt sink: not connected")
+	}
+	// paho would queue a publish made while it reconnects; refusing it
+	// instead lets the engine's retry and backoff see the outage.
+	if !s.client.IsConnectionOpen() {
+		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, sdk.Retryable(errNotConnected))
+	}
+	tok := s.client.Publish(s.topic, s.qos, s.retained, payload)
+	t := time.NewTimer(mqttPublishTimeout)
+	defer t.Stop()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, ctx.Err())
+	case <-t.C:
+		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic,
+			sdk.Retryable(fmt.Errorf("no acknowledgement within %v", mqttPublishTimeout)))
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, sdk.Retryable(err))
+	}
+	return nil
+}
+
+func (s *mqttSink) Close(ctx sdk.Context) error {
+	s.statusReporter.close()
+	if s.client != nil {
+		s.client.Disconnect(mqttDisconnectMs)
+	}
+	return nil
+}
+
+// noStore is a paho.Store that keeps nothing.
+type noStore struct{}
+
+func (noStore) Open()                             {}
+func (noStore) Put(string, packets.ControlPacket) {}
+func (noStore) Get(string) packets.ControlPacket  { return nil }
+func (noStore) All() []string                     { return nil }
+func (noStore) Del(string)                        {}
+func (noStore) Close()                            {}
+func (noStore) Reset()                            {}

@@ -1,0 +1,248 @@
+package connector
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+func init() {
+	sdk.RegisterSource("mqtt", func() sdk.Source { return &mqttSource{} })
+}
+
+// mqttSource subscribes to the DATASOURCE topic filter and ingests each
+// payload as bytes, with meta {"topic", "messageId", "qos"}.
+//
+// Backpressure: messages are handled one at a time on paho's reading
+// goroutine (SetOrderMatters(true)), so an ingest that blocks stops reading
+// from the socket and TCP flow control pushes back to the broker. QoS 1 and
+// 2 messages are acknowledged only after ingest returns.
+//
+// Reconnection: paho reconnects with backoff (at once, then 1s doubling up to
+// 10s) and the OnConnect handler subscribes again after every connection, so
+// the subscription survives a broker that lost its state. A generated client
+// id uses a clean session; a configured one keeps its session, so that the
+// broker queues QoS 1 and 2 messages while the connection is down. Close
+// unsubscribes, so a stopped rule leaves nothing queuing on the broker.
+type mqttSource struct {
+	statusReporter
+
+	cfg         mqttConfig
+	filter      string
+	topicFilter []string // filter without a "$share/group/" prefix, split
+	qos         byte
+	clean       bool
+
+	client paho.Client
+	// ready is closed by Subscribe: until then (or Close) a message that
+	// arrives for a resumed session waits, since there is no ingest yet.
+	ready     chan struct{}
+	readyOnce sync.Once
+	stop      chan struct{} // closed by Close
+	stopOnce  sync.Once
+
+	mu        sync.Mutex
+	ctx       sdk.Context
+	ingest    sdk.Ingest
+	ingestErr sdk.ErrorIngest
+	// onConnectRan tells Subscribe that onConnect has run and will not
+	// subscribe for it: subscribing twice would make the broker resend its
+	// retained messages.
+	onConnectRan bool
+}
+
+func (s *mqttSource) Provision(ctx sdk.Context, props map[string]any) error {
+	s.ready, s.stop = make(chan struct{}), make(chan struct{})
+	r := propReader{props: props}
+	s.cfg = readMQTTConfig(ctx, &r, "clientid")
+	s.filter = r.required("datasource")
+	s.qos = byte(r.intRange("qos", 1, 0, 2))
+	if r.err != nil {
+		return fmt.Errorf("mqtt source: %w", r.err)
+	}
+	if s.cfg.clientID == "" {
+		s.cfg.clientID, s.clean = newClientID(), true
+	}
+	s.topicFilter = strings.Split(s.filter, "/")
+	if s.topicFilter[0] == "$share" && len(s.topicFilter) > 2 {
+		s.topicFilter = s.topicFilter[2:]
+	}
+	return nil
+}
+
+func (s *mqttSource) Connect(ctx sdk.Context) error {
+	opts := s.watch(s.cfg.clientOptions()).
+		SetCleanSession(s.clean).
+		SetOrderMatters(true).
+		SetAutoAckDisabled(true). // ack after ingest, in onMessage
+		SetDefaultPublishHandler(s.onSessionMessage).
+		SetOnConnectHandler(s.onConnect)
+	s.client = paho.NewClient(opts)
+	s.report(sdk.StatusConnecting, s.cfg.server)
+	if err := connectMQTT(ctx, s.client, s.cfg.server); err != nil {
+		s.report(sdk.StatusDisconnected, err.Error())
+		return fmt.Errorf("mqtt source: %w", err)
+	}
+	return nil
+}
+
+// Subscribe records where messages go and subscribes in the background if
+// the client is connected; otherwise onConnect subscribes when the connection
+// is (back) up. It does not wait for the broker's answer: with a resumed
+// session, queued messages may fill the engine before the SUBACK is read.
+func (s *mqttSource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, ingestErr sdk.ErrorIngest) error {
+	if s.client == nil {
+		return errors.New("mqtt source: not connected")
+	}
+	s.mu.Lock()
+	if s.ingest != nil {
+		s.mu.Unlock()
+		return errors.New("mqtt source: already subscribed")
+	}
+	s.ctx, s.ingest, s.ingestErr = ctx, ingest, ingestErr
+	ran := s.onConnectRan
+	s.mu.Unlock()
+	s.readyOnce.Do(func() { close(s.ready) })
+	if ran && s.client.IsConnectionOpen() {
+		go s.subscribe()
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = s.Close(ctx)
+		case <-s.stop:
+		}
+	}()
+	return nil
+}
+
+// onConnect runs (in its own goroutine) after every connection.
+func (s *mqttSource) onConnect(paho.Client) {
+	s.mu.Lock()
+	s.onConnectRan = true
+	subscribed := s.ingest != nil
+	s.mu.Unlock()
+	if subscribed { // else Subscribe will subscribe
+		s.subscribe()
+	}
+}
+
+// subscribe subscribes on the current connection and then reports connected,
+// so that for a source "connected" means messages flow. A refusal is retried
+// a few times: mochi (the embedded broker) refuses a SUBSCRIBE whose packet id
+// is in use by a message it is still sending, which happens right after a
+// persistent session resumes. A final failure is reported to the engine and
+// in the status message.
+func (s *mqttSource) subscribe() {
+	var err error
+	for wait := 250 * time.Millisecond; ; wait *= 2 {
+		err = s.trySubscribe()
+		if err == nil {
+			s.report(sdk.StatusConnected, "")
+			return
+		}
+		if !errors.Is(err, errRefused) || wait > 2*time.Second {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-s.stop:
+			return
+		}
+	}
+	if errors.Is(err, errStopped) {
+		return
+	}
+	s.mu.Lock()
+	ctx, ingestErr := s.ctx, s.ingestErr
+	s.mu.Unlock()
+	err = fmt.Errorf("mqtt source: %w", err)
+	ingestErr(ctx, err)
+	s.report(sdk.StatusConnected, err.Error())
+}
+
+var errRefused = errors.New("refused by the broker")
+
+func (s *mqttSource) trySubscribe() error {
+	tok := s.client.Subscribe(s.filter, s.qos, s.onMessage)
+	// No timeout: the token completes when the broker answers, when the
+	// connection drops (paho then fails it) or never matters after Close.
+	select {
+	case <-tok.Done():
+	case <-s.stop:
+		return errStopped
+	}
+	if err := tok.Error(); err != nil {
+		return fmt.Errorf("subscribe to %q: %w", s.filter, err)
+	}
+	// A broker refuses a subscription in the SUBACK, not with an error.
+	if st, ok := tok.(*paho.SubscribeToken); ok {
+		for _, code := range st.Result() {
+			if code >= 0x80 {
+				return fmt.Errorf("subscribe to %q: %w", s.filter, errRefused)
+			}
+		}
+	}
+	return nil
+}
+
+// onMessage hands a message to the engine and then acknowledges it, so that
+// a message the source stopped before ingesting is redelivered by a broker
+// that keeps the session.
+func (s *mqttSource) onMessage(_ paho.Client, m paho.Message) {
+	select {
+	case <-s.ready:
+	case <-s.stop:
+		return
+	}
+	select {
+	case <-s.stop:
+		return
+	default:
+	}
+	s.mu.Lock()
+	ctx, ingest := s.ctx, s.ingest
+	s.mu.Unlock()
+	meta := map[string]any{
+		"topic":     m.Topic(),
+		"messageId": int64(m.MessageID()),
+		"qos":       int64(m.Qos()),
+	}
+	ingest(ctx, m.Payload(), meta, time.Time{})
+	m.Ack()
+}
+
+// onSessionMessage receives what no subscription of this connection routes:
+// the messages a resumed session delivers before Subscribe. Those for another
+// topic filter (the session of an earlier DATASOURCE) are dropped.
+func (s *mqttSource) onSessionMessage(c paho.Client, m paho.Message) {
+	if !matchTopic(s.topicFilter, strings.Split(m.Topic(), "/")) {
+		m.Ack()
+		return
+	}
+	s.onMessage(c, m)
+}
+
+// Close unsubscribes and disconnects, waiting briefly for in-flight work.
+func (s *mqttSource) Close(ctx sdk.Context) error {
+	s.stopOnce.Do(func() {
+		s.statusReporter.close()
+		if s.stop != nil {
+			close(s.stop)
+		}
+		if s.client == nil {
+			return
+		}
+		if s.client.IsConnectionOpen() {
+			s.client.Unsubscribe(s.filter).WaitTimeout(time.Second)
+		}
+		s.client.Disconnect(mqttDisconnectMs)
+	})
+	return nil
+}

@@ -1,0 +1,497 @@
+package connector
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/broker"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// startMQTTSource provisions, connects and subscribes an mqtt source, and
+// waits until it reports connected: the subscription is then active.
+func startMQTTSource(t *testing.T, ctx *testContext, props map[string]any) (*statusLog, *recorder) {
+	t.Helper()
+	rec := newRecorder(100)
+	return subscribeMQTT(t, ctx, props, rec.ingest), rec
+}
+
+func subscribeMQTT(t *testing.T, ctx *testContext, props map[string]any, ingest sdk.Ingest) *statusLog {
+	t.Helper()
+	src := &mqttSource{}
+	if err := src.Provision(ctx, props); err != nil {
+		t.Fatal(err)
+	}
+	status := newStatusLog()
+	src.SetStatusHandler(status.handler)
+	if err := src.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close(ctx) })
+	if err := src.Subscribe(ctx, ingest, func(_ sdk.Context, err error) { t.Errorf("ingest error: %v", err) }); err != nil {
+		t.Fatal(err)
+	}
+	status.wait(t, sdk.StatusConnecting, time.Second)
+	status.wait(t, sdk.StatusConnected, 10*time.Second)
+	return status
+}
+
+func startMQTTSink(t *testing.T, ctx *testContext, props map[string]any, status *statusLog) *mqttSink {
+	t.Helper()
+	sink := &mqttSink{}
+	if err := sink.Provision(ctx, props); err != nil {
+		t.Fatal(err)
+	}
+	if status != nil {
+		sink.SetStatusHandler(status.handler)
+	}
+	if err := sink.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close(ctx) })
+	return sink
+}
+
+// expectMessage waits for the next ingested payload and checks it.
+func expectMessage(t *testing.T, rec *recorder, topic, payload string, qos int64) {
+	t.Helper()
+	in := rec.next(t, 10*time.Second)
+	b, ok := in.data.([]byte)
+	if !ok {
+		t.Fatalf("ingested %T, want []byte", in.data)
+	}
+	if string(b) != payload || in.meta["topic"] != topic || in.meta["qos"] != qos {
+		t.Fatalf("ingested %s with meta %v, want %s on %q with qos %d", b, in.meta, payload, topic, qos)
+	}
+	if _, ok := in.meta["messageId"].(int64); !ok {
+		t.Fatalf("meta messageId = %#v", in.meta["messageId"])
+	}
+}
+
+func TestMQTTEmbeddedBroker(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := newTestContext(t)
+
+	_, rec := startMQTTSource(t, ctx, map[string]any{"server": b.URL(), "datasource": "sensors/+/temp", "qos": 1, "format": "json"})
+	_, all := startMQTTSource(t, ctx, map[string]any{"server": b.URL(), "datasource": "sensors/#", "qos": 0, "clientid": "kgen-all"})
+
+	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "sensors/a/temp", "qos": 1}, nil)
+	if err := sink.Collect(ctx, map[string]any{"t": 21}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.CollectList(ctx, []map[string]any{{"t": 1}, {"t": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, rec, "sensors/a/temp", `{"t":21}`, 1)
+	expectMessage(t, rec, "sensors/a/temp", `[{"t":1},{"t":2}]`, 1)
+	expectMessage(t, all, "sensors/a/temp", `{"t":21}`, 0)
+	expectMessage(t, all, "sensors/a/temp", `[{"t":1},{"t":2}]`, 0)
+
+	// A topic outside "+/temp" reaches only the "#" subscriber.
+	hum := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "sensors/a/hum", "qos": 1, "clientId": "kgen-hum-sink"}, nil)
+	if err := hum.Collect(ctx, map[string]any{"h": 40}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, all, "sensors/a/hum", `{"h":40}`, 0)
+	if err := sink.Collect(ctx, map[string]any{"t": 22}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, rec, "sensors/a/temp", `{"t":22}`, 1)
+}
+
+// Two sources in one shared-subscription group split the messages between
+// them: each message arrives exactly once.
+func TestMQTTSharedSubscription(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := newTestContext(t)
+	props := map[string]any{"server": b.URL(), "datasource": "$share/g/jobs/#", "qos": 1}
+	_, r1 := startMQTTSource(t, ctx, props)
+	_, r2 := startMQTTSource(t, ctx, props)
+	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "jobs/x", "qos": 1}, nil)
+	const n = 20
+	for i := range n {
+		if err := sink.Collect(ctx, map[string]any{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	deadline := time.After(10 * time.Second)
+	for len(seen) < n {
+		var in ingested
+		select {
+		case in = <-r1.rows:
+		case in = <-r2.rows:
+		case <-deadline:
+			t.Fatalf("received %d of %d messages", len(seen), n)
+		}
+		p := string(in.data.([]byte))
+		if seen[p] {
+			t.Fatalf("message %s delivered twice", p)
+		}
+		seen[p] = true
+	}
+}
+
+func TestMQTTConnectFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+
+	ctx := newTestContext(t)
+	src := &mqttSource{}
+	status := newStatusLog()
+	src.SetStatusHandler(status.handler)
+	if err := src.Provision(ctx, map[string]any{"server": "tcp://" + addr, "datasource": "t"}); err != nil {
+		t.Fatal(err)
+	}
+	err = src.Connect(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "mqtt source: connect to tcp://"+addr+": ") || !sdk.IsRetryable(err) {
+		t.Fatalf("Connect = %v", err)
+	}
+	status.wait(t, sdk.StatusConnecting, time.Second)
+	status.wait(t, sdk.StatusDisconnected, time.Second)
+	src.Close(ctx)
+}
+
+// A slow ingest holds the next message back instead of piling up messages
+// in goroutines: at most one message is in the handler at a time.
+func TestMQTTSourceBackpressure(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := newTestContext(t)
+
+	release := make(chan struct{})
+	got := make(chan string, 100)
+	inHandler := make(chan int, 100)
+	active := 0
+	ingest := func(_ sdk.Context, data any, _ map[string]any, _ time.Time) {
+		active++ // the race detector flags concurrent calls
+		inHandler <- active
+		<-release
+		got <- string(data.([]byte))
+		active--
+	}
+	subscribeMQTT(t, ctx, map[string]any{"server": b.URL(), "datasource": "bp", "qos": 1}, ingest)
+	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "bp", "qos": 1}, nil)
+	const n = 10
+	for i := range n {
+		if err := sink.Collect(ctx, map[string]any{"i": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		select {
+		case a := <-inHandler:
+			if a != 1 {
+				t.Fatalf("%d messages in the handler at once", a)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("message %d not handed over", i)
+		}
+		release <- struct{}{}
+		if p := <-got; p != fmt.Sprintf(`{"i":%d}`, i) {
+			t.Fatalf("message %d = %s (out of order)", i, p)
+		}
+	}
+}
+
+// mosquitto runs a real mosquitto broker on a fixed port for a test.
+type mosquitto struct {
+	t    *testing.T
+	bin  string
+	conf string
+	addr string
+	cmd  *exec.Cmd
+	exit chan struct{}
+}
+
+// startMosquitto starts mosquitto on a free loopback port. Without mosquitto
+// the test is skipped, unless $CI is set: CI must run it.
+func startMosquitto(t *testing.T) *mosquitto {
+	t.Helper()
+	bin, err := exec.LookPath("mosquitto")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr == nil {
+			bin, err = "/usr/sbin/mosquitto", nil
+		}
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("mosquitto not found; CI must install it")
+		}
+		t.Skip("mosquitto not found (install it to run this test)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n", port)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &mosquitto{t: t, bin: bin, conf: conf, addr: addr}
+	m.start()
+	t.Cleanup(m.kill)
+	return m
+}
+
+func (m *mosquitto) url() string { return "tcp://" + m.addr }
+
+// start runs mosquitto and waits until its port accepts connections.
+func (m *mosquitto) start() {
+	m.t.Helper()
+	m.cmd = exec.Command(m.bin, "-c", m.conf)
+	var out syncBuffer
+	m.cmd.Stdout, m.cmd.Stderr = &out, &out
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	m.exit = make(chan struct{})
+	go func(cmd *exec.Cmd, exit chan struct{}) {
+		_ = cmd.Wait()
+		close(exit)
+	}(m.cmd, m.exit)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", m.addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-m.exit:
+			m.t.Fatalf("mosquitto exited: %s", out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatalf("mosquitto not accepting on %s within 10s: %v\n%s", m.addr, err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill stops mosquitto abruptly (SIGKILL) and waits for it to exit.
+func (m *mosquitto) kill() {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	_ = m.cmd.Process.Kill()
+	<-m.exit
+	m.cmd = nil
+}
+
+func TestMQTTMosquitto(t *testing.T) {
+	m := startMosquitto(t)
+	ctx := newTestContext(t)
+
+	sinkStatus := newStatusLog()
+	srcStatus, rec := startMQTTSource(t, ctx, map[string]any{"server": m.url(), "datasource": "plant/+/temp", "qos": 1})
+	sink := startMQTTSink(t, ctx, map[string]any{"server": m.url(), "topic": "plant/p1/temp", "qos": 1, "protocolVersion": "3.1"}, sinkStatus)
+	sinkStatus.wait(t, sdk.StatusConnected, 10*time.Second)
+
+	if err := sink.Collect(ctx, map[string]any{"t": 1}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, rec, "plant/p1/temp", `{"t":1}`, 1)
+
+	// The broker dies: both report it, and the sink asks to be retried.
+	m.kill()
+	c := srcStatus.wait(t, sdk.StatusDisconnected, 20*time.Second)
+	if c.msg == "" {
+		t.Error("disconnected without a reason")
+	}
+	sinkStatus.wait(t, sdk.StatusDisconnected, 20*time.Second)
+	err := sink.Collect(ctx, map[string]any{"t": 2})
+	if !sdk.IsRetryable(err) {
+		t.Fatalf("Collect while the broker is down = %v, want a retryable error", err)
+	}
+	if want := `mqtt sink: publish to "plant/p1/temp": not connected`; err.Error() != want {
+		t.Errorf("error = %q, want %q", err, want)
+	}
+
+	// The broker comes back on the same port, without any state: both
+	// reconnect, and the source reports connected once it has subscribed
+	// again.
+	m.start()
+	srcStatus.wait(t, sdk.StatusConnected, 20*time.Second)
+	sinkStatus.wait(t, sdk.StatusConnected, 20*time.Second)
+	if err := sink.Collect(ctx, map[string]any{"t": 3}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, rec, "plant/p1/temp", `{"t":3}`, 1)
+}
+
+var (
+	_ sdk.PushSource     = (*mqttSource)(nil)
+	_ sdk.StatusReporter = (*mqttSource)(nil)
+	_ sdk.StatusReporter = (*mqttSink)(nil)
+)
+
+// tcpProxy forwards connections to a target and can cut them, to drop a
+// client's connection while the broker (and its sessions) stays up.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	down  bool
+	conns []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target}
+	t.Cleanup(func() { ln.Close(); p.cut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			down := p.down
+			p.mu.Unlock()
+			if down {
+				c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *tcpProxy) restore() {
+	p.mu.Lock()
+	p.down = false
+	p.mu.Unlock()
+}
+
+func (p *tcpProxy) url() string { return "tcp://" + p.ln.Addr().String() }
+
+// cut closes every forwarded connection; down refuses new ones until up.
+func (p *tcpProxy) cut(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// A source with a fixed client id keeps its session: QoS 1 messages
+// published while its connection is down arrive after it reconnects.
+func TestMQTTPersistentSession(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	proxy := startProxy(t, b.Addr())
+	ctx := newTestContext(t)
+
+	status, rec := startMQTTSource(t, ctx, map[string]any{"server": proxy.url(), "datasource": "orders", "qos": 1, "clientid": "kgen-persistent"})
+	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "orders", "qos": 1}, nil)
+	if err := sink.Collect(ctx, map[string]any{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, rec, "orders", `{"n":1}`, 1)
+
+	proxy.cut(true)
+	status.wait(t, sdk.StatusDisconnected, 10*time.Second)
+	for n := 2; n <= 4; n++ {
+		if err := sink.Collect(ctx, map[string]any{"n": n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	proxy.restore()
+	status.wait(t, sdk.StatusConnected, 20*time.Second)
+	// QoS 1 is at least once: {"n":1} comes again if its acknowledgement was
+	// cut off with the connection.
+	missing := map[string]bool{`{"n":2}`: true, `{"n":3}`: true, `{"n":4}`: true}
+	for len(missing) > 0 {
+		p := string(rec.next(t, 10*time.Second).data.([]byte))
+		if !missing[p] && p != `{"n":1}` {
+			t.Fatalf("unexpected message %s", p)
+		}
+		delete(missing, p)
+	}
+}
+
+type fakeMessage struct {
+	topic string
+	acked chan string
+}
+
+func (m fakeMessage) Duplicate() bool   { return false }
+func (m fakeMessage) Qos() byte         { return 1 }
+func (m fakeMessage) Retained() bool    { return false }
+func (m fakeMessage) Topic() string     { return m.topic }
+func (m fakeMessage) MessageID() uint16 { return 7 }
+func (m fakeMessage) Payload() []byte   { return []byte("{}") }
+func (m fakeMessage) Ack()              { m.acked <- m.topic }
+
+// Messages of a resumed session are ingested only when they match the
+// DATASOURCE (a shared subscription's group prefix aside), and every message
+// is acknowledged after it was ingested.
+func TestMQTTSessionMessages(t *testing.T) {
+	ctx := newTestContext(t)
+	src := &mqttSource{}
+	if err := src.Provision(ctx, map[string]any{"datasource": "$share/g/a/+"}); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	acked := make(chan string, 4)
+	src.ingest = func(_ sdk.Context, _ any, meta map[string]any, _ time.Time) {
+		events = append(events, "ingest "+meta["topic"].(string))
+	}
+	src.ctx = ctx
+	close(src.ready)
+	for _, topic := range []string{"a/1", "b/1"} {
+		src.onSessionMessage(nil, fakeMessage{topic: topic, acked: acked})
+		events = append(events, "ack "+<-acked)
+	}
+	if got, want := strings.Join(events, ", "), "ingest a/1, ack a/1, ack b/1"; got != want {
+		t.Fatalf("events: %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,9 @@
+// Package engine is kgen's stream engine: it keeps streams and rules in an
+// engine root folder, plans and runs rules with the runtime, resolves
+// sources, sinks and functions (built in, statically registered or loaded),
+// and keeps extension state durable.
+//
+// The root folder holds etc/ (kgen.yaml and source conf keys), data/ (the
+// store: streams, rules, extension state), plugins/{sources,sinks,functions}/
+// and log/.
+package engine

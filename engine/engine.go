@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/kgen-dev/kgen/engine/broker"
+	"github.com/kgen-dev/kgen/engine/connector"
+	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/engine/state"
+	"github.com/kgen-dev/kgen/engine/store"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Errors callers branch on (the REST API maps them to status codes).
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// Options configure Open.
+type Options struct {
+	// Root is the engine root folder; see ResolveRoot.
+	Root string
+	// Logger receives the engine's logs; nil discards them.
+	Logger *slog.Logger
+	// Broker starts the embedded MQTT broker (unless etc/kgen.yaml names an
+	// external one).
+	Broker bool
+	// BrokerAddr overrides the embedded broker's listen address (tests use
+	// "127.0.0.1:0").
+	BrokerAddr string
+	// OnOutput sees every row any rule sends to its sinks.
+	OnOutput func(rule string, row map[string]any)
+	// NoRestore skips starting the rules that were running at the last stop.
+	NoRestore bool
+}
+
+// Engine is a running kgen engine.
+type Engine struct {
+	layout Layout
+	conf   *Config
+	logger *slog.Logger
+	kv     store.KV
+	states *state.Manager
+	broker *broker.Broker
+	hub    *connector.MemoryHub
+	ctx    context.Context
+	cancel context.CancelFunc
+	env    *runtime.Env
+
+	mu      sync.Mutex
+	streams map[string]*streamEntry
+	rules   map[string]*ruleEntry
+}
+
+type streamEntry struct {
+	sql    string
+	stream *runtime.Stream
+}
+
+type ruleEntry struct {
+	def     *runtime.RuleDef
+	rule    *runtime.Rule // nil when not planned (stopped, or failed to plan)
+	running bool          // desired: started by the user
+	err     error         // why the rule could not be planned or started
+}
+
+const (
+	bucketStreams = "streams"
+	bucketRules   = "rules"
+)
+
+// Open prepares the root folder, opens the store, starts the embedded broker
+// if asked, and restores streams and rules.
+func Open(opts Options) (_ *Engine, err error) {
+	root, err := ResolveRoot(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	if errs := sdk.RegistrationErrors(); len(errs) > 0 {
+		return nil, fmt.Errorf("extension registration: %w", errors.Join(errs...))
+	}
+	l := Layout{Root: root}
+	conf, err := l.prepare()
+	if err != nil {
+		return nil, err
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	e := &Engine{
+		layout:  l,
+		conf:    conf,
+		logger:  logger,
+		hub:     connector.NewMemoryHub(),
+		streams: map[string]*streamEntry{},
+		rules:   map[string]*ruleEntry{},
+	}
+	defer func() {
+		if err != nil {
+			e.Close()
+		}
+	}()
+	if e.kv, err = store.OpenBolt(l.StoreFile()); err != nil {
+		return nil, err
+	}
+	e.states = state.NewManager(e.kv, conf.Store.FlushInterval, logger)
+	if opts.Broker && conf.MQTT.Server == "" {
+		addr := conf.MQTT.Embedded
+		if opts.BrokerAddr != "" {
+			addr = opts.BrokerAddr
+		}
+		if e.broker, err = broker.Start(addr, logger.With("component", "broker")); err != nil {
+			return nil, err
+		}
+	}
+	e.ctx, e.cancel = context.WithCancel(connector.WithMemoryHub(context.Background(), e.hub))
+	e.env = &runtime.Env{
+		Root:        root,
+		Context:     e.ctx,
+		Logger:      logger,
+		States:      e.states,
+		Stream:      e.lookupStream,
+		SourceProps: e.sourceProps,
+		Source:      lookupSource,
+		Sink:        lookupSink,
+		SinkDefaults: func(typ string) map[string]any {
+			if typ == "mqtt" {
+				return map[string]any{"server": e.BrokerURL()}
+			}
+			return nil
+		},
+		Function: lookupFunction,
+		OnOutput: opts.OnOutput,
+	}
+	if err := e.restore(!opts.NoRestore); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Root returns the absolute engine root folder.
+func (e *Engine) Root() string { return e.layout.Root }
+
+// Config returns the engine settings read from etc/kgen.yaml.
+func (e *Engine) Config() Config { return *e.conf }
+
+// MemoryHub returns the in-process pub/sub of the memory source and sink.
+func (e *Engine) MemoryHub() *connector.MemoryHub { return e.hub }
+
+// BrokerURL returns the URL MQTT sources and sinks use by default: the
+// external broker from the settings, or the embedded one.
+func (e *Engine) BrokerURL() string {
+	if e.conf.MQTT.Server != "" {
+		return e.conf.MQTT.Server
+	}
+	if e.broker != nil {
+		return e.broker.URL()
+	}
+	return "tcp://" + e.conf.MQTT.Embedded
+}
+
+// Close stops every rule (remembering which were running), flushes state and
+// closes the store and the broker.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	for _, r := range e.rules {
+		if r.rule != nil {
+			r.rule.Stop()
+		}
+	}
+	e.mu.Unlock()
+	var errs []error
+	if e.states != nil {
+		errs = append(errs, e.states.Close())
+	}
+	if e.kv != nil {
+		errs = append(errs, e.kv.Close())
+	}
+	if e.broker != nil {
+		errs = append(errs, e.broker.Close())
+	}
+	if e.cancel != nil {
+		e.cancel()
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) sourceProps(typ, confKey string) (map[string]any, error) {
+	props, err := e.layout.sourceProps(typ, confKey)
+	if err != nil {
+		return nil, err
+	}
+	if typ == "mqtt" {
+		if _, ok := props["server"]; !ok {
+			props["server"] = e.BrokerURL()
+		}
+	}
+	return props, nil
+}
+
+func lookupSource(typ string) (func() sdk.Source, error) {
+	if f, ok := sdk.LookupSource(typ); ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown source type %q (known: %s)", typ, strings.Join(sdk.Registered(sdk.KindSource), ", "))
+}
+
+func lookupSink(typ string) (func() sdk.Sink, error) {
+	if f, ok := sdk.LookupSink(typ); ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown sink type %q (known: %s)", typ, strings.Join(sdk.Registered(sdk.KindSink), ", "))
+}
+
+func lookupFunction(name string) (sdk.Function, error) {
+	if f, ok := sdk.LookupFunction(name); ok {
+		fn := f()
+		if fn == nil {
+			return nil, fmt.Errorf("function %q: constructor returned nil", name)
+		}
+		return fn, nil
+	}
+	return nil, fmt.Errorf("%w %q", sql.ErrUnknownFunction, name)
+}
+
+// restore reads streams and rules from the store. Bad entries are logged and
+// kept out; rules that were running are started when start is true.
+func (e *Engine) restore(start bool) error {
+	names, err := e.kv.Keys(bucketStreams)
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		text, _, err := e.kv.Get(bucketStreams, name)
+		if err != nil {
+			return err
+		}
+		st, err := e.parseStream(string(text))
+		if err != nil {
+			e.logger.Error("stored stream is invalid; skipped", "stream", name, "err", err)
+			continue
+		}
+		e.streams[st.Name] = &streamEntry{sql: string(text), stream: st}
+	}
+	ids, err := e.kv.Keys(bucketRules)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		data, _, err := e.kv.Get(bucketRules, id)
+		if err != nil {
+			return err
+		}
+		var stored storedRule
+		if err := json.Unmarshal(data, &stored); err != nil {
+			e.logger.Error("stored rule is invalid; skipped", "rule", id, "err", err)
+			continue
+		}
+		def, err := runtime.ParseRule(stored.Rule)
+		if err != nil {
+			e.logger.Error("stored rule is invalid; skipped", "rule", id, "err", err)
+			continue
+		}
+		entry := &ruleEntry{def: def, running: stored.Running}
+		e.rules[id] = entry
+		if stored.Running && start {
+			if err := e.startLocked(entry); err != nil {
+				e.logger.Error("rule could not be restarted", "rule", id, "err", err)
+			}
+		}
+	}
+	return nil
+}
+
+type storedRule struct {
+	Rule    json.RawMessage `json:"rule"`
+	Running bool            `json:"running"`
+}
+
+func (e *Engine) saveRule(entry *ruleEntry) error {
+	raw, err := json.Marshal(entry.def)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(storedRule{Rule: raw, Running: entry.running})
+	if err != nil {
+		return err
+	}
+	return e.kv.Put(bucketRules, entry.def.ID, data)
+}

@@ -1,0 +1,240 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/kgen-dev/kgen/engine/runtime"
+)
+
+// RuleSummary is one line of the rule list.
+type RuleSummary struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// CreateRule checks, saves and starts a rule from rule JSON. A rule that
+// fails to plan is not saved.
+func (e *Engine) CreateRule(data []byte) (*runtime.RuleDef, error) {
+	def, err := runtime.ParseRule(data)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.rules[def.ID]; ok {
+		return nil, fmt.Errorf("rule %q: %w", def.ID, ErrExists)
+	}
+	entry := &ruleEntry{def: def, running: true}
+	if entry.rule, err = runtime.Plan(def, e.env); err != nil {
+		return nil, err
+	}
+	if err := e.saveRule(entry); err != nil {
+		entry.rule.Stop()
+		return nil, fmt.Errorf("rule %q: save: %w", def.ID, err)
+	}
+	e.rules[def.ID] = entry
+	if err := entry.rule.Start(); err != nil {
+		entry.err = err
+	}
+	return def, nil
+}
+
+// UpdateRule replaces a rule's definition and restarts it if it was running.
+func (e *Engine) UpdateRule(id string, data []byte) error {
+	def, err := runtime.ParseRule(data)
+	if err != nil {
+		return err
+	}
+	if def.ID != id {
+		return fmt.Errorf("rule %q: the body is for rule %q", id, def.ID)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	entry, ok := e.rules[id]
+	if !ok {
+		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	planned, err := runtime.Plan(def, e.env)
+	if err != nil {
+		return err
+	}
+	old := *entry
+	if entry.rule != nil {
+		entry.rule.Stop()
+	}
+	entry.def, entry.rule, entry.err = def, planned, nil
+	if err := e.saveRule(entry); err != nil {
+		*entry = old
+		planned.Stop()
+		return fmt.Errorf("rule %q: save: %w", id, err)
+	}
+	if entry.running {
+		entry.err = planned.Start()
+	} else {
+		planned.Stop()
+		entry.rule = nil
+	}
+	return nil
+}
+
+// Rules lists the rules with their status.
+func (e *Engine) Rules() []RuleSummary {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]RuleSummary, 0, len(e.rules))
+	for id, r := range e.rules {
+		out = append(out, RuleSummary{ID: id, Status: r.status().Status})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Rule returns a rule's definition.
+func (e *Engine) Rule(id string) (*runtime.RuleDef, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.rules[id]
+	if !ok {
+		return nil, fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	return r.def, nil
+}
+
+// RuleStatus returns a rule's state and metrics.
+func (e *Engine) RuleStatus(id string) (runtime.Status, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.rules[id]
+	if !ok {
+		return runtime.Status{}, fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	return r.status(), nil
+}
+
+func (r *ruleEntry) status() runtime.Status {
+	var st runtime.Status
+	if r.rule != nil {
+		st = r.rule.Status()
+	} else {
+		st = runtime.Status{ID: r.def.ID, Status: "stopped"}
+	}
+	if r.err != nil {
+		st.Status = "failed"
+		st.Message = r.err.Error()
+	}
+	return st
+}
+
+// StartRule starts a stopped rule. Starting a running rule is a no-op.
+func (e *Engine) StartRule(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.rules[id]
+	if !ok {
+		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	if r.rule != nil && r.rule.Status().Status == "running" {
+		return nil
+	}
+	r.running = true
+	if err := e.saveRule(r); err != nil {
+		return fmt.Errorf("rule %q: save: %w", id, err)
+	}
+	return e.startLocked(r)
+}
+
+// startLocked plans and starts a rule; e.mu is held.
+func (e *Engine) startLocked(r *ruleEntry) error {
+	if r.rule != nil {
+		r.rule.Stop()
+		r.rule = nil
+	}
+	r.err = nil
+	rule, err := runtime.Plan(r.def, e.env)
+	if err != nil {
+		r.err = err
+		return err
+	}
+	r.rule = rule
+	if err := rule.Start(); err != nil {
+		r.err = err
+		return err
+	}
+	return nil
+}
+
+// StopRule stops a rule; it stays stopped across engine restarts.
+func (e *Engine) StopRule(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.rules[id]
+	if !ok {
+		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	if r.rule != nil {
+		r.rule.Stop()
+	}
+	r.running, r.err = false, nil
+	if err := e.saveRule(r); err != nil {
+		return fmt.Errorf("rule %q: save: %w", id, err)
+	}
+	return nil
+}
+
+// RestartRule stops and starts a rule, picking up changed streams, source
+// conf keys and plugins.
+func (e *Engine) RestartRule(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.rules[id]
+	if !ok {
+		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	r.running = true
+	if err := e.saveRule(r); err != nil {
+		return fmt.Errorf("rule %q: save: %w", id, err)
+	}
+	return e.startLocked(r)
+}
+
+// DeleteRule stops a rule and removes it and its extension state.
+func (e *Engine) DeleteRule(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, ok := e.rules[id]
+	if !ok {
+		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	if r.rule != nil {
+		r.rule.Stop()
+	}
+	if err := e.kv.Delete(bucketRules, id); err != nil {
+		return fmt.Errorf("rule %q: %w", id, err)
+	}
+	delete(e.rules, id)
+	if err := e.states.DeleteScopes(id + "/"); err != nil {
+		return fmt.Errorf("rule %q: delete state: %w", id, err)
+	}
+	return nil
+}
+
+// WaitRules blocks until every planned rule has stopped (for bounded
+// sources: reached the end of its input) or done is closed.
+func (e *Engine) WaitRules(done <-chan struct{}) {
+	e.mu.Lock()
+	var waits []<-chan struct{}
+	for _, r := range e.rules {
+		if r.rule != nil {
+			waits = append(waits, r.rule.Done())
+		}
+	}
+	e.mu.Unlock()
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-done:
+			return
+		}
+	}
+}

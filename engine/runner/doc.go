@@ -1,0 +1,40 @@
+// Package runner runs a plugin project once, in the foreground: an engine
+// with the project's plugin packages compiled in from source, its streams,
+// rules and sample input. It prints what the rules output and returns when
+// the input is done. This is `kgen run <dir>`.
+//
+// A project folder looks like this:
+//
+//	<dir>/*.go (+ sub-packages)   plugin packages: they call sdk.RegisterFunction,
+//	                              RegisterSource or RegisterSink in init()
+//	<dir>/streams/*.sql           CREATE STREAM statements, one or more per file
+//	                              (separated by ";"), created in file name order
+//	<dir>/rules/*.json            rule JSON files, created in file name order
+//	<dir>/input/                  sample input: the folder the file source reads
+//	                              DATASOURCE from (its "path" in the default conf key)
+//
+// Every row a rule outputs is printed to stdout as one line of JSON with
+// sorted keys, so the output of bounded input is stable and can be compared.
+// When the project has more than one rule, each line starts with the rule id
+// and ": " (rows of different rules interleave as they are produced; the rows
+// of one rule keep their order):
+//
+//	{"text":"the quick brown fox","total":4}
+//	wordcount: {"text":"the quick brown fox","total":4}   (several rules)
+//
+// The run ends when every rule has finished: each reached the end of its
+// bounded input (the file source). Rules over unbounded sources (memory,
+// mqtt) run until the run is interrupted or its timeout passes. Streams of
+// TYPE "mqtt" (the default type) get an embedded MQTT broker on a free
+// loopback port.
+//
+// Run does all of this in-process with the extensions this binary was built
+// with. Build and RunDir compile the project's Go packages into an engine
+// binary first: a generated main package blank-imports every plugin package
+// and calls Main. The build goes through a Go workspace holding the
+// generated module and the module the project is in, so the project's own
+// go.mod decides which kgen it builds against (a replace directive pointing at
+// a local kgen checkout works). Binaries are cached under the user cache
+// folder (kgen/run/<hash>); the go command's build cache makes a second run
+// of an unchanged project quick.
+package runner

@@ -1,0 +1,69 @@
+package schema
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+var benchPayload = []byte(`{"temperature": 63.5, "humidity": 45, "device": "s-17", "ts": 1700000000000}`)
+
+func BenchmarkBareUnmarshal(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchPayload)))
+	for b.Loop() {
+		var m map[string]any
+		if err := json.Unmarshal(benchPayload, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	d, err := NewDecoder("json", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchPayload)))
+	for b.Loop() {
+		if _, err := d.Decode(benchPayload); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeInto(b *testing.B) {
+	d, err := NewDecoder("json", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	emit := func(map[string]any) error { return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchPayload)))
+	for b.Loop() {
+		if err := d.DecodeInto(benchPayload, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeIntoSchema(b *testing.B) {
+	s := Schema{
+		{Name: "temperature", Type: Type{Kind: Float}},
+		{Name: "humidity", Type: Type{Kind: Bigint}},
+		{Name: "device", Type: Type{Kind: String}},
+		{Name: "ts", Type: Type{Kind: Datetime}},
+	}
+	d, err := NewDecoder("json", s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	emit := func(map[string]any) error { return nil }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchPayload)))
+	for b.Loop() {
+		if err := d.DecodeInto(benchPayload, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

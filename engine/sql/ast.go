@@ -1,0 +1,238 @@
+package sql
+
+import (
+	"github.com/kgen-dev/kgen/engine/schema"
+)
+
+// Statement is a parsed statement: *Select or *CreateStream.
+type Statement interface {
+	String() string
+	statement()
+}
+
+// CreateStream is `CREATE STREAM name (columns) WITH (options)`.
+type CreateStream struct {
+	Name string
+	// Schema is nil for a schemaless stream, written "()".
+	Schema schema.Schema
+	// Options holds the WITH options: keys upper-cased (DATASOURCE, TYPE,
+	// FORMAT, CONF_KEY, KEY, ...), values as written with escapes resolved.
+	// Parsing always sets it, empty without WITH.
+	Options map[string]string
+}
+
+// Select is `SELECT fields FROM stream [AS alias] [WHERE expr]`.
+type Select struct {
+	Fields []Field
+	From   string
+	Alias  string
+	Where  Expr // nil without WHERE
+
+	// Designed for windows, not parsed yet: the parser reports GROUP BY,
+	// HAVING and ORDER BY as unsupported, so these stay zero.
+	GroupBy []Expr
+	Window  *Window
+	Having  Expr
+}
+
+// Field is one entry of the select list.
+type Field struct {
+	// Expr is the expression; *Star for `*`, `* EXCEPT(...)` and `s.*`.
+	Expr Expr
+	// Alias is the AS name, or "".
+	Alias string
+	// Name is the output column name: the alias if given; for a field
+	// reference, member access or index the last identifier (a->b and a.b
+	// give "b", a[0] gives "a"); for a call the function name as written
+	// (f(x)->y gives "y"); "self" for self; "" for a star, whose columns are
+	// the row's keys; otherwise kgen_field_<n> with n the 0-based position
+	// in the select list.
+	Name string
+}
+
+// WindowKind is the kind of a window.
+type WindowKind int
+
+const (
+	TumblingWindow WindowKind = iota + 1
+	HoppingWindow
+	SlidingWindow
+	SessionWindow
+	CountWindow
+)
+
+// Window is the window of a grouped SELECT, e.g. TUMBLINGWINDOW(ss, 10) in
+// GROUP BY. Not parsed yet; the type fixes the shape the runtime will see.
+type Window struct {
+	Kind WindowKind
+	// Unit is the time unit as written (ms, ss, mi, hh, dd); "" for count
+	// windows.
+	Unit string
+	// Length is the window size in Unit (or rows); Interval the hop or
+	// trigger interval, 0 when the kind has none.
+	Length, Interval int64
+}
+
+func (*Select) statement()       {}
+func (*CreateStream) statement() {}
+
+// Expr is an expression node. Pos is the position of the token that
+// identifies the node: the operator for operators (the "*" of a * b, the
+// "->" of a->b, the "[" of a[0]), otherwise the node's first token. Errors
+// about a node point there.
+type Expr interface {
+	Pos() Pos
+	// String returns the expression as canonical SQL.
+	String() string
+	exprNode()
+}
+
+type node struct{ pos Pos }
+
+func (n node) Pos() Pos { return n.pos }
+func (node) exprNode()  {}
+func at(p Pos) node     { return node{pos: p} }
+
+// Literal is a constant: int64, float64, string, bool or nil (NULL).
+type Literal struct {
+	node
+	Value any
+}
+
+// FieldRef is a column of the input row: name, `quoted name` or stream.name.
+type FieldRef struct {
+	node
+	// Stream is the qualifier when written as stream.name (the stream name
+	// or its alias), else "".
+	Stream string
+	Name   string
+}
+
+// Member is nested access: X->Name, or X.Name when X is not the stream.
+// A missing key gives nil.
+type Member struct {
+	node
+	X     Expr
+	Name  string
+	Arrow bool // written with -> rather than .
+}
+
+// Index is X[Index]: a list element (negative counts from the end) or,
+// with a string index, a map key. Out of range gives nil.
+type Index struct {
+	node
+	X, Index Expr
+}
+
+// Op is a unary or binary operator.
+type Op int
+
+const (
+	OpOr Op = iota + 1
+	OpAnd
+	OpNot
+	OpEq
+	OpNe
+	OpLt
+	OpLe
+	OpGt
+	OpGe
+	OpAdd
+	OpSub
+	OpMul
+	OpDiv
+	OpMod
+	OpNeg
+)
+
+var opText = [...]string{
+	OpOr: "OR", OpAnd: "AND", OpNot: "NOT",
+	OpEq: "=", OpNe: "!=", OpLt: "<", OpLe: "<=", OpGt: ">", OpGe: ">=",
+	OpAdd: "+", OpSub: "-", OpMul: "*", OpDiv: "/", OpMod: "%", OpNeg: "-",
+}
+
+func (o Op) String() string {
+	if o > 0 && int(o) < len(opText) {
+		return opText[o]
+	}
+	return "?"
+}
+
+// Unary is -X or NOT X.
+type Unary struct {
+	node
+	Op Op // OpNeg or OpNot
+	X  Expr
+}
+
+// Binary is L Op R for arithmetic, comparison, AND and OR.
+type Binary struct {
+	node
+	Op   Op
+	L, R Expr
+}
+
+// In is X [NOT] IN (List...).
+type In struct {
+	node
+	X    Expr
+	List []Expr
+	Not  bool
+}
+
+// Between is X [NOT] BETWEEN Lo AND Hi (inclusive).
+type Between struct {
+	node
+	X, Lo, Hi Expr
+	Not       bool
+}
+
+// Like is X [NOT] LIKE Pattern: % matches any run of characters, _ one
+// character, and a backslash makes the next character literal.
+type Like struct {
+	node
+	X, Pattern Expr
+	Not        bool
+}
+
+// IsNull is X IS [NOT] NULL.
+type IsNull struct {
+	node
+	X   Expr
+	Not bool
+}
+
+// Case is CASE [Operand] WHEN ... THEN ... [ELSE Else] END. With an Operand
+// each When.Cond is a value compared to it; without, a condition.
+type Case struct {
+	node
+	Operand Expr // nil for a searched CASE
+	Whens   []When
+	Else    Expr // nil: NULL
+}
+
+// When is one WHEN Cond THEN Result arm.
+type When struct {
+	Cond, Result Expr
+}
+
+// Call is a function call Name(Args...). Name is as written.
+type Call struct {
+	node
+	Name string
+	Args []Expr
+}
+
+// Star is the whole row, `*` or `stream.*`, less the EXCEPT columns. It
+// appears as a select field or a function argument.
+type Star struct {
+	node
+	Stream string // qualifier of stream.*, or ""
+	Except []string
+}
+
+// Self is `self`: the whole message. For a row that is exactly
+// {"self": v} (how binary payloads are decoded) it is v.
+type Self struct {
+	node
+}

@@ -1,0 +1,752 @@
+package sql
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/schema"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Env is what Compile needs to know about the world outside the statement.
+type Env struct {
+	// Schema is the stream's schema; nil when schemaless. When set, a
+	// reference to a column it lacks is a compile error, and nested access
+	// into STRUCT and ARRAY columns is checked against it.
+	Schema schema.Schema
+	// Stream is the stream's name for messages; the FROM name when empty.
+	Stream string
+	// Function resolves a function that is not built in (a plugin or an
+	// external function) to a fresh instance for one call site. It returns
+	// an error wrapping ErrUnknownFunction for a name it does not know. A
+	// nil Function knows no names.
+	Function func(name string) (sdk.Function, error)
+	// FuncContext returns the context handed to the Exec of call site
+	// funcId of function name. Call sites are numbered 0, 1, 2, ... in
+	// source order over all calls, built-ins included, so that a call
+	// site's number depends only on the rule's text. It is called once per
+	// plugin call site, at compile time; when nil, Exec gets a nil context.
+	FuncContext func(funcId int, name string) sdk.FunctionContext
+}
+
+// Program is a compiled SELECT. Evaluation runs closures built once by
+// Compile; it does not walk the syntax tree. A Program is safe for
+// concurrent use when the plugin functions it calls are.
+type Program struct {
+	where    evalFn // nil without WHERE
+	wherePos Pos
+	star     *starField
+	fields   []outField
+	columns  []string
+	agg      bool
+}
+
+type outField struct {
+	name string
+	eval evalFn
+}
+
+type starField struct {
+	except []string
+}
+
+// evalFn evaluates an expression against one row.
+type evalFn func(row map[string]any) (any, error)
+
+// Compile checks sel against env and compiles it. Errors are *Error with
+// the position of the offending token.
+func Compile(sel *Select, env Env) (*Program, error) {
+	if len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil {
+		return nil, errors.New("GROUP BY is not supported yet")
+	}
+	c := &compiler{env: env, stream: env.Stream, funcIDs: map[*Call]int{}}
+	if c.stream == "" {
+		c.stream = sel.From
+	}
+	// Number the call sites in source order before compiling, so that
+	// constant folding or a compile order change cannot renumber them.
+	numberCalls := func(e Expr) bool {
+		if call, ok := e.(*Call); ok {
+			c.funcIDs[call] = len(c.funcIDs)
+		}
+		return true
+	}
+	for _, f := range sel.Fields {
+		walk(f.Expr, numberCalls)
+	}
+	walk(sel.Where, numberCalls)
+
+	p := &Program{}
+	seen := map[string]bool{}
+	for i, f := range sel.Fields {
+		if s, ok := f.Expr.(*Star); ok {
+			if p.star != nil {
+				return nil, errorf(s.pos, "duplicate output column %q", "*")
+			}
+			if err := c.checkColumns(s.Except, s.pos); err != nil {
+				return nil, err
+			}
+			p.star = &starField{except: s.Except}
+			continue
+		}
+		name := f.Name
+		if name == "" {
+			name = outputName(f, i)
+		}
+		if seen[name] {
+			return nil, errorf(startPos(f.Expr), "duplicate output column %q", name)
+		}
+		seen[name] = true
+		code, err := c.expr(f.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p.fields = append(p.fields, outField{name: name, eval: code.eval})
+	}
+	// Columns in select-list order; a star gives the schema's columns that
+	// no named field overrides.
+	next := 0
+	for _, f := range sel.Fields {
+		s, ok := f.Expr.(*Star)
+		if !ok {
+			p.columns = append(p.columns, p.fields[next].name)
+			next++
+			continue
+		}
+		for _, col := range env.Schema {
+			if !slices.Contains(s.Except, col.Name) && !seen[col.Name] {
+				p.columns = append(p.columns, col.Name)
+			}
+		}
+	}
+	if sel.Where != nil {
+		code, err := c.expr(sel.Where)
+		if err != nil {
+			return nil, err
+		}
+		p.where, p.wherePos = code.eval, startPos(sel.Where)
+		if code.konst {
+			if _, err := p.Match(nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	p.agg = c.aggregate
+	return p, nil
+}
+
+// Match evaluates WHERE: true without a WHERE, false when it is NULL, an
+// error when it is not a bool.
+func (p *Program) Match(row map[string]any) (bool, error) {
+	if p.where == nil {
+		return true, nil
+	}
+	v, err := p.where(row)
+	if err != nil {
+		return false, err
+	}
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case nil:
+		return false, nil
+	}
+	return false, errorf(p.wherePos, "WHERE: want bool, got %s", typeName(v))
+}
+
+// Project evaluates the select list into a fresh map. A star copies the
+// row's keys (less EXCEPT); named fields are set after it and win over a
+// key of the same name. A field whose value is NULL is present with a nil
+// value.
+func (p *Program) Project(row map[string]any) (map[string]any, error) {
+	size := len(p.fields)
+	if p.star != nil {
+		size += len(row)
+	}
+	out := make(map[string]any, size)
+	if p.star != nil {
+		for k, v := range row {
+			if !slices.Contains(p.star.except, k) {
+				out[k] = v
+			}
+		}
+	}
+	for i := range p.fields {
+		f := &p.fields[i]
+		v, err := f.eval(row)
+		if err != nil {
+			return nil, err
+		}
+		out[f.name] = v
+	}
+	return out, nil
+}
+
+// IsAggregate reports whether the program calls an aggregate plugin
+// function. Without windows each row is its own group: every argument of
+// an aggregate is passed as a one-element []any.
+func (p *Program) IsAggregate() bool { return p.agg }
+
+// Columns returns the output column names in select-list order. A star
+// contributes the schema's columns (less EXCEPT) and nothing for a
+// schemaless stream, whose columns are only known per row.
+func (p *Program) Columns() []string { return slices.Clone(p.columns) }
+
+// compiler holds the state of one Compile.
+type compiler struct {
+	env       Env
+	stream    string
+	funcIDs   map[*Call]int
+	aggregate bool
+}
+
+// code is a compiled expression. konst marks a value known at compile
+// time (a literal, or a pure expression of literals, folded): val holds it
+// and eval returns it.
+type code struct {
+	eval  evalFn
+	konst bool
+	val   any
+}
+
+func constant(v any) code {
+	return code{eval: func(map[string]any) (any, error) { return v, nil }, konst: true, val: v}
+}
+
+// fold evaluates eval once at compile time when all its parts are
+// constant. An error there is a compile error: the expression would fail
+// on every row. Maps, lists and bytes are not folded, so that no two rows
+// share a mutable value.
+func fold(eval evalFn, parts ...code) (code, error) {
+	for _, p := range parts {
+		if !p.konst {
+			return code{eval: eval}, nil
+		}
+	}
+	v, err := eval(nil)
+	if err != nil {
+		return code{}, err
+	}
+	switch v.(type) {
+	case nil, bool, int64, float64, string, time.Time:
+		return constant(v), nil
+	}
+	return code{eval: eval}, nil
+}
+
+func (c *compiler) checkColumns(names []string, pos Pos) error {
+	if c.env.Schema == nil {
+		return nil
+	}
+	for _, n := range names {
+		if _, ok := c.env.Schema.Lookup(n); !ok {
+			return errorf(pos, "unknown field %q in stream %q", n, c.stream)
+		}
+	}
+	return nil
+}
+
+func (c *compiler) expr(e Expr) (code, error) {
+	switch e := e.(type) {
+	case *Literal:
+		switch v := e.Value.(type) {
+		case nil, bool, int64, float64, string:
+			return constant(v), nil
+		}
+		return code{}, errorf(e.pos, "unsupported literal of type %T", e.Value)
+	case *FieldRef:
+		if err := c.checkColumns([]string{e.Name}, e.pos); err != nil {
+			return code{}, err
+		}
+		name := e.Name
+		return code{eval: func(row map[string]any) (any, error) { return row[name], nil }}, nil
+	case *Self:
+		return code{eval: func(row map[string]any) (any, error) { return self(row), nil }}, nil
+	case *Star:
+		return c.star(e)
+	case *Member:
+		return c.member(e)
+	case *Index:
+		return c.index(e)
+	case *Unary:
+		return c.unary(e)
+	case *Binary:
+		if e.Op == OpAnd || e.Op == OpOr {
+			return c.logical(e)
+		}
+		return c.binary(e)
+	case *In:
+		return c.in(e)
+	case *Between:
+		return c.between(e)
+	case *Like:
+		return c.like(e)
+	case *IsNull:
+		return c.isNull(e)
+	case *Case:
+		return c.caseExpr(e)
+	case *Call:
+		return c.call(e)
+	case nil:
+		return code{}, errors.New("missing expression")
+	}
+	return code{}, errorf(e.Pos(), "unsupported expression %T", e)
+}
+
+// self is the whole message: for a binary payload, decoded as
+// {"self": bytes}, the payload itself.
+func self(row map[string]any) any {
+	if v, ok := row["self"]; ok && len(row) == 1 {
+		return v
+	}
+	return row
+}
+
+func (c *compiler) star(e *Star) (code, error) {
+	if err := c.checkColumns(e.Except, e.pos); err != nil {
+		return code{}, err
+	}
+	if len(e.Except) == 0 {
+		return code{eval: func(row map[string]any) (any, error) { return row, nil }}, nil
+	}
+	except := e.Except
+	return code{eval: func(row map[string]any) (any, error) {
+		out := make(map[string]any, len(row))
+		for k, v := range row {
+			if !slices.Contains(except, k) {
+				out[k] = v
+			}
+		}
+		return out, nil
+	}}, nil
+}
+
+// staticType is the schema type of e when the schema fixes it: a column,
+// or a path into STRUCT and ARRAY columns. nil when unknown.
+func (c *compiler) staticType(e Expr) *schema.Type {
+	if c.env.Schema == nil {
+		return nil
+	}
+	switch e := e.(type) {
+	case *FieldRef:
+		if f, ok := c.env.Schema.Lookup(e.Name); ok {
+			return &f.Type
+		}
+	case *Member:
+		if t := c.staticType(e.X); t != nil && t.Kind == schema.Struct {
+			if f, ok := schema.Schema(t.Fields).Lookup(e.Name); ok {
+				return &f.Type
+			}
+		}
+	case *Index:
+		if t := c.staticType(e.X); t != nil && t.Kind == schema.Array {
+			return t.Elem
+		}
+	}
+	return nil
+}
+
+func (c *compiler) member(e *Member) (code, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return code{}, err
+	}
+	op := "."
+	if e.Arrow {
+		op = "->"
+	}
+	if t := c.staticType(e.X); t != nil && t.Kind != schema.Any {
+		if t.Kind != schema.Struct {
+			return code{}, errorf(e.pos, "cannot apply %q to %s column %q", op, t.Kind, e.X.String())
+		}
+		if _, ok := schema.Schema(t.Fields).Lookup(e.Name); !ok {
+			return code{}, errorf(e.pos, "unknown field %q in %q", e.Name, e.X.String())
+		}
+	}
+	name, pos, xe := e.Name, e.pos, x.eval
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = member(op, v, name); err != nil {
+			return nil, wrapAt(pos, "", err)
+		}
+		return v, nil
+	}, x)
+}
+
+func (c *compiler) index(e *Index) (code, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return code{}, err
+	}
+	i, err := c.expr(e.Index)
+	if err != nil {
+		return code{}, err
+	}
+	if t := c.staticType(e.X); t != nil && t.Kind != schema.Any && t.Kind != schema.Array && t.Kind != schema.Struct {
+		return code{}, errorf(e.pos, "cannot apply %q to %s column %q", "[]", t.Kind, e.X.String())
+	}
+	xe, ie, pos := x.eval, i.eval, e.pos
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		k, err := ie(row)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = index(v, k); err != nil {
+			return nil, wrapAt(pos, "", err)
+		}
+		return v, nil
+	}, x, i)
+}
+
+func (c *compiler) unary(e *Unary) (code, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return code{}, err
+	}
+	xe, pos := x.eval, e.pos
+	if e.Op == OpNeg {
+		return fold(func(row map[string]any) (any, error) {
+			v, err := xe(row)
+			if err != nil {
+				return nil, err
+			}
+			if v, err = negate(v); err != nil {
+				return nil, wrapAt(pos, "", err)
+			}
+			return v, nil
+		}, x)
+	}
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		b, null, err := truth("NOT", v)
+		switch {
+		case err != nil:
+			return nil, wrapAt(pos, "", err)
+		case null:
+			return nil, nil
+		}
+		return !b, nil
+	}, x)
+}
+
+// logical compiles AND and OR with short-circuit evaluation and SQL's
+// three-valued logic: NULL AND false is false, NULL OR true is true, and
+// otherwise a NULL operand makes the result NULL.
+func (c *compiler) logical(e *Binary) (code, error) {
+	l, err := c.expr(e.L)
+	if err != nil {
+		return code{}, err
+	}
+	r, err := c.expr(e.R)
+	if err != nil {
+		return code{}, err
+	}
+	le, re, pos, op := l.eval, r.eval, e.pos, e.Op.String()
+	// decisive is the operand value that settles the result alone.
+	decisive := e.Op == OpOr
+	return fold(func(row map[string]any) (any, error) {
+		a, err := le(row)
+		if err != nil {
+			return nil, err
+		}
+		av, aNull, err := truth(op, a)
+		if err != nil {
+			return nil, wrapAt(pos, "", err)
+		}
+		if !aNull && av == decisive {
+			return decisive, nil
+		}
+		b, err := re(row)
+		if err != nil {
+			return nil, err
+		}
+		bv, bNull, err := truth(op, b)
+		switch {
+		case err != nil:
+			return nil, wrapAt(pos, "", err)
+		case !bNull && bv == decisive:
+			return decisive, nil
+		case aNull || bNull:
+			return nil, nil
+		}
+		return !decisive, nil
+	}, l, r)
+}
+
+func (c *compiler) binary(e *Binary) (code, error) {
+	l, err := c.expr(e.L)
+	if err != nil {
+		return code{}, err
+	}
+	r, err := c.expr(e.R)
+	if err != nil {
+		return code{}, err
+	}
+	apply := arith
+	switch e.Op {
+	case OpAdd, OpSub, OpMul, OpDiv, OpMod:
+	case OpEq, OpNe, OpLt, OpLe, OpGt, OpGe:
+		apply = compare
+	default:
+		return code{}, errorf(e.pos, "unsupported operator %s", e.Op)
+	}
+	le, re, pos, op := l.eval, r.eval, e.pos, e.Op
+	return fold(func(row map[string]any) (any, error) {
+		a, err := le(row)
+		if err != nil {
+			return nil, err
+		}
+		b, err := re(row)
+		if err != nil {
+			return nil, err
+		}
+		v, err := apply(op, a, b)
+		if err != nil {
+			return nil, wrapAt(pos, "", err)
+		}
+		return v, nil
+	}, l, r)
+}
+
+func (c *compiler) exprs(es []Expr) ([]code, error) {
+	out := make([]code, len(es))
+	for i, e := range es {
+		var err error
+		if out[i], err = c.expr(e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func evals(cs []code) []evalFn {
+	out := make([]evalFn, len(cs))
+	for i, c := range cs {
+		out[i] = c.eval
+	}
+	return out
+}
+
+// in compiles X [NOT] IN (...): = against each item; a NULL X makes both
+// forms false.
+func (c *compiler) in(e *In) (code, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return code{}, err
+	}
+	list, err := c.exprs(e.List)
+	if err != nil {
+		return code{}, err
+	}
+	xe, items, not := x.eval, evals(list), e.Not
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil || v == nil {
+			return false, err
+		}
+		for _, item := range items {
+			w, err := item(row)
+			if err != nil {
+				return nil, err
+			}
+			if equal(v, w) {
+				return !not, nil
+			}
+		}
+		return not, nil
+	}, append(list, x)...)
+}
+
+// between compiles X [NOT] BETWEEN Lo AND Hi; any NULL makes both forms
+// false.
+func (c *compiler) between(e *Between) (code, error) {
+	parts, err := c.exprs([]Expr{e.X, e.Lo, e.Hi})
+	if err != nil {
+		return code{}, err
+	}
+	xe, loe, hie, pos, not := parts[0].eval, parts[1].eval, parts[2].eval, e.pos, e.Not
+	return fold(func(row map[string]any) (any, error) {
+		var v [3]any
+		for i, f := range [3]evalFn{xe, loe, hie} {
+			var err error
+			if v[i], err = f(row); err != nil {
+				return nil, err
+			}
+			if v[i] == nil {
+				return false, nil
+			}
+		}
+		lo, ok1 := order(v[1], v[0])
+		hi, ok2 := order(v[0], v[2])
+		switch {
+		case !ok1:
+			return nil, wrapAt(pos, "", typeError("BETWEEN", v[0], v[1]))
+		case !ok2:
+			return nil, wrapAt(pos, "", typeError("BETWEEN", v[0], v[2]))
+		}
+		return (lo <= 0 && hi <= 0) != not, nil
+	}, parts...)
+}
+
+// like compiles X [NOT] LIKE pattern. A literal pattern is compiled once;
+// a NULL operand makes both forms false.
+func (c *compiler) like(e *Like) (code, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return code{}, err
+	}
+	pat, err := c.expr(e.Pattern)
+	if err != nil {
+		return code{}, err
+	}
+	xe, pe, pos, not := x.eval, pat.eval, e.pos, e.Not
+	var fixed *likePattern
+	if s, ok := pat.val.(string); ok && pat.konst {
+		fixed = compileLike(s)
+	}
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		p, err := pe(row)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil || p == nil {
+			return false, nil
+		}
+		s, ok1 := v.(string)
+		ps, ok2 := p.(string)
+		if !ok1 || !ok2 {
+			return nil, wrapAt(pos, "", typeError("LIKE", v, p))
+		}
+		lp := fixed
+		if lp == nil {
+			lp = compileLike(ps)
+		}
+		return lp.match(s) != not, nil
+	}, x, pat)
+}
+
+func (c *compiler) isNull(e *IsNull) (code, error) {
+	x, err := c.expr(e.X)
+	if err != nil {
+		return code{}, err
+	}
+	xe, not := x.eval, e.Not
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		return (v == nil) != not, nil
+	}, x)
+}
+
+// caseExpr compiles both CASE forms. A searched WHEN must be bool or NULL
+// (not taken); a simple CASE compares with = semantics, so a NULL operand
+// matches no arm. Without ELSE the result is NULL.
+func (c *compiler) caseExpr(e *Case) (code, error) {
+	var operand evalFn
+	var parts []code
+	if e.Operand != nil {
+		op, err := c.expr(e.Operand)
+		if err != nil {
+			return code{}, err
+		}
+		operand = op.eval
+		parts = append(parts, op)
+	}
+	type arm struct {
+		cond, result evalFn
+		pos          Pos
+	}
+	arms := make([]arm, len(e.Whens))
+	for i, w := range e.Whens {
+		cond, err := c.expr(w.Cond)
+		if err != nil {
+			return code{}, err
+		}
+		result, err := c.expr(w.Result)
+		if err != nil {
+			return code{}, err
+		}
+		arms[i] = arm{cond.eval, result.eval, startPos(w.Cond)}
+		parts = append(parts, cond, result)
+	}
+	elseFn := constant(nil).eval
+	if e.Else != nil {
+		el, err := c.expr(e.Else)
+		if err != nil {
+			return code{}, err
+		}
+		elseFn = el.eval
+		parts = append(parts, el)
+	}
+	return fold(func(row map[string]any) (any, error) {
+		var x any
+		if operand != nil {
+			var err error
+			if x, err = operand(row); err != nil {
+				return nil, err
+			}
+		}
+		for _, a := range arms {
+			v, err := a.cond(row)
+			if err != nil {
+				return nil, err
+			}
+			if operand != nil {
+				if x != nil && v != nil && equal(x, v) {
+					return a.result(row)
+				}
+				continue
+			}
+			switch v := v.(type) {
+			case bool:
+				if v {
+					return a.result(row)
+				}
+			case nil:
+			default:
+				return nil, errorf(a.pos, "CASE WHEN: want bool, got %s", typeName(v))
+			}
+		}
+		return elseFn(row)
+	}, parts...)
+}
+
+// startPos is the position of the first token of e.
+func startPos(e Expr) Pos {
+	switch e := e.(type) {
+	case *Member:
+		return startPos(e.X)
+	case *Index:
+		return startPos(e.X)
+	case *Binary:
+		return startPos(e.L)
+	case *In:
+		return startPos(e.X)
+	case *Between:
+		return startPos(e.X)
+	case *Like:
+		return startPos(e.X)
+	case *IsNull:
+		return startPos(e.X)
+	case nil:
+		return Pos{}
+	}
+	return e.Pos()
+}

@@ -1,0 +1,485 @@
+package sql
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kgen-dev/kgen/engine/schema"
+)
+
+// sexpr renders an expression fully parenthesised, to check the tree's
+// shape independently of the printer: (op args...).
+func sexpr(e Expr) string {
+	switch e := e.(type) {
+	case nil:
+		return "<nil>"
+	case *Literal:
+		return formatLiteral(e.Value)
+	case *FieldRef:
+		if e.Stream != "" {
+			return "$" + e.Stream + "." + e.Name
+		}
+		return "$" + e.Name
+	case *Member:
+		op := "."
+		if e.Arrow {
+			op = "->"
+		}
+		return fmt.Sprintf("(%s %s %s)", op, sexpr(e.X), e.Name)
+	case *Index:
+		return fmt.Sprintf("([] %s %s)", sexpr(e.X), sexpr(e.Index))
+	case *Unary:
+		return fmt.Sprintf("(%s %s)", e.Op, sexpr(e.X))
+	case *Binary:
+		return fmt.Sprintf("(%s %s %s)", e.Op, sexpr(e.L), sexpr(e.R))
+	case *In:
+		var items []string
+		for _, x := range e.List {
+			items = append(items, sexpr(x))
+		}
+		return fmt.Sprintf("(%sIN %s [%s])", notPrefix(e.Not), sexpr(e.X), strings.Join(items, " "))
+	case *Between:
+		return fmt.Sprintf("(%sBETWEEN %s %s %s)", notPrefix(e.Not), sexpr(e.X), sexpr(e.Lo), sexpr(e.Hi))
+	case *Like:
+		return fmt.Sprintf("(%sLIKE %s %s)", notPrefix(e.Not), sexpr(e.X), sexpr(e.Pattern))
+	case *IsNull:
+		return fmt.Sprintf("(IS%s NULL %s)", strings.TrimSuffix(" "+notPrefix(e.Not), " "), sexpr(e.X))
+	case *Case:
+		s := "(CASE"
+		if e.Operand != nil {
+			s += " " + sexpr(e.Operand)
+		}
+		for _, w := range e.Whens {
+			s += fmt.Sprintf(" [%s %s]", sexpr(w.Cond), sexpr(w.Result))
+		}
+		if e.Else != nil {
+			s += " ELSE " + sexpr(e.Else)
+		}
+		return s + ")"
+	case *Call:
+		s := "(" + e.Name + "()"
+		for _, a := range e.Args {
+			s += " " + sexpr(a)
+		}
+		return s + ")"
+	case *Star:
+		return e.String()
+	case *Self:
+		return "SELF"
+	}
+	return fmt.Sprintf("?%T", e)
+}
+
+func notPrefix(b bool) string {
+	if b {
+		return "NOT "
+	}
+	return ""
+}
+
+func mustSelect(t testing.TB, src string) *Select {
+	t.Helper()
+	sel, err := ParseSelect(src)
+	if err != nil {
+		t.Fatalf("ParseSelect(%q): %v", src, err)
+	}
+	return sel
+}
+
+// exprTests are expressions, each parsed as SELECT <expr> FROM demo; want
+// is the tree and canon the canonical text ("" when the same as src).
+var exprTests = []struct {
+	src, want, canon string
+}{
+	{"1", "1", ""},
+	{"-1", "-1", ""},
+	{"-9223372036854775808", "-9223372036854775808", ""},
+	{"- 5", "-5", "-5"},
+	{"-(5)", "(- 5)", ""},
+	{"- -5", "(- -5)", "-(-5)"},
+	{"-a", "(- $a)", ""},
+	{"-5[0]", "(- ([] 5 0))", "-(5[0])"},
+	{"1.5", "1.5", ""},
+	{"1e3", "1000.0", "1000.0"},
+	{".5", "0.5", "0.5"},
+	{"2.5e-10", "2.5e-10", ""},
+	{"'x'", `"x"`, `"x"`},
+	{`"a\"b"`, `"a\"b"`, ""},
+	{`"tab\there"`, `"tab\there"`, ""},
+	{"TRUE", "TRUE", ""},
+	{"false", "FALSE", "FALSE"},
+	{"null", "NULL", "NULL"},
+	{"a", "$a", ""},
+	{"`a b`", "$a b", ""},
+	{"`select`", "$select", ""},
+	{"`a``b`", "$a`b", ""},
+	{"group", "$group", ""},
+	{"demo.a", "$demo.a", ""},
+	{"d.a", "$d.a", ""},
+	{"x.a", "(. $x a)", ""},
+	{"demo.a.b", "(. $demo.a b)", ""},
+	{"demo->a", "(-> $demo a)", ""},
+	{"a->b->c", "(-> (-> $a b) c)", ""},
+	{"a->`x y`", "(-> $a x y)", ""},
+	{"a->end", "(-> $a end)", "a->`end`"},
+	{"a[0]", "([] $a 0)", ""},
+	{"a[-1]->b[1 + 1]", "([] (-> ([] $a -1) b) (+ 1 1))", ""},
+	{"a['k']", `([] $a "k")`, `a["k"]`},
+	{"f(x)->y", "(-> (f() $x) y)", ""},
+	{"self", "SELF", ""},
+	{"SELF->a", "(-> SELF a)", "self->a"},
+	{"1 + 2 * 3", "(+ 1 (* 2 3))", ""},
+	{"(1 + 2) * 3", "(* (+ 1 2) 3)", ""},
+	{"1 - 2 - 3", "(- (- 1 2) 3)", ""},
+	{"1 - (2 - 3)", "(- 1 (- 2 3))", ""},
+	{"a / b % c * d", "(* (% (/ $a $b) $c) $d)", ""},
+	{"-a * -b", "(* (- $a) (- $b))", ""},
+	{"-(a + b)", "(- (+ $a $b))", ""},
+	{"a = b", "(= $a $b)", ""},
+	{"a <> b", "(!= $a $b)", "a != b"},
+	{"a != b AND c < d OR e <= f AND g > h OR i >= j", "(OR (OR (AND (!= $a $b) (< $c $d)) (AND (<= $e $f) (> $g $h))) (>= $i $j))", ""},
+	{"a OR b AND c", "(OR $a (AND $b $c))", ""},
+	{"(a OR b) AND c", "(AND (OR $a $b) $c)", ""},
+	{"NOT a AND b", "(AND (NOT $a) $b)", ""},
+	{"NOT (a AND b)", "(NOT (AND $a $b))", ""},
+	{"NOT NOT a", "(NOT (NOT $a))", ""},
+	{"NOT a = b", "(NOT (= $a $b))", ""},
+	{"a + 1 > b * 2", "(> (+ $a 1) (* $b 2))", ""},
+	{"a = b = c", "(= (= $a $b) $c)", ""},
+	{"a = (b = c)", "(= $a (= $b $c))", ""},
+	{"a IN (1, 'x', b)", `(IN $a [1 "x" $b])`, `a IN (1, "x", b)`},
+	{"a NOT IN (1)", "(NOT IN $a [1])", ""},
+	{"a + 1 IN (2) AND b", "(AND (IN (+ $a 1) [2]) $b)", ""},
+	{"a BETWEEN 1 AND 2", "(BETWEEN $a 1 2)", ""},
+	{"a NOT BETWEEN b - 1 AND b + 1 AND c", "(AND (NOT BETWEEN $a (- $b 1) (+ $b 1)) $c)", ""},
+	{"a BETWEEN (1 AND 2) AND 3", "(BETWEEN $a (AND 1 2) 3)", ""},
+	{"a LIKE 'x%'", `(LIKE $a "x%")`, `a LIKE "x%"`},
+	{"a NOT LIKE b + c", "(NOT LIKE $a (+ $b $c))", ""},
+	{"a IS NULL", "(IS NULL $a)", ""},
+	{"a IS NOT NULL OR b", "(OR (IS NOT NULL $a) $b)", ""},
+	{"a = 1 IS NULL", "(IS NULL (= $a 1))", ""},
+	{"CASE WHEN a > 1 THEN 'x' WHEN a > 0 THEN 'y' ELSE 'z' END", `(CASE [(> $a 1) "x"] [(> $a 0) "y"] ELSE "z")`, `CASE WHEN a > 1 THEN "x" WHEN a > 0 THEN "y" ELSE "z" END`},
+	{"CASE a WHEN 1 THEN 2 END", "(CASE $a [1 2])", ""},
+	{"CASE WHEN a THEN CASE WHEN b THEN 1 END END + 1", "(+ (CASE [$a (CASE [$b 1])]) 1)", ""},
+	{"f()", "(f())", ""},
+	{"f(a, 1, g(b))", "(f() $a 1 (g() $b))", ""},
+	{"count(*)", "(count() *)", ""},
+	{"f(* except(a, `b c`))", "(f() * EXCEPT(a, `b c`))", "f(* EXCEPT(a, `b c`))"},
+	{"f(self, self->a)", "(f() SELF (-> SELF a))", ""},
+	{"ABS(-1)", "(ABS() -1)", ""},
+	{"(((a)))", "$a", "a"},
+	{"a /* c */ + -- c\n b", "(+ $a $b)", "a + b"},
+}
+
+func TestParseExpr(t *testing.T) {
+	for _, tt := range exprTests {
+		src := "SELECT " + tt.src + " FROM demo AS d"
+		sel, err := ParseSelect(src)
+		if err != nil {
+			t.Errorf("%s: %v", tt.src, err)
+			continue
+		}
+		if got := sexpr(sel.Fields[0].Expr); got != tt.want {
+			t.Errorf("%s:\n got %s\nwant %s", tt.src, got, tt.want)
+		}
+		canon := tt.canon
+		if canon == "" {
+			canon = tt.src
+		}
+		if got := sel.Fields[0].Expr.String(); got != canon {
+			t.Errorf("%s: String() = %s, want %s", tt.src, got, canon)
+		}
+		// The canonical text parses back to the same tree.
+		again := mustSelect(t, sel.String())
+		if got := sexpr(again.Fields[0].Expr); got != tt.want {
+			t.Errorf("%s: reparsed %s as %s, want %s", tt.src, sel.String(), got, tt.want)
+		}
+	}
+}
+
+func TestParsePositions(t *testing.T) {
+	sel := mustSelect(t, "SELECT a->b,\n  x + f(y)[2] FROM demo WHERE NOT z IN (1)")
+	var got []string
+	for _, e := range []Expr{sel.Fields[0].Expr, sel.Fields[1].Expr, sel.Where} {
+		walk(e, func(e Expr) bool {
+			got = append(got, fmt.Sprintf("%s@%s", sexpr(e), e.Pos()))
+			return true
+		})
+	}
+	want := []string{
+		"(-> $a b)@1:9", "$a@1:8",
+		"(+ $x ([] (f() $y) 2))@2:5", "$x@2:3", "([] (f() $y) 2)@2:11", "(f() $y)@2:7", "$y@2:9", "2@2:12",
+		"(NOT (IN $z [1]))@2:31", "(IN $z [1])@2:37", "$z@2:35", "1@2:41",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("positions\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestParseSelect(t *testing.T) {
+	tests := []struct {
+		src   string
+		canon string
+		from  string
+		alias string
+		names []string
+	}{
+		{"SELECT * FROM demo", "", "demo", "", []string{""}},
+		{"select * from demo;", "SELECT * FROM demo", "demo", "", []string{""}},
+		{"SELECT * EXCEPT(a, b), c FROM demo", "", "demo", "", []string{"", "c"}},
+		{"SELECT demo.* FROM demo", "", "demo", "", []string{""}},
+		{"SELECT d.* EXCEPT(x) FROM demo AS d", "", "demo", "d", []string{""}},
+		{"SELECT temperature * 2 AS t, humidity FROM demo WHERE temperature > 50", "", "demo", "", []string{"t", "humidity"}},
+		{"SELECT a, a->b, a.b, demo.c, a[0], f(x), F(x)->y, g(x)[1], self, 1, a + 1, -a, CASE WHEN a THEN 1 END FROM demo",
+			"", "demo", "", []string{"a", "b", "b", "c", "a", "f", "y", "g", "self", "kgen_field_9", "kgen_field_10", "kgen_field_11", "kgen_field_12"}},
+		{"SELECT a AS `x y`, b AS `from` FROM `my stream` AS `s 1` WHERE `s 1`.a > 0", "", "my stream", "s 1", []string{"x y", "from"}},
+		{"SELECT a\nFROM demo -- trailing comment\n", "SELECT a FROM demo", "demo", "", []string{"a"}},
+		{"SELECT a FROM demo WHERE a ; ", "SELECT a FROM demo WHERE a", "demo", "", []string{"a"}},
+	}
+	for _, tt := range tests {
+		sel := mustSelect(t, tt.src)
+		canon := tt.canon
+		if canon == "" {
+			canon = tt.src
+		}
+		if got := sel.String(); got != canon {
+			t.Errorf("%q: String() = %q, want %q", tt.src, got, canon)
+		}
+		if sel.From != tt.from || sel.Alias != tt.alias {
+			t.Errorf("%q: From, Alias = %q, %q, want %q, %q", tt.src, sel.From, sel.Alias, tt.from, tt.alias)
+		}
+		var names []string
+		for _, f := range sel.Fields {
+			names = append(names, f.Name)
+		}
+		if !reflect.DeepEqual(names, tt.names) {
+			t.Errorf("%q: names %q, want %q", tt.src, names, tt.names)
+		}
+		if sel.GroupBy != nil || sel.Window != nil || sel.Having != nil {
+			t.Errorf("%q: window fields set", tt.src)
+		}
+	}
+}
+
+func TestParseStarFields(t *testing.T) {
+	sel := mustSelect(t, "SELECT d.* EXCEPT(x, `y z`) FROM demo AS d")
+	want := &Star{Stream: "d", Except: []string{"x", "y z"}}
+	got := sel.Fields[0].Expr.(*Star)
+	got.node = node{}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+}
+
+func TestParseCreateStream(t *testing.T) {
+	tests := []struct {
+		src   string
+		want  CreateStream
+		canon string
+	}{
+		{
+			src: `CREATE STREAM demo (temperature FLOAT, humidity BIGINT) WITH (DATASOURCE="sensors/+/data", TYPE="mqtt", FORMAT="JSON", CONF_KEY="default")`,
+			want: CreateStream{Name: "demo",
+				Schema:  schema.Schema{{Name: "temperature", Type: schema.Type{Kind: schema.Float}}, {Name: "humidity", Type: schema.Type{Kind: schema.Bigint}}},
+				Options: map[string]string{"DATASOURCE": "sensors/+/data", "TYPE": "mqtt", "FORMAT": "JSON", "CONF_KEY": "default"}},
+			canon: `CREATE STREAM demo (temperature FLOAT, humidity BIGINT) WITH (CONF_KEY="default", DATASOURCE="sensors/+/data", FORMAT="JSON", TYPE="mqtt")`,
+		},
+		{
+			src:   `create stream demo () with (datasource='x', Format = "binary");`,
+			want:  CreateStream{Name: "demo", Options: map[string]string{"DATASOURCE": "x", "FORMAT": "binary"}},
+			canon: `CREATE STREAM demo () WITH (DATASOURCE="x", FORMAT="binary")`,
+		},
+		{
+			src:   "CREATE STREAM s ()",
+			want:  CreateStream{Name: "s", Options: map[string]string{}},
+			canon: "CREATE STREAM s ()",
+		},
+		{
+			src: "CREATE STREAM `my s` (a string, b datetime, c boolean, d bytea, `e f` Array(bigint), g STRUCT(x FLOAT, y ARRAY(STRUCT(z STRING))), `end` BIGINT, select BIGINT) WITH (KEY=\"a\\\"b\", SHARED='true')",
+			want: CreateStream{Name: "my s", Schema: schema.Schema{
+				{Name: "a", Type: schema.Type{Kind: schema.String}},
+				{Name: "b", Type: schema.Type{Kind: schema.Datetime}},
+				{Name: "c", Type: schema.Type{Kind: schema.Boolean}},
+				{Name: "d", Type: schema.Type{Kind: schema.Bytea}},
+				{Name: "e f", Type: schema.Type{Kind: schema.Array, Elem: &schema.Type{Kind: schema.Bigint}}},
+				{Name: "g", Type: schema.Type{Kind: schema.Struct, Fields: []schema.Field{
+					{Name: "x", Type: schema.Type{Kind: schema.Float}},
+					{Name: "y", Type: schema.Type{Kind: schema.Array, Elem: &schema.Type{Kind: schema.Struct, Fields: []schema.Field{
+						{Name: "z", Type: schema.Type{Kind: schema.String}}}}}},
+				}}},
+				{Name: "end", Type: schema.Type{Kind: schema.Bigint}},
+				{Name: "select", Type: schema.Type{Kind: schema.Bigint}},
+			}, Options: map[string]string{"KEY": `a"b`, "SHARED": "true"}},
+			canon: "CREATE STREAM `my s` (a STRING, b DATETIME, c BOOLEAN, d BYTEA, `e f` ARRAY(BIGINT), g STRUCT(x FLOAT, y ARRAY(STRUCT(z STRING))), `end` BIGINT, `select` BIGINT) WITH (KEY=\"a\\\"b\", SHARED=\"true\")",
+		},
+	}
+	for _, tt := range tests {
+		cs, err := ParseCreateStream(tt.src)
+		if err != nil {
+			t.Errorf("%q: %v", tt.src, err)
+			continue
+		}
+		if !reflect.DeepEqual(*cs, tt.want) {
+			t.Errorf("%q:\n got %#v\nwant %#v", tt.src, *cs, tt.want)
+		}
+		if got := cs.String(); got != tt.canon {
+			t.Errorf("%q: String()\n got %s\nwant %s", tt.src, got, tt.canon)
+		}
+		again, err := ParseCreateStream(cs.String())
+		if err != nil || !reflect.DeepEqual(again, cs) {
+			t.Errorf("%q: round trip gave %#v, %v", tt.src, again, err)
+		}
+		if st, err := Parse(tt.src); err != nil || !reflect.DeepEqual(st, cs) {
+			t.Errorf("%q: Parse gave %#v, %v", tt.src, st, err)
+		}
+	}
+}
+
+// parseErrorTests are bad statements and the exact errors they give.
+var parseErrorTests = []struct {
+	src, err string
+}{
+	{"", `1:1: expected SELECT or CREATE STREAM, got end of input`},
+	{"UPDATE demo", `1:1: expected SELECT or CREATE STREAM, got "UPDATE"`},
+	{"SELECT", `1:7: unexpected end of input`},
+	{"SELECT a", `1:9: expected FROM, got end of input`},
+	{"SELECT a b FROM demo", `1:10: expected FROM, got "b"`},
+	{"SELECT a, FROM demo", `1:11: unexpected "FROM"`},
+	{"SELECT a FROM", `1:14: expected stream name, got end of input`},
+	{"SELECT a FROM 'demo'", `1:15: expected stream name, got string "demo"`},
+	{"SELECT a FROM demo AS", `1:22: expected alias, got end of input`},
+	{"SELECT a FROM demo d", `1:20: unexpected "d"`},
+	{"SELECT a FROM demo WHERE", `1:25: unexpected end of input`},
+	{"SELECT a FROM demo WHERE a > 1 GROUP BY b", `1:32: GROUP BY is not supported yet`},
+	{"SELECT a FROM demo GROUP BY TUMBLINGWINDOW(ss, 10)", `1:20: GROUP BY is not supported yet`},
+	{"SELECT a FROM demo WHERE a HAVING b", `1:28: HAVING is not supported yet`},
+	{"SELECT a FROM demo ORDER BY a", `1:20: ORDER BY is not supported yet`},
+	{"SELECT a FROM demo LIMIT 1", `1:20: LIMIT is not supported yet`},
+	{"SELECT a FROM demo LEFT JOIN b ON x", `1:20: JOIN is not supported yet`},
+	{"SELECT a FROM demo AS d JOIN b ON x", `1:25: JOIN is not supported yet`},
+	{"SELECT a FROM demo WHERE a JOIN b", `1:28: unexpected "JOIN"`},
+	{"SELECT a FROM demo; x", `1:21: unexpected "x"`},
+	{"SELECT f(a FROM demo", `1:12: expected "," or ")", got "FROM"`},
+	{"SELECT (a FROM demo", `1:11: expected ")", got "FROM"`},
+	{"SELECT a) FROM demo", `1:9: expected FROM, got ")"`},
+	{"SELECT a FROM demo WHERE (a = 1))", `1:33: unexpected ")"`},
+	{"SELECT a + FROM demo", `1:12: unexpected "FROM"`},
+	{"SELECT * AS x FROM demo", `1:10: expected FROM, got "AS"`},
+	{"SELECT * EXCEPT a FROM demo", `1:17: expected "(", got "a"`},
+	{"SELECT * EXCEPT() FROM demo", `1:17: expected column name, got ")"`},
+	{"SELECT x.* FROM demo", `1:8: unknown stream "x"`},
+	{"SELECT a.* FROM demo AS d", `1:8: unknown stream "a"`},
+	{"SELECT a->1 FROM demo", `1:11: expected field name, got "1"`},
+	{"SELECT a[1 FROM demo", `1:12: expected "]", got "FROM"`},
+	{"SELECT a IN 1 FROM demo", `1:13: expected "(", got "1"`},
+	{"SELECT a IN () FROM demo", `1:14: unexpected ")"`},
+	{"SELECT a NOT 1 FROM demo", `1:14: expected IN, BETWEEN or LIKE, got "1"`},
+	{"SELECT a BETWEEN 1 FROM demo", `1:20: expected AND, got "FROM"`},
+	{"SELECT a IS 1 FROM demo", `1:13: expected NULL, got "1"`},
+	{"SELECT a = NOT b FROM demo", `1:12: unexpected "NOT"`},
+	{"SELECT CASE END FROM demo", `1:13: unexpected "END"`},
+	{"SELECT CASE WHEN a 1 END FROM demo", `1:20: expected THEN, got "1"`},
+	{"SELECT CASE a ELSE 1 END FROM demo", `1:15: expected WHEN, got "ELSE"`},
+	{"SELECT CASE WHEN a THEN 1 FROM demo", `1:27: expected END, got "FROM"`},
+	{"SELECT * + 1 FROM demo", `1:10: expected FROM, got "+"`},
+	{"SELECT 1 + * FROM demo", `1:12: unexpected "*"`},
+	{"SELECT 'abc FROM demo", `1:8: unterminated string literal`},
+	{"SELECT a FROM demo WHERE b = \"x", `1:30: unterminated string literal`},
+	{"SELECT `a FROM demo", `1:8: unterminated quoted identifier`},
+	{"SELECT a # b FROM demo", `1:10: unexpected character '#'`},
+	{"SELECT a /* FROM demo", `1:10: unterminated comment`},
+	{"SELECT 1e+ FROM demo", `1:8: malformed number "1e+"`},
+	{"SELECT 99999999999999999999 FROM demo", `1:8: integer 99999999999999999999 out of range`},
+	{"SELECT -9223372036854775809 FROM demo", `1:8: integer -9223372036854775809 out of range`},
+	{"SELECT 1e999 FROM demo", `1:8: number 1e999 out of range`},
+	{"SELECT a\nFROM demo\nWHERE )", `3:7: unexpected ")"`},
+	{"SELECT " + strings.Repeat("(", 600) + "1" + strings.Repeat(")", 600) + " FROM demo", `1:508: expression nested too deeply`},
+	{"SELECT " + strings.Repeat("- ", 600) + "a FROM demo", `1:1006: expression nested too deeply`},
+	{"SELECT " + strings.Repeat("NOT ", 600) + "a FROM demo", `1:2004: expression nested too deeply`},
+	{"CREATE", `1:7: expected STREAM, got end of input`},
+	{"CREATE TABLE t ()", `1:8: expected STREAM, got "TABLE"`},
+	{"CREATE STREAM", `1:14: expected stream name, got end of input`},
+	{"CREATE STREAM demo", `1:19: expected "(", got end of input`},
+	{"CREATE STREAM demo (a)", `1:22: expected column type, got ")"`},
+	{"CREATE STREAM demo (a BIGINT b FLOAT)", `1:30: expected "," or ")", got "b"`},
+	{"CREATE STREAM demo (\n  a BIGINT,\n  b INTEGR\n)", `3:5: unknown type "INTEGR"`},
+	{"CREATE STREAM demo (a ANY)", `1:23: unknown type "ANY"`},
+	{"CREATE STREAM demo (a ARRAY)", `1:28: expected "(", got ")"`},
+	{"CREATE STREAM demo (a ARRAY(BIGINT, FLOAT))", `1:35: expected ")", got ","`},
+	{"CREATE STREAM demo (a STRUCT())", `1:30: expected column name, got ")"`},
+	{"CREATE STREAM demo (a BIGINT, b FLOAT, a STRING)", `1:40: duplicate column "a"`},
+	{"CREATE STREAM demo (s STRUCT(x BIGINT, x BIGINT))", `1:40: duplicate column "x"`},
+	{"CREATE STREAM demo (a 'BIGINT')", `1:23: expected column type, got string "BIGINT"`},
+	{"CREATE STREAM demo () WITH", `1:27: expected "(", got end of input`},
+	{"CREATE STREAM demo () WITH ()", `1:29: expected option name, got ")"`},
+	{"CREATE STREAM demo () WITH (TYPE)", `1:33: expected "=", got ")"`},
+	{"CREATE STREAM demo () WITH (TYPE=mqtt)", `1:34: expected string, got "mqtt"`},
+	{"CREATE STREAM demo () WITH (TYPE=\"a\", type=\"b\")", `1:39: duplicate option "TYPE"`},
+	{"CREATE STREAM demo () WITH (TYPE=\"a\" FORMAT=\"b\")", `1:38: expected "," or ")", got "FORMAT"`},
+	{"CREATE STREAM demo () extra", `1:23: unexpected "extra"`},
+	{"CREATE STREAM demo (a BIGINT) WITH (TYPE=\"x);", `1:42: unterminated string literal`},
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range parseErrorTests {
+		_, err := Parse(tt.src)
+		if err == nil {
+			t.Errorf("%q: no error, want %s", tt.src, tt.err)
+			continue
+		}
+		if err.Error() != tt.err {
+			t.Errorf("%q:\n got %s\nwant %s", tt.src, err, tt.err)
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Errorf("%q: error is %T, want *Error", tt.src, err)
+		}
+	}
+}
+
+func TestParseWrongStatement(t *testing.T) {
+	if _, err := ParseSelect("CREATE STREAM s ()"); err == nil || err.Error() != `1:1: expected SELECT, got "CREATE"` {
+		t.Errorf("ParseSelect(CREATE): %v", err)
+	}
+	if _, err := ParseCreateStream("SELECT a FROM s"); err == nil || err.Error() != `1:1: expected CREATE STREAM, got "SELECT"` {
+		t.Errorf("ParseCreateStream(SELECT): %v", err)
+	}
+	if st, err := Parse("SELECT a FROM s"); err != nil {
+		t.Errorf("Parse(SELECT): %v", err)
+	} else if _, ok := st.(*Select); !ok {
+		t.Errorf("Parse(SELECT) = %T", st)
+	}
+}
+
+// The printer parenthesises hand-built trees that the parser would not
+// produce in that shape.
+func TestStringHandBuilt(t *testing.T) {
+	lit := func(v any) Expr { return &Literal{Value: v} }
+	ref := func(n string) Expr { return &FieldRef{Name: n} }
+	tests := []struct {
+		e    Expr
+		want string
+	}{
+		{&Index{X: lit(int64(-5)), Index: lit(int64(0))}, "(-5)[0]"},
+		{&Unary{Op: OpNeg, X: lit(int64(0))}, "-(0)"},
+		{&Unary{Op: OpNeg, X: lit(0.5)}, "-(0.5)"},
+		{&Unary{Op: OpNeg, X: &Unary{Op: OpNeg, X: ref("a")}}, "-(-a)"},
+		{&Binary{Op: OpEq, L: ref("a"), R: &Unary{Op: OpNot, X: ref("b")}}, "a = (NOT b)"},
+		{&Binary{Op: OpMul, L: &Binary{Op: OpAdd, L: ref("a"), R: ref("b")}, R: ref("c")}, "(a + b) * c"},
+		{&Member{X: &Binary{Op: OpAdd, L: ref("a"), R: ref("b")}, Name: "c", Arrow: true}, "(a + b)->c"},
+		{&Between{X: ref("a"), Lo: &Binary{Op: OpAnd, L: ref("b"), R: ref("c")}, Hi: ref("d")}, "a BETWEEN (b AND c) AND d"},
+		{&Like{X: &Unary{Op: OpNot, X: ref("a")}, Pattern: lit("x")}, `(NOT a) LIKE "x"`},
+		{&FieldRef{Stream: "my s", Name: "a b"}, "`my s`.`a b`"},
+		{lit(2.0), "2.0"},
+		{lit(1e21), "1e+21"},
+		{lit("a\\b\n\"c\x00"), `"a\\b\n\"c\0"`},
+	}
+	for _, tt := range tests {
+		if got := tt.e.String(); got != tt.want {
+			t.Errorf("String() = %s, want %s", got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+package sql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// testFunc is a plugin function whose behaviour depends on its name.
+type testFunc struct {
+	name string
+	agg  bool
+	// Recorded calls.
+	validated [][]sdk.Arg
+	execCtx   []sdk.FunctionContext
+	execArgs  [][]any
+}
+
+var errBoom = errors.New("boom")
+
+func (f *testFunc) Validate(args []sdk.Arg) error {
+	f.validated = append(f.validated, args)
+	switch f.name {
+	case "badValidate":
+		return sdk.CheckArgCount(f.name, args, 1, 1)
+	case "panicValidate":
+		panic("validate exploded")
+	}
+	return nil
+}
+
+func (f *testFunc) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
+	f.execCtx = append(f.execCtx, ctx)
+	f.execArgs = append(f.execArgs, args)
+	switch f.name {
+	case "fail":
+		return errBoom, false
+	case "failText":
+		return "bad input", false
+	case "boom":
+		var m map[string]int
+		m["x"] = 1 // panics: assignment to entry in nil map
+	case "retInt":
+		return 5, true
+	case "first":
+		return args[0], true
+	}
+	return args, true
+}
+
+func (f *testFunc) IsAggregate() bool { return f.agg }
+
+// testFuncCtx is a FunctionContext that knows only its call site.
+type testFuncCtx struct {
+	context.Context
+	id   int
+	name string
+}
+
+func (testFuncCtx) GetLogger() *slog.Logger        { return slog.Default() }
+func (testFuncCtx) GetRuleId() string              { return "rule1" }
+func (c testFuncCtx) GetOpId() string              { return c.name }
+func (testFuncCtx) GetInstanceId() int             { return 0 }
+func (testFuncCtx) GetRootPath() string            { return "/" }
+func (testFuncCtx) PutState(string, any) error     { return nil }
+func (testFuncCtx) GetState(string) (any, error)   { return nil, nil }
+func (testFuncCtx) IncrCounter(string, int) error  { return nil }
+func (testFuncCtx) GetCounter(string) (int, error) { return 0, nil }
+func (testFuncCtx) DeleteState(string) error       { return nil }
+func (c testFuncCtx) GetFuncId() int               { return c.id }
+
+// plugins is an Env whose functions are testFuncs, recorded per call site.
+type plugins struct {
+	mu        sync.Mutex
+	instances []*testFunc
+	contexts  []string
+}
+
+func (p *plugins) env() Env {
+	return Env{
+		Function: func(name string) (sdk.Function, error) {
+			switch name {
+			case "notLoaded":
+				return nil, errors.New("plugin not loaded")
+			case "nope":
+				return nil, fmt.Errorf("%w: %s", ErrUnknownFunction, name)
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			f := &testFunc{name: name, agg: name == "agg"}
+			p.instances = append(p.instances, f)
+			return f, nil
+		},
+		FuncContext: func(id int, name string) sdk.FunctionContext {
+			p.contexts = append(p.contexts, fmt.Sprintf("%d:%s", id, name))
+			return testFuncCtx{Context: context.Background(), id: id, name: name}
+		},
+	}
+}
+
+func TestPluginValidateArgs(t *testing.T) {
+	var p plugins
+	src := "SELECT echo(1, 'x', 2.5, TRUE, NULL, a, a->b, a + 1, *, * EXCEPT(a), self, -3, demo.c, lower(a)) FROM demo"
+	if _, err := Compile(mustSelect(t, src), p.env()); err != nil {
+		t.Fatal(err)
+	}
+	want := []sdk.Arg{
+		{Kind: sdk.ArgLiteral, Value: int64(1), Text: "1"},
+		{Kind: sdk.ArgLiteral, Value: "x", Text: `"x"`},
+		{Kind: sdk.ArgLiteral, Value: 2.5, Text: "2.5"},
+		{Kind: sdk.ArgLiteral, Value: true, Text: "TRUE"},
+		{Kind: sdk.ArgLiteral, Value: nil, Text: "NULL"},
+		{Kind: sdk.ArgField, Name: "a", Text: "a"},
+		{Kind: sdk.ArgExpr, Text: "a->b"},
+		{Kind: sdk.ArgExpr, Text: "a + 1"},
+		{Kind: sdk.ArgWildcard, Text: "*"},
+		{Kind: sdk.ArgWildcard, Text: "* EXCEPT(a)"},
+		{Kind: sdk.ArgWildcard, Text: "self"},
+		{Kind: sdk.ArgLiteral, Value: int64(-3), Text: "-3"},
+		{Kind: sdk.ArgField, Name: "c", Text: "demo.c"},
+		{Kind: sdk.ArgExpr, Text: "lower(a)"},
+	}
+	if len(p.instances) != 1 || len(p.instances[0].validated) != 1 {
+		t.Fatalf("want one instance validated once, got %d instances", len(p.instances))
+	}
+	if got := p.instances[0].validated[0]; !reflect.DeepEqual(got, want) {
+		t.Errorf("Validate args\n got %#v\nwant %#v", got, want)
+	}
+}
+
+func TestPluginExec(t *testing.T) {
+	var p plugins
+	src := "SELECT first(i) AS a, echo(*) AS b, echo(* EXCEPT(i)) AS c, echo(self) AS d, retInt() AS e, Echo(s) AS f FROM demo"
+	prog, err := Compile(mustSelect(t, src), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog.IsAggregate() {
+		t.Error("IsAggregate() = true without an aggregate")
+	}
+	row := map[string]any{"i": int64(7), "s": "x"}
+	out, err := prog.Project(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"a": int64(7),
+		"b": []any{row},
+		"c": []any{map[string]any{"s": "x"}},
+		"d": []any{row},
+		"e": int64(5), // int from the plugin, normalised
+		"f": []any{"x"},
+	}
+	if !reflect.DeepEqual(out, want) {
+		t.Errorf("Project\n got %#v\nwant %#v", out, want)
+	}
+	// A binary payload: self is the bytes.
+	out, err = prog.Project(map[string]any{"self": []byte("raw")})
+	if err != nil || !reflect.DeepEqual(out["d"], []any{[]byte("raw")}) {
+		t.Errorf("self of a binary row = %#v, %v", out["d"], err)
+	}
+	// Names are exact for plugins: "Echo" and "echo" are separate lookups.
+	var names []string
+	for _, f := range p.instances {
+		names = append(names, f.name)
+	}
+	if want := []string{"first", "echo", "echo", "echo", "retInt", "Echo"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("Env.Function calls %q, want %q", names, want)
+	}
+}
+
+// Each call site gets a fresh instance and its own funcId, numbered in
+// source order over all calls, built-ins included.
+func TestPluginCallSites(t *testing.T) {
+	var p plugins
+	src := "SELECT echo(abs(i)) AS a, echo(i) AS b FROM demo WHERE first(b) AND upper(s) = first('X')"
+	prog, err := Compile(mustSelect(t, src), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCtx := []string{"0:echo", "2:echo", "3:first", "5:first"}
+	if !reflect.DeepEqual(p.contexts, wantCtx) {
+		t.Errorf("FuncContext calls %q, want %q", p.contexts, wantCtx)
+	}
+	if len(p.instances) != 4 {
+		t.Fatalf("%d instances, want 4", len(p.instances))
+	}
+	row := map[string]any{"i": int64(-1), "b": true, "s": "x"}
+	if ok, err := prog.Match(row); !ok || err != nil {
+		t.Fatalf("Match = %v, %v", ok, err)
+	}
+	if _, err := prog.Project(row); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range p.instances {
+		wantID := []int{0, 2, 3, 5}[i]
+		if len(f.execCtx) != 1 || f.execCtx[0].GetFuncId() != wantID {
+			t.Errorf("instance %d (%s): Exec contexts %v, want one with id %d", i, f.name, f.execCtx, wantID)
+		}
+	}
+	if got := p.instances[0].execArgs[0]; !reflect.DeepEqual(got, []any{int64(1)}) {
+		t.Errorf("echo(abs(i)) got %#v", got)
+	}
+}
+
+func TestPluginAggregate(t *testing.T) {
+	var p plugins
+	prog, err := Compile(mustSelect(t, "SELECT agg(i, s, 1) AS a FROM demo"), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prog.IsAggregate() {
+		t.Error("IsAggregate() = false")
+	}
+	out, err := prog.Project(map[string]any{"i": int64(7), "s": "x"})
+	want := []any{[]any{int64(7)}, []any{"x"}, []any{int64(1)}}
+	if err != nil || !reflect.DeepEqual(out["a"], want) {
+		t.Errorf("aggregate args %#v, %v, want %#v", out["a"], err, want)
+	}
+}
+
+func TestPluginErrors(t *testing.T) {
+	var p plugins
+	compileErrs := []struct{ src, err string }{
+		{"SELECT nope(humidity) FROM demo", `1:8: unknown function "nope"`},
+		{"SELECT humidity FROM demo WHERE notLoaded(humidity)", `1:33: function "notLoaded": plugin not loaded`},
+		{"SELECT badValidate(humidity, 2) FROM demo", `1:8: function "badValidate": badValidate: want 1 argument, got 2`},
+		{"SELECT panicValidate() FROM demo", `1:8: function "panicValidate": panic: validate exploded`},
+		{"SELECT echo(x) FROM demo", `1:13: unknown field "x" in stream "demo"`},
+	}
+	for _, tt := range compileErrs {
+		env := p.env()
+		env.Schema = demoSchema
+		_, err := Compile(mustSelect(t, tt.src), env)
+		if err == nil || err.Error() != tt.err {
+			t.Errorf("%s:\n got %v\nwant %s", tt.src, err, tt.err)
+		}
+	}
+	_, err := Compile(mustSelect(t, "SELECT nope(i) FROM demo"), p.env())
+	if !errors.Is(err, ErrUnknownFunction) {
+		t.Errorf("unknown function error %v does not wrap ErrUnknownFunction", err)
+	}
+	_, err = Compile(mustSelect(t, "SELECT wordCount(i) FROM demo"), Env{})
+	if err == nil || err.Error() != `1:8: unknown function "wordCount"` || !errors.Is(err, ErrUnknownFunction) {
+		t.Errorf("nil Env.Function: %v", err)
+	}
+
+	runErrs := []struct{ src, err string }{
+		{"SELECT fail(i) FROM demo", `1:8: function "fail": boom`},
+		{"SELECT failText(i) FROM demo", `1:8: function "failText": bad input`},
+		{"SELECT 1 + boom(i) FROM demo", `1:12: function "boom": panic: assignment to entry in nil map`},
+	}
+	for _, tt := range runErrs {
+		prog, err := Compile(mustSelect(t, tt.src), p.env())
+		if err != nil {
+			t.Errorf("%s: %v", tt.src, err)
+			continue
+		}
+		// The program survives a failure and fails the same way again.
+		for range 2 {
+			if _, err := prog.Project(map[string]any{"i": int64(1)}); err == nil || err.Error() != tt.err {
+				t.Errorf("%s:\n got %v\nwant %s", tt.src, err, tt.err)
+			}
+		}
+	}
+	prog, _ := Compile(mustSelect(t, "SELECT fail(i) FROM demo"), p.env())
+	if _, err := prog.Project(nil); !errors.Is(err, errBoom) {
+		t.Errorf("plugin error %v does not wrap the plugin's error", err)
+	}
+}
+
+// A built-in wins over a plugin of the same name in any case.
+func TestBuiltinShadowsPlugin(t *testing.T) {
+	var p plugins
+	prog, err := Compile(mustSelect(t, "SELECT Upper(s) AS u FROM demo"), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := prog.Project(map[string]any{"s": "x"})
+	if out["u"] != "X" || len(p.instances) != 0 {
+		t.Errorf("Upper(s) = %v with %d plugin lookups, want the built-in", out["u"], len(p.instances))
+	}
+}

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/schema"
+	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// StreamInfo describes a stream (the shape of GET /streams/{name}).
+type StreamInfo struct {
+	Name         string            `json:"Name"`
+	StreamFields []StreamField     `json:"StreamFields"`
+	Options      map[string]string `json:"Options"`
+	Statement    string            `json:"Statement"`
+}
+
+// StreamField is one declared column.
+type StreamField struct {
+	Name      string `json:"Name"`
+	FieldType string `json:"FieldType"`
+}
+
+// parseStream parses CREATE STREAM and checks its options.
+func (e *Engine) parseStream(text string) (*runtime.Stream, error) {
+	cs, err := sql.ParseCreateStream(text)
+	if err != nil {
+		return nil, fmt.Errorf("create stream: %w", err)
+	}
+	st := &runtime.Stream{
+		Name:    cs.Name,
+		Schema:  cs.Schema,
+		Type:    cs.Options["TYPE"],
+		Format:  strings.ToLower(cs.Options["FORMAT"]),
+		ConfKey: cs.Options["CONF_KEY"],
+		Options: cs.Options,
+	}
+	if st.Type == "" {
+		st.Type = "mqtt"
+	}
+	if st.Format == "" {
+		st.Format = "json"
+	}
+	if _, err := schema.NewDecoder(st.Format, st.Schema); err != nil {
+		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
+	}
+	if st.Format == "binary" && st.Schema != nil {
+		return nil, fmt.Errorf("stream %q: FORMAT BINARY streams are schemaless: declare the columns as ()", st.Name)
+	}
+	if _, err := lookupSource(st.Type); err != nil {
+		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
+	}
+	if _, err := e.layout.sourceProps(st.Type, st.ConfKey); err != nil {
+		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
+	}
+	return st, nil
+}
+
+// CreateStream creates a stream from a CREATE STREAM statement.
+func (e *Engine) CreateStream(text string) (*StreamInfo, error) {
+	st, err := e.parseStream(text)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.streams[st.Name]; ok {
+		return nil, fmt.Errorf("stream %q: %w", st.Name, ErrExists)
+	}
+	if err := e.kv.Put(bucketStreams, st.Name, []byte(text)); err != nil {
+		return nil, fmt.Errorf("stream %q: save: %w", st.Name, err)
+	}
+	e.streams[st.Name] = &streamEntry{sql: text, stream: st}
+	return describe(e.streams[st.Name]), nil
+}
+
+// ReplaceStream replaces the definition of an existing stream. Running
+// rules keep the old one until they are restarted.
+func (e *Engine) ReplaceStream(name, text string) (*StreamInfo, error) {
+	st, err := e.parseStream(text)
+	if err != nil {
+		return nil, err
+	}
+	if st.Name != name {
+		return nil, fmt.Errorf("stream %q: the statement creates stream %q", name, st.Name)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.streams[name]; !ok {
+		return nil, fmt.Errorf("stream %q: %w", name, ErrNotFound)
+	}
+	if err := e.kv.Put(bucketStreams, name, []byte(text)); err != nil {
+		return nil, fmt.Errorf("stream %q: save: %w", name, err)
+	}
+	e.streams[name] = &streamEntry{sql: text, stream: st}
+	return describe(e.streams[name]), nil
+}
+
+// Streams returns the sorted stream names.
+func (e *Engine) Streams() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	names := make([]string, 0, len(e.streams))
+	for n := range e.streams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DescribeStream returns a stream's definition.
+func (e *Engine) DescribeStream(name string) (*StreamInfo, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.streams[name]
+	if !ok {
+		return nil, fmt.Errorf("stream %q: %w", name, ErrNotFound)
+	}
+	return describe(s), nil
+}
+
+// DropStream deletes a stream. A stream that rules read is refused, naming
+// the rules.
+func (e *Engine) DropStream(name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.streams[name]; !ok {
+		return fmt.Errorf("stream %q: %w", name, ErrNotFound)
+	}
+	var users []string
+	for id, r := range e.rules {
+		if sel, err := sql.ParseSelect(r.def.SQL); err == nil && sel.From == name {
+			users = append(users, id)
+		}
+	}
+	if len(users) > 0 {
+		slices.Sort(users)
+		return fmt.Errorf("stream %q is used by rule(s) %s: delete them first", name, strings.Join(users, ", "))
+	}
+	if err := e.kv.Delete(bucketStreams, name); err != nil {
+		return fmt.Errorf("stream %q: %w", name, err)
+	}
+	delete(e.streams, name)
+	return nil
+}
+
+func (e *Engine) lookupStream(name string) (*runtime.Stream, error) {
+	// Called while planning, with e.mu held by the caller.
+	s, ok := e.streams[name]
+	if !ok {
+		return nil, fmt.Errorf("stream %q: %w", name, ErrNotFound)
+	}
+	return s.stream, nil
+}
+
+func describe(s *streamEntry) *StreamInfo {
+	info := &StreamInfo{Name: s.stream.Name, Options: s.stream.Options, Statement: s.sql, StreamFields: []StreamField{}}
+	for _, f := range s.stream.Schema {
+		info.StreamFields = append(info.StreamFields, StreamField{Name: f.Name, FieldType: f.Type.String()})
+	}
+	return info
+}
+
+// SourceTypes, SinkTypes and Functions list what rules can use.
+func SourceTypes() []string { return sdk.Registered(sdk.KindSource) }
+func SinkTypes() []string   { return sdk.Registered(sdk.KindSink) }
