@@ -271,7 +271,7 @@ func TestBadInputIsRefusedAndNothingIsSaved(t *testing.T) {
 		t.Fatalf("refused rules were kept: %v", rules)
 	}
 	streamCases := []struct{ sql, want string }{
-		{`CREATE STREAM x (a BIGINT) WITH (TYPE="nosuch")`, `stream "x": unknown source type "nosuch" (known: file, memory, mqtt)`},
+		{`CREATE STREAM x (a BIGINT) WITH (TYPE="nosuch")`, `stream "x": unknown source type "nosuch" (known: file, memory, mqtt, testProvisionState)`},
 		{`CREATE STREAM x (a BIGINT) WITH (FORMAT="xml")`, `stream "x": unknown FORMAT "xml": want JSON or BINARY`},
 		{`CREATE STREAM x (a BIGINT) WITH (TYPE="mqtt", CONF_KEY="nosuch")`, ``},
 		{`CREATE STREAM s () WITH (TYPE="memory")`, `stream "s": already exists`},
@@ -375,5 +375,80 @@ func TestDropPolicyCountsDrops(t *testing.T) {
 	st, _ := e.RuleStatus("dropper")
 	if st.Sinks[0].Dropped == 0 {
 		t.Fatalf("a 1-row buffer behind a slow sink dropped nothing: %+v", st.Sinks[0])
+	}
+}
+
+func init() {
+	sdk.RegisterSource("testProvisionState", func() sdk.Source { return &provisionStateSource{} })
+}
+
+// provisionStateSource counts its provisionings in its state from Provision
+// and ingests that count once.
+type provisionStateSource struct{ starts int }
+
+func (s *provisionStateSource) Provision(ctx sdk.Context, _ map[string]any) error {
+	if err := ctx.IncrCounter("provisioned", 1); err != nil {
+		return err
+	}
+	n, err := ctx.GetCounter("provisioned")
+	s.starts = n
+	return err
+}
+func (s *provisionStateSource) Connect(sdk.Context) error { return nil }
+func (s *provisionStateSource) Close(sdk.Context) error   { return nil }
+func (s *provisionStateSource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, _ sdk.ErrorIngest) error {
+	ingest(ctx, map[string]any{"starts": int64(s.starts), "root": ctx.GetRootPath(), "rule": ctx.GetRuleId()}, nil, time.Time{})
+	return nil
+}
+
+func TestStateWorksInProvisionAndSurvivesRuleRestart(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM p () WITH (TYPE="testProvisionState")`)
+	out, cancel := e.MemoryHub().Subscribe("out/prov", 16)
+	defer cancel()
+	mustRule(t, e, `{"id":"prov","sql":"SELECT * FROM p","actions":[{"memory":{"topic":"out/prov"}}]}`)
+	got := receive(t, out, 1)[0]
+	if got["starts"] != int64(1) || got["root"] != e.Root() || got["rule"] != "prov" {
+		t.Fatalf("first run: %v", got)
+	}
+	if err := e.RestartRule("prov"); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, out, 1)[0]; got["starts"] != int64(2) {
+		t.Fatalf("after restart: %v", got)
+	}
+}
+
+func TestPayloadsAreDecodedByFormat(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM j (temperature FLOAT) WITH (DATASOURCE="raw/j", TYPE="memory", FORMAT="JSON")`)
+	mustStream(t, e, `CREATE STREAM b () WITH (DATASOURCE="raw/b", TYPE="memory", FORMAT="BINARY")`)
+	outJ, cancelJ := e.MemoryHub().Subscribe("out/j", 16)
+	defer cancelJ()
+	outB, cancelB := e.MemoryHub().Subscribe("out/b", 16)
+	defer cancelB()
+	mustRule(t, e, `{"id":"j","sql":"SELECT temperature FROM j","actions":[{"memory":{"topic":"out/j"}}]}`)
+	mustRule(t, e, `{"id":"b","sql":"SELECT length(self) AS n FROM b","actions":[{"memory":{"topic":"out/b"}}]}`)
+	ctx := context.Background()
+	for _, p := range []string{`{"temperature": 1.5}`, `{"temperature": `, `[{"temperature": 2}, {"temperature": 3}]`} {
+		if err := e.MemoryHub().PublishPayload(ctx, "raw/j", []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.MemoryHub().PublishPayload(ctx, "raw/b", []byte{0, 1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(receive(t, outJ, 3)); got != "[map[temperature:1.5] map[temperature:2] map[temperature:3]]" {
+		t.Fatalf("JSON rows = %s", got)
+	}
+	if got := fmt.Sprint(receive(t, outB, 1)); got != "[map[n:4]]" {
+		t.Fatalf("BINARY rows = %s", got)
+	}
+	st, _ := e.RuleStatus("j")
+	if st.Exceptions != 1 || !strings.HasPrefix(st.LastError, `stream "j": decode JSON: unexpected end of JSON input`) {
+		t.Fatalf("status = %+v", st)
 	}
 }

@@ -61,8 +61,9 @@ func MemoryHubFrom(ctx context.Context) *MemoryHub {
 // memoryMessage is what the memory source receives: the row and the topic it
 // was published to (a subscription may have wildcards).
 type memoryMessage struct {
-	topic string
-	row   map[string]any
+	topic   string
+	row     map[string]any
+	payload []byte // set instead of row by PublishPayload
 }
 
 type memorySub struct {
@@ -85,6 +86,19 @@ type memorySub struct {
 // ends first; subscribers served before that keep their copy. A topic must
 // not be empty nor contain wildcards.
 func (h *MemoryHub) Publish(ctx context.Context, topic string, row map[string]any) error {
+	return h.publish(ctx, memoryMessage{topic: topic, row: row})
+}
+
+// PublishPayload delivers an encoded payload (for example JSON) to the
+// memory sources subscribed to topic; the engine decodes it by the stream
+// FORMAT, as it does MQTT payloads. Subscribe channels carry rows only and do
+// not see payloads. The payload must not be changed afterwards.
+func (h *MemoryHub) PublishPayload(ctx context.Context, topic string, payload []byte) error {
+	return h.publish(ctx, memoryMessage{topic: topic, payload: payload})
+}
+
+func (h *MemoryHub) publish(ctx context.Context, m memoryMessage) error {
+	topic := m.topic
 	if err := validateMemoryTopic(topic); err != nil {
 		return err
 	}
@@ -100,22 +114,28 @@ func (h *MemoryHub) Publish(ctx context.Context, topic string, row map[string]an
 	// Offer without holding h.mu, so that a blocked publisher never stops
 	// others from subscribing or cancelling.
 	for _, s := range targets {
-		if err := s.offer(ctx, topic, maps.Clone(row)); err != nil {
+		msg := m
+		if m.row != nil {
+			msg.row = maps.Clone(m.row)
+		} else if s.rows != nil {
+			continue // row subscribers do not see raw payloads
+		}
+		if err := s.offer(ctx, msg); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *memorySub) offer(ctx context.Context, topic string, row map[string]any) error {
+func (s *memorySub) offer(ctx context.Context, m memoryMessage) error {
 	s.sending.RLock()
 	defer s.sending.RUnlock()
 	if s.closed {
 		return nil
 	}
 	select {
-	case s.rows <- row:
-	case s.msgs <- memoryMessage{topic: topic, row: row}:
+	case s.rows <- m.row:
+	case s.msgs <- m:
 	case <-s.done:
 	case <-ctx.Done():
 		return ctx.Err()
@@ -269,7 +289,11 @@ func (s *memorySource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, _ sdk.Error
 					return
 				default:
 				}
-				ingest(ctx, m.row, map[string]any{"topic": m.topic}, time.Time{})
+				var data any = m.row
+				if m.payload != nil {
+					data = m.payload
+				}
+				ingest(ctx, data, map[string]any{"topic": m.topic}, time.Time{})
 			case <-stop:
 				return
 			case <-ctx.Done():

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kgen-dev/kgen/engine/internal/mosquitto"
 
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/sdk"
@@ -217,102 +216,13 @@ func TestMQTTSourceBackpressure(t *testing.T) {
 	}
 }
 
-// mosquitto runs a real mosquitto broker on a fixed port for a test.
-type mosquitto struct {
-	t    *testing.T
-	bin  string
-	conf string
-	addr string
-	cmd  *exec.Cmd
-	exit chan struct{}
-}
-
-// startMosquitto starts mosquitto on a free loopback port. Without mosquitto
-// the test is skipped, unless $CI is set: CI must run it.
-func startMosquitto(t *testing.T) *mosquitto {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr == nil {
-			bin, err = "/usr/sbin/mosquitto", nil
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("mosquitto not found; CI must install it")
-		}
-		t.Skip("mosquitto not found (install it to run this test)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
-	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n", port)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m := &mosquitto{t: t, bin: bin, conf: conf, addr: addr}
-	m.start()
-	t.Cleanup(m.kill)
-	return m
-}
-
-func (m *mosquitto) url() string { return "tcp://" + m.addr }
-
-// start runs mosquitto and waits until its port accepts connections.
-func (m *mosquitto) start() {
-	m.t.Helper()
-	m.cmd = exec.Command(m.bin, "-c", m.conf)
-	var out syncBuffer
-	m.cmd.Stdout, m.cmd.Stderr = &out, &out
-	if err := m.cmd.Start(); err != nil {
-		m.t.Fatal(err)
-	}
-	m.exit = make(chan struct{})
-	go func(cmd *exec.Cmd, exit chan struct{}) {
-		_ = cmd.Wait()
-		close(exit)
-	}(m.cmd, m.exit)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", m.addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-m.exit:
-			m.t.Fatalf("mosquitto exited: %s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			m.t.Fatalf("mosquitto not accepting on %s within 10s: %v\n%s", m.addr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill stops mosquitto abruptly (SIGKILL) and waits for it to exit.
-func (m *mosquitto) kill() {
-	if m.cmd == nil || m.cmd.Process == nil {
-		return
-	}
-	_ = m.cmd.Process.Kill()
-	<-m.exit
-	m.cmd = nil
-}
-
 func TestMQTTMosquitto(t *testing.T) {
-	m := startMosquitto(t)
+	m := mosquitto.Start(t)
 	ctx := newTestContext(t)
 
 	sinkStatus := newStatusLog()
-	srcStatus, rec := startMQTTSource(t, ctx, map[string]any{"server": m.url(), "datasource": "plant/+/temp", "qos": 1})
-	sink := startMQTTSink(t, ctx, map[string]any{"server": m.url(), "topic": "plant/p1/temp", "qos": 1, "protocolVersion": "3.1"}, sinkStatus)
+	srcStatus, rec := startMQTTSource(t, ctx, map[string]any{"server": m.URL(), "datasource": "plant/+/temp", "qos": 1})
+	sink := startMQTTSink(t, ctx, map[string]any{"server": m.URL(), "topic": "plant/p1/temp", "qos": 1, "protocolVersion": "3.1"}, sinkStatus)
 	sinkStatus.wait(t, sdk.StatusConnected, 10*time.Second)
 
 	if err := sink.Collect(ctx, map[string]any{"t": 1}); err != nil {
@@ -321,7 +231,7 @@ func TestMQTTMosquitto(t *testing.T) {
 	expectMessage(t, rec, "plant/p1/temp", `{"t":1}`, 1)
 
 	// The broker dies: both report it, and the sink asks to be retried.
-	m.kill()
+	m.Kill()
 	c := srcStatus.wait(t, sdk.StatusDisconnected, 20*time.Second)
 	if c.msg == "" {
 		t.Error("disconnected without a reason")
@@ -338,7 +248,7 @@ func TestMQTTMosquitto(t *testing.T) {
 	// The broker comes back on the same port, without any state: both
 	// reconnect, and the source reports connected once it has subscribed
 	// again.
-	m.start()
+	m.Start()
 	srcStatus.wait(t, sdk.StatusConnected, 20*time.Second)
 	sinkStatus.wait(t, sdk.StatusConnected, 20*time.Second)
 	if err := sink.Collect(ctx, map[string]any{"t": 3}); err != nil {

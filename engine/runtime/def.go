@@ -82,8 +82,9 @@ func ParseRule(data []byte) (*RuleDef, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, jsonError(data, dec.InputOffset(), err)
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("rule JSON: %s: unexpected data after the rule object", lineCol(data, dec.InputOffset()))
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		off += int64(len(data[off:]) - len(bytes.TrimLeft(data[off:], " \t\r\n")))
+		return nil, fmt.Errorf("rule JSON: %s: unexpected data after the rule object", lineCol(data, off))
 	}
 	def := &RuleDef{}
 	switch {

@@ -1,0 +1,92 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine"
+)
+
+// benchPayloads are JSON messages of the demo stream; half pass the WHERE.
+func benchPayloads(n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = fmt.Appendf(nil, `{"temperature": %d.5, "humidity": %d, "device": "s-%d", "ts": %d}`, 25+i%50, 40+i%20, i%100, 1700000000000+i)
+	}
+	return out
+}
+
+// BenchmarkPipeline runs JSON payloads through memory source → SELECT
+// temperature * 2 AS t, humidity FROM demo WHERE temperature > 50 → nop sink,
+// and in the same run decodes the same payloads with bare json.Unmarshal into
+// a map: the limit the pipeline is measured against. It reports messages per
+// second of both, their ratio (target ≥ 0.5) and allocations per message.
+func BenchmarkPipeline(b *testing.B) {
+	e, err := engine.Open(engine.Options{Root: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.CreateStream(`CREATE STREAM demo (temperature FLOAT, humidity BIGINT) WITH (DATASOURCE="bench/demo", TYPE="memory")`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.CreateRule([]byte(`{"id":"bench","sql":"SELECT temperature * 2 AS t, humidity FROM demo WHERE temperature > 50","actions":[{"nop":{}}]}`)); err != nil {
+		b.Fatal(err)
+	}
+	payloads := benchPayloads(1000)
+	ctx := context.Background()
+
+	pipeline := func(n int) {
+		before, _ := e.RuleStatus("bench")
+		for i := range n {
+			if err := e.MemoryHub().PublishPayload(ctx, "bench/demo", payloads[i%len(payloads)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		// Done when every message was processed and every passing row written.
+		want := before.RecordsIn + int64(n)
+		for {
+			st, _ := e.RuleStatus("bench")
+			if st.RecordsIn == want && st.Sinks[0].RecordsOut == st.RecordsOut {
+				if st.Exceptions != 0 {
+					b.Fatalf("exceptions: %s", st.LastError)
+				}
+				return
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	decode := func(n int) {
+		for i := range n {
+			var m map[string]any
+			if err := json.Unmarshal(payloads[i%len(payloads)], &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	pipeline(2000) // warm up
+
+	measure := func(f func(int), n int) (perSec, allocs float64) {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		start := time.Now()
+		f(n)
+		elapsed := time.Since(start)
+		runtime.ReadMemStats(&m1)
+		return float64(n) / elapsed.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
+	}
+	b.ResetTimer()
+	pipeRate, pipeAllocs := measure(pipeline, b.N)
+	b.StopTimer()
+	decRate, decAllocs := measure(decode, b.N)
+	b.ReportMetric(pipeRate, "pipeline-msgs/s")
+	b.ReportMetric(decRate, "decode-msgs/s")
+	b.ReportMetric(pipeRate/decRate, "ratio")
+	b.ReportMetric(pipeAllocs, "pipeline-allocs/msg")
+	b.ReportMetric(decAllocs, "decode-allocs/msg")
+}
