@@ -126,13 +126,22 @@ func (r *ruleEntry) status() runtime.Status {
 	return st
 }
 
+// ruleLocked returns the rule called id; e.mu is held.
+func (e *Engine) ruleLocked(id string) (*ruleEntry, error) {
+	r, ok := e.rules[id]
+	if !ok {
+		return nil, fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	}
+	return r, nil
+}
+
 // StartRule starts a stopped rule. Starting a running rule is a no-op.
 func (e *Engine) StartRule(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, ok := e.rules[id]
-	if !ok {
-		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	r, err := e.ruleLocked(id)
+	if err != nil {
+		return err
 	}
 	if r.rule != nil && r.rule.Status().Status == "running" {
 		return nil
@@ -168,9 +177,9 @@ func (e *Engine) startLocked(r *ruleEntry) error {
 func (e *Engine) StopRule(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, ok := e.rules[id]
-	if !ok {
-		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	r, err := e.ruleLocked(id)
+	if err != nil {
+		return err
 	}
 	if r.rule != nil {
 		r.rule.Stop()
@@ -187,9 +196,9 @@ func (e *Engine) StopRule(id string) error {
 func (e *Engine) RestartRule(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, ok := e.rules[id]
-	if !ok {
-		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	r, err := e.ruleLocked(id)
+	if err != nil {
+		return err
 	}
 	r.running = true
 	if err := e.saveRule(r); err != nil {
@@ -202,9 +211,9 @@ func (e *Engine) RestartRule(id string) error {
 func (e *Engine) DeleteRule(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	r, ok := e.rules[id]
-	if !ok {
-		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
+	r, err := e.ruleLocked(id)
+	if err != nil {
+		return err
 	}
 	if r.rule != nil {
 		r.rule.Stop()

@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/kgen-dev/kgen/engine/internal/jsonpos"
+
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -330,34 +332,21 @@ func decodeObject(data []byte, v any) error {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			return fmt.Errorf("%s: %v", lineCol(data, syn.Offset), syn)
+			return fmt.Errorf("%s: %v", jsonpos.LineCol(data, syn.Offset-1), syn)
 		case errors.As(err, &typ):
 			if typ.Field == "" {
 				return fmt.Errorf("want a JSON object, got %s", typ.Value)
 			}
-			return fmt.Errorf("%s: field %q: want %s, got %s", lineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+			return fmt.Errorf("%s: field %q: want %s, got %s", jsonpos.LineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return fmt.Errorf("%s: unexpected end of JSON input", lineCol(data, int64(len(data))))
+			return fmt.Errorf("%s: unexpected end of JSON input", jsonpos.LineCol(data, int64(len(data))))
 		}
 		return err
 	}
 	if dec.More() {
-		return fmt.Errorf("%s: unexpected data after the JSON object", lineCol(data, dec.InputOffset()))
+		return fmt.Errorf("%s: unexpected data after the JSON object", jsonpos.LineCol(data, dec.InputOffset()))
 	}
 	return nil
-}
-
-func lineCol(data []byte, offset int64) string {
-	offset = min(offset, int64(len(data)))
-	line, col := 1, 1
-	for _, b := range data[:offset] {
-		if b == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // statusFor maps an error about the resource in the path.

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/kgen-dev/kgen/engine/internal/jsonpos"
 )
 
 // RuleDef is a rule as users write it (eKuiper's rule JSON):
@@ -84,7 +86,7 @@ func ParseRule(data []byte) (*RuleDef, error) {
 	}
 	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
 		off += int64(len(data[off:]) - len(bytes.TrimLeft(data[off:], " \t\r\n")))
-		return nil, fmt.Errorf("rule JSON: %s: unexpected data after the rule object", lineCol(data, off))
+		return nil, fmt.Errorf("rule JSON: %s: unexpected data after the rule object", jsonpos.LineCol(data, off))
 	}
 	def := &RuleDef{}
 	switch {
@@ -198,11 +200,11 @@ func jsonError(data []byte, offset int64, err error) error {
 	switch {
 	case errors.As(err, &syn):
 		// Offset counts the bad byte itself; point at it.
-		return fmt.Errorf("rule JSON: %s: %v", lineCol(data, syn.Offset-1), err)
+		return fmt.Errorf("rule JSON: %s: %v", jsonpos.LineCol(data, syn.Offset-1), err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("rule JSON: %s: field %q: want %s, got %s", lineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+		return fmt.Errorf("rule JSON: %s: field %q: want %s, got %s", jsonpos.LineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("rule JSON: %s: unexpected end of input", lineCol(data, int64(len(data))))
+		return fmt.Errorf("rule JSON: %s: unexpected end of input", jsonpos.LineCol(data, int64(len(data))))
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
@@ -211,21 +213,5 @@ func jsonError(data []byte, offset int64, err error) error {
 			offset = int64(i) - 1
 		}
 	}
-	return fmt.Errorf("rule JSON: %s: %s", lineCol(data, offset), msg)
-}
-
-// lineCol turns a byte offset into "line L, column C" (1-based).
-func lineCol(data []byte, offset int64) string {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	line, col := 1, 1
-	for _, b := range data[:offset] {
-		if b == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d, column %d", line, col)
+	return fmt.Errorf("rule JSON: %s: %s", jsonpos.LineCol(data, offset), msg)
 }
