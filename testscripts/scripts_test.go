@@ -13,11 +13,10 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/kgen-dev/kgen/engine/kgentest"
-	"github.com/kgen-dev/kgen/internal/cli"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"kgen": cli.Main})
+	testscript.Main(m, map[string]func(){"kgen": kgentest.Main})
 }
 
 func TestScripts(t *testing.T) {

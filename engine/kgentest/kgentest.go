@@ -25,7 +25,17 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/kgen-dev/kgen/internal/cli"
 )
+
+// Main runs the kgen command line with the process arguments and exits. Plugin
+// projects register it with testscript so their scripts can `exec kgen ...`:
+//
+//	func TestMain(m *testing.M) {
+//		testscript.Main(m, map[string]func(){"kgen": kgentest.Main})
+//	}
+func Main() { cli.Main() }
 
 // Commands returns the kgen testscript commands:
 //
