@@ -452,3 +452,33 @@ func TestPayloadsAreDecodedByFormat(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 }
+
+func TestNestedColumnsAreTypedAndReachable(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM n (readings ARRAY(STRUCT(v FLOAT, tag STRING)), raw BYTEA, at DATETIME) WITH (DATASOURCE="raw/n", TYPE="memory")`)
+	out, cancel := e.MemoryHub().Subscribe("out/n", 4)
+	defer cancel()
+	mustRule(t, e, `{"id":"n","sql":"SELECT readings[0]->v AS v, readings[-1].tag AS tag, length(raw) AS bytes, at, CASE WHEN readings[0]->v BETWEEN 1 AND 5 THEN 'low' ELSE 'high' END AS level FROM n WHERE readings[1]->tag LIKE 'b%' AND at IS NOT NULL","actions":[{"memory":{"topic":"out/n"}}]}`)
+	payload := `{"readings": [{"v": 2, "tag": "a"}, {"v": 7.5, "tag": "b1"}], "raw": "AAEC", "at": "2026-11-23T10:00:00Z", "extra": 1}`
+	if err := e.MemoryHub().PublishPayload(context.Background(), "raw/n", []byte(payload)); err != nil {
+		t.Fatal(err)
+	}
+	bad := `{"readings": [{"v": "x"}]}`
+	if err := e.MemoryHub().PublishPayload(context.Background(), "raw/n", []byte(bad)); err != nil {
+		t.Fatal(err)
+	}
+	got := receive(t, out, 1)[0]
+	want := map[string]any{"v": 2.0, "tag": "b1", "bytes": int64(3), "at": time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), "level": "low"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("row = %v\nwant  %v", got, want)
+	}
+	eventually(t, "the bad payload counted", func() bool {
+		st, _ := e.RuleStatus("n")
+		return st.Exceptions == 1
+	})
+	st, _ := e.RuleStatus("n")
+	if !strings.Contains(st.LastError, `field "readings"[0]."v": want FLOAT, got string "x"`) {
+		t.Fatalf("last error = %q", st.LastError)
+	}
+}
