@@ -28,6 +28,9 @@ go mod tidy -diff
 echo "== go vet"
 go vet ./...
 
+echo "== generated files are up to date"
+go run ./cmd/kgen gen -check ./examples/...
+
 echo "== go test (race detector on the engine)"
 go test -race -count=1 -timeout 20m ./engine/...
 go test -count=1 -timeout 30m $(go list ./... | grep -v '/engine')

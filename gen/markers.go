@@ -1,0 +1,169 @@
+package gen
+
+import (
+	"fmt"
+	"go/token"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// markerPrefix starts every kgen marker line.
+const markerPrefix = "//kgen:"
+
+// marker is one parsed //kgen:<kind> line.
+type marker struct {
+	kind      string // "function", "source" or "sink"
+	name      string // name=; "" when absent
+	aggregate bool
+	pos       token.Position
+}
+
+// markerKeys lists the keys each marker kind accepts, in the order the
+// "known:" part of an error lists them; true means the key takes a value.
+var markerKeys = map[string][]struct {
+	key   string
+	value bool
+}{
+	"function": {{"name", true}, {"aggregate", false}},
+	"source":   {{"name", true}},
+	"sink":     {{"name", true}},
+}
+
+// parseMarker parses the text of a comment starting with //kgen:.
+func parseMarker(text string, pos token.Position) (*marker, *Error) {
+	fields := strings.Fields(strings.TrimPrefix(text, markerPrefix))
+	if len(fields) == 0 {
+		return nil, errorAt(pos, "empty marker %s (known: //kgen:function, //kgen:sink, //kgen:source)", markerPrefix)
+	}
+	m := &marker{kind: fields[0], pos: pos}
+	keys, ok := markerKeys[m.kind]
+	if !ok {
+		return nil, errorAt(pos, "unknown marker //kgen:%s (known: //kgen:function, //kgen:sink, //kgen:source)", m.kind)
+	}
+	seen := map[string]bool{}
+	for _, f := range fields[1:] {
+		key, value, hasValue := strings.Cut(f, "=")
+		i := slices.IndexFunc(keys, func(k struct {
+			key   string
+			value bool
+		}) bool {
+			return k.key == key
+		})
+		if i < 0 {
+			known := make([]string, len(keys))
+			for j, k := range keys {
+				known[j] = k.key
+			}
+			return nil, errorAt(pos, "//kgen:%s: unknown key %q (known: %s)", m.kind, key, strings.Join(known, ", "))
+		}
+		switch {
+		case seen[key]:
+			return nil, errorAt(pos, "//kgen:%s: key %q given twice", m.kind, key)
+		case keys[i].value && (!hasValue || value == ""):
+			return nil, errorAt(pos, "//kgen:%s: key %q needs a value (%s=...)", m.kind, key, key)
+		case !keys[i].value && hasValue:
+			return nil, errorAt(pos, "//kgen:%s: key %q takes no value", m.kind, key)
+		}
+		seen[key] = true
+		switch key {
+		case "name":
+			m.name = value
+		case "aggregate":
+			m.aggregate = true
+		}
+	}
+	return m, nil
+}
+
+// fieldTag is a parsed `kgen:"key,default=…,required,oneof=a|b"` tag.
+type fieldTag struct {
+	key      string
+	skip     bool
+	def      string
+	hasDef   bool
+	required bool
+	oneOf    []string
+}
+
+// parseFieldTag reads the kgen tag (else the json tag's name) of a field.
+func parseFieldTag(tag string, pos token.Position, what string) (fieldTag, *Error) {
+	st := reflect.StructTag(tag)
+	var ft fieldTag
+	kg, hasKgen := st.Lookup("kgen")
+	if !hasKgen {
+		if js, ok := st.Lookup("json"); ok {
+			name, _, _ := strings.Cut(js, ",")
+			ft.key, ft.skip = name, name == "-"
+		}
+		return ft, nil
+	}
+	parts := strings.Split(kg, ",")
+	ft.key, ft.skip = parts[0], parts[0] == "-"
+	for _, p := range parts[1:] {
+		opt, value, hasValue := strings.Cut(p, "=")
+		switch {
+		case opt == "required" && !hasValue:
+			ft.required = true
+		case opt == "default" && hasValue:
+			ft.def, ft.hasDef = value, true
+		case opt == "oneof" && hasValue && value != "":
+			ft.oneOf = strings.Split(value, "|")
+		default:
+			return ft, errorAt(pos, "%s: unknown tag option %q (known: default=<value>, required, oneof=<a>|<b>)", what, p)
+		}
+	}
+	if ft.required && ft.hasDef {
+		return ft, errorAt(pos, "%s: a required field cannot have a default", what)
+	}
+	return ft, nil
+}
+
+// Error is a problem in the input, at a position.
+type Error struct {
+	Pos token.Position
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if !e.Pos.IsValid() {
+		return e.Msg
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.Pos.Filename, e.Pos.Line, e.Pos.Column, e.Msg)
+}
+
+func errorAt(pos token.Position, format string, args ...any) *Error {
+	return &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrorList is every problem found, sorted by position.
+type ErrorList []*Error
+
+func (l ErrorList) Error() string {
+	msgs := make([]string, len(l))
+	for i, e := range l {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+func (l ErrorList) sort() {
+	slices.SortStableFunc(l, func(a, b *Error) int {
+		if c := strings.Compare(a.Pos.Filename, b.Pos.Filename); c != 0 {
+			return c
+		}
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line - b.Pos.Line
+		}
+		return a.Pos.Column - b.Pos.Column
+	})
+}
+
+// err returns the list as an error, or nil when it is empty.
+func (l ErrorList) err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	l.sort()
+	return l
+}

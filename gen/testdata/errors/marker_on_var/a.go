@@ -1,0 +1,4 @@
+package p
+
+//kgen:source
+var x = 1

@@ -1,0 +1,6 @@
+package p
+
+//kgen:sink
+type alert struct {
+	Topic string
+}

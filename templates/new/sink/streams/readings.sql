@@ -1,0 +1,1 @@
+CREATE STREAM readings (device STRING, temperature FLOAT) WITH (DATASOURCE="readings.jsonl", TYPE="file", FORMAT="JSON");
