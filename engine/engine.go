@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/engine/connector"
+	"github.com/kgen-dev/kgen/engine/plugin"
 	"github.com/kgen-dev/kgen/engine/runtime"
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
@@ -55,6 +58,8 @@ type Engine struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	env    *runtime.Env
+	// plugins are the Go plugins (.so files) under <root>/plugins/.
+	plugins *plugin.Manager
 
 	mu      sync.Mutex
 	streams map[string]*streamEntry
@@ -110,9 +115,13 @@ func Open(opts Options) (_ *Engine, err error) {
 			e.Close()
 		}
 	}()
-	if e.kv, err = store.OpenBolt(l.StoreFile()); err != nil {
+	// Through a local: a failed open returns a nil *Bolt, which must not
+	// become a non-nil store.KV that Close would call.
+	kv, err := store.OpenBolt(l.StoreFile())
+	if err != nil {
 		return nil, err
 	}
+	e.kv = kv
 	e.states = state.NewManager(e.kv, conf.Store.FlushInterval, logger)
 	if opts.Broker && conf.MQTT.Server == "" {
 		addr := conf.MQTT.Embedded
@@ -123,6 +132,11 @@ func Open(opts Options) (_ *Engine, err error) {
 			return nil, err
 		}
 	}
+	self, _ := debug.ReadBuildInfo()
+	e.plugins = plugin.NewManager(root, self, logger.With("component", "plugins"))
+	// A plugin that fails is logged by the manager and listed with its
+	// error; it never stops the engine.
+	e.plugins.Scan()
 	e.ctx, e.cancel = context.WithCancel(connector.WithMemoryHub(context.Background(), e.hub))
 	e.env = &runtime.Env{
 		Root:        root,
@@ -131,15 +145,15 @@ func Open(opts Options) (_ *Engine, err error) {
 		States:      e.states,
 		Stream:      e.lookupStream,
 		SourceProps: e.sourceProps,
-		Source:      lookupSource,
-		Sink:        lookupSink,
+		Source:      e.lookupSource,
+		Sink:        e.lookupSink,
 		SinkDefaults: func(typ string) map[string]any {
 			if typ == "mqtt" {
 				return map[string]any{"server": e.BrokerURL()}
 			}
 			return nil
 		},
-		Function: lookupFunction,
+		Function: e.lookupFunction,
 		OnOutput: opts.OnOutput,
 	}
 	if err := e.restore(!opts.NoRestore); err != nil {
@@ -208,29 +222,67 @@ func (e *Engine) sourceProps(typ, confKey string) (map[string]any, error) {
 	return props, nil
 }
 
-func lookupSource(typ string) (func() sdk.Source, error) {
-	if f, ok := sdk.LookupSource(typ); ok {
+// Plugins returns the manager of the engine's Go plugins (.so files), for
+// installing and deleting them.
+func (e *Engine) Plugins() *plugin.Manager { return e.plugins }
+
+// Compiled-in extensions (the sdk registry) come first, then plugins. Names
+// that plugins registered from their init functions are the plugins'.
+
+func (e *Engine) lookupSource(typ string) (func() sdk.Source, error) {
+	if f, ok := sdk.LookupSource(typ); ok && !e.plugins.Owns(sdk.KindSource, typ) {
 		return f, nil
 	}
-	return nil, fmt.Errorf("unknown source type %q (known: %s)", typ, strings.Join(sdk.Registered(sdk.KindSource), ", "))
-}
-
-func lookupSink(typ string) (func() sdk.Sink, error) {
-	if f, ok := sdk.LookupSink(typ); ok {
+	if f, ok := e.plugins.Source(typ); ok {
 		return f, nil
 	}
-	return nil, fmt.Errorf("unknown sink type %q (known: %s)", typ, strings.Join(sdk.Registered(sdk.KindSink), ", "))
+	return nil, fmt.Errorf("unknown source type %q (known: %s)", typ, strings.Join(e.known(sdk.KindSource), ", "))
 }
 
-func lookupFunction(name string) (sdk.Function, error) {
-	if f, ok := sdk.LookupFunction(name); ok {
-		fn := f()
-		if fn == nil {
-			return nil, fmt.Errorf("function %q: constructor returned nil", name)
+func (e *Engine) lookupSink(typ string) (func() sdk.Sink, error) {
+	if f, ok := sdk.LookupSink(typ); ok && !e.plugins.Owns(sdk.KindSink, typ) {
+		return f, nil
+	}
+	if f, ok := e.plugins.Sink(typ); ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown sink type %q (known: %s)", typ, strings.Join(e.known(sdk.KindSink), ", "))
+}
+
+func (e *Engine) lookupFunction(name string) (sdk.Function, error) {
+	f, ok := sdk.LookupFunction(name)
+	if !ok || e.plugins.Owns(sdk.KindFunction, name) {
+		f, ok = e.plugins.Function(name)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w %q", sql.ErrUnknownFunction, name)
+	}
+	fn := f()
+	if fn == nil {
+		return nil, fmt.Errorf("function %q: constructor returned nil", name)
+	}
+	return fn, nil
+}
+
+// known lists the compiled-in and loaded names of a kind, sorted.
+func (e *Engine) known(kind sdk.Kind) []string {
+	var names []string
+	for _, n := range sdk.Registered(kind) {
+		if !e.plugins.Owns(kind, n) {
+			names = append(names, n)
 		}
-		return fn, nil
 	}
-	return nil, fmt.Errorf("%w %q", sql.ErrUnknownFunction, name)
+	for _, info := range e.plugins.List(kind) {
+		if info.Err == "" {
+			if kind == sdk.KindFunction {
+				names = append(names, info.Functions...)
+			} else {
+				names = append(names, info.Name)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // restore reads streams and rules from the store. Bad entries are logged and

@@ -52,7 +52,7 @@ func (e *Engine) parseStream(text string) (*runtime.Stream, error) {
 	if st.Format == "binary" && st.Schema != nil {
 		return nil, fmt.Errorf("stream %q: FORMAT BINARY streams are schemaless: declare the columns as ()", st.Name)
 	}
-	if _, err := lookupSource(st.Type); err != nil {
+	if _, err := e.lookupSource(st.Type); err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
 	}
 	if _, err := e.layout.sourceProps(st.Type, st.ConfKey); err != nil {

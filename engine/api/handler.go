@@ -82,6 +82,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /functions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, nonNil(sdk.Registered(sdk.KindFunction)))
 	})
+	registerPluginRoutes(mux, s)
 	return s.logRequests(mux)
 }
 

@@ -54,6 +54,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"mqttpub":  mqttPub,
 		"mqttsub":  mqttSub,
 		"mqttwait": mqttWait,
+		"mkzip":    mkZip,
 	}
 }
 

@@ -49,10 +49,96 @@ func findPlugins(ctx context.Context, dir string) (*plugins, error) {
 	if err != nil || !has {
 		return p, err
 	}
+	pkgs, err := listPackages(ctx, dir, "./...", nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, pkg := range pkgs {
+		if p.modDir != "" && p.modDir != pkg.modDir {
+			return nil, fmt.Errorf("list packages: packages from two modules: %s and %s", p.modPath, pkg.modPath)
+		}
+		p.pkgs = append(p.pkgs, pkg.path)
+		p.modPath, p.modDir = pkg.modPath, pkg.modDir
+	}
+	slices.Sort(p.pkgs)
+	if len(p.pkgs) == 0 {
+		return p, nil
+	}
+	p.useDirs, p.goVersion, err = listModules(ctx, p.modDir, p.dir, nil)
+	return p, err
+}
+
+// pluginPackage is a package a plugin pattern matched.
+type pluginPackage struct {
+	path    string // import path
+	modPath string
+	modDir  string
+}
+
+// listPackages lists the importable, non-main packages that pattern matches
+// with the go command run in dir. Internal packages are left out: a blank
+// import of one from the generated module is not allowed, and the plugin
+// packages that use it link it in. flags (like -tags) and env (KEY=value,
+// like GOOS) select files as for go build; verbose, if not nil, gets the
+// command.
+func listPackages(ctx context.Context, dir, pattern string, flags, env []string, verbose io.Writer) ([]pluginPackage, error) {
 	const format = `{{if and (ne .Name "main") (or .GoFiles .CgoFiles)}}` +
-		`{{.ImportPath}}{{"\t"}}{{with .Module}}{{.Path}}{{"\t"}}{{.Dir}}{{"\t"}}{{.GoVersion}}{{end}}{{end}}`
-	cmd := exec.CommandContext(ctx, "go", "list", "-f", format, "./...")
+		`{{.ImportPath}}{{"\t"}}{{with .Module}}{{.Path}}{{"\t"}}{{.Dir}}{{end}}{{end}}`
+	args := append(append([]string{"list"}, flags...), "-f", format, pattern)
+	out, err := goOutput(ctx, dir, env, verbose, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list packages: %w", err)
+	}
+	var pkgs []pluginPackage
+	for line := range strings.Lines(string(out)) {
+		f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+		if len(f) == 1 && f[0] == "" {
+			continue
+		}
+		if len(f) != 3 {
+			return nil, fmt.Errorf("list packages: package %s is not in a module", f[0])
+		}
+		if !isInternal(f[0]) {
+			pkgs = append(pkgs, pluginPackage{path: f[0], modPath: f[1], modDir: f[2]})
+		}
+	}
+	return pkgs, nil
+}
+
+// listModules returns the main modules the go command sees in dir: the
+// module in modDir, or every module of the user's workspace when one is
+// active, so that an engine builds against the same module versions; and the
+// highest go line among them. verbose, if not nil, gets the command.
+func listModules(ctx context.Context, modDir, dir string, verbose io.Writer) (useDirs []string, goVersion string, err error) {
+	out, err := goOutput(ctx, dir, nil, verbose, "list", "-m", "-f", `{{.Dir}}{{"\t"}}{{.GoVersion}}`)
+	if err != nil {
+		return nil, "", fmt.Errorf("list modules: %w", err)
+	}
+	useDirs = []string{modDir}
+	goVersion = "1.22"
+	for line := range strings.Lines(string(out)) {
+		d, v, _ := strings.Cut(strings.TrimRight(line, "\r\n"), "\t")
+		if d != "" && !slices.Contains(useDirs, d) {
+			useDirs = append(useDirs, d)
+		}
+		if v != "" && version.Compare("go"+v, "go"+goVersion) > 0 {
+			goVersion = v
+		}
+	}
+	slices.Sort(useDirs)
+	return useDirs, goVersion, nil
+}
+
+// goOutput runs the go command in dir, with env (KEY=value) added to the
+// environment, and returns its stdout. Its error has what the command
+// printed on stderr. verbose, if not nil, gets the command line first.
+func goOutput(ctx context.Context, dir string, env []string, verbose io.Writer, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	logCommand(verbose, cmd, env)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -60,62 +146,39 @@ func findPlugins(ctx context.Context, dir string) (*plugins, error) {
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list packages: %s", cmdError(err, stderr.Bytes()))
+		return nil, errors.New(cmdError(err, stderr.Bytes()))
 	}
-	for line := range strings.Lines(string(out)) {
-		f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
-		if len(f) == 1 && f[0] == "" {
-			continue
-		}
-		if len(f) != 4 {
-			return nil, fmt.Errorf("list packages: package %s is not in a module", f[0])
-		}
-		// A blank import of an internal package from the generated module is
-		// not allowed; the plugin packages that use it link it in.
-		if isInternal(f[0]) {
-			continue
-		}
-		if p.modDir != "" && p.modDir != f[2] {
-			return nil, fmt.Errorf("list packages: packages from two modules: %s and %s", p.modPath, f[1])
-		}
-		p.pkgs = append(p.pkgs, f[0])
-		p.modPath, p.modDir = f[1], f[2]
-	}
-	slices.Sort(p.pkgs)
-	if len(p.pkgs) == 0 {
-		return p, nil
-	}
-	return p, p.listModules(ctx)
+	return out, nil
 }
 
-// listModules sets useDirs and goVersion from the main modules: the
-// project's module, or every module of the user's workspace when one is
-// active, so that the engine builds against the same module versions.
-func (p *plugins) listModules(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, "go", "list", "-m", "-f", `{{.Dir}}{{"\t"}}{{.GoVersion}}`)
-	cmd.Dir = p.dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if ctx.Err() != nil {
-		return ctx.Err()
+// logCommand prints cmd as a shell line to w (if not nil): the folder it
+// runs in, the environment variables it sets, and its arguments.
+func logCommand(w io.Writer, cmd *exec.Cmd, env []string) {
+	if w == nil {
+		return
 	}
-	if err != nil {
-		return fmt.Errorf("list modules: %s", cmdError(err, stderr.Bytes()))
+	var b strings.Builder
+	fmt.Fprintf(&b, "cd %s && ", shellQuote(cmd.Dir))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "%s=%s ", k, shellQuote(v))
 	}
-	p.useDirs = []string{p.modDir}
-	p.goVersion = "1.22"
-	for line := range strings.Lines(string(out)) {
-		dir, goVersion, _ := strings.Cut(strings.TrimRight(line, "\r\n"), "\t")
-		if dir != "" && !slices.Contains(p.useDirs, dir) {
-			p.useDirs = append(p.useDirs, dir)
+	for i, a := range cmd.Args {
+		if i > 0 {
+			b.WriteByte(' ')
 		}
-		if goVersion != "" && version.Compare("go"+goVersion, "go"+p.goVersion) > 0 {
-			p.goVersion = goVersion
-		}
+		b.WriteString(shellQuote(a))
 	}
-	slices.Sort(p.useDirs)
-	return nil
+	fmt.Fprintln(w, b.String())
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=,:@+", r))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func isInternal(importPath string) bool {
@@ -181,7 +244,9 @@ func Build(ctx context.Context, dir string) (string, error) {
 // run in-process; otherwise an engine binary is built (see Build) and run
 // with the project folder, its stdout and stderr going to stdout and stderr.
 // A binary that fails returns an *ExitError. opts.Logger's level is passed
-// on to the binary, which logs text to stderr.
+// on to the binary, which logs text to stderr. In a bundled engine (see
+// SetBundled) RunDir is Run: the project runs with the extensions compiled
+// in, and its Go source is not built.
 func RunDir(ctx context.Context, dir string, stdout, stderr io.Writer, opts Options) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -189,6 +254,9 @@ func RunDir(ctx context.Context, dir string, stdout, stderr io.Writer, opts Opti
 	}
 	if _, err := os.Stat(abs); err != nil {
 		return fmt.Errorf("run %q: %w", dir, err)
+	}
+	if bundled != nil {
+		return Run(ctx, dir, stdout, opts)
 	}
 	p, err := findPlugins(ctx, abs)
 	if err != nil {
@@ -237,49 +305,79 @@ func levelName(ctx context.Context, logger *slog.Logger) string {
 // build writes the generated module and its workspace to the cache folder
 // and builds the engine binary there.
 func (p *plugins) build(ctx context.Context) (string, error) {
-	work, cleanup, err := workDir(p.dir)
+	work, cleanup, err := workDir("run", p.dir)
 	if err != nil {
 		return "", fmt.Errorf("build engine: %w", err)
 	}
 	defer cleanup()
-	var use strings.Builder
-	for _, d := range p.useDirs {
-		fmt.Fprintf(&use, "\t%s\n", strconv.Quote(d))
-	}
-	files := map[string]string{
-		"go.mod":  "module kgenrun\n\ngo " + p.goVersion + "\n",
-		"main.go": mainSource(p.pkgs),
-		"go.work": fmt.Sprintf("go %s\n\nuse (\n\t.\n%s)\n", p.goVersion, use.String()),
-	}
-	for name, text := range files {
-		if err := writeIfChanged(filepath.Join(work, name), text); err != nil {
-			return "", fmt.Errorf("build engine: %w", err)
-		}
-	}
+	m := &engineModule{path: "kgenrun", main: mainSource(p.pkgs), useDirs: p.useDirs, goVersion: p.goVersion}
 	exe := filepath.Join(work, "kgenrun")
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-buildvcs=false", "-o", exe, ".")
-	cmd.Dir = work
-	// -mod flags in GOFLAGS conflict with workspace mode.
-	cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(work, "go.work"), "GOFLAGS=")
-	out, err := cmd.CombinedOutput()
-	if ctx.Err() != nil {
-		return "", ctx.Err()
-	}
-	if err != nil {
-		return "", fmt.Errorf("build engine: %s", cmdError(err, out))
+	if err := m.build(ctx, work, exe, nil, nil, nil); err != nil {
+		return "", fmt.Errorf("build engine: %w", err)
 	}
 	return exe, nil
 }
 
-// workDir returns the cache folder for a project, or a temporary folder
-// (removed by cleanup) when there is no user cache folder.
-func workDir(project string) (dir string, cleanup func(), err error) {
+// engineModule is a generated main module that compiles plugin packages
+// into an engine, and the Go workspace it builds in: the generated module
+// and the modules of the plugin packages, whose go.mod files decide the
+// module versions (replace directives included).
+type engineModule struct {
+	path      string // module path
+	main      string // main.go
+	useDirs   []string
+	goVersion string
+}
+
+// build writes the module to work, unless the files there are the same,
+// and builds it into exe with the extra go build flags and environment
+// (KEY=value). verbose, if not nil, gets the go command and its output.
+func (m *engineModule) build(ctx context.Context, work, exe string, flags, env []string, verbose io.Writer) error {
+	var use strings.Builder
+	for _, d := range m.useDirs {
+		fmt.Fprintf(&use, "\t%s\n", strconv.Quote(d))
+	}
+	files := map[string]string{
+		"go.mod":  "module " + m.path + "\n\ngo " + m.goVersion + "\n",
+		"main.go": m.main,
+		"go.work": fmt.Sprintf("go %s\n\nuse (\n\t.\n%s)\n", m.goVersion, use.String()),
+	}
+	for name, text := range files {
+		if err := writeIfChanged(filepath.Join(work, name), text); err != nil {
+			return err
+		}
+	}
+	args := append([]string{"build", "-buildvcs=false"}, flags...)
+	cmd := exec.CommandContext(ctx, "go", append(args, "-o", exe, ".")...)
+	cmd.Dir = work
+	// -mod flags in GOFLAGS conflict with workspace mode.
+	env = append([]string{"GOWORK=" + filepath.Join(work, "go.work"), "GOFLAGS="}, env...)
+	cmd.Env = append(os.Environ(), env...)
+	logCommand(verbose, cmd, env)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if verbose != nil {
+		cmd.Stdout, cmd.Stderr = verbose, io.MultiWriter(verbose, &out)
+	}
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return errors.New(cmdError(err, out.Bytes()))
+	}
+	return nil
+}
+
+// workDir returns the cache folder kgen/<kind>/<hash of key>, or a
+// temporary folder (removed by cleanup) when there is no user cache folder.
+func workDir(kind, key string) (dir string, cleanup func(), err error) {
 	if cache, err := os.UserCacheDir(); err == nil {
-		sum := sha256.Sum256([]byte(project))
-		dir = filepath.Join(cache, "kgen", "run", hex.EncodeToString(sum[:8]))
+		sum := sha256.Sum256([]byte(key))
+		dir = filepath.Join(cache, "kgen", kind, hex.EncodeToString(sum[:8]))
 		if err := os.MkdirAll(dir, 0o755); err == nil {
 			return dir, func() {}, nil
 		}

@@ -37,4 +37,10 @@
 // a local kgen checkout works). Binaries are cached under the user cache
 // folder (kgen/run/<hash>); the go command's build cache makes a second run
 // of an unchanged project quick.
+//
+// Bundle (`kgen bundle`) builds the same way, from plugin packages of any
+// number of modules, a binary to keep: the whole kgen command line with the
+// packages compiled in (see package kgencli), optionally for another
+// platform. Such an engine calls SetBundled when it starts, and from then
+// on RunDir runs projects in-process with its compiled-in extensions.
 package runner

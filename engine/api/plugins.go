@@ -1,0 +1,221 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kgen-dev/kgen/engine/plugin"
+	"github.com/kgen-dev/kgen/engine/pluginzip"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// PluginBody is the body of POST /plugins/{type}, as in eKuiper.
+type PluginBody struct {
+	Name string `json:"name"`
+	// File is the plugin zip: a file:// URL or an absolute path on the
+	// engine's machine.
+	File string `json:"file"`
+	// ShellParas are the arguments of the zip's install.sh.
+	ShellParas []string `json:"shellParas,omitempty"`
+}
+
+// PluginInfo is the body of GET /plugins/{type}/{name}.
+type PluginInfo struct {
+	Name string `json:"name"`
+	// Version is the version of the .so file name without its leading "v"
+	// ("1.0.0" for Random@v1.0.0.so), as eKuiper reports it; "" when none.
+	Version string `json:"version"`
+	// File is the path of the .so on the engine's machine.
+	File string `json:"file"`
+	// Functions are the SQL functions of a function plugin.
+	Functions []string `json:"functions,omitempty"`
+	// Error is why the plugin could not be loaded; empty when it is loaded.
+	Error string `json:"error,omitempty"`
+}
+
+// pluginServer serves /plugins. Installs and deletes take turns, so two
+// requests never race on one plugin's files.
+type pluginServer struct {
+	*server
+	mu sync.Mutex
+}
+
+func registerPluginRoutes(mux *http.ServeMux, s *server) {
+	p := &pluginServer{server: s}
+	mux.HandleFunc("POST /plugins/{type}", p.install)
+	mux.HandleFunc("GET /plugins/{type}", p.list)
+	mux.HandleFunc("GET /plugins/{type}/{name}", p.show)
+	mux.HandleFunc("DELETE /plugins/{type}/{name}", p.delete)
+}
+
+func (p *pluginServer) kind(w http.ResponseWriter, r *http.Request) (sdk.Kind, bool) {
+	k, err := sdk.ParseKind(r.PathValue("type"))
+	if err != nil {
+		p.fail(w, r, err, http.StatusNotFound)
+		return 0, false
+	}
+	return k, true
+}
+
+func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
+	kind, ok := p.kind(w, r)
+	if !ok {
+		return
+	}
+	data, ok := p.readBody(w, r)
+	if !ok {
+		return
+	}
+	const want = `(want {"name": "random", "file": "file:///path/random.zip", "shellParas": []})`
+	var body PluginBody
+	if err := decodeObject(data, &body); err != nil {
+		p.fail(w, r, fmt.Errorf("request body: %w %s", err, want), http.StatusBadRequest)
+		return
+	}
+	switch {
+	case body.Name == "":
+		p.fail(w, r, fmt.Errorf(`request body: "name" is required %s`, want), http.StatusBadRequest)
+		return
+	case body.File == "":
+		p.fail(w, r, fmt.Errorf(`request body: "file" is required %s`, want), http.StatusBadRequest)
+		return
+	}
+	path, err := zipPath(body.File)
+	if err != nil {
+		p.fail(w, r, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), body.Name, err), http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	mgr := p.e.Plugins()
+	if slices.Contains(sdk.Registered(kind), body.Name) && !mgr.Owns(kind, body.Name) {
+		p.fail(w, r, fmt.Errorf("install %s plugin %q: a built-in %s has that name", kind.Dir(), body.Name, kind), http.StatusConflict)
+		return
+	}
+	_, err = pluginzip.InstallFile(p.e.Root(), kind, body.Name, path, pluginzip.Options{
+		Load: func(k sdk.Kind, so string) error {
+			known := slices.ContainsFunc(mgr.List(k), func(i plugin.Info) bool { return i.Name == body.Name })
+			_, err := mgr.Load(k, so)
+			if err != nil && !known {
+				// The manager lists refused files; this one is rolled back.
+				mgr.Forget(k, body.Name)
+			}
+			return err
+		},
+		ShellParas: body.ShellParas,
+		Logger:     p.logger.With("plugin", body.Name),
+	})
+	if err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, pluginzip.ErrExists) {
+			status = http.StatusConflict
+		}
+		p.fail(w, r, err, status)
+		return
+	}
+	p.logger.Info("plugin installed", "kind", kind, "name", body.Name)
+	writeText(w, http.StatusCreated, fmt.Sprintf("%s plugin %s is created", kind.Dir(), body.Name))
+}
+
+// zipPath turns the "file" of a request into a local path.
+func zipPath(file string) (string, error) {
+	if strings.Contains(file, "://") {
+		u, err := url.Parse(file)
+		if err != nil {
+			return "", fmt.Errorf("file %q: %w", file, err)
+		}
+		if u.Scheme != "file" {
+			return "", fmt.Errorf("file %q: want a file:// URL or an absolute path on the engine's machine", file)
+		}
+		if u.Host != "" && u.Host != "localhost" {
+			return "", fmt.Errorf("file %q: a file:// URL must name a local file (file:///path)", file)
+		}
+		file = u.Path
+	}
+	if !filepath.IsAbs(file) {
+		return "", fmt.Errorf("file %q: want an absolute path or a file:// URL (the engine's working folder is not the client's)", file)
+	}
+	return filepath.Clean(file), nil
+}
+
+// infos lists the plugins of a kind the manager knows, one per name: the
+// loaded one if any.
+func (p *pluginServer) infos(kind sdk.Kind) []plugin.Info {
+	var out []plugin.Info
+	for _, info := range p.e.Plugins().List(kind) {
+		i := slices.IndexFunc(out, func(o plugin.Info) bool { return o.Name == info.Name })
+		switch {
+		case i < 0:
+			out = append(out, info)
+		case out[i].Err != "" && info.Err == "":
+			out[i] = info
+		}
+	}
+	slices.SortFunc(out, func(a, b plugin.Info) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (p *pluginServer) list(w http.ResponseWriter, r *http.Request) {
+	kind, ok := p.kind(w, r)
+	if !ok {
+		return
+	}
+	names := []string{}
+	for _, info := range p.infos(kind) {
+		names = append(names, info.Name)
+	}
+	writeJSON(w, http.StatusOK, names)
+}
+
+func (p *pluginServer) show(w http.ResponseWriter, r *http.Request) {
+	kind, ok := p.kind(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	for _, info := range p.infos(kind) {
+		if info.Name == name {
+			writeJSON(w, http.StatusOK, PluginInfo{
+				Name:      info.Name,
+				Version:   strings.TrimPrefix(info.Version, "v"),
+				File:      info.File,
+				Functions: info.Functions,
+				Error:     info.Err,
+			})
+			return
+		}
+	}
+	p.fail(w, r, fmt.Errorf("%s plugin %q is not installed", kind.Dir(), name), http.StatusNotFound)
+}
+
+func (p *pluginServer) delete(w http.ResponseWriter, r *http.Request) {
+	kind, ok := p.kind(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	known := slices.ContainsFunc(p.e.Plugins().List(kind), func(i plugin.Info) bool { return i.Name == name })
+	removed, err := pluginzip.Delete(p.e.Root(), kind, name)
+	switch {
+	case errors.Is(err, pluginzip.ErrNotFound) && known:
+		// The files are gone already; forget the plugin all the same.
+	case errors.Is(err, pluginzip.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		p.fail(w, r, err, http.StatusNotFound)
+		return
+	case err != nil:
+		p.fail(w, r, err, http.StatusBadRequest)
+		return
+	}
+	p.e.Plugins().Forget(kind, name)
+	p.logger.Info("plugin deleted", "kind", kind, "name", name, "removed", removed)
+	writeText(w, http.StatusOK, fmt.Sprintf("%s plugin %s is deleted; rules already using it keep it until the engine restarts, as Go cannot unload a plugin", kind.Dir(), name))
+}

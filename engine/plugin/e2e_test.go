@@ -1,0 +1,248 @@
+package plugin_test
+
+import (
+	"archive/zip"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/api"
+)
+
+var kgenBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "kgen-e2e-")
+	if err != nil {
+		return "", err
+	}
+	exe := filepath.Join(dir, "kgen")
+	cmd := exec.Command("go", "build", "-o", exe, "./cmd/kgen")
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", &exec.ExitError{Stderr: out}
+	}
+	return exe, nil
+})
+
+// builtKgen builds a real kgen binary once per test run: a test binary
+// records no module versions, so it cannot stand in for an engine.
+func builtKgen(t *testing.T) string {
+	t.Helper()
+	exe, err := kgenBinary()
+	if err != nil {
+		t.Fatalf("build kgen: %v", err)
+	}
+	t.Cleanup(func() {}) // the binary is removed with the OS temp folder
+	return exe
+}
+
+// fakeProxy serves gopkg.in/yaml.v3 v3.0.2 (a copy of the cached v3.0.1)
+// from a file proxy, so that a plugin can require a version of a module
+// the engine links other than the engine's, offline.
+func fakeProxy(t *testing.T) string {
+	modcache := strings.TrimSpace(goEnv(t, "GOMODCACHE"))
+	src := filepath.Join(modcache, "gopkg.in", "yaml.v3@v3.0.1")
+	proxy := t.TempDir()
+	at := filepath.Join(proxy, "gopkg.in", "yaml.v3", "@v")
+	os.MkdirAll(at, 0o755)
+	mod, err := os.ReadFile(filepath.Join(src, "go.mod"))
+	if err != nil {
+		t.Skipf("gopkg.in/yaml.v3 v3.0.1 not in the module cache: %v", err)
+	}
+	os.WriteFile(filepath.Join(at, "v3.0.2.mod"), mod, 0o644)
+	os.WriteFile(filepath.Join(at, "v3.0.2.info"), []byte(`{"Version":"v3.0.2"}`), 0o644)
+	os.WriteFile(filepath.Join(at, "list"), []byte("v3.0.2\n"), 0o644)
+	f, _ := os.Create(filepath.Join(at, "v3.0.2.zip"))
+	zw := zip.NewWriter(f)
+	filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		w, _ := zw.Create("gopkg.in/yaml.v3@v3.0.2/" + filepath.ToSlash(rel))
+		data, _ := os.ReadFile(path)
+		w.Write(data)
+		return nil
+	})
+	zw.Close()
+	f.Close()
+	return proxy
+}
+
+func goEnv(t *testing.T, key string) string {
+	out, err := exec.Command("go", "env", key).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestEngineLoadsAlignedRefusesMismatched builds a function plugin with
+// kgen build and one with a plain go build against another version of
+// gopkg.in/yaml.v3, serves an engine with both, and checks that the first
+// runs in a rule while the second is refused before plugin.Open.
+func TestEngineLoadsAlignedRefusesMismatched(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds kgen and plugins")
+	}
+	kgen := builtKgen(t)
+	root := t.TempDir()
+	plugins := filepath.Join(root, "plugins")
+
+	start := time.Now()
+	out := run(t, "../../gen/testdata/function", nil, kgen, "build", "-o", plugins, ".")
+	t.Logf("kgen build (%v):\n%s", time.Since(start), out)
+
+	// The mismatched plugin: its own module requires yaml.v3 v3.0.2 and
+	// gets kgen through a replace, as `kgen new` projects do.
+	proj := t.TempDir()
+	os.WriteFile(filepath.Join(proj, "go.mod"), []byte(`module example.com/yamllen
+
+go 1.26.0
+
+require (
+	github.com/kgen-dev/kgen v0.0.0
+	gopkg.in/yaml.v3 v3.0.2
+)
+
+replace github.com/kgen-dev/kgen => `+kgenDir(t)+"\n"), 0o644)
+	os.WriteFile(filepath.Join(proj, "main.go"), []byte(`package main
+
+import (
+	"github.com/kgen-dev/kgen/sdk"
+	"gopkg.in/yaml.v3"
+)
+`+fnImpl+`
+func YamlLen() sdk.Function { b, _ := yaml.Marshal(1); return fn{len(b)} }
+
+func main() {}
+`), 0o644)
+	proxy := fakeProxy(t)
+	env := []string{
+		"GOWORK=off", "GOFLAGS=-mod=mod -modcacherw", "GOSUMDB=off", "GOMODCACHE=" + t.TempDir(),
+		"GOPROXY=file://" + proxy + ",file://" + filepath.Join(strings.TrimSpace(goEnv(t, "GOMODCACHE")), "cache", "download"),
+	}
+	run(t, proj, env, "go", "build", "-buildmode=plugin", "-o", filepath.Join(plugins, "functions", "YamlLen.so"), ".")
+
+	ready := filepath.Join(t.TempDir(), "ready")
+	os.MkdirAll(filepath.Join(root, "data"), 0o755)
+	os.WriteFile(filepath.Join(root, "data", "in.jsonl"), []byte(`{"text":"a b c"}`+"\n"+`{"text":"d e"}`+"\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	serve := exec.CommandContext(ctx, kgen, "serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready)
+	var stderr lockedBuffer
+	serve.Stderr = &stderr
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		serve.Process.Signal(os.Interrupt)
+		serve.Wait()
+	}()
+	var host string
+	for host == "" {
+		if data, err := os.ReadFile(ready); err == nil && len(data) > 0 {
+			host, _, _ = strings.Cut(string(data), "\n")
+		} else if ctx.Err() != nil {
+			t.Fatalf("engine not ready: %s", stderr.String())
+		} else {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	logs := stderr.String()
+	wantErr := `plugin \"yamlLen\" (` + filepath.Join(plugins, "functions", "YamlLen.so") + `) was built differently from the engine, so it was not opened:` +
+		`\n\tmodule gopkg.in/yaml.v3: engine v3.0.1, plugin v3.0.2; build the plugin with kgen build, or require gopkg.in/yaml.v3 v3.0.1`
+	if !strings.Contains(logs, wantErr) {
+		t.Errorf("engine log lacks the refusal\n%s\nlog:\n%s", wantErr, logs)
+	}
+	if !strings.Contains(logs, `msg="plugin loaded" component=plugins kind=function name=function`) {
+		t.Errorf("engine log lacks the good plugin:\n%s", logs)
+	}
+
+	c, err := api.NewClient(host, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateStream(ctx, `CREATE STREAM words (text STRING) WITH (DATASOURCE="in.jsonl", TYPE="file", FORMAT="JSON")`); err != nil {
+		t.Fatal(err)
+	}
+	outFile := filepath.Join(t.TempDir(), "out.jsonl")
+	rule := `{"id":"r","sql":"SELECT wordCount(text, \" \") AS n FROM words","actions":[{"file":{"path":` + quote(outFile) + `}}]}`
+	if _, err := c.CreateRule(ctx, []byte(rule)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateRule(ctx, []byte(`{"id":"bad","sql":"SELECT yamlLen() AS n FROM words","actions":[{"log":{}}]}`)); err == nil || !strings.Contains(err.Error(), "yamlLen") {
+		t.Errorf("rule using the refused plugin: %v, want an unknown function error", err)
+	}
+	var last any
+	for {
+		st, err := c.RuleStatus(ctx, "r")
+		if err == nil && st.RecordsOut >= 2 {
+			break
+		}
+		if err == nil {
+			last = st
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("rule status %+v %v", last, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.StopRule(ctx, "r") // flushes the file sink (the rule may have finished already)
+	data, _ := os.ReadFile(outFile)
+	if !strings.Contains(string(data), `"n":3`) || !strings.Contains(string(data), `"n":2`) {
+		t.Errorf("rule output = %s", data)
+	}
+}
+
+func kgenDir(t testing.TB) string {
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const fnImpl = `
+type fn struct{ n int }
+
+func (fn) Validate([]sdk.Arg) error                     { return nil }
+func (f fn) Exec(sdk.FunctionContext, []any) (any, bool) { return f.n, true }
+func (fn) IsAggregate() bool                             { return false }
+`
+
+func quote(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}

@@ -1,0 +1,165 @@
+package plugin
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// kgenDir is the kgen source folder the tests run in.
+func kgenDir(t testing.TB) string {
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// buildFixture builds a Go plugin from a main package source into file,
+// in a workspace that uses this kgen source folder, as the test binary was
+// built: it loads into the test process.
+func buildFixture(t testing.TB, module, src, file string) {
+	t.Helper()
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("Go plugins need linux or darwin")
+	}
+	dir := t.TempDir()
+	mod := filepath.Join(dir, "m")
+	os.MkdirAll(mod, 0o755)
+	os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module "+module+"\n\ngo 1.26.0\n"), 0o644)
+	os.WriteFile(filepath.Join(mod, "main.go"), []byte(src), 0o644)
+	os.WriteFile(filepath.Join(dir, "go.work"), []byte("go 1.26.0\n\nuse (\n\t./m\n\t"+kgenDir(t)+"\n)\n"), 0o644)
+	os.MkdirAll(filepath.Dir(file), 0o755)
+	args := append([]string{"build", "-buildmode=plugin", "-buildvcs=false"}, raceFlags...)
+	cmd := exec.Command("go", append(args, "-o", file, ".")...)
+	cmd.Dir = mod
+	cmd.Env = append(os.Environ(), "GOWORK="+filepath.Join(dir, "go.work"), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build fixture %s: %v\n%s", module, err, out)
+	}
+}
+
+const fnImpl = `
+type fn struct{ n int }
+
+func (fn) Validate([]sdk.Arg) error                     { return nil }
+func (f fn) Exec(sdk.FunctionContext, []any) (any, bool) { return f.n, true }
+func (fn) IsAggregate() bool                             { return false }
+`
+
+func selfInfo(t testing.TB) *debug.BuildInfo {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build info")
+	}
+	return bi
+}
+
+func TestScanPicksHighestVersion(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "plugins", "sources")
+	os.MkdirAll(dir, 0o755)
+	for _, f := range []string{"random.so", "Random@v1.9.0.so", "Random@v1.10.0.so", "Random@v1.10.0-rc1.so", "echo.so", "Echo.so"} {
+		// Not Go plugins: each chosen file fails the check, which names it.
+		os.WriteFile(filepath.Join(dir, f), []byte("not elf"), 0o644)
+	}
+	m := NewManager(root, selfInfo(t), nil)
+	errs := m.Scan()
+	if len(errs) != 2 {
+		t.Fatalf("Scan: %d errors, want 2: %v", len(errs), errs)
+	}
+	got := m.List(sdk.KindSource)
+	want := []struct{ name, version, file string }{{"echo", "", "Echo.so"}, {"random", "v1.10.0", "Random@v1.10.0.so"}}
+	if len(got) != len(want) {
+		t.Fatalf("List = %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Name != w.name || got[i].Version != w.version || filepath.Base(got[i].File) != w.file {
+			t.Errorf("List[%d] = %+v, want %s %s %s", i, got[i], w.name, w.version, w.file)
+		}
+		if !strings.Contains(got[i].Err, "not a Go plugin") {
+			t.Errorf("List[%d].Err = %q, want not a Go plugin", i, got[i].Err)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "plugins", "sources")
+	fns := filepath.Join(root, "plugins", "functions")
+	buildFixture(t, "kgenfixture/random", "package main\n\nfunc Random() int { return 4 }\n\nfunc main() {}\n", filepath.Join(src, "Random.so"))
+	buildFixture(t, "kgenfixture/missing", "package main\n\nfunc Other() int { return 4 }\n\nfunc main() {}\n", filepath.Join(src, "Missing.so"))
+	buildFixture(t, "kgenfixture/multi", `package main
+
+import "github.com/kgen-dev/kgen/sdk"
+`+fnImpl+`
+func Multi() sdk.Function { return fn{1} }
+
+// Second is a value, shared by every rule, as eKuiper allows.
+var Second sdk.Function = fn{2}
+
+func main() {}
+`, filepath.Join(fns, "Multi.so"))
+	os.WriteFile(filepath.Join(fns, "multi.json"), []byte(`{"name":"multi","functions":[{"name":"multi"},{"name":"second"}]}`), 0o644)
+	os.WriteFile(filepath.Join(src, "bad-name.so"), nil, 0o644)
+
+	m := NewManager(root, selfInfo(t), nil)
+	errs := m.Scan()
+	var texts []string
+	for _, e := range errs {
+		texts = append(texts, e.Error())
+	}
+	want := []string{
+		src + `/bad-name.so: invalid plugin file name "bad-name.so": invalid plugin name "bad-name": must be a Go identifier (bad character '-' at offset 3)`,
+		`plugin "missing" (` + src + `/Missing.so): symbol "Missing" not found; a source plugin must export "Missing" as func() sdk.Source or a value implementing sdk.Source`,
+		`plugin "random" (` + src + `/Random.so): symbol "Random" has type func() int; want func() sdk.Source or a value implementing sdk.Source`,
+	}
+	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Scan errors:\n%s\nwant:\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
+	}
+	for name, n := range map[string]int{"multi": 1, "second": 2} {
+		f, ok := m.Function(name)
+		if !ok {
+			t.Fatalf("function %q not loaded", name)
+		}
+		if v, _ := f().Exec(nil, nil); v != n {
+			t.Errorf("%s() = %v, want %d", name, v, n)
+		}
+	}
+	if l := m.List(sdk.KindFunction); len(l) != 1 || l[0].Err != "" || strings.Join(l[0].Functions, ",") != "multi,second" {
+		t.Errorf("List(functions) = %+v", l)
+	}
+
+	// Go cannot unload: another version of an opened plugin is refused.
+	_, err := m.Load(sdk.KindFunction, filepath.Join(fns, "Multi@v1.1.0.so"))
+	if want := `plugin "multi" is already loaded (without a version); restart the engine to use v1.1.0`; err == nil || err.Error() != want {
+		t.Errorf("Load second version: %v, want %s", err, want)
+	}
+	m.Forget(sdk.KindFunction, "multi")
+	if _, ok := m.Function("second"); ok {
+		t.Error("second still available after Forget")
+	}
+	if _, err := m.Load(sdk.KindFunction, filepath.Join(fns, "Multi.so")); err != nil {
+		t.Errorf("Load the same version again: %v", err)
+	}
+	if _, ok := m.Function("second"); !ok {
+		t.Error("second not available after loading again")
+	}
+}
+
+func TestNoBuildInfoRefuses(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "plugins", "sinks"), 0o755)
+	os.WriteFile(filepath.Join(root, "plugins", "sinks", "Alert.so"), nil, 0o644)
+	m := NewManager(root, nil, nil)
+	errs := m.Scan()
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "the engine has no build info to check it against, so it was not opened") {
+		t.Errorf("Scan = %v", errs)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package plugin
+
+var raceFlags []string

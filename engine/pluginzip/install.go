@@ -1,0 +1,472 @@
+package pluginzip
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Errors callers branch on.
+var (
+	// ErrExists: the plugin, or a file the install would write, is already
+	// there.
+	ErrExists = errors.New("already exists")
+	// ErrNotFound: the plugin is not installed.
+	ErrNotFound = errors.New("not found")
+)
+
+// stateError is an error that reads as msg and matches ErrExists or
+// ErrNotFound, without their text tacked on.
+type stateError struct {
+	msg  string
+	kind error
+}
+
+func (e *stateError) Error() string { return e.msg }
+func (e *stateError) Unwrap() error { return e.kind }
+
+func errorf(kind error, format string, args ...any) error {
+	return &stateError{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// Limits bound what Install accepts.
+type Limits struct {
+	// MaxEntries is the most entries (files and folders) a zip may have.
+	MaxEntries int
+	// MaxFileSize is the most bytes one entry may decompress to.
+	MaxFileSize int64
+	// MaxTotalSize is the most bytes all entries together may decompress to.
+	MaxTotalSize int64
+}
+
+// DefaultLimits are the limits Install uses when Options.Limits is zero.
+var DefaultLimits = Limits{MaxEntries: 1000, MaxFileSize: 100 << 20, MaxTotalSize: 200 << 20}
+
+// DefaultScriptTimeout bounds install.sh when Options.ScriptTimeout is zero.
+const DefaultScriptTimeout = 5 * time.Minute
+
+// Options tune Install.
+type Options struct {
+	// Load loads the plugin once its files are in place (the engine's plugin
+	// manager). When it fails, the files are removed again and Install
+	// returns its error. Nil skips loading.
+	Load func(kind sdk.Kind, soPath string) error
+	// ShellParas are the arguments of install.sh.
+	ShellParas []string
+	// RunScript runs install.sh; nil means RunShell. Tests replace it.
+	RunScript func(ctx context.Context, dir string, args []string, logger *slog.Logger) error
+	// ScriptTimeout bounds install.sh; zero means DefaultScriptTimeout.
+	ScriptTimeout time.Duration
+	// Limits; the zero value means DefaultLimits.
+	Limits Limits
+	// Logger receives install.sh's output; nil discards it.
+	Logger *slog.Logger
+}
+
+// Installed describes a successful install.
+type Installed struct {
+	Kind    sdk.Kind
+	Name    string
+	Version string // from the .so name ("v1.0.0"), or ""
+	// Files are the paths the install created, relative to the root, with
+	// slashes, sorted: the .so, the metadata, the source yaml and the
+	// plugin's etc folder (one entry).
+	Files []string
+}
+
+// InstallFile installs the plugin zip at zipPath; see Install.
+func InstallFile(root string, kind sdk.Kind, name, zipPath string, opts Options) (*Installed, error) {
+	f, err := os.Open(zipPath)
+	if err != nil {
+		return nil, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), name, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), name, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("install %s plugin %q: %s is not a regular file", kind.Dir(), name, zipPath)
+	}
+	return Install(root, kind, name, f, st.Size(), opts)
+}
+
+// InstallBytes installs a plugin zip held in memory; see Install.
+func InstallBytes(root string, kind sdk.Kind, name string, data []byte, opts Options) (*Installed, error) {
+	return Install(root, kind, name, bytes.NewReader(data), int64(len(data)), opts)
+}
+
+// Install installs the plugin zip read from r (size bytes) as the plugin
+// name of the given kind under the engine root folder. Errors read
+// `install sources plugin "random": <reason>`; they wrap ErrExists when the
+// plugin or one of its files is already installed.
+func Install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64, opts Options) (*Installed, error) {
+	inst, err := install(root, kind, name, r, size, opts)
+	if err != nil {
+		return nil, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), name, err)
+	}
+	return inst, nil
+}
+
+// plan is what a zip holds, once checked.
+type plan struct {
+	so      string // the .so entry name
+	version string
+	json    bool // <name>.json
+	yaml    bool // <name>.yaml, sources only
+	etc     bool // an etc/ folder
+	script  bool // install.sh
+}
+
+// move is one file or folder going from the staging folder into place.
+type move struct{ from, to string }
+
+func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64, opts Options) (_ *Installed, err error) {
+	if err := sdk.ValidateName(name); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(sdk.Kinds, kind) {
+		return nil, fmt.Errorf("unknown plugin kind %s", kind)
+	}
+	lim := opts.Limits
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
+	if file, version, ok, err := Find(root, kind, name); err != nil {
+		return nil, err
+	} else if ok {
+		return nil, existsError(name, file, version)
+	}
+
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// ErrInsecurePath comes with a usable reader; check reports
+		// which entry is insecure, and why.
+		return nil, fmt.Errorf("open zip: %w", err)
+	}
+	p, err := check(zr, kind, name, lim)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.ShellParas) > 0 && !p.script {
+		return nil, fmt.Errorf("shell parameters %q given, but the zip has no install.sh", opts.ShellParas)
+	}
+
+	pluginsDir := filepath.Join(root, "plugins")
+	if err := os.MkdirAll(pluginsDir, 0o755); err != nil {
+		return nil, err
+	}
+	staging, err := os.MkdirTemp(pluginsDir, ".install-"+name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("staging folder: %w", err)
+	}
+	defer func() {
+		if rerr := os.RemoveAll(staging); rerr != nil && err == nil {
+			err = fmt.Errorf("remove staging folder: %w", rerr)
+		}
+	}()
+	if err := extract(zr, staging, lim); err != nil {
+		return nil, err
+	}
+	if p.script {
+		if err := runScript(staging, opts); err != nil {
+			return nil, err
+		}
+	}
+
+	l := layout{root: root, kind: kind, name: name}
+	var moves []move
+	if p.etc {
+		moves = append(moves, move{filepath.Join(staging, "etc"), l.etcDir()})
+	}
+	if p.json {
+		moves = append(moves, move{filepath.Join(staging, name+".json"), l.jsonFile()})
+	}
+	if p.yaml {
+		moves = append(moves, move{filepath.Join(staging, name+".yaml"), l.yamlFile()})
+	}
+	// The .so goes last: once it is in plugins/, a restarting engine would
+	// load it, so everything it needs must already be there.
+	soPath := filepath.Join(l.soDir(), p.so)
+	moves = append(moves, move{filepath.Join(staging, p.so), soPath})
+
+	for _, m := range moves {
+		if _, err := os.Lstat(m.to); err == nil {
+			return nil, errorf(ErrExists, "%s already exists; remove it first", l.rel(m.to))
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if _, err := os.Lstat(m.from); err != nil {
+			return nil, fmt.Errorf("install.sh removed %s", filepath.Base(m.from))
+		}
+	}
+	done, err := place(moves)
+	if err != nil {
+		return nil, errors.Join(err, rollback(done))
+	}
+	if opts.Load != nil {
+		if err := opts.Load(kind, soPath); err != nil {
+			return nil, errors.Join(fmt.Errorf("load: %w", err), rollback(done))
+		}
+	}
+	inst := &Installed{Kind: kind, Name: name, Version: p.version}
+	for _, m := range moves {
+		inst.Files = append(inst.Files, l.rel(m.to))
+	}
+	slices.Sort(inst.Files)
+	return inst, nil
+}
+
+func existsError(name, file, version string) error {
+	if version != "" {
+		return errorf(ErrExists, "plugin %q is already installed (%s); delete it first", name, version)
+	}
+	return errorf(ErrExists, "plugin %q is already installed (%s); delete it first", name, file)
+}
+
+// soNames is the hint for a plugin file name.
+func soNames(name string) string {
+	return fmt.Sprintf("%s.so, %s.so or %s@<version>.so", name, sdk.SymbolName(name), sdk.SymbolName(name))
+}
+
+// check validates every entry of the zip and returns what it holds.
+func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error) {
+	if n := len(zr.File); n > lim.MaxEntries {
+		return nil, fmt.Errorf("zip has %d entries, more than the limit of %d", n, lim.MaxEntries)
+	}
+	p := &plan{}
+	var declared uint64
+	for _, f := range zr.File {
+		clean, isDir, err := entryPath(f)
+		if err != nil {
+			return nil, err
+		}
+		if f.UncompressedSize64 > uint64(lim.MaxFileSize) {
+			return nil, fmt.Errorf("zip entry %q: larger than the limit of %d bytes", f.Name, lim.MaxFileSize)
+		}
+		if declared += f.UncompressedSize64; declared > uint64(lim.MaxTotalSize) {
+			return nil, fmt.Errorf("zip contents are larger than the limit of %d bytes", lim.MaxTotalSize)
+		}
+		top, _, nested := strings.Cut(clean, "/")
+		switch {
+		case top == "etc" && (nested || isDir):
+			p.etc = true
+		case top == "etc":
+			return nil, fmt.Errorf("zip entry %q: etc must be a folder", f.Name)
+		case nested || isDir:
+			// Scratch for install.sh.
+		case strings.HasSuffix(top, ".so"):
+			n, v, err := sdk.ParsePluginFileName(top)
+			if err != nil || n != name {
+				return nil, fmt.Errorf("zip entry %q: want %s for plugin %q", f.Name, soNames(name), name)
+			}
+			if p.so != "" {
+				return nil, fmt.Errorf("zip holds two plugin files, %q and %q", p.so, top)
+			}
+			p.so, p.version = top, v
+		case top == name+".json":
+			p.json = true
+		case top == name+".yaml" && kind == sdk.KindSource:
+			p.yaml = true
+		case top == "install.sh":
+			p.script = true
+		}
+	}
+	if p.so == "" {
+		return nil, fmt.Errorf("zip has no plugin file: want %s at its root", soNames(name))
+	}
+	if kind == sdk.KindSource && !p.yaml {
+		return nil, fmt.Errorf("zip has no %s.yaml: a source plugin needs its configuration", name)
+	}
+	return p, nil
+}
+
+// entryPath checks an entry's name and type and returns its path without a
+// trailing slash.
+func entryPath(f *zip.File) (clean string, isDir bool, err error) {
+	n := f.Name
+	switch {
+	case n == "":
+		return "", false, errors.New("zip entry with an empty name")
+	case strings.HasPrefix(n, "/") || strings.HasPrefix(n, `\`) || (len(n) >= 2 && n[1] == ':'):
+		return "", false, fmt.Errorf("zip entry %q: absolute paths are not allowed", n)
+	case strings.Contains(n, `\`):
+		return "", false, fmt.Errorf("zip entry %q: backslashes are not allowed", n)
+	}
+	clean, isDir = strings.CutSuffix(n, "/")
+	if slices.Contains(strings.Split(clean, "/"), "..") {
+		return "", false, fmt.Errorf(`zip entry %q: ".." is not allowed`, n)
+	}
+	if !fs.ValidPath(clean) || clean == "." || strings.ContainsRune(clean, 0) {
+		return "", false, fmt.Errorf("zip entry %q: invalid path", n)
+	}
+	mode := f.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return "", false, fmt.Errorf("zip entry %q: symbolic links are not allowed", n)
+	case mode.IsDir():
+		isDir = true
+	case isDir:
+		return "", false, fmt.Errorf("zip entry %q: a file name must not end in /", n)
+	case !mode.IsRegular():
+		return "", false, fmt.Errorf("zip entry %q: only files and folders are allowed, not %s", n, mode.Type())
+	}
+	return clean, isDir, nil
+}
+
+// extract writes every entry under dir, through an os.Root so that no
+// entry can land outside it whatever its name, and counts the bytes that
+// are really decompressed.
+func extract(zr *zip.Reader, dir string, lim Limits) error {
+	rt, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	var total int64
+	for _, f := range zr.File {
+		clean, isDir, err := entryPath(f)
+		if err != nil {
+			return err
+		}
+		if isDir {
+			if err := rt.MkdirAll(clean, 0o755); err != nil {
+				return fmt.Errorf("zip entry %q: %w", f.Name, err)
+			}
+			continue
+		}
+		if d := path.Dir(clean); d != "." {
+			if err := rt.MkdirAll(d, 0o755); err != nil {
+				return fmt.Errorf("zip entry %q: %w", f.Name, err)
+			}
+		}
+		n, err := extractFile(rt, f, clean, lim.MaxFileSize, lim.MaxTotalSize-total)
+		total += n
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func extractFile(rt *os.Root, f *zip.File, name string, maxFile, remaining int64) (int64, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return 0, fmt.Errorf("zip entry %q: %w", f.Name, err)
+	}
+	defer rc.Close()
+	out, err := rt.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return 0, fmt.Errorf("zip entry %q: duplicate entry", f.Name)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("zip entry %q: %w", f.Name, err)
+	}
+	limit := min(maxFile, remaining)
+	n, err := io.Copy(out, io.LimitReader(rc, limit+1))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	switch {
+	case n > maxFile:
+		return n, fmt.Errorf("zip entry %q: larger than the limit of %d bytes", f.Name, maxFile)
+	case n > remaining:
+		return n, errors.New("zip contents are larger than the limit of the total size")
+	case err != nil:
+		return n, fmt.Errorf("zip entry %q: %w", f.Name, err)
+	}
+	return n, nil
+}
+
+func runScript(dir string, opts Options) error {
+	timeout := opts.ScriptTimeout
+	if timeout == 0 {
+		timeout = DefaultScriptTimeout
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	run := opts.RunScript
+	if run == nil {
+		run = RunShell
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := run(ctx, dir, opts.ShellParas, logger)
+	if ctx.Err() != nil {
+		return fmt.Errorf("install.sh: did not finish within %v", timeout)
+	}
+	if err != nil {
+		return fmt.Errorf("install.sh: %w", err)
+	}
+	return nil
+}
+
+// RunShell runs `/bin/sh install.sh args...` in dir and logs its output.
+// A failure's error ends with the last lines of that output.
+func RunShell(ctx context.Context, dir string, args []string, logger *slog.Logger) error {
+	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"install.sh"}, args...)...)
+	cmd.Dir = dir
+	cmd.WaitDelay = time.Second
+	out, err := cmd.CombinedOutput()
+	logger.Info("install.sh ran", "dir", dir, "args", args, "output", string(out), "err", err)
+	if err != nil {
+		if tail := lastLines(string(out), 5); tail != "" {
+			return fmt.Errorf("%w: %s", err, tail)
+		}
+		return err
+	}
+	return nil
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// place renames each move into place and returns those that were done.
+func place(moves []move) ([]move, error) {
+	var done []move
+	for _, m := range moves {
+		if err := os.MkdirAll(filepath.Dir(m.to), 0o755); err != nil {
+			return done, err
+		}
+		if err := os.Rename(m.from, m.to); err != nil {
+			return done, err
+		}
+		done = append(done, m)
+	}
+	return done, nil
+}
+
+// rollback moves placed files back, newest first.
+func rollback(done []move) error {
+	var errs []error
+	for i := len(done) - 1; i >= 0; i-- {
+		if err := os.Rename(done[i].to, done[i].from); err != nil {
+			// Cannot move it back: delete it rather than leave half a plugin.
+			if rerr := os.RemoveAll(done[i].to); rerr != nil {
+				errs = append(errs, fmt.Errorf("roll back: %w", rerr))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

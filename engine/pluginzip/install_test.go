@@ -1,0 +1,351 @@
+package pluginzip
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"context"
+	"errors"
+	"hash/crc32"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// entry is one zip entry for a test zip.
+type entry struct {
+	name string
+	body string
+	mode fs.FileMode // 0 means a regular file
+}
+
+func mkzip(t testing.TB, entries ...entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
+		if e.mode != 0 {
+			h.SetMode(e.mode)
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(e.body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// lyingZip has one entry whose header claims declared bytes while it
+// decompresses to actual bytes.
+func lyingZip(t testing.TB, name string, declared uint64, actual int) []byte {
+	t.Helper()
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestCompression)
+	body := make([]byte, actual)
+	fw.Write(body)
+	fw.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(body),
+		CompressedSize64: uint64(comp.Len()), UncompressedSize64: declared}
+	w, err := zw.CreateRaw(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(comp.Bytes())
+	zw.Close()
+	return buf.Bytes()
+}
+
+// newRoot makes an engine root with the folders the engine creates.
+func newRoot(t testing.TB) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, k := range sdk.Kinds {
+		os.MkdirAll(filepath.Join(root, "plugins", k.Dir()), 0o755)
+		os.MkdirAll(filepath.Join(root, "etc", k.Dir()), 0o755)
+	}
+	return root
+}
+
+// tree lists every path under root with its content, for before/after
+// comparisons.
+func tree(t testing.TB, root string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		line := filepath.ToSlash(rel)
+		if d.IsDir() {
+			line += "/"
+		} else {
+			data, _ := os.ReadFile(p)
+			line += "=" + string(data)
+		}
+		out = append(out, line)
+		return nil
+	})
+	return out
+}
+
+var sourceZip = []entry{
+	{name: "Random@v1.2.0.so", body: "ELF"},
+	{name: "random.json", body: `{"about":{}}`},
+	{name: "random.yaml", body: "default:\n  interval: 1000\n"},
+	{name: "etc/", mode: fs.ModeDir | 0o755},
+	{name: "etc/words.txt", body: "a b c"},
+	{name: "etc/model/weights.bin", body: "0101"},
+	{name: "README.md", body: "scratch"},
+}
+
+func TestInstallSource(t *testing.T) {
+	root := newRoot(t)
+	var loaded []string
+	inst, err := InstallBytes(root, sdk.KindSource, "random", mkzip(t, sourceZip...), Options{
+		Load: func(kind sdk.Kind, path string) error {
+			loaded = append(loaded, kind.String()+" "+path)
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFiles := []string{"etc/sources/random", "etc/sources/random.json", "etc/sources/random.yaml", "plugins/sources/Random@v1.2.0.so"}
+	if !slices.Equal(inst.Files, wantFiles) || inst.Version != "v1.2.0" || inst.Name != "random" {
+		t.Errorf("Installed = %+v, want files %q, version v1.2.0", inst, wantFiles)
+	}
+	if want := []string{"source " + filepath.Join(root, "plugins/sources/Random@v1.2.0.so")}; !slices.Equal(loaded, want) {
+		t.Errorf("loaded %q, want %q", loaded, want)
+	}
+	got := tree(t, root)
+	for _, want := range []string{
+		"plugins/sources/Random@v1.2.0.so=ELF",
+		`etc/sources/random.json={"about":{}}`,
+		"etc/sources/random.yaml=default:\n  interval: 1000\n",
+		"etc/sources/random/words.txt=a b c",
+		"etc/sources/random/model/weights.bin=0101",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	for _, p := range got {
+		if strings.Contains(p, "README") || strings.Contains(p, ".install-") {
+			t.Errorf("left behind: %q", p)
+		}
+	}
+	file, version, ok, err := Find(root, sdk.KindSource, "random")
+	if file != "Random@v1.2.0.so" || version != "v1.2.0" || !ok || err != nil {
+		t.Errorf("Find = %q, %q, %v, %v", file, version, ok, err)
+	}
+
+	// Installing again is refused, naming the installed version.
+	_, err = InstallBytes(root, sdk.KindSource, "random", mkzip(t, sourceZip...), Options{})
+	wantErr := `install sources plugin "random": plugin "random" is already installed (v1.2.0); delete it first`
+	if err == nil || err.Error() != wantErr || !errors.Is(err, ErrExists) {
+		t.Errorf("reinstall: %v\nwant %s", err, wantErr)
+	}
+
+	removed, err := Delete(root, sdk.KindSource, "random")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, wantFiles) {
+		t.Errorf("removed %q, want %q", removed, wantFiles)
+	}
+	if got, want := tree(t, root), tree(t, newRoot(t)); !slices.Equal(got, want) {
+		t.Errorf("after delete:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	_, err = Delete(root, sdk.KindSource, "random")
+	if wantErr := `sources plugin "random" is not installed`; err == nil || err.Error() != wantErr || !errors.Is(err, ErrNotFound) {
+		t.Errorf("second delete: %v, want %s", err, wantErr)
+	}
+}
+
+func TestInstallFunctionMinimal(t *testing.T) {
+	root := newRoot(t)
+	inst, err := InstallBytes(root, sdk.KindFunction, "echo", mkzip(t, entry{name: "echo.so", body: "x"}), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"plugins/functions/echo.so"}; !slices.Equal(inst.Files, want) || inst.Version != "" {
+		t.Errorf("Installed = %+v", inst)
+	}
+	_, err = InstallBytes(root, sdk.KindFunction, "echo", mkzip(t, entry{name: "Echo@v2.so", body: "x"}), Options{})
+	if want := `install functions plugin "echo": plugin "echo" is already installed (echo.so); delete it first`; err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+func TestInstallRollsBackWhenLoadFails(t *testing.T) {
+	root := newRoot(t)
+	before := tree(t, root)
+	_, err := InstallBytes(root, sdk.KindSource, "random", mkzip(t, sourceZip...), Options{
+		Load: func(sdk.Kind, string) error {
+			return errors.New("plugin was built with a different version of package sdk")
+		},
+	})
+	want := `install sources plugin "random": load: plugin was built with a different version of package sdk`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	if after := tree(t, root); !slices.Equal(before, after) {
+		t.Errorf("tree changed:\n%s\nwant\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+	}
+}
+
+func TestInstallRefuses(t *testing.T) {
+	big := strings.Repeat("z", 2000)
+	small := Limits{MaxEntries: 5, MaxFileSize: 1000, MaxTotalSize: 1500}
+	cases := []struct {
+		name   string
+		kind   sdk.Kind
+		plugin string
+		zip    []byte
+		opts   Options
+		want   string
+	}{
+		{"not a zip", sdk.KindSink, "file", []byte("PK but not really"), Options{},
+			`install sinks plugin "file": open zip: zip: not a valid zip file`},
+		{"bad name", sdk.KindSink, "File", mkzip(t, entry{name: "File.so"}), Options{},
+			`install sinks plugin "File": invalid plugin name "File": must start with a lower-case letter (camelCase)`},
+		{"zip slip", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "../x", body: "evil"}), Options{},
+			`install sinks plugin "file": zip entry "../x": ".." is not allowed`},
+		{"nested zip slip", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/a/../../../x"}), Options{},
+			`install sinks plugin "file": zip entry "etc/a/../../../x": ".." is not allowed`},
+		{"absolute", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "/etc/x"}), Options{},
+			`install sinks plugin "file": zip entry "/etc/x": absolute paths are not allowed`},
+		{"windows absolute", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: `C:\x`}), Options{},
+			`install sinks plugin "file": zip entry "C:\\x": absolute paths are not allowed`},
+		{"backslash", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: `etc\x`}), Options{},
+			`install sinks plugin "file": zip entry "etc\\x": backslashes are not allowed`},
+		{"dot path", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/./x"}), Options{},
+			`install sinks plugin "file": zip entry "etc/./x": invalid path`},
+		{"symlink", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/passwd", body: "/etc/passwd", mode: fs.ModeSymlink | 0o777}), Options{},
+			`install sinks plugin "file": zip entry "etc/passwd": symbolic links are not allowed`},
+		{"device", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "fifo", mode: fs.ModeNamedPipe | 0o644}), Options{},
+			`install sinks plugin "file": zip entry "fifo": only files and folders are allowed, not p---------`},
+		{"etc file", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc"}), Options{},
+			`install sinks plugin "file": zip entry "etc": etc must be a folder`},
+		{"wrong so name", sdk.KindSink, "zipWrongname", mkzip(t, entry{name: "Random2.so"}), Options{},
+			`install sinks plugin "zipWrongname": zip entry "Random2.so": want zipWrongname.so, ZipWrongname.so or ZipWrongname@<version>.so for plugin "zipWrongname"`},
+		{"bad version", sdk.KindSink, "file", mkzip(t, entry{name: "File@latest.so"}), Options{},
+			`install sinks plugin "file": zip entry "File@latest.so": want file.so, File.so or File@<version>.so for plugin "file"`},
+		{"two so", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "file@v1.so"}), Options{},
+			`install sinks plugin "file": zip holds two plugin files, "File.so" and "file@v1.so"`},
+		{"no so", sdk.KindFunction, "echo", mkzip(t, entry{name: "echo.json"}), Options{},
+			`install functions plugin "echo": zip has no plugin file: want echo.so, Echo.so or Echo@<version>.so at its root`},
+		{"so in a folder", sdk.KindFunction, "echo", mkzip(t, entry{name: "build/Echo.so"}), Options{},
+			`install functions plugin "echo": zip has no plugin file: want echo.so, Echo.so or Echo@<version>.so at its root`},
+		{"source without yaml", sdk.KindSource, "zipMissConf", mkzip(t, entry{name: "ZipMissConf.so"}), Options{},
+			`install sources plugin "zipMissConf": zip has no zipMissConf.yaml: a source plugin needs its configuration`},
+		{"shell paras without script", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}), Options{ShellParas: []string{"a", "b c"}},
+			`install sinks plugin "file": shell parameters ["a" "b c"] given, but the zip has no install.sh`},
+		{"too many entries", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "a"}, entry{name: "b"}, entry{name: "c"}, entry{name: "d"}, entry{name: "e"}), Options{Limits: small},
+			`install sinks plugin "file": zip has 6 entries, more than the limit of 5`},
+		{"file too large", sdk.KindSink, "file", mkzip(t, entry{name: "File.so", body: big}), Options{Limits: small},
+			`install sinks plugin "file": zip entry "File.so": larger than the limit of 1000 bytes`},
+		{"total too large", sdk.KindSink, "file", mkzip(t, entry{name: "File.so", body: big[:900]}, entry{name: "etc/x", body: big[:900]}), Options{Limits: small},
+			`install sinks plugin "file": zip contents are larger than the limit of 1500 bytes`},
+		{"huge declared size", sdk.KindSink, "file", lyingZip(t, "File.so", 1<<62, 10), Options{},
+			`install sinks plugin "file": zip entry "File.so": larger than the limit of 104857600 bytes`},
+		{"bomb under a small header", sdk.KindSink, "file", lyingZip(t, "File.so", 10, 1<<20), Options{Limits: small},
+			`install sinks plugin "file": zip entry "File.so": zip: not a valid zip file`},
+		{"duplicate entry", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/x"}, entry{name: "etc/x"}), Options{},
+			`install sinks plugin "file": zip entry "etc/x": duplicate entry`},
+		{"script fails", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "echo installing $1\necho no libfoo >&2\nexit 3\n"}), Options{ShellParas: []string{"fast"}},
+			"install sinks plugin \"file\": install.sh: exit status 3: installing fast\nno libfoo"},
+		{"script removes the so", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "rm File.so\n"}), Options{},
+			`install sinks plugin "file": install.sh removed File.so`},
+		{"script times out", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "sleep 10\n"}), Options{ScriptTimeout: 100e6},
+			`install sinks plugin "file": install.sh: did not finish within 100ms`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := newRoot(t)
+			before := tree(t, root)
+			_, err := InstallBytes(root, tc.kind, tc.plugin, tc.zip, tc.opts)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("got  %v\nwant %s", err, tc.want)
+			}
+			if after := tree(t, root); !slices.Equal(before, after) {
+				t.Errorf("tree changed:\n%s", strings.Join(after, "\n"))
+			}
+		})
+	}
+}
+
+func TestInstallRefusesToOverwrite(t *testing.T) {
+	root := newRoot(t)
+	// A leftover metadata file from an earlier, hand-made install.
+	os.WriteFile(filepath.Join(root, "etc/sinks/file.json"), []byte("{}"), 0o644)
+	before := tree(t, root)
+	_, err := InstallBytes(root, sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "file.json", body: "{}"}), Options{})
+	want := `install sinks plugin "file": etc/sinks/file.json already exists; remove it first`
+	if err == nil || err.Error() != want || !errors.Is(err, ErrExists) {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if after := tree(t, root); !slices.Equal(before, after) {
+		t.Errorf("tree changed:\n%s", strings.Join(after, "\n"))
+	}
+}
+
+func TestInstallScript(t *testing.T) {
+	root := newRoot(t)
+	var logs bytes.Buffer
+	z := mkzip(t,
+		entry{name: "File.so", body: "so"},
+		entry{name: "lib/libfoo.txt", body: "foo"},
+		// The script sees the zip's files and may add to etc/.
+		entry{name: "install.sh", body: "cat lib/libfoo.txt > etc/from-script.txt\necho \"$@\" >> etc/from-script.txt\necho done\n"},
+		entry{name: "etc/", mode: fs.ModeDir | 0o755},
+	)
+	_, err := InstallBytes(root, sdk.KindSink, "file", z, Options{
+		ShellParas: []string{"a", "b"},
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "etc/sinks/file/from-script.txt"))
+	if string(data) != "fooa b\n" || err != nil {
+		t.Errorf("script output file = %q, %v", data, err)
+	}
+	if !strings.Contains(logs.String(), `output="done\n"`) {
+		t.Errorf("log lacks the script output:\n%s", logs.String())
+	}
+	for _, p := range tree(t, root) {
+		if strings.Contains(p, "lib") || strings.Contains(p, "install.sh") {
+			t.Errorf("left behind: %q", p)
+		}
+	}
+}
+
+func TestInstallScriptHook(t *testing.T) {
+	root := newRoot(t)
+	var got []string
+	_, err := InstallBytes(root, sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh"}), Options{
+		RunScript: func(ctx context.Context, dir string, args []string, _ *slog.Logger) error {
+			got = args
+			return nil
+		},
+		ShellParas: []string{"x"},
+	})
+	if err != nil || !slices.Equal(got, []string{"x"}) {
+		t.Errorf("err %v, args %q", err, got)
+	}
+}
