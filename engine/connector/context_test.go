@@ -1,13 +1,14 @@
 package connector
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kgen-dev/kgen/engine/internal/syncbuf"
 
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -18,28 +19,11 @@ import (
 type testContext struct {
 	context.Context
 	logger *slog.Logger
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	root   string
 
 	mu    sync.Mutex
 	state map[string]any
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // newTestContext returns a context that ends with the test, carrying its own
@@ -48,7 +32,7 @@ func newTestContext(t *testing.T) *testContext {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	h := slog.NewTextHandler(logs, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgen-dev/kgen/engine/internal/syncbuf"
+
 	"github.com/kgen-dev/kgen/engine/api"
 )
 
@@ -146,7 +148,7 @@ func main() {}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	serve := exec.CommandContext(ctx, kgen, "serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready)
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	serve.Stderr = &stderr
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
@@ -228,21 +230,3 @@ func (fn) IsAggregate() bool                             { return false }
 `
 
 func quote(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}

@@ -4,15 +4,15 @@
 package mosquitto
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/kgen-dev/kgen/engine/internal/syncbuf"
 )
 
 // Server is one mosquitto broker; it can be killed and started again on the
@@ -69,7 +69,7 @@ func (s *Server) Addr() string { return s.addr }
 func (s *Server) Start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "-c", s.conf)
-	var out syncBuffer
+	var out syncbuf.Buffer
 	s.cmd.Stdout, s.cmd.Stderr = &out, &out
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
@@ -106,21 +106,4 @@ func (s *Server) Kill() {
 	_ = s.cmd.Process.Kill()
 	<-s.exit
 	s.cmd = nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
