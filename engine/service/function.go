@@ -1,0 +1,163 @@
+package service
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Function returns the external function name, bound to the current
+// snapshot: later changes to its service do not affect it.
+func (r *Registry) Function(name string) (sdk.Function, bool) {
+	f, ok := r.snap.Load().funcs[name]
+	if !ok {
+		return nil, false
+	}
+	return &function{entry: f, invokers: r.invokers}, true
+}
+
+// function is one external function of one rule.
+type function struct {
+	entry    *funcEntry
+	invokers *invokerCache
+}
+
+func (f *function) IsAggregate() bool { return false }
+
+// Validate checks the argument count against the request when the
+// arguments say enough: N>1 arguments must match the field count, and a
+// single literal (never a map) needs a one-field request. Literals are
+// coerced as Exec would.
+func (f *function) Validate(args []sdk.Arg) error {
+	name := f.entry.info.FuncName
+	if f.entry.method == nil {
+		if err := sdk.CheckArgCount(name, args, 2, -1); err != nil {
+			return err
+		}
+		for i, what := range []string{"method", "path"} {
+			if a := args[i]; a.Kind == sdk.ArgLiteral {
+				if _, ok := a.Value.(string); !ok {
+					return fmt.Errorf("function %q: argument %d (%s): want string, got %s", name, i+1, what, describe(a.Value))
+				}
+			}
+		}
+		return nil
+	}
+	if len(args) == 1 && args[0].Kind != sdk.ArgLiteral {
+		return nil // may be a row or map: unfolded at run time
+	}
+	// BuildRequest checks the count; non-literals are nil, which it skips.
+	// Every argument that is a literal must coerce into its field.
+	vals := make([]any, len(args))
+	for i, a := range args {
+		if a.Kind == sdk.ArgLiteral {
+			vals[i] = a.Value
+		}
+	}
+	_, err := BuildRequest(name, f.entry.method.Input(), vals)
+	return err
+}
+
+// Exec builds the request, calls the rpc and maps the response.
+func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
+	e := f.entry
+	if e.method == nil {
+		if len(args) < 2 {
+			return fmt.Errorf("function %q: want (method, path, args...), got %d arguments", e.info.FuncName, len(args)), false
+		}
+		method, ok1 := args[0].(string)
+		p, ok2 := args[1].(string)
+		if !ok1 || !ok2 {
+			return fmt.Errorf("function %q: want (method string, path string, args...), got %s, %s", e.info.FuncName, describe(args[0]), describe(args[1])), false
+		}
+		inv, err := f.invokers.schemalessInvoker(e.iface)
+		if err != nil {
+			return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
+		}
+		res, err := inv.Call(ctx, strings.ToUpper(method), p, args[2:])
+		if err != nil {
+			return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
+		}
+		return res, true
+	}
+	req, err := BuildRequest(e.info.FuncName, e.method.Input(), args)
+	if err != nil {
+		return err, false
+	}
+	inv, err := f.invokers.get(e.iface)
+	if err != nil {
+		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
+	}
+	res, err := inv.Invoke(ctx, e.method, req)
+	if err != nil {
+		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
+	}
+	return ToSQL(res), true
+}
+
+// invokerCache shares one invoker among the functions of all interfaces
+// with the same protocol, address and options, across snapshots; invokers
+// are made on first call.
+type invokerCache struct {
+	mu         sync.Mutex
+	invokers   map[string]Invoker
+	schemaless map[string]SchemalessInvoker
+}
+
+func newInvokerCache() *invokerCache {
+	return &invokerCache{invokers: map[string]Invoker{}, schemaless: map[string]SchemalessInvoker{}}
+}
+
+func invokerKey(iface *Interface) string {
+	opts, _ := json.Marshal(iface.Options)
+	return iface.Protocol + " " + iface.Address + " " + string(opts)
+}
+
+func (c *invokerCache) get(iface *Interface) (Invoker, error) {
+	k := invokerKey(iface)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if inv, ok := c.invokers[k]; ok {
+		return inv, nil
+	}
+	inv, err := NewInvoker(iface)
+	if err != nil {
+		return nil, err
+	}
+	c.invokers[k] = inv
+	return inv, nil
+}
+
+func (c *invokerCache) schemalessInvoker(iface *Interface) (SchemalessInvoker, error) {
+	k := invokerKey(iface)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if inv, ok := c.schemaless[k]; ok {
+		return inv, nil
+	}
+	inv, err := NewSchemalessInvoker(iface)
+	if err != nil {
+		return nil, err
+	}
+	c.schemaless[k] = inv
+	return inv, nil
+}
+
+func (c *invokerCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for k, inv := range c.invokers {
+		errs = append(errs, inv.Close())
+		delete(c.invokers, k)
+	}
+	for k, inv := range c.schemaless {
+		errs = append(errs, inv.Close())
+		delete(c.schemaless, k)
+	}
+	return errors.Join(errs...)
+}

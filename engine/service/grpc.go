@@ -1,0 +1,274 @@
+package service
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// grpcTarget turns an interface address (tcp://host:port or host:port) into
+// a dial target.
+func grpcTarget(address string) (string, error) {
+	target := address
+	if i := strings.Index(address, "://"); i >= 0 {
+		u, err := url.Parse(address)
+		if err != nil {
+			return "", fmt.Errorf("grpc address %q: %v", address, err)
+		}
+		switch u.Scheme {
+		case "tcp", "grpc", "grpcs":
+		default:
+			return "", fmt.Errorf("grpc address %q: want tcp://host:port or host:port", address)
+		}
+		target = u.Host
+	}
+	if target == "" || !strings.Contains(target, ":") {
+		return "", fmt.Errorf("grpc address %q: want tcp://host:port or host:port", address)
+	}
+	return target, nil
+}
+
+// grpcConnKey identifies a pooled connection: interfaces share a conn only
+// when they dial the same target with the same security.
+type grpcConnKey struct {
+	target             string
+	tls                bool
+	insecureSkipVerify bool
+}
+
+// grpcPooledConn is one shared connection and its users.
+type grpcPooledConn struct {
+	key  grpcConnKey
+	refs int
+	conn *grpc.ClientConn
+}
+
+// grpcConnPool shares one *grpc.ClientConn per target between invokers; the
+// conn closes when its last invoker closes.
+type grpcConnPool struct {
+	mu    sync.Mutex
+	conns map[grpcConnKey]*grpcPooledConn
+}
+
+var grpcConns = &grpcConnPool{conns: map[grpcConnKey]*grpcPooledConn{}}
+
+func (p *grpcConnPool) acquire(key grpcConnKey) (*grpcPooledConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pc := p.conns[key]; pc != nil {
+		pc.refs++
+		return pc, nil
+	}
+	conn, err := dialGRPC(key)
+	if err != nil {
+		return nil, err
+	}
+	pc := &grpcPooledConn{key: key, refs: 1, conn: conn}
+	p.conns[key] = pc
+	return pc, nil
+}
+
+// current returns pc's live conn, re-dialling it if it was shut down.
+func (p *grpcConnPool) current(pc *grpcPooledConn) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pc.refs <= 0 {
+		return nil, errors.New("invoker closed")
+	}
+	if pc.conn.GetState() == connectivity.Shutdown {
+		conn, err := dialGRPC(pc.key)
+		if err != nil {
+			return nil, err
+		}
+		pc.conn = conn
+	}
+	return pc.conn, nil
+}
+
+func (p *grpcConnPool) release(pc *grpcPooledConn) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pc.refs--
+	if pc.refs > 0 {
+		return nil
+	}
+	if p.conns[pc.key] == pc {
+		delete(p.conns, pc.key)
+	}
+	return pc.conn.Close()
+}
+
+// refs reports how many invokers share the conn to key (for tests).
+func (p *grpcConnPool) refs(key grpcConnKey) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pc := p.conns[key]; pc != nil {
+		return pc.refs
+	}
+	return 0
+}
+
+func dialGRPC(key grpcConnKey) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if key.tls {
+		creds = credentials.NewTLS(&tls.Config{InsecureSkipVerify: key.insecureSkipVerify})
+	}
+	// A short backoff cap: a restarted server is found within seconds, and a
+	// call on a failed conn resets the backoff anyway.
+	bo := backoff.DefaultConfig
+	bo.MaxDelay = 5 * time.Second
+	conn, err := grpc.NewClient(key.target,
+		grpc.WithTransportCredentials(creds),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: bo, MinConnectTimeout: 5 * time.Second}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("dial grpc %q: %w", key.target, err)
+	}
+	return conn, nil
+}
+
+// grpcReconnectWait bounds how long a call on a failed conn waits for the
+// reconnect it starts.
+const grpcReconnectWait = 500 * time.Millisecond
+
+type grpcInvoker struct {
+	address string
+	policy  callPolicy
+	pool    *grpcConnPool
+	pc      *grpcPooledConn
+
+	mu     sync.Mutex
+	closed bool
+}
+
+func newGRPCInvoker(iface *Interface) (*grpcInvoker, error) {
+	target, err := grpcTarget(iface.Address)
+	if err != nil {
+		return nil, err
+	}
+	key := grpcConnKey{target: target}
+	if o := iface.Options; o != nil {
+		key.tls = o.TLS
+		key.insecureSkipVerify = o.InsecureSkipVerify
+	}
+	if strings.HasPrefix(iface.Address, "grpcs://") {
+		key.tls = true
+	}
+	pc, err := grpcConns.acquire(key)
+	if err != nil {
+		return nil, err
+	}
+	return &grpcInvoker{address: iface.Address, policy: policyOf(iface.Options), pool: grpcConns, pc: pc}, nil
+}
+
+// grpcMethodName is the wire name of m: /pkg.Service/Method.
+func grpcMethodName(m protoreflect.MethodDescriptor) string {
+	return "/" + string(m.Parent().FullName()) + "/" + string(m.Name())
+}
+
+func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
+	name := grpcMethodName(m)
+	if len(g.policy.headers) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, flattenHeaders(g.policy.headers)...)
+	}
+	var resp *dynamicpb.Message
+	err := g.policy.withRetries(ctx, func(ctx context.Context) error {
+		resp = dynamicpb.NewMessage(m.Output())
+		return g.invokeOnce(ctx, name, req, resp)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("grpc call %s at %q: %w", name, g.address, err)
+	}
+	return resp, nil
+}
+
+func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp proto.Message) error {
+	g.mu.Lock()
+	closed := g.closed
+	g.mu.Unlock()
+	if closed {
+		return errors.New("invoker closed")
+	}
+	conn, err := g.pool.current(g.pc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(parent, g.policy.timeout)
+	defer cancel()
+	if conn.GetState() == connectivity.TransientFailure {
+		// grpc-go would wait out its backoff and fail this call fast; try
+		// to connect now instead, so a restarted server is used at once.
+		// pick_first keeps reporting TRANSIENT_FAILURE until a connection
+		// is READY, so the wait is short: a server still down fails fast.
+		conn.ResetConnectBackoff()
+		wctx, wcancel := context.WithTimeout(ctx, min(g.policy.timeout/2, grpcReconnectWait))
+		conn.WaitForStateChange(wctx, connectivity.TransientFailure)
+		wcancel()
+	}
+	err = safeInvoke(ctx, conn, name, req, resp)
+	if err == nil {
+		return nil
+	}
+	if parent.Err() != nil {
+		return err
+	}
+	switch status.Code(err) {
+	case codes.DeadlineExceeded:
+		// The server may see the deadline pass a moment before we do.
+		if dl, _ := ctx.Deadline(); ctx.Err() != nil || time.Until(dl) < 50*time.Millisecond {
+			return markRetryable(fmt.Errorf("timed out after %v", g.policy.timeout))
+		}
+		return markRetryable(err)
+	case codes.Unavailable, codes.ResourceExhausted, codes.Aborted:
+		return markRetryable(err)
+	}
+	return err
+}
+
+// safeInvoke is conn.Invoke, with a panic in decoding the response turned
+// into an error: protobuf-go (v1.36.12) panics decoding into a dynamicpb
+// message a map entry whose key has the wrong wire type, which a garbage
+// server can send.
+func safeInvoke(ctx context.Context, conn *grpc.ClientConn, name string, req, resp proto.Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = status.Errorf(codes.Internal, "decoding the response: %v", r)
+		}
+	}()
+	return conn.Invoke(ctx, name, req, resp)
+}
+
+func (g *grpcInvoker) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	g.closed = true
+	return g.pool.release(g.pc)
+}
+
+func flattenHeaders(h map[string]string) []string {
+	kv := make([]string, 0, 2*len(h))
+	for k, v := range h {
+		kv = append(kv, strings.ToLower(k), v)
+	}
+	return kv
+}

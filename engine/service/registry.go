@@ -1,0 +1,517 @@
+package service
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// ErrNotFound is returned for a service that is not registered.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when adding a service whose name is taken.
+var ErrExists = errors.New("already exists")
+
+// FunctionInfo is one external function, as GET /services/functions lists
+// it.
+type FunctionInfo struct {
+	FuncName      string `json:"name"`
+	ServiceName   string `json:"serviceName"`
+	InterfaceName string `json:"interfaceName"`
+	Addr          string `json:"address"`
+	// MethodName is the rpc; for a schemaless interface it is empty.
+	MethodName string `json:"methodName,omitempty"`
+}
+
+// Registry holds the external services of an engine root: descriptions in
+// <root>/data/services/<name>.json and schemas under
+// <root>/data/services/schemas/. Changes take effect at once: each one is
+// validated in full, written, and published as a new immutable snapshot.
+// A function obtained earlier stays bound to the snapshot it came from, so
+// running rules keep their definition until they are restarted.
+type Registry struct {
+	dir    string // <root>/data/services
+	logger *slog.Logger
+
+	mu   sync.Mutex // serialises writers
+	snap atomic.Pointer[snapshot]
+
+	invokers *invokerCache
+}
+
+// snapshot is one immutable state of the registry.
+type snapshot struct {
+	services map[string]*serviceEntry
+	funcs    map[string]*funcEntry
+}
+
+type serviceEntry struct {
+	name string
+	desc *Description
+	raw  []byte
+}
+
+// funcEntry is what a function call needs: its interface, and its rpc
+// (nil for a schemaless interface).
+type funcEntry struct {
+	info   FunctionInfo
+	iface  *Interface
+	method protoreflect.MethodDescriptor
+}
+
+// NewRegistry returns an empty registry for root; call Load to read the
+// services on disk.
+func NewRegistry(root string, logger *slog.Logger) *Registry {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Registry{dir: filepath.Join(root, "data", "services"), logger: logger, invokers: newInvokerCache()}
+	r.snap.Store(&snapshot{services: map[string]*serviceEntry{}, funcs: map[string]*funcEntry{}})
+	return r
+}
+
+func (r *Registry) schemaDir() string { return filepath.Join(r.dir, "schemas") }
+
+// Load reads every data/services/*.json (in name order), replacing what was
+// loaded. A bad file, or one whose functions collide with an earlier file's,
+// is logged and skipped; its error is returned with the others.
+func (r *Registry) Load() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	if err := os.MkdirAll(r.schemaDir(), 0o755); err != nil {
+		return []error{fmt.Errorf("load services: %w", err)}
+	}
+	paths, err := filepath.Glob(filepath.Join(r.dir, "*.json"))
+	if err != nil {
+		return []error{fmt.Errorf("load services: %w", err)}
+	}
+	sort.Strings(paths)
+	next := &snapshot{services: map[string]*serviceEntry{}, funcs: map[string]*funcEntry{}}
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".json")
+		err := func() error {
+			if err := checkName(name); err != nil {
+				return err
+			}
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("load service %q: %w", name, err)
+			}
+			e, funcs, err := r.build(name, raw, nil)
+			if err != nil {
+				return err
+			}
+			if err := next.checkCollisions(name, funcs); err != nil {
+				return fmt.Errorf("load service %q: %w", name, err)
+			}
+			next.services[name] = e
+			for _, f := range funcs {
+				next.funcs[f.info.FuncName] = f
+			}
+			return nil
+		}()
+		if err != nil {
+			r.logger.Error("skip service", "file", p, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	r.snap.Store(next)
+	return errs
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+func checkName(name string) error {
+	if !nameRE.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("service name %q: want letters, digits, _, - and .", name)
+	}
+	return nil
+}
+
+// build validates one service: the description is parsed strictly, every
+// schema is compiled (schemas shadowing the files on disk), and every
+// function is resolved. It returns the entry and its functions.
+func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*serviceEntry, []*funcEntry, error) {
+	wrap := func(err error) error { return fmt.Errorf("service %q: %w", name, err) }
+	desc, err := ParseDescription(raw)
+	if err != nil {
+		return nil, nil, wrap(fmt.Errorf("parse description: %w", err))
+	}
+	if len(desc.Interfaces) == 0 {
+		return nil, nil, wrap(errors.New("no interfaces"))
+	}
+	var funcs []*funcEntry
+	seen := map[string]*funcEntry{} // function name → entry
+	add := func(ifName string, f *funcEntry) error {
+		name := f.info.FuncName
+		if other, ok := seen[name]; ok {
+			if other.info.InterfaceName == ifName {
+				return fmt.Errorf("interface %q: function %q is both rpc %q and rpc %q", ifName, name, other.info.MethodName, f.info.MethodName)
+			}
+			return fmt.Errorf("function %q is defined by interfaces %q and %q", name, other.info.InterfaceName, ifName)
+		}
+		seen[name] = f
+		funcs = append(funcs, f)
+		return nil
+	}
+	for _, ifName := range sortedKeys(desc.Interfaces) {
+		iface := desc.Interfaces[ifName]
+		werr := func(err error) error { return wrap(fmt.Errorf("interface %q: %w", ifName, err)) }
+		if iface == nil {
+			return nil, nil, werr(errors.New("empty"))
+		}
+		if iface.Address == "" {
+			return nil, nil, werr(errors.New("missing address"))
+		}
+		if iface.Protocol != ProtocolGRPC && iface.Protocol != ProtocolREST {
+			return nil, nil, werr(fmt.Errorf("protocol %q is not supported, want %q or %q", iface.Protocol, ProtocolGRPC, ProtocolREST))
+		}
+		info := FunctionInfo{ServiceName: name, InterfaceName: ifName, Addr: iface.Address}
+		if iface.Schemaless {
+			if iface.Protocol != ProtocolREST {
+				return nil, nil, werr(fmt.Errorf("schemaless needs protocol %q", ProtocolREST))
+			}
+			if iface.SchemaFile != "" || len(iface.Functions) > 0 {
+				return nil, nil, werr(errors.New("a schemaless interface takes no schemaFile and no functions"))
+			}
+			info.FuncName = ifName
+			if err := add(ifName, &funcEntry{info: info, iface: iface}); err != nil {
+				return nil, nil, wrap(err)
+			}
+			continue
+		}
+		if iface.SchemaType != "" && iface.SchemaType != "protobuf" {
+			return nil, nil, werr(fmt.Errorf("schemaType %q is not supported, want \"protobuf\"", iface.SchemaType))
+		}
+		if iface.SchemaFile == "" {
+			return nil, nil, werr(errors.New("missing schemaFile"))
+		}
+		fd, err := compileSchema(r.schemaDir(), schemas, iface.SchemaFile)
+		if err != nil {
+			return nil, nil, werr(err)
+		}
+		rename := map[string]string{} // rpc → SQL name
+		for _, fm := range iface.Functions {
+			if fm.Name == "" || fm.ServiceName == "" {
+				return nil, nil, werr(errors.New("a function mapping needs name and serviceName"))
+			}
+			if _, dup := rename[fm.ServiceName]; dup {
+				return nil, nil, werr(fmt.Errorf("rpc %q is renamed twice", fm.ServiceName))
+			}
+			rename[fm.ServiceName] = fm.Name
+		}
+		rpcs := map[string]protoreflect.MethodDescriptor{}
+		svcs := fd.Services()
+		for i := 0; i < svcs.Len(); i++ {
+			ms := svcs.Get(i).Methods()
+			for j := 0; j < ms.Len(); j++ {
+				m := ms.Get(j)
+				if prev, dup := rpcs[string(m.Name())]; dup {
+					return nil, nil, werr(fmt.Errorf("rpc %q is defined by services %s and %s of %s", m.Name(), prev.Parent().FullName(), svcs.Get(i).FullName(), iface.SchemaFile))
+				}
+				if m.IsStreamingClient() || m.IsStreamingServer() {
+					return nil, nil, werr(fmt.Errorf("rpc %s: streaming rpcs are not supported", m.FullName()))
+				}
+				rpcs[string(m.Name())] = m
+			}
+		}
+		for _, fm := range iface.Functions {
+			if _, ok := rpcs[fm.ServiceName]; !ok {
+				return nil, nil, werr(fmt.Errorf("function %q: no rpc %q in %s", fm.Name, fm.ServiceName, iface.SchemaFile))
+			}
+		}
+		if len(rpcs) == 0 {
+			return nil, nil, werr(fmt.Errorf("%s defines no rpc", iface.SchemaFile))
+		}
+		for _, rpc := range sortedKeys(rpcs) {
+			fi := info
+			fi.MethodName = rpc
+			fi.FuncName = rpc
+			if n, ok := rename[rpc]; ok {
+				fi.FuncName = n
+			}
+			if err := add(ifName, &funcEntry{info: fi, iface: iface, method: rpcs[rpc]}); err != nil {
+				return nil, nil, wrap(err)
+			}
+		}
+	}
+	return &serviceEntry{name: name, desc: desc, raw: raw}, funcs, nil
+}
+
+// checkCollisions fails when a function of service name is already defined
+// by another service of s.
+func (s *snapshot) checkCollisions(name string, funcs []*funcEntry) error {
+	for _, f := range funcs {
+		if other, ok := s.funcs[f.info.FuncName]; ok && other.info.ServiceName != name {
+			return fmt.Errorf("function %q is already defined by service %q", f.info.FuncName, other.info.ServiceName)
+		}
+	}
+	return nil
+}
+
+// Add registers a new service: desc is its description JSON, schemas the
+// .proto files it brings (paths relative to schemas/). Nothing is written
+// unless all of it is valid.
+func (r *Registry) Add(name string, desc []byte, schemas map[string][]byte) error {
+	return r.put(name, desc, schemas, false)
+}
+
+// Update replaces a registered service. Rules created afterwards use the
+// new definition; running rules keep theirs until restarted.
+func (r *Registry) Update(name string, desc []byte, schemas map[string][]byte) error {
+	return r.put(name, desc, schemas, true)
+}
+
+func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, update bool) error {
+	verb := "add"
+	if update {
+		verb = "update"
+	}
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("%s service: %w", verb, err)
+	}
+	for p := range schemas {
+		if err := checkSchemaPath(p); err != nil {
+			return fmt.Errorf("%s service %q: %w", verb, name, err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.snap.Load()
+	_, exists := cur.services[name]
+	switch {
+	case update && !exists:
+		return fmt.Errorf("update service %q: %w", name, ErrNotFound)
+	case !update && exists:
+		return fmt.Errorf("add service %q: %w", name, ErrExists)
+	}
+	e, funcs, err := r.build(name, desc, schemas)
+	if err != nil {
+		return fmt.Errorf("%s %w", verb, err)
+	}
+	if err := cur.checkCollisions(name, funcs); err != nil {
+		return fmt.Errorf("%s service %q: %w", verb, name, err)
+	}
+	if err := r.checkSharedSchemas(cur, name, schemas); err != nil {
+		return fmt.Errorf("%s service %q: %w", verb, name, err)
+	}
+	if err := os.MkdirAll(r.schemaDir(), 0o755); err != nil {
+		return fmt.Errorf("%s service %q: %w", verb, name, err)
+	}
+	for _, p := range sortedKeys(schemas) {
+		if err := writeAtomic(r.schemaDir(), filepath.FromSlash(p), schemas[p]); err != nil {
+			return fmt.Errorf("%s service %q: write schema: %w", verb, name, err)
+		}
+	}
+	// The description is written last: it is what makes the service exist.
+	if err := writeAtomic(r.dir, name+".json", desc); err != nil {
+		return fmt.Errorf("%s service %q: write description: %w", verb, name, err)
+	}
+	next := cur.without(name)
+	next.services[name] = e
+	for _, f := range funcs {
+		next.funcs[f.info.FuncName] = f
+	}
+	r.snap.Store(next)
+	return nil
+}
+
+// checkSharedSchemas refuses to overwrite, with different content, a schema
+// file that another service names as its schemaFile.
+func (r *Registry) checkSharedSchemas(cur *snapshot, name string, schemas map[string][]byte) error {
+	for _, p := range sortedKeys(schemas) {
+		old, err := os.ReadFile(filepath.Join(r.schemaDir(), filepath.FromSlash(p)))
+		if err != nil || bytes.Equal(old, schemas[p]) {
+			continue
+		}
+		for _, sn := range sortedKeys(cur.services) {
+			if sn == name {
+				continue
+			}
+			for _, iface := range cur.services[sn].desc.Interfaces {
+				if iface.SchemaFile == p {
+					return fmt.Errorf("schema %q is used by service %q and would change", p, sn)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// without copies s less service name and its functions.
+func (s *snapshot) without(name string) *snapshot {
+	n := &snapshot{services: make(map[string]*serviceEntry, len(s.services)), funcs: make(map[string]*funcEntry, len(s.funcs))}
+	for k, v := range s.services {
+		if k != name {
+			n.services[k] = v
+		}
+	}
+	for k, v := range s.funcs {
+		if v.info.ServiceName != name {
+			n.funcs[k] = v
+		}
+	}
+	return n
+}
+
+// Delete removes a service and its description file. Its schema files stay:
+// other services may import them.
+func (r *Registry) Delete(name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.snap.Load()
+	if _, ok := cur.services[name]; !ok {
+		return fmt.Errorf("delete service %q: %w", name, ErrNotFound)
+	}
+	if err := os.Remove(filepath.Join(r.dir, name+".json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete service %q: %w", name, err)
+	}
+	r.snap.Store(cur.without(name))
+	return nil
+}
+
+// Services lists the registered service names, sorted.
+func (r *Registry) Services() []string { return sortedKeys(r.snap.Load().services) }
+
+// Get returns the description of a service.
+func (r *Registry) Get(name string) (*Description, error) {
+	e, ok := r.snap.Load().services[name]
+	if !ok {
+		return nil, fmt.Errorf("service %q: %w", name, ErrNotFound)
+	}
+	// A fresh copy: callers cannot change the snapshot.
+	return ParseDescription(e.raw)
+}
+
+// Functions lists every external function, sorted by name.
+func (r *Registry) Functions() []FunctionInfo {
+	s := r.snap.Load()
+	out := make([]FunctionInfo, 0, len(s.funcs))
+	for _, k := range sortedKeys(s.funcs) {
+		out = append(out, s.funcs[k].info)
+	}
+	return out
+}
+
+// Close closes the invokers opened for calls.
+func (r *Registry) Close() error { return r.invokers.close() }
+
+// writeAtomic writes dir/rel through a temporary file and a rename.
+func writeAtomic(dir, rel string, data []byte) error {
+	full := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(full), ".tmp-"+filepath.Base(full)+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), full)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// Zip limits, as for plugin zips.
+const (
+	maxZipFile  = 16 << 20
+	maxZipTotal = 64 << 20
+)
+
+// AddZip registers a service from a zip holding <name>.json and
+// schemas/** (eKuiper's service zip). Entries with absolute paths, "..",
+// backslashes or symbolic links are refused, as are other files.
+func (r *Registry) AddZip(name string, data []byte) error {
+	desc, schemas, err := readServiceZip(name, data)
+	if err != nil {
+		return fmt.Errorf("add service %q: %w", name, err)
+	}
+	return r.Add(name, desc, schemas)
+}
+
+func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open zip: %w", err)
+	}
+	var desc []byte
+	schemas := map[string][]byte{}
+	var total int64
+	for _, f := range zr.File {
+		n := f.Name
+		switch {
+		case n == "" || strings.HasPrefix(n, "/") || strings.HasPrefix(n, `\`) || (len(n) >= 2 && n[1] == ':'):
+			return nil, nil, fmt.Errorf("zip entry %q: absolute paths are not allowed", n)
+		case strings.Contains(n, `\`):
+			return nil, nil, fmt.Errorf("zip entry %q: backslashes are not allowed", n)
+		case slices.Contains(strings.Split(strings.TrimSuffix(n, "/"), "/"), ".."):
+			return nil, nil, fmt.Errorf(`zip entry %q: ".." is not allowed`, n)
+		case f.Mode()&fs.ModeSymlink != 0:
+			return nil, nil, fmt.Errorf("zip entry %q: symbolic links are not allowed", n)
+		}
+		if f.Mode().IsDir() || strings.HasSuffix(n, "/") {
+			continue
+		}
+		if !f.Mode().IsRegular() {
+			return nil, nil, fmt.Errorf("zip entry %q: only files and folders are allowed", n)
+		}
+		clean := path.Clean(n)
+		isDesc := clean == name+".json"
+		rel, isSchema := strings.CutPrefix(clean, "schemas/")
+		if !isDesc && !isSchema {
+			return nil, nil, fmt.Errorf("zip entry %q: want %s.json or schemas/**", n, name)
+		}
+		if isSchema {
+			if err := checkSchemaPath(rel); err != nil {
+				return nil, nil, fmt.Errorf("zip entry %q: %w", n, err)
+			}
+		}
+		if f.UncompressedSize64 > maxZipFile {
+			return nil, nil, fmt.Errorf("zip entry %q: larger than %d bytes", n, maxZipFile)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, nil, fmt.Errorf("zip entry %q: %w", n, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(rc, maxZipFile+1))
+		rc.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("zip entry %q: %w", n, err)
+		}
+		if total += int64(len(b)); len(b) > maxZipFile || total > maxZipTotal {
+			return nil, nil, fmt.Errorf("zip entry %q: zip larger than allowed", n)
+		}
+		if isDesc {
+			desc = b
+		} else {
+			schemas[rel] = b
+		}
+	}
+	if desc == nil {
+		return nil, nil, fmt.Errorf("zip has no %s.json", name)
+	}
+	return desc, schemas, nil
+}

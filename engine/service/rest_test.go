@@ -1,0 +1,347 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/dynamicpb"
+)
+
+// restSeen is one request as the test server saw it.
+type restSeen struct {
+	method, uri, body, contentType string
+	header                         http.Header
+}
+
+// restTestServer records requests and answers with reply.
+type restTestServer struct {
+	*httptest.Server
+	calls atomic.Int64
+	mu    sync.Mutex
+	seen  []restSeen
+	reply func(w http.ResponseWriter, r *http.Request)
+}
+
+func startRESTTestServer(t *testing.T, reply func(w http.ResponseWriter, r *http.Request)) *restTestServer {
+	t.Helper()
+	s := &restTestServer{reply: reply}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.calls.Add(1)
+		s.mu.Lock()
+		s.seen = append(s.seen, restSeen{r.Method, r.RequestURI, string(b), r.Header.Get("Content-Type"), r.Header.Clone()})
+		s.mu.Unlock()
+		if s.reply != nil {
+			s.reply(w, r)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *restTestServer) last(t *testing.T) restSeen {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.seen) == 0 {
+		t.Fatal("server saw no request")
+	}
+	return s.seen[len(s.seen)-1]
+}
+
+func replyWith(contentType, body string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		io.WriteString(w, body)
+	}
+}
+
+func newTestRESTInvoker(t *testing.T, address string, o *Options) Invoker {
+	t.Helper()
+	inv, err := NewInvoker(&Interface{Address: address, Protocol: ProtocolREST, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inv.Close() })
+	return inv
+}
+
+// requestOf builds an input message of rpc name from protobuf JSON.
+func requestOf(t testing.TB, name, js string) (protoreflect.MethodDescriptor, proto.Message) {
+	t.Helper()
+	m := transportMethod(t, name)
+	req := dynamicpb.NewMessage(m.Input())
+	if err := protojson.Unmarshal([]byte(js), req); err != nil {
+		t.Fatalf("request %s: %v", js, err)
+	}
+	return m, req
+}
+
+func compactJSON(t *testing.T, s string) string {
+	t.Helper()
+	if s == "" {
+		return ""
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(s)); err != nil {
+		t.Fatalf("compact %q: %v", s, err)
+	}
+	return b.String()
+}
+
+// asJSON renders a message for comparison (proto names, sorted by field).
+func asJSON(t *testing.T, m proto.Message) string {
+	t.Helper()
+	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return compactJSON(t, string(b))
+}
+
+func TestRESTDefaultPost(t *testing.T) {
+	s := startRESTTestServer(t, replyWith("application/json", `{"message":"hi","count":"3","txt":"t","extra":1}`))
+	inv := newTestRESTInvoker(t, s.URL+"/base/", &Options{Headers: map[string]string{"X-Tenant": "acme"}})
+	m, req := requestOf(t, "SayHello", `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`)
+	resp, err := inv.Invoke(context.Background(), m, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.last(t)
+	if got.method != "POST" || got.uri != "/base/SayHello" {
+		t.Errorf("request = %s %s, want POST /base/SayHello", got.method, got.uri)
+	}
+	if want := `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`; compactJSON(t, got.body) != want {
+		t.Errorf("body = %s\nwant %s", got.body, want)
+	}
+	if got.contentType != "application/json" || got.header.Get("X-Tenant") != "acme" {
+		t.Errorf("headers = %v", got.header)
+	}
+	if got, want := asJSON(t, resp), `{"message":"hi","count":"3","reply_text":"t"}`; got != want {
+		t.Errorf("response = %s, want %s", got, want)
+	}
+}
+
+func TestRESTTranscoding(t *testing.T) {
+	for _, tc := range []struct {
+		rpc, req            string
+		wantMethod, wantURI string
+		wantBody            string
+		wantErr             string
+	}{
+		{rpc: "GetMessage", req: `{"name":"messages/a b"}`, wantMethod: "GET", wantURI: "/v1/messages/a%20b"},
+		{rpc: "GetMessage", req: `{"name":"messages/ü?#%"}`, wantMethod: "GET", wantURI: "/v1/messages/%C3%BC%3F%23%25"},
+		{rpc: "GetMessage", req: `{"name":"message/123456"}`,
+			wantErr: `rest call GetMessage: path field "name": value "message/123456" does not match "messages/*"`},
+		{rpc: "GetMessage", req: `{"name":"messages/a/b"}`,
+			wantErr: `rest call GetMessage: path field "name": value "messages/a/b" does not match "messages/*"`},
+		{rpc: "GetMessage", req: `{"name":"messages/"}`,
+			wantErr: `rest call GetMessage: path field "name": value "messages/" does not match "messages/*"`},
+		{rpc: "GetItem", req: `{"sub":{"key":"k"}}`,
+			wantErr: `rest call GetItem: path field "id": value "" does not match "*"`},
+		{rpc: "GetItem",
+			req:        `{"id":"a/b c","sub":{"key":"k?","level":2},"limit":5,"tags":["x","y z&"],"filter":{"key":"f"},"flag":true,"color":"RED","page":3,"labels":{"a":"b"}}`,
+			wantMethod: "GET",
+			wantURI:    "/v1/items/a%2Fb%20c/keys/k%3F?color=RED&filter.key=f&flag=true&limit=5&page=3&sub.level=2&tags=x&tags=y+z%26"},
+		{rpc: "CreateMessage",
+			req:        `{"parent":"shelves/1","message":{"name":"n","text":"t","author_name":"me"},"requestId":"r"}`,
+			wantMethod: "POST", wantURI: "/v1/shelves/1/messages",
+			wantBody: `{"message":{"name":"n","text":"t","writtenBy":"me"},"requestId":"r"}`},
+		{rpc: "CreateMessage", req: `{"parent":"books/1"}`,
+			wantErr: `rest call CreateMessage: path field "parent": value "books/1" does not match "shelves/*"`},
+		{rpc: "UpdateMessage", req: `{"messageId":"m 1","message":{"text":"t"},"revision":4}`,
+			wantMethod: "PATCH", wantURI: "/v1/messages/m%201?revision=4", wantBody: `{"text":"t"}`},
+		{rpc: "UpdateMessage", req: `{"messageId":"m"}`, wantMethod: "PATCH", wantURI: "/v1/messages/m", wantBody: `{}`},
+		{rpc: "DeleteMessage", req: `{"name":"messages/a/b c"}`, wantMethod: "DELETE", wantURI: "/v1/messages/a/b%20c"},
+		{rpc: "Watch", req: `{"name":"x"}`, wantMethod: "SEARCH", wantURI: "/v1/x:watch"},
+	} {
+		t.Run(tc.rpc+" "+tc.req, func(t *testing.T) {
+			reply := `{"name":"n","writtenBy":"w"}`
+			if tc.rpc == "Watch" { // response_body: "text"
+				reply = `"n"`
+			}
+			s := startRESTTestServer(t, replyWith("application/json", reply))
+			inv := newTestRESTInvoker(t, s.URL, nil)
+			m, req := requestOf(t, tc.rpc, tc.req)
+			_, err := inv.Invoke(context.Background(), m, req)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v\nwant %s", err, tc.wantErr)
+				}
+				if s.calls.Load() != 0 {
+					t.Error("a bad request was sent")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := s.last(t)
+			if got.method != tc.wantMethod || got.uri != tc.wantURI {
+				t.Errorf("request = %s %s\nwant      %s %s", got.method, got.uri, tc.wantMethod, tc.wantURI)
+			}
+			if compactJSON(t, got.body) != tc.wantBody {
+				t.Errorf("body = %q, want %q", got.body, tc.wantBody)
+			}
+		})
+	}
+}
+
+func TestRESTResponseBodyField(t *testing.T) {
+	s := startRESTTestServer(t, replyWith("application/json", `"watched"`))
+	inv := newTestRESTInvoker(t, s.URL, nil)
+	m, req := requestOf(t, "Watch", `{"name":"x"}`)
+	resp, err := inv.Invoke(context.Background(), m, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := asJSON(t, resp); got != `{"text":"watched"}` {
+		t.Errorf("response = %s", got)
+	}
+}
+
+func TestRESTResponses(t *testing.T) {
+	for _, tc := range []struct {
+		name, rpc, contentType, body string
+		want                         string // proto-name JSON of the response
+		wantErr                      string // suffix after "rest call POST <url>/<rpc>: "
+	}{
+		{"json names", "SayHello", "application/json", `{"message":"m","txt":"t"}`, `{"message":"m","reply_text":"t"}`, ""},
+		{"proto names", "SayHello", "application/json; charset=utf-8", `{"message":"m","reply_text":"t","count":7}`, `{"message":"m","count":"7","reply_text":"t"}`, ""},
+		{"unknown keys dropped", "SayHello", "application/json", `{"nope":{"a":[1]},"message":"m"}`, `{"message":"m"}`, ""},
+		{"problem+json", "SayHello", "application/problem+json", `{"message":"m"}`, `{"message":"m"}`, ""},
+		{"garbage json", "SayHello", "application/json", `{"message":`, "",
+			"decode application/json response into transport.test.HelloReply: "},
+		{"wrong type", "SayHello", "application/json", `{"count":"x"}`, "",
+			"decode application/json response into transport.test.HelloReply: "},
+		{"text for StringValue", "Upper", "text/plain; charset=utf-8", "Hello World", `"Hello World"`, ""},
+		{"json for StringValue", "Upper", "application/json", `"abc"`, `"abc"`, ""},
+		{"text for Int64Value", "Count", "text/plain", " 42\n", `"42"`, ""},
+		{"text float for Int64Value", "Count", "text/plain", "42.0", `"42"`, ""},
+		{"bad text for Int64Value", "Count", "text/plain", "many", "",
+			`decode text/plain response into google.protobuf.Int64Value: want an integer, got "many"`},
+		{"text json for message", "SayHello", "text/plain", `{"message":"m"}`, `{"message":"m"}`, ""},
+		{"text for message", "SayHello", "text/plain", `hello`, "",
+			`response content type "text/plain": want JSON for transport.test.HelloReply, and the body is not: `},
+		{"octet-stream json", "SayHello", "application/octet-stream", `{"message":"m"}`, `{"message":"m"}`, ""},
+		{"xml", "SayHello", "application/xml", `<a/>`, "",
+			`response content type "application/xml": want JSON for transport.test.HelloReply, and the body is not: `},
+		{"no content type", "SayHello", "", `<a/>`, "",
+			`response content type "text/plain": want JSON for transport.test.HelloReply, and the body is not: `}, // Go sniffs text/plain
+		{"empty body", "SayHello", "application/json", ``, `{}`, ""},
+		{"empty for Empty", "Nothing", "", ``, `{}`, ""},
+		{"text for Empty", "Nothing", "text/plain", `OK`, `{}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startRESTTestServer(t, replyWith(tc.contentType, tc.body))
+			inv := newTestRESTInvoker(t, s.URL, nil)
+			m := transportMethod(t, tc.rpc)
+			resp, err := inv.Invoke(context.Background(), m, dynamicpb.NewMessage(m.Input()))
+			if tc.wantErr != "" {
+				prefix := "rest call POST " + s.URL + "/" + tc.rpc + ": " + tc.wantErr
+				if err == nil || !strings.HasPrefix(err.Error(), prefix) {
+					t.Fatalf("err = %v\nwant prefix %s", err, prefix)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := asJSON(t, resp); got != tc.want {
+				t.Errorf("response = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRESTStatusAndRetries(t *testing.T) {
+	long := strings.Repeat("x", 600)
+	for _, tc := range []struct {
+		name      string
+		status    []int // per call, the last repeats
+		body      string
+		retries   int
+		wantCalls int64
+		wantErr   string // after "rest call POST <url>/SayHello: "
+	}{
+		{"500 retried then fails", []int{500}, "boom\n", 2, 3, "500 Internal Server Error: boom"},
+		{"503 then ok", []int{503, 200}, `{}`, 2, 2, ""},
+		{"429 retried", []int{429, 429, 200}, `{}`, 3, 3, ""},
+		{"404 not retried", []int{404}, "no such thing", 3, 1, "404 Not Found: no such thing"},
+		{"400 not retried", []int{400}, "bad", 3, 1, "400 Bad Request: bad"},
+		{"long body truncated", []int{502}, long, 0, 1, "502 Bad Gateway: " + long[:512] + "…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int64
+			s := startRESTTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+				i := min(int(n.Add(1))-1, len(tc.status)-1)
+				w.WriteHeader(tc.status[i])
+				io.WriteString(w, tc.body)
+			})
+			inv := newTestRESTInvoker(t, s.URL, &Options{RetryCount: tc.retries, RetryInterval: Duration(5 * time.Millisecond)})
+			m, req := requestOf(t, "SayHello", `{}`)
+			_, err := inv.Invoke(context.Background(), m, req)
+			if tc.wantErr == "" && err != nil {
+				t.Fatal(err)
+			}
+			if want := "rest call POST " + s.URL + "/SayHello: " + tc.wantErr; tc.wantErr != "" && (err == nil || err.Error() != want) {
+				t.Errorf("err = %v\nwant %s", err, want)
+			}
+			if got := s.calls.Load(); got != tc.wantCalls {
+				t.Errorf("calls = %d, want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestRESTTimeoutAndDown(t *testing.T) {
+	s := startRESTTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
+	})
+	inv := newTestRESTInvoker(t, s.URL, &Options{Timeout: Duration(200 * time.Millisecond), RetryCount: 1, RetryInterval: Duration(time.Millisecond)})
+	m, req := requestOf(t, "SayHello", `{}`)
+	start := time.Now()
+	_, err := inv.Invoke(context.Background(), m, req)
+	if want := "rest call POST " + s.URL + "/SayHello: timed out after 200ms"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+	if d := time.Since(start); d > 2*200*time.Millisecond+time.Second {
+		t.Errorf("took %v", d)
+	}
+	if got := s.calls.Load(); got != 2 {
+		t.Errorf("calls = %d, want 2 (a timeout is retried)", got)
+	}
+
+	down := startRESTTestServer(t, nil)
+	down.Close()
+	inv = newTestRESTInvoker(t, down.URL, &Options{RetryCount: 2, RetryInterval: Duration(time.Millisecond)})
+	_, err = inv.Invoke(context.Background(), m, req)
+	if prefix := "rest call POST " + down.URL + "/SayHello: dial tcp"; err == nil || !strings.HasPrefix(err.Error(), prefix) {
+		t.Errorf("err = %v, want prefix %s", err, prefix)
+	}
+
+	// a cancelled caller stops retrying at once
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	inv = newTestRESTInvoker(t, s.URL, &Options{RetryCount: 100, RetryInterval: Duration(time.Hour)})
+	if _, err = inv.Invoke(ctx, m, req); err == nil {
+		t.Error("cancelled call: no error")
+	}
+}
