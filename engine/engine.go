@@ -16,6 +16,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/connector"
 	"github.com/kgen-dev/kgen/engine/plugin"
 	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/engine/store"
@@ -60,6 +61,9 @@ type Engine struct {
 	env    *runtime.Env
 	// plugins are the Go plugins (.so files) under <root>/plugins/.
 	plugins *plugin.Manager
+	// services are the external services under <root>/data/services/,
+	// whose rpcs are SQL functions.
+	services *service.Registry
 
 	mu      sync.Mutex
 	streams map[string]*streamEntry
@@ -137,6 +141,10 @@ func Open(opts Options) (_ *Engine, err error) {
 	// A plugin that fails is logged by the manager and listed with its
 	// error; it never stops the engine.
 	e.plugins.Scan()
+	// A bad service file is logged and skipped by the registry; the others
+	// load.
+	e.services = service.NewRegistry(root, logger.With("component", "services"))
+	e.services.Load()
 	e.ctx, e.cancel = context.WithCancel(connector.WithMemoryHub(context.Background(), e.hub))
 	e.env = &runtime.Env{
 		Root:        root,
@@ -194,6 +202,9 @@ func (e *Engine) Close() error {
 	}
 	e.mu.Unlock()
 	var errs []error
+	if e.services != nil {
+		errs = append(errs, e.services.Close())
+	}
 	if e.states != nil {
 		errs = append(errs, e.states.Close())
 	}
@@ -226,8 +237,13 @@ func (e *Engine) sourceProps(typ, confKey string) (map[string]any, error) {
 // installing and deleting them.
 func (e *Engine) Plugins() *plugin.Manager { return e.plugins }
 
-// Compiled-in extensions (the sdk registry) come first, then plugins. Names
-// that plugins registered from their init functions are the plugins'.
+// Services returns the registry of external services, for adding, updating
+// and deleting them; changes apply to rules planned afterwards.
+func (e *Engine) Services() *service.Registry { return e.services }
+
+// Compiled-in extensions (the sdk registry) come first, then plugins, then
+// (for functions) external services. Names that plugins registered from
+// their init functions are the plugins'.
 
 func (e *Engine) lookupSource(typ string) (func() sdk.Source, error) {
 	if f, ok := sdk.LookupSource(typ); ok && !e.plugins.Owns(sdk.KindSource, typ) {
@@ -255,6 +271,11 @@ func (e *Engine) lookupFunction(name string) (sdk.Function, error) {
 		f, ok = e.plugins.Function(name)
 	}
 	if !ok {
+		// Bound to the registry's current snapshot: the rule keeps this
+		// definition until it is planned again.
+		if fn, ok := e.services.Function(name); ok {
+			return fn, nil
+		}
 		return nil, fmt.Errorf("%w %q", sql.ErrUnknownFunction, name)
 	}
 	fn := f()

@@ -175,8 +175,10 @@ func jsonBody(v any) []byte {
 
 func (c *Client) text(ctx context.Context, method, path string, body []byte) (string, error) {
 	data, err := c.do(ctx, method, path, body)
-	return strings.TrimSpace(string(data)), err
+	return trimText(data), err
 }
+
+func trimText(data []byte) string { return strings.TrimSpace(string(data)) }
 
 func (c *Client) json(ctx context.Context, method, path string, v any) error {
 	data, err := c.do(ctx, method, path, nil)
@@ -191,6 +193,11 @@ func (c *Client) json(ctx context.Context, method, path string, v any) error {
 
 // do sends a request and returns the body of a 2xx response, or an *Error.
 func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
+	return c.doType(ctx, method, path, "application/json", body)
+}
+
+// doType is do with a body of the given content type.
+func (c *Client) doType(ctx context.Context, method, path, contentType string, body []byte) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -200,7 +207,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 		return nil, err
 	}
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -83,6 +83,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, nonNil(sdk.Registered(sdk.KindFunction)))
 	})
 	registerPluginRoutes(mux, s)
+	registerServiceRoutes(mux, s)
 	return s.logRequests(mux)
 }
 

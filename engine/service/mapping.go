@@ -34,44 +34,52 @@ import (
 // kind (see setField); errors name fn, the field path and both types.
 func BuildRequest(fn string, in protoreflect.MessageDescriptor, args []any) (*dynamicpb.Message, error) {
 	m := dynamicpb.NewMessage(in)
+	if err := FillRequest(fn, m, args); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// FillRequest is BuildRequest into m, which may be a compiled message (as
+// generated clients use) or a dynamic one; m should be empty. On error m
+// may be partly set.
+func FillRequest(fn string, m protoreflect.Message, args []any) error {
+	in := m.Descriptor()
 	fields := in.Fields()
 	c := coercer{fn: fn}
 	switch len(args) {
 	case 0:
 		if fields.Len() != 0 {
-			return nil, fmt.Errorf("function %q: want %s, got no arguments", fn, wantArgs(in))
+			return fmt.Errorf("function %q: want %s, got no arguments", fn, wantArgs(in))
 		}
-		return m, nil
+		return nil
 	case 1:
 		if row, ok := args[0].(map[string]any); ok {
 			found, err := c.unfold(m, row, "")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if found || fields.Len() != 1 {
 				if !found && fields.Len() > 1 && len(row) > 0 {
-					return nil, fmt.Errorf("function %q: map argument has none of the fields %s", fn, fieldList(in))
+					return fmt.Errorf("function %q: map argument has none of the fields %s", fn, fieldList(in))
 				}
-				return m, nil
+				return nil
 			}
 		}
 		if fields.Len() == 1 {
-			if err := c.set(m, fields.Get(0), args[0], ""); err != nil {
-				return nil, err
-			}
-			return m, nil
+			return c.set(m, fields.Get(0), args[0], "")
 		}
-		return nil, fmt.Errorf("function %q: want %s, got 1 argument", fn, wantArgs(in))
+		return fmt.Errorf("function %q: want %s, got 1 argument", fn, wantArgs(in))
 	}
 	if len(args) != fields.Len() {
-		return nil, fmt.Errorf("function %q: want %s, got %d arguments", fn, wantArgs(in), len(args))
+		return fmt.Errorf("function %q: want %s, got %d arguments", fn, wantArgs(in), len(args))
 	}
 	for i, a := range args {
 		if err := c.set(m, fields.Get(i), a, ""); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // wantArgs says what arguments a request takes: `2 arguments (shelf, book)

@@ -28,14 +28,14 @@ var ErrNotFound = errors.New("not found")
 var ErrExists = errors.New("already exists")
 
 // FunctionInfo is one external function, as GET /services/functions lists
-// it.
+// it (with eKuiper's keys).
 type FunctionInfo struct {
-	FuncName      string `json:"name"`
-	ServiceName   string `json:"serviceName"`
-	InterfaceName string `json:"interfaceName"`
-	Addr          string `json:"address"`
+	FuncName      string
+	ServiceName   string
+	InterfaceName string
+	Addr          string
 	// MethodName is the rpc; for a schemaless interface it is empty.
-	MethodName string `json:"methodName,omitempty"`
+	MethodName string `json:",omitempty"`
 }
 
 // Registry holds the external services of an engine root: descriptions in
@@ -450,6 +450,19 @@ func (r *Registry) AddZip(name string, data []byte) error {
 		return fmt.Errorf("add service %q: %w", name, err)
 	}
 	return r.Add(name, desc, schemas)
+}
+
+// UpdateZip replaces a registered service with the one in a zip, as AddZip
+// reads it.
+func (r *Registry) UpdateZip(name string, data []byte) error {
+	if _, ok := r.snap.Load().services[name]; !ok {
+		return fmt.Errorf("update service %q: %w", name, ErrNotFound)
+	}
+	desc, schemas, err := readServiceZip(name, data)
+	if err != nil {
+		return fmt.Errorf("update service %q: %w", name, err)
+	}
+	return r.Update(name, desc, schemas)
 }
 
 func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error) {

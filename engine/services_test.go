@@ -1,0 +1,218 @@
+package engine_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// greeterServer is a REST server of greeter.proto's Hello: POST /Hello
+// answers {"message": "<tag>:<name>"}.
+func greeterServer(t *testing.T, tag string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Name string }
+		if r.URL.Path != "/Hello" || json.NewDecoder(r.Body).Decode(&req) != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"message": %q}`, tag+":"+req.Name)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// greeterZip is a service zip for greeter.proto at address.
+func greeterZip(t *testing.T, name, address string) []byte {
+	t.Helper()
+	schema, err := os.ReadFile("testdata/services/greeter.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := fmt.Sprintf(`{"interfaces": {"greeter": {"address": %q, "protocol": "rest",
+		"schemaType": "protobuf", "schemaFile": "greeter.proto", "options": {"timeout": "2s"}}}}`, address)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for n, data := range map[string][]byte{name + ".json": []byte(desc), "schemas/greeter.proto": schema} {
+		w, _ := zw.Create(n)
+		w.Write(data)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func nextRow(t *testing.T, ch <-chan map[string]any) string {
+	t.Helper()
+	return fmt.Sprint(receive(t, ch, 1)[0])
+}
+
+// A service added, updated and deleted while rules run: each change takes
+// effect at once for rules planned afterwards; running rules keep the
+// definition they were planned with until they are restarted.
+func TestServiceChangesTakeEffectWithoutRestart(t *testing.T) {
+	a, b := greeterServer(t, "A"), greeterServer(t, "B")
+	e := open(t, t.TempDir())
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`)
+	if _, err := e.CreateRule([]byte(`{"id":"early","sql":"SELECT Hello(name) AS g FROM people","actions":[{"log":{}}]}`)); err == nil ||
+		!strings.Contains(err.Error(), `unknown function "Hello"`) {
+		t.Fatalf("rule before the service exists: err = %v", err)
+	}
+	if err := e.Services().AddZip("greet", greeterZip(t, "greet", a.URL)); err != nil {
+		t.Fatal(err)
+	}
+	mustRule(t, e, `{"id":"r1","sql":"SELECT Hello(name)->message AS g FROM people","actions":[{"memory":{"topic":"out/1"}}]}`)
+	out1, c1 := e.MemoryHub().Subscribe("out/1", 16)
+	defer c1()
+	publish(t, e, "in/people", map[string]any{"name": "ann"})
+	if got := nextRow(t, out1); got != "map[g:A:ann]" {
+		t.Fatalf("r1 = %s", got)
+	}
+
+	if err := e.Services().UpdateZip("greet", greeterZip(t, "greet", b.URL)); err != nil {
+		t.Fatal(err)
+	}
+	mustRule(t, e, `{"id":"r2","sql":"SELECT Hello(name)->message AS g FROM people","actions":[{"memory":{"topic":"out/2"}}]}`)
+	out2, c2 := e.MemoryHub().Subscribe("out/2", 16)
+	defer c2()
+	publish(t, e, "in/people", map[string]any{"name": "bob"})
+	if got := nextRow(t, out1); got != "map[g:A:bob]" {
+		t.Errorf("running r1 after the update = %s, want the old definition", got)
+	}
+	if got := nextRow(t, out2); got != "map[g:B:bob]" {
+		t.Errorf("new r2 = %s", got)
+	}
+	if err := e.RestartRule("r1"); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, e, "in/people", map[string]any{"name": "cy"})
+	if got := nextRow(t, out1); got != "map[g:B:cy]" {
+		t.Errorf("restarted r1 = %s", got)
+	}
+	nextRow(t, out2)
+
+	if err := e.Services().Delete("greet"); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, e, "in/people", map[string]any{"name": "di"})
+	if got := nextRow(t, out1); got != "map[g:B:di]" {
+		t.Errorf("running r1 after the delete = %s", got)
+	}
+	nextRow(t, out2)
+	if _, err := e.CreateRule([]byte(`{"id":"r3","sql":"SELECT Hello(name) AS g FROM people","actions":[{"log":{}}]}`)); err == nil ||
+		!strings.Contains(err.Error(), `unknown function "Hello"`) {
+		t.Errorf("rule after the delete: err = %v", err)
+	}
+	if err := e.RestartRule("r1"); err == nil || !strings.Contains(err.Error(), `unknown function "Hello"`) {
+		t.Errorf("restarting r1 after the delete: err = %v", err)
+	}
+}
+
+// Services are files under the root: a reopened engine has them.
+func TestServicesSurviveRestart(t *testing.T) {
+	a := greeterServer(t, "A")
+	root := t.TempDir()
+	e := open(t, root)
+	if err := e.Services().AddZip("greet", greeterZip(t, "greet", a.URL)); err != nil {
+		t.Fatal(err)
+	}
+	// A second service defining Hello is refused and changes nothing.
+	err := e.Services().AddZip("again", greeterZip(t, "again", a.URL))
+	if err == nil || !strings.Contains(err.Error(), `"Hello"`) || !strings.Contains(err.Error(), `"greet"`) {
+		t.Errorf("second Hello: err = %v", err)
+	}
+	e.Close()
+	e = open(t, root)
+	defer e.Close()
+	if got := fmt.Sprint(e.Services().Services()); got != "[greet]" {
+		t.Fatalf("services after reopen = %s", got)
+	}
+	mustStream(t, e, `CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`)
+	mustRule(t, e, `{"id":"r","sql":"SELECT Hello(name)->message AS g FROM people","actions":[{"memory":{"topic":"out/r"}}]}`)
+	out, cancel := e.MemoryHub().Subscribe("out/r", 4)
+	defer cancel()
+	publish(t, e, "in/people", map[string]any{"name": "ed"})
+	if got := nextRow(t, out); got != "map[g:A:ed]" {
+		t.Errorf("r = %s", got)
+	}
+}
+
+// A server that answers garbage, is slow or is gone makes those rows
+// exceptions; the rule counts them and goes on with the next rows.
+func TestServiceFaultsAreRowExceptions(t *testing.T) {
+	mode := make(chan string, 1)
+	mode <- "ok"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := <-mode
+		mode <- m
+		io.Copy(io.Discard, r.Body)
+		switch m {
+		case "garbage":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"message": 42, "x`)
+		case "slow":
+			select {
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"message": "fine"}`)
+		}
+	}))
+	defer srv.Close()
+	set := func(m string) { <-mode; mode <- m }
+
+	e := open(t, t.TempDir())
+	defer e.Close()
+	if err := e.Services().AddZip("greet", greeterZip(t, "greet", srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	mustStream(t, e, `CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`)
+	mustRule(t, e, `{"id":"r","sql":"SELECT name, Hello(name)->message AS g FROM people","actions":[{"memory":{"topic":"out/r"}}]}`)
+	out, cancel := e.MemoryHub().Subscribe("out/r", 16)
+	defer cancel()
+
+	publish(t, e, "in/people", map[string]any{"name": "1"})
+	if got := nextRow(t, out); got != "map[g:fine name:1]" {
+		t.Fatalf("first row = %s", got)
+	}
+	set("garbage")
+	publish(t, e, "in/people", map[string]any{"name": "2"})
+	set("slow")
+	publish(t, e, "in/people", map[string]any{"name": "3"})
+	eventually(t, "two exceptions", func() bool {
+		st, _ := e.RuleStatus("r")
+		return st.Exceptions >= 2
+	})
+	st, _ := e.RuleStatus("r")
+	if st.Status != "running" || st.Exceptions != 2 || !strings.Contains(st.LastError, `function "Hello"`) ||
+		!strings.Contains(st.LastError, "timed out after 2s") {
+		t.Errorf("status after garbage and slow = %+v", st)
+	}
+	set("ok")
+	publish(t, e, "in/people", map[string]any{"name": "4"})
+	if got := nextRow(t, out); got != "map[g:fine name:4]" {
+		t.Fatalf("row after the faults = %s", got)
+	}
+	srv.CloseClientConnections()
+	srv.Close()
+	publish(t, e, "in/people", map[string]any{"name": "5"})
+	eventually(t, "an exception for the closed server", func() bool {
+		st, _ := e.RuleStatus("r")
+		return st.Exceptions == 3
+	})
+	st, _ = e.RuleStatus("r")
+	if st.Status != "running" {
+		t.Errorf("status after the server went away = %+v", st)
+	}
+}
