@@ -3,6 +3,7 @@ package engine_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -214,5 +215,98 @@ func TestServiceFaultsAreRowExceptions(t *testing.T) {
 	st, _ = e.RuleStatus("r")
 	if st.Status != "running" {
 		t.Errorf("status after the server went away = %+v", st)
+	}
+}
+
+// echoServer answers every POST /<rpc> with its request body.
+func echoServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.Copy(w, r.Body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func serviceZip(t *testing.T, name, protoFile, address string) []byte {
+	t.Helper()
+	schema, err := os.ReadFile("testdata/services/" + protoFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := fmt.Sprintf(`{"interfaces": {"i": {"address": %q, "protocol": "rest",
+		"schemaType": "protobuf", "schemaFile": %q}}}`, address, protoFile)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for n, data := range map[string][]byte{name + ".json": []byte(desc), "schemas/" + protoFile: schema} {
+		w, _ := zw.Create(n)
+		w.Write(data)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// The arguments of an external function map to its request as eKuiper
+// maps them, through the whole engine: rows from *, * EXCEPT and self,
+// positional arguments by declaration order, and -> on the result.
+func TestServiceArgumentMapping(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	if err := e.Services().AddZip("echo", serviceZip(t, "echo", "echo.proto", echoServer(t).URL)); err != nil {
+		t.Fatal(err)
+	}
+	mustStream(t, e, `CREATE STREAM readings (id STRING, temp FLOAT, tags ARRAY(STRING), meta STRUCT(site STRING), extra BIGINT)
+		WITH (DATASOURCE="in/readings", TYPE="memory")`)
+	mustStream(t, e, `CREATE STREAM blobs () WITH (DATASOURCE="in/blobs", TYPE="memory", FORMAT="BINARY")`)
+	rules := map[string]string{
+		// * appears only inside the call: the call still gets the whole row.
+		"star":      `SELECT Row(*) AS r FROM readings`,
+		"except":    `SELECT Row(* EXCEPT(temp, tags)) AS r FROM readings`,
+		"position":  `SELECT Row(id, temp * 2, tags, meta)->id AS id, Row(id, temp * 2, tags, meta)->temp AS t FROM readings`,
+		"chain":     `SELECT id, Row(*)->meta->site AS site, Row(*)->tags[1] AS tag FROM readings`,
+		"selfbytes": `SELECT Bytes(self) AS b FROM blobs`,
+	}
+	outs := map[string]<-chan map[string]any{}
+	for id, sql := range rules {
+		mustRule(t, e, fmt.Sprintf(`{"id": %q, "sql": %q, "actions": [{"memory": {"topic": "out/%s"}}]}`, id, sql, id))
+		ch, cancel := e.MemoryHub().Subscribe("out/"+id, 4)
+		defer cancel()
+		outs[id] = ch
+	}
+	publish(t, e, "in/readings", map[string]any{"id": "r1", "temp": 20.5, "tags": []any{"a", "b"}, "meta": map[string]any{"site": "lab"}, "extra": int64(7)})
+	if err := e.MemoryHub().PublishPayload(context.Background(), "in/blobs", []byte{0, 1, 2, 255}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"star":      "map[r:map[id:r1 meta:map[site:lab] tags:[a b] temp:20.5]]",
+		"except":    "map[r:map[id:r1 meta:map[site:lab] tags:[] temp:0]]",
+		"position":  "map[id:r1 t:41]",
+		"chain":     "map[id:r1 site:lab tag:b]",
+		"selfbytes": "map[b:[0 1 2 255]]",
+	}
+	for id, w := range want {
+		if got := nextRow(t, outs[id]); got != w {
+			t.Errorf("rule %s (%s):\n got %s\nwant %s", id, rules[id], got, w)
+		}
+	}
+	// Errors name the function, the field and both types, at rule creation
+	// for literals and per row otherwise.
+	_, err := e.CreateRule([]byte(`{"id": "bad", "sql": "SELECT Row('a', 'hot', tags, meta) FROM readings", "actions": [{"log": {}}]}`))
+	if err == nil || !strings.Contains(err.Error(), `function "Row": field "temp": want double, got string "hot"`) {
+		t.Errorf("literal of the wrong type: %v", err)
+	}
+	_, err = e.CreateRule([]byte(`{"id": "bad", "sql": "SELECT Row(id, temp) FROM readings", "actions": [{"log": {}}]}`))
+	if err == nil || !strings.Contains(err.Error(), `function "Row": want 4 arguments (id, temp, tags, meta) or one map, got 2 arguments`) {
+		t.Errorf("wrong count: %v", err)
+	}
+	mustRule(t, e, `{"id": "rowerr", "sql": "SELECT Row(id, temp, extra, meta) AS r FROM readings", "actions": [{"memory": {"topic": "out/rowerr"}}]}`)
+	publish(t, e, "in/readings", map[string]any{"id": "r2", "temp": 1.0, "extra": int64(3)})
+	eventually(t, "the row error", func() bool {
+		st, _ := e.RuleStatus("rowerr")
+		return st.Exceptions == 1
+	})
+	if st, _ := e.RuleStatus("rowerr"); !strings.Contains(st.LastError, `function "Row": field "tags": want repeated string, got int64 3`) {
+		t.Errorf("row error = %q", st.LastError)
 	}
 }
