@@ -86,7 +86,8 @@ func IsGenerated(path string, data []byte) bool {
 }
 
 // generatedFiles lists the files of dir (not its sub-folders) that carry
-// kgen's header.
+// kgen's header and that the marker generator writes: of the Go files only
+// kgen.gen.go, as the .proto generators (gen/svcgen) write others.
 func generatedFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -95,7 +96,11 @@ func generatedFiles(dir string) ([]string, error) {
 	var out []string
 	for _, e := range entries {
 		switch filepath.Ext(e.Name()) {
-		case ".go", ".json", ".yaml", ".yml":
+		case ".go":
+			if e.Name() != GoFileName {
+				continue
+			}
+		case ".json", ".yaml", ".yml":
 		default:
 			continue
 		}

@@ -64,6 +64,7 @@ type memoryMessage struct {
 	topic   string
 	row     map[string]any
 	payload []byte // set instead of row by PublishPayload
+	raw     bool   // from PublishPayload: payload, even empty, is the message
 }
 
 type memorySub struct {
@@ -94,7 +95,7 @@ func (h *MemoryHub) Publish(ctx context.Context, topic string, row map[string]an
 // FORMAT, as it does MQTT payloads. Subscribe channels carry rows only and do
 // not see payloads. The payload must not be changed afterwards.
 func (h *MemoryHub) PublishPayload(ctx context.Context, topic string, payload []byte) error {
-	return h.publish(ctx, memoryMessage{topic: topic, payload: payload})
+	return h.publish(ctx, memoryMessage{topic: topic, payload: payload, raw: true})
 }
 
 func (h *MemoryHub) publish(ctx context.Context, m memoryMessage) error {
@@ -115,7 +116,7 @@ func (h *MemoryHub) publish(ctx context.Context, m memoryMessage) error {
 	// others from subscribing or cancelling.
 	for _, s := range targets {
 		msg := m
-		if m.row != nil {
+		if !m.raw {
 			msg.row = maps.Clone(m.row)
 		} else if s.rows != nil {
 			continue // row subscribers do not see raw payloads
@@ -290,7 +291,7 @@ func (s *memorySource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, _ sdk.Error
 				default:
 				}
 				var data any = m.row
-				if m.payload != nil {
+				if m.raw {
 					data = m.payload
 				}
 				ingest(ctx, data, map[string]any{"topic": m.topic}, time.Time{})

@@ -1,6 +1,6 @@
 // Package service runs external functions: SQL functions that call gRPC or
 // REST services described by a service description (eKuiper's external
-// service JSON) and .proto schemas. The generators in gen/proto write the
+// service JSON) and .proto schemas. The generators in gen/svcgen write the
 // same descriptions, from this one model.
 package service
 
@@ -44,7 +44,7 @@ const (
 )
 
 // Interface is one address and schema; every rpc of its schema's services
-// becomes a SQL function.
+// (or of those Services names) becomes a SQL function.
 type Interface struct {
 	// Address is tcp://host:port for gRPC, http(s)://host:port[/base] for REST.
 	Address  string `json:"address"`
@@ -52,6 +52,12 @@ type Interface struct {
 	// SchemaType is "protobuf"; SchemaFile names a file under schemas/.
 	SchemaType string `json:"schemaType,omitempty"`
 	SchemaFile string `json:"schemaFile,omitempty"`
+	// Services, when set, limits the interface to the rpcs of these proto
+	// services of its schema file (by name, or full name with the
+	// package), so one file's services can live at different addresses;
+	// unset, every service of the file is the interface's, as in eKuiper.
+	// (A kgen extension of eKuiper's format, which ignores it.)
+	Services []string `json:"services,omitempty"`
 	// Schemaless REST interfaces expose one function named after the
 	// interface: fn(method, path, args...).
 	Schemaless  bool              `json:"schemaless,omitempty"`

@@ -218,7 +218,23 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		}
 		rpcs := map[string]protoreflect.MethodDescriptor{}
 		svcs := fd.Services()
+		want := map[string]bool{} // the Services named, by name and full name
+		for _, sn := range iface.Services {
+			found := false
+			for i := 0; i < svcs.Len(); i++ {
+				if sd := svcs.Get(i); string(sd.Name()) == sn || string(sd.FullName()) == sn {
+					want[string(sd.FullName())] = true
+					found = true
+				}
+			}
+			if !found {
+				return nil, nil, werr(fmt.Errorf("services: no service %q in %s", sn, iface.SchemaFile))
+			}
+		}
 		for i := 0; i < svcs.Len(); i++ {
+			if len(want) > 0 && !want[string(svcs.Get(i).FullName())] {
+				continue
+			}
 			ms := svcs.Get(i).Methods()
 			for j := 0; j < ms.Len(); j++ {
 				m := ms.Get(j)

@@ -310,3 +310,37 @@ func TestAddZip(t *testing.T) {
 		t.Errorf("not a zip: %v", err)
 	}
 }
+
+// Interfaces may each take some of the services of one schema file; left
+// unset, an interface takes all of them (eKuiper's behaviour), so two
+// interfaces on one file define every function twice.
+func TestRegistryInterfaceServices(t *testing.T) {
+	r, _ := newTestRegistry(t)
+	schema := map[string][]byte{"two.proto": []byte(`syntax = "proto3";
+package two;
+import "google/protobuf/empty.proto";
+service A { rpc Ping(google.protobuf.Empty) returns (google.protobuf.Empty); }
+service B { rpc Pong(google.protobuf.Empty) returns (google.protobuf.Empty); }
+`)}
+	iface := func(name, addr, services string) string {
+		return `"` + name + `": {"address": "` + addr + `", "protocol": "grpc", "schemaFile": "two.proto"` + services + `}`
+	}
+	both := `{"interfaces": {` + iface("A", "tcp://127.0.0.1:1", "") + `, ` + iface("B", "tcp://127.0.0.1:2", "") + `}}`
+	err := r.Add("two", []byte(both), schema)
+	if want := `add service "two": function "Ping" is defined by interfaces "A" and "B"`; errString(err) != want {
+		t.Errorf("two interfaces on all services: %v\nwant %s", err, want)
+	}
+	split := `{"interfaces": {` + iface("A", "tcp://127.0.0.1:1", `, "services": ["A"]`) + `, ` +
+		iface("B", "tcp://127.0.0.1:2", `, "services": ["two.B"]`) + `}}`
+	if err := r.Add("two", []byte(split), schema); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := funcNames(r), "Ping=two/A/Ping Pong=two/B/Pong"; got != want {
+		t.Errorf("functions = %s, want %s", got, want)
+	}
+	bad := `{"interfaces": {` + iface("A", "tcp://127.0.0.1:1", `, "services": ["C"]`) + `}}`
+	err = r.Add("bad", []byte(bad), nil)
+	if want := `add service "bad": interface "A": services: no service "C" in two.proto`; errString(err) != want {
+		t.Errorf("unknown service: %v\nwant %s", err, want)
+	}
+}

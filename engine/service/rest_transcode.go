@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -121,45 +122,249 @@ func httpRuleVerb(r *annotations.HttpRule) (method, path string) {
 // shelves/*}/books/{book.id}:verb") from msg. It returns the escaped path
 // and the set of field paths (proto names, dotted) it used.
 func expandPathTemplate(tmpl string, msg protoreflect.Message) (string, map[string]bool, error) {
-	consumed := map[string]bool{}
-	var b strings.Builder
-	for rest := tmpl; rest != ""; {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			b.WriteString(rest)
+	t, err := parsePathTemplate(tmpl)
+	if err != nil {
+		return "", nil, err
+	}
+	return t.expand(msg)
+}
+
+// pathTemplate is a parsed google.api.http path template. The client
+// expands it and the REST handler matches requests against it, so both read
+// one grammar:
+//
+//	Template = "/" Segment { "/" Segment } [ ":" Verb ]
+//	Segment  = "*" | "**" | LITERAL | "{" FieldPath [ "=" Pattern ] "}"
+//	Pattern  = ( "*" | "**" | LITERAL ) { "/" ( "*" | "**" | LITERAL ) }
+//
+// A variable's pattern ("*" when absent) is spliced into segs, so matching
+// is one walk. "**" matches the rest of the path and must end the template.
+// The leading "/" may be left out, as the client always allowed.
+type pathTemplate struct {
+	text string
+	segs []string // literal, "*" (one non-empty segment) or "**" (the rest)
+	vars []pathVar
+	verb string // without ":"
+}
+
+// pathVar is one {field=pattern} of a template; it covers segs[start:end].
+type pathVar struct {
+	field      string // dotted, as written
+	pattern    string // as written, "*" when absent
+	start, end int
+}
+
+func parsePathTemplate(text string) (*pathTemplate, error) {
+	bad := func(format string, args ...any) (*pathTemplate, error) {
+		return nil, fmt.Errorf("http rule path %q: %s", text, fmt.Sprintf(format, args...))
+	}
+	s := strings.TrimPrefix(text, "/")
+	// Split at the slashes outside braces, checking the braces pair up.
+	var parts []string
+	depth, from := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '{':
+			if depth > 0 {
+				return bad("nested {")
+			}
+			depth++
+		case '}':
+			if depth == 0 {
+				return bad("unmatched }")
+			}
+			depth--
+		case '/':
+			if depth == 0 {
+				parts = append(parts, s[from:i])
+				from = i + 1
+			}
+		}
+	}
+	if depth > 0 {
+		return bad("unclosed {")
+	}
+	parts = append(parts, s[from:])
+	t := &pathTemplate{text: text}
+	// The verb follows the first ":" outside braces in the last segment.
+	last := parts[len(parts)-1]
+	for i := 0; i < len(last); i++ {
+		if last[i] == '{' {
+			depth++
+		} else if last[i] == '}' {
+			depth--
+		} else if last[i] == ':' && depth == 0 {
+			t.verb = last[i+1:]
+			parts[len(parts)-1] = last[:i]
+			if t.verb == "" {
+				return bad("empty verb after \":\"")
+			}
 			break
 		}
-		b.WriteString(rest[:open])
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 {
-			return "", nil, fmt.Errorf("http rule path %q: unclosed {", tmpl)
+	}
+	root := len(parts) == 1 && parts[0] == "" && t.verb == "" // "/"
+	for _, p := range parts {
+		if p == "" && !root {
+			return bad("empty segment")
 		}
-		v := rest[open+1 : open+end]
-		rest = rest[open+end+1:]
-		field, pattern, hasPattern := strings.Cut(v, "=")
+		if !strings.HasPrefix(p, "{") {
+			if strings.ContainsAny(p, "{}") {
+				return bad("variable in %q: want a whole segment", p)
+			}
+			t.segs = append(t.segs, p)
+			continue
+		}
+		if !strings.HasSuffix(p, "}") {
+			return bad("variable in %q: want a whole segment", p)
+		}
+		field, pattern, hasPattern := strings.Cut(p[1:len(p)-1], "=")
+		if !isFieldPath(field) {
+			return bad("variable %q: want a field path like a.b", p)
+		}
 		if !hasPattern {
 			pattern = "*"
 		}
-		fds, err := resolveFieldPath(msg.Descriptor(), field)
+		v := pathVar{field: field, pattern: pattern, start: len(t.segs)}
+		for _, q := range strings.Split(pattern, "/") {
+			if q == "" {
+				return bad("variable %q: empty segment", p)
+			}
+			t.segs = append(t.segs, q)
+		}
+		v.end = len(t.segs)
+		t.vars = append(t.vars, v)
+	}
+	for i, seg := range t.segs {
+		if seg == "**" && i != len(t.segs)-1 {
+			return bad("\"**\" must end the path")
+		}
+	}
+	return t, nil
+}
+
+// isFieldPath reports a dotted path of identifiers ("sub.key").
+func isFieldPath(s string) bool {
+	for _, name := range strings.Split(s, ".") {
+		if name == "" {
+			return false
+		}
+		for i, c := range name {
+			if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// expand fills t's variables from msg. It returns the escaped path and the
+// set of field paths (proto names, dotted) it used. Bare "*" and "**"
+// segments, which name no field, are written as they are.
+func (t *pathTemplate) expand(msg protoreflect.Message) (string, map[string]bool, error) {
+	consumed := map[string]bool{}
+	var b strings.Builder
+	vars := t.vars
+	for i := 0; i < len(t.segs); {
+		b.WriteByte('/')
+		if len(vars) == 0 || vars[0].start != i {
+			b.WriteString(t.segs[i])
+			i++
+			continue
+		}
+		v := vars[0]
+		vars = vars[1:]
+		i = v.end
+		fds, err := resolveFieldPath(msg.Descriptor(), v.field)
 		if err != nil {
-			return "", nil, fmt.Errorf("http rule path %q: %w", tmpl, err)
+			return "", nil, fmt.Errorf("http rule path %q: %w", t.text, err)
 		}
 		value, err := fieldPathString(msg, fds)
 		if err != nil {
-			return "", nil, fmt.Errorf("http rule path %q: field %q: %w", tmpl, field, err)
+			return "", nil, fmt.Errorf("http rule path %q: field %q: %w", t.text, v.field, err)
 		}
-		escaped, ok := matchPathPattern(pattern, value)
+		escaped, ok := matchPathPattern(v.pattern, value)
 		if !ok {
-			return "", nil, fmt.Errorf("path field %q: value %q does not match %q", field, value, pattern)
+			return "", nil, fmt.Errorf("path field %q: value %q does not match %q", v.field, value, v.pattern)
 		}
 		b.WriteString(escaped)
 		consumed[protoPath(fds)] = true
 	}
-	path := b.String()
-	if !strings.HasPrefix(path, "/") {
-		path = "/" + path
+	if t.verb != "" {
+		b.WriteByte(':')
+		b.WriteString(t.verb)
 	}
-	return path, consumed, nil
+	return b.String(), consumed, nil
+}
+
+// match fits a request path, split at "/" and still escaped, to t. It
+// returns the values of t's variables, still escaped: one segment, or for
+// a multi-segment pattern the segments joined by "/". A "%2F" thus stays
+// inside its segment, as the client sends a "/" in a single-segment
+// variable.
+func (t *pathTemplate) match(segs []string) ([]string, bool) {
+	n := len(segs)
+	lastSeg := segs[n-1]
+	if t.verb != "" {
+		cut := len(lastSeg) - len(t.verb) - 1
+		if cut < 0 || lastSeg[cut] != ':' || lastSeg[cut+1:] != t.verb {
+			return nil, false
+		}
+		lastSeg = lastSeg[:cut]
+	}
+	at := func(i int) string {
+		if i == n-1 {
+			return lastSeg
+		}
+		return segs[i]
+	}
+	fixed := len(t.segs)
+	rest := t.segs[fixed-1] == "**"
+	if rest {
+		fixed--
+		if n < fixed {
+			return nil, false
+		}
+	} else if n != fixed {
+		return nil, false
+	}
+	for i := 0; i < fixed; i++ {
+		switch seg, p := at(i), t.segs[i]; {
+		case p == "*":
+			if seg == "" {
+				return nil, false
+			}
+		case seg != p:
+			if strings.IndexByte(seg, '%') < 0 {
+				return nil, false
+			}
+			if u, err := url.PathUnescape(seg); err != nil || u != p {
+				return nil, false
+			}
+		}
+	}
+	if len(t.vars) == 0 {
+		return nil, true
+	}
+	vals := make([]string, len(t.vars))
+	for k, v := range t.vars {
+		end := v.end
+		if rest && end == len(t.segs) {
+			end = n
+		}
+		if end-v.start == 1 {
+			vals[k] = at(v.start)
+			continue
+		}
+		var b strings.Builder
+		for i := v.start; i < end; i++ {
+			if i > v.start {
+				b.WriteByte('/')
+			}
+			b.WriteString(at(i))
+		}
+		vals[k] = b.String()
+	}
+	return vals, true
 }
 
 // matchPathPattern checks value against a variable's pattern ("*",
@@ -270,6 +475,83 @@ func scalarString(fd protoreflect.FieldDescriptor, v protoreflect.Value) (string
 		return strconv.FormatFloat(v.Float(), 'g', -1, 64), nil
 	}
 	return "", fmt.Errorf("want a scalar, got %s", fd.Kind())
+}
+
+// parseScalar reads a scalar of fd's kind as scalarString writes it, from a
+// path variable or query parameter. Like grpc-gateway it also takes enum
+// numbers, bytes in standard or URL-safe base64 with or without padding,
+// and strconv's booleans ("1", "t", ...).
+func parseScalar(fd protoreflect.FieldDescriptor, s string) (protoreflect.Value, error) {
+	switch fd.Kind() {
+	case protoreflect.StringKind:
+		if fd.Syntax() != protoreflect.Proto2 && !utf8.ValidString(s) {
+			return protoreflect.Value{}, fmt.Errorf("want UTF-8 text, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfString(s), nil
+	case protoreflect.BytesKind:
+		t := strings.TrimRight(s, "=")
+		enc := base64.RawURLEncoding
+		if strings.ContainsAny(t, "+/") {
+			enc = base64.RawStdEncoding
+		}
+		b, err := enc.DecodeString(t)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want base64, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfBytes(b), nil
+	case protoreflect.BoolKind:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want true or false, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfBool(b), nil
+	case protoreflect.EnumKind:
+		if ev := fd.Enum().Values().ByName(protoreflect.Name(s)); ev != nil {
+			return protoreflect.ValueOfEnum(ev.Number()), nil
+		}
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want a value of enum %s, got %q", fd.Enum().FullName(), clipText(s))
+		}
+		return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want a 32-bit integer, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfInt32(int32(n)), nil
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want a 64-bit integer, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfInt64(n), nil
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want an unsigned 32-bit integer, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfUint32(uint32(n)), nil
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want an unsigned 64-bit integer, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfUint64(n), nil
+	case protoreflect.FloatKind:
+		f, err := strconv.ParseFloat(s, 32)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want a 32-bit number, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfFloat32(float32(f)), nil
+	case protoreflect.DoubleKind:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return protoreflect.Value{}, fmt.Errorf("want a number, got %q", clipText(s))
+		}
+		return protoreflect.ValueOfFloat64(f), nil
+	}
+	return protoreflect.Value{}, fmt.Errorf("want a scalar, got %s", fd.Kind())
 }
 
 // clearFieldPath clears a dotted proto-name path in msg, if set.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Pos is a position in SQL text: a 1-based line and a 1-based column
@@ -42,5 +43,9 @@ func errorf(pos Pos, format string, args ...any) *Error {
 // wrapAt returns an *Error at pos whose message is prefix followed by err,
 // keeping err in the chain.
 func wrapAt(pos Pos, prefix string, err error) *Error {
-	return &Error{Line: pos.Line, Col: pos.Col, Msg: prefix + err.Error(), Err: err}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) { // the error may name its function itself
+		msg = prefix + msg
+	}
+	return &Error{Line: pos.Line, Col: pos.Col, Msg: msg, Err: err}
 }

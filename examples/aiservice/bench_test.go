@@ -1,0 +1,182 @@
+package aiservice_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/examples/aiservice"
+)
+
+var benchRequest = &aiservice.LabelRequest{Text: "the cat sat on the mat", Labels: []string{"dog", "cat"}}
+
+// bareGRPC calls Label with the generated typed client: the limit a rule
+// calling the same server is measured against.
+func bareGRPC(b *testing.B, addr string) func() {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	cl := aiservice.NewFeaturesClient(conn)
+	return func() {
+		res, err := cl.Label(context.Background(), benchRequest)
+		if err != nil || res.Label != "cat" {
+			b.Fatalf("bare call: %v %v", res, err)
+		}
+	}
+}
+
+// bareREST posts the request as protobuf JSON with net/http and decodes
+// the answer: what a hand-written REST client does.
+func bareREST(b *testing.B, url string) func() {
+	body, _ := protojson.Marshal(benchRequest)
+	hc := &http.Client{}
+	return func() {
+		resp, err := hc.Post(url+"/features/Label", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var res aiservice.LabelResult
+		if err != nil || protojson.Unmarshal(data, &res) != nil || res.Label != "cat" {
+			b.Fatalf("bare call: %s %v", data, err)
+		}
+	}
+}
+
+// BenchmarkExternalFunction runs rows through a rule calling the Label rpc
+// of a generated server on 127.0.0.1 (SELECT Label(text, labels)->label
+// FROM texts, to a nop sink), over gRPC and over REST, and in the same run
+// calls the same server directly, one call at a time: the bare client is
+// the limit. It reports calls per second of both, their ratio (target ≥ 0.7
+// over gRPC), allocations per call, and per-call latency p50/p99 of both
+// (for the rule: one row at a time, from publishing it to its output).
+func BenchmarkExternalFunction(b *testing.B) {
+	for _, protocol := range []string{"grpc", "rest"} {
+		b.Run(protocol, func(b *testing.B) {
+			srv := serve(b, "127.0.0.1:0", "127.0.0.1:0")
+			e, err := engine.Open(engine.Options{Root: b.TempDir()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			addr, bare := srv.grpcAddr, bareGRPC(b, srv.grpcAddr)
+			if protocol == "rest" {
+				addr, bare = srv.httpURL, bareREST(b, srv.httpURL)
+			}
+			register(b, e, "ai", protocol, addr, "")
+			if _, err := e.CreateStream(`CREATE STREAM texts (text STRING, labels ARRAY(STRING)) WITH (DATASOURCE="in/texts", TYPE="memory")`); err != nil {
+				b.Fatal(err)
+			}
+			for id, sink := range map[string]string{"bench": `{"nop": {}}`, "latency": `{"memory": {"topic": "out/latency"}}`} {
+				rule := fmt.Sprintf(`{"id": %q, "sql": "SELECT Label(text, labels)->label AS l FROM texts", "actions": [%s]}`, id, sink)
+				if _, err := e.CreateRule([]byte(rule)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := e.StopRule("latency"); err != nil {
+				b.Fatal(err)
+			}
+			payload := []byte(`{"text": "the cat sat on the mat", "labels": ["dog", "cat"]}`)
+			ctx := context.Background()
+			rule := func(n int) {
+				before, _ := e.RuleStatus("bench")
+				for range n {
+					if err := e.MemoryHub().PublishPayload(ctx, "in/texts", payload); err != nil {
+						b.Fatal(err)
+					}
+				}
+				want := before.RecordsIn + int64(n)
+				for {
+					st, _ := e.RuleStatus("bench")
+					if st.RecordsIn == want && st.Sinks[0].RecordsOut == st.RecordsOut {
+						if st.Exceptions != 0 {
+							b.Fatalf("exceptions: %s", st.LastError)
+						}
+						return
+					}
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
+			serial := func(n int) {
+				for range n {
+					bare()
+				}
+			}
+			rule(500) // warm up: connections, caches
+			serial(500)
+
+			measure := func(f func(int), n int) (perSec, allocs float64) {
+				var m0, m1 runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&m0)
+				start := time.Now()
+				f(n)
+				elapsed := time.Since(start)
+				runtime.ReadMemStats(&m1)
+				return float64(n) / elapsed.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
+			}
+			b.ResetTimer()
+			ruleRate, ruleAllocs := measure(rule, b.N)
+			b.StopTimer()
+			bareRate, bareAllocs := measure(serial, b.N)
+
+			// Latency, one call at a time: the bare client, then the rule
+			// (with the throughput rule stopped).
+			const samples = 1000
+			bareLat := make([]time.Duration, samples)
+			for i := range bareLat {
+				start := time.Now()
+				bare()
+				bareLat[i] = time.Since(start)
+			}
+			if err := e.StopRule("bench"); err != nil {
+				b.Fatal(err)
+			}
+			if err := e.StartRule("latency"); err != nil {
+				b.Fatal(err)
+			}
+			out, cancel := e.MemoryHub().Subscribe("out/latency", 1)
+			defer cancel()
+			ruleLat := make([]time.Duration, samples)
+			for i := range ruleLat {
+				start := time.Now()
+				if err := e.MemoryHub().PublishPayload(ctx, "in/texts", payload); err != nil {
+					b.Fatal(err)
+				}
+				if r, ok := receive(out); !ok || r["l"] != "cat" {
+					b.Fatalf("latency rule: %v %v", r, ok)
+				}
+				ruleLat[i] = time.Since(start)
+			}
+			b.ReportMetric(ruleRate, "rule-calls/s")
+			b.ReportMetric(bareRate, "bare-calls/s")
+			b.ReportMetric(ruleRate/bareRate, "ratio")
+			b.ReportMetric(ruleAllocs, "rule-allocs/call")
+			b.ReportMetric(bareAllocs, "bare-allocs/call")
+			b.ReportMetric(pct(ruleLat, 50), "rule-p50-µs")
+			b.ReportMetric(pct(ruleLat, 99), "rule-p99-µs")
+			b.ReportMetric(pct(bareLat, 50), "bare-p50-µs")
+			b.ReportMetric(pct(bareLat, 99), "bare-p99-µs")
+		})
+	}
+}
+
+func pct(d []time.Duration, p int) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[(len(s)-1)*p/100].Microseconds())
+}

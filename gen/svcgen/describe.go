@@ -1,0 +1,123 @@
+package svcgen
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/service"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// zipTime is the modification time of every zip entry, so that the same
+// input gives the same zip.
+var zipTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// generateService returns <Name>.json and <Name>.zip.
+func generateService(o *options, s *schema) (map[string][]byte, error) {
+	desc := describe(o, s)
+	js, err := json.MarshalIndent(desc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	js = append(js, '\n')
+	// The engine reads what was written: a description it refuses is a bug
+	// here, better caught now than at install time.
+	if _, err := service.ParseDescription(js); err != nil {
+		return nil, fmt.Errorf("generated description does not parse: %w", err)
+	}
+	entries := map[string][]byte{o.Name + ".json": js}
+	for p, b := range s.src {
+		entries["schemas/"+p] = b
+	}
+	z, err := zipFiles(entries)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{o.Name + ".json": js, o.Name + ".zip": z}, nil
+}
+
+// describe builds the service description: one interface per service of
+// the file, named after it and limited to it (services), with one function
+// per rpc named after the rpc.
+func describe(o *options, s *schema) *service.Description {
+	d := &service.Description{About: &service.About{}, Interfaces: map[string]*service.Interface{}}
+	if c := fileComment(s.fd); c != "" {
+		d.About.Description = enUS(c)
+	}
+	svcs := s.fd.Services()
+	for i := 0; i < svcs.Len(); i++ {
+		sd := svcs.Get(i)
+		if sd.Methods().Len() == 0 {
+			continue
+		}
+		iface := &service.Interface{
+			Address:     o.Address,
+			Protocol:    o.Protocol,
+			SchemaType:  "protobuf",
+			SchemaFile:  o.file,
+			Services:    []string{string(sd.Name())},
+			Description: enUS(comment(sd)),
+		}
+		for j := 0; j < sd.Methods().Len(); j++ {
+			m := sd.Methods().Get(j)
+			iface.Functions = append(iface.Functions, service.FunctionMapping{
+				Name:        string(m.Name()),
+				ServiceName: string(m.Name()),
+				Description: enUS(comment(m)),
+			})
+		}
+		d.Interfaces[string(sd.Name())] = iface
+	}
+	return d
+}
+
+// fileComment is the comment that leads the syntax statement, else the
+// package statement: what the file says about itself.
+func fileComment(fd protoreflect.FileDescriptor) string {
+	for _, field := range []int32{12, 2} { // FileDescriptorProto.syntax, .package
+		loc := fd.SourceLocations().ByPath(protoreflect.SourcePath{field})
+		if c := cleanComment(loc.LeadingComments); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// enUS is a description in eKuiper's shape, nil for no text.
+func enUS(text string) map[string]string {
+	if text == "" {
+		return nil
+	}
+	return map[string]string{"en_US": text}
+}
+
+// zipFiles writes entries (name → content) into a zip in name order, with
+// fixed times and modes.
+func zipFiles(entries map[string][]byte) ([]byte, error) {
+	names := make([]string, 0, len(entries))
+	for n := range entries {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range names {
+		h := &zip.FileHeader{Name: n, Method: zip.Deflate, Modified: zipTime}
+		h.SetMode(0o644)
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(entries[n]); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
