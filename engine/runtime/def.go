@@ -49,9 +49,16 @@ type RuleOptions struct {
 	// slowed down) or "drop" (the row is dropped and counted in the sink's
 	// metrics).
 	BufferFullPolicy string `json:"bufferFullPolicy,omitempty"`
+	// Concurrency is how many rows the rule evaluates at once (default 1):
+	// with more, calls to slow functions such as external services
+	// overlap, and the output keeps the order of the input. The rule's
+	// functions must then be safe for concurrent calls (built-in and
+	// external functions are).
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 const (
+	maxConcurrency      = 256
 	defaultBufferLength = 1024
 	policyBlock         = "block"
 	policyDrop          = "drop"
@@ -60,7 +67,7 @@ const (
 // Options that eKuiper rules carry and that have no effect here yet; they are
 // accepted so rules move between the two, and logged.
 var ignoredOptions = map[string]bool{
-	"isEventTime": true, "lateTolerance": true, "concurrency": true, "sendMetaToSink": true,
+	"isEventTime": true, "lateTolerance": true, "sendMetaToSink": true,
 	"sendError": true, "qos": true, "checkpointInterval": true, "restartStrategy": true,
 	"cron": true, "duration": true, "debug": true, "disableBufferFullDiscard": true,
 }
@@ -140,9 +147,13 @@ func parseOptions(def *RuleDef, opts map[string]json.RawMessage) error {
 				(def.Options.BufferFullPolicy != policyBlock && def.Options.BufferFullPolicy != policyDrop) {
 				return fmt.Errorf(`rule %q: options.bufferFullPolicy: want "block" or "drop", got %s`, def.ID, v)
 			}
+		case "concurrency":
+			if err := json.Unmarshal(v, &def.Options.Concurrency); err != nil || def.Options.Concurrency < 1 || def.Options.Concurrency > maxConcurrency {
+				return fmt.Errorf(`rule %q: options.concurrency: want an integer from 1 to %d, got %s`, def.ID, maxConcurrency, v)
+			}
 		default:
 			if !ignoredOptions[k] {
-				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy)`, def.ID, k)
+				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, concurrency)`, def.ID, k)
 			}
 			if def.Extra == nil {
 				def.Extra = map[string]string{}
@@ -182,6 +193,9 @@ func (d *RuleDef) MarshalJSON() ([]byte, error) {
 	}
 	if d.Options.BufferFullPolicy != "" {
 		opts["bufferFullPolicy"] = d.Options.BufferFullPolicy
+	}
+	if d.Options.Concurrency != 0 {
+		opts["concurrency"] = d.Options.Concurrency
 	}
 	for k, v := range d.Extra {
 		opts[k] = json.RawMessage(v)

@@ -41,12 +41,14 @@ func TestParseRuleErrors(t *testing.T) {
 	cases := map[string]string{
 		ruleSeeds[2]: `rule "r": actions[0]: want one sink type as the only key, got 2 keys`,
 		ruleSeeds[3]: `rule "r": actions[0] (a): want an object of properties: json: cannot unmarshal array into Go value of type map[string]interface {}`,
-		ruleSeeds[4]: `rule "r": options: unknown option "nosuch" (known: bufferLength, bufferFullPolicy)`,
+		ruleSeeds[4]: `rule "r": options: unknown option "nosuch" (known: bufferLength, bufferFullPolicy, concurrency)`,
 		ruleSeeds[5]: `rule JSON: line 1, column 43: unexpected data after the rule object`,
 		ruleSeeds[6]: `rule JSON: line 1, column 8: field "id": want string, got number`,
 		ruleSeeds[7]: `rule JSON: line 1, column 11: unexpected end of input`,
 		"":           `rule JSON: line 1, column 1: unexpected end of input`,
 		"null":       `rule JSON: "id" is required`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"concurrency":0}}`:   `rule "r": options.concurrency: want an integer from 1 to 256, got 0`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"concurrency":"8"}}`: `rule "r": options.concurrency: want an integer from 1 to 256, got "8"`,
 	}
 	for in, want := range cases {
 		if _, err := ParseRule([]byte(in)); err == nil || err.Error() != want {

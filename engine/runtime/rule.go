@@ -72,6 +72,9 @@ type Rule struct {
 
 	procMu      sync.Mutex // serialises processing of rows from the sources
 	inputClosed bool       // under procMu: the sink queues are closed
+	// ord, with options.concurrency > 1, processes rows concurrently and
+	// in order; nil otherwise.
+	ord *ordered
 
 	m       metrics
 	state   atomic.Value // string: "planned", "running", "stopped", "finished", "failed"
@@ -169,6 +172,9 @@ func (r *Rule) Start() error {
 			return err
 		}
 	}
+	if n := r.def.Options.Concurrency; n > 1 {
+		r.startOrdered(n)
+	}
 	for _, s := range r.sources {
 		if err := s.start(); err != nil {
 			r.fail(err)
@@ -209,6 +215,9 @@ func (r *Rule) shutdown(final string) {
 	// No row is in flight once the processing lock is free and the sources are
 	// closed.
 	r.procMu.Lock()
+	if r.ord != nil {
+		r.ord.drain()
+	}
 	r.inputClosed = true
 	for _, s := range r.sinks {
 		s.closeQueue()
@@ -300,33 +309,40 @@ func (r *Rule) observeLatency(start time.Time) {
 }
 
 // emitLocked processes one decoded row, recording a failure as an exception
-// so the next rows of the same payload are still processed.
+// so the next rows of the same payload are still processed. With
+// options.concurrency the row is queued for the workers instead.
 func (r *Rule) emitLocked(row map[string]any) error {
-	if err := r.processLocked(row); err != nil {
+	if r.ord != nil {
+		r.ord.submit(row)
+		return nil
+	}
+	out, err := r.evaluate(row)
+	switch {
+	case err != nil:
 		r.exception(err)
+	case out != nil:
+		r.deliver(out)
 	}
 	return nil
 }
 
-// processLocked runs WHERE and the projection over one row and hands the
-// result to every sink. The caller holds procMu.
-func (r *Rule) processLocked(row map[string]any) (err error) {
+// evaluate runs WHERE and the projection over one row: the output row, or
+// nil when WHERE drops it.
+func (r *Rule) evaluate(row map[string]any) (out map[string]any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic while processing a row: %v", p)
+			out, err = nil, fmt.Errorf("panic while processing a row: %v", p)
 		}
 	}()
 	ok, err := r.prog.Match(row)
-	if err != nil {
-		return err
+	if err != nil || !ok {
+		return nil, err
 	}
-	if !ok {
-		return nil
-	}
-	out, err := r.prog.Project(row)
-	if err != nil {
-		return err
-	}
+	return r.prog.Project(row)
+}
+
+// deliver hands an output row to every sink.
+func (r *Rule) deliver(out map[string]any) {
 	r.m.recordsOut.Add(1)
 	if r.env.OnOutput != nil {
 		r.env.OnOutput(r.def.ID, out)
@@ -337,7 +353,6 @@ func (r *Rule) processLocked(row map[string]any) (err error) {
 		}
 		s.send(r.srcCtx, out)
 	}
-	return nil
 }
 
 // Status is a snapshot of a rule's state and metrics.

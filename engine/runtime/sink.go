@@ -143,6 +143,13 @@ func (n *sinkNode) send(ctx context.Context, row map[string]any) {
 		}
 		return
 	}
+	// A row that fits is queued even when ctx has ended (a stopping rule
+	// hands on the rows in flight); only one that would wait is dropped.
+	select {
+	case n.queue <- row:
+		return
+	default:
+	}
 	select {
 	case n.queue <- row:
 	case <-ctx.Done():

@@ -40,6 +40,10 @@ func newRESTClient(iface *Interface) (*restClient, error) {
 	}
 	p := policyOf(iface.Options)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// One interface talks to one host, from as many rows at once as a
+	// rule's options.concurrency: keep their connections (the default
+	// keeps 2 and reconnects the others for every call).
+	tr.MaxIdleConnsPerHost = 64
 	if o := iface.Options; o != nil && o.InsecureSkipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	}
