@@ -41,6 +41,16 @@ func (d *DirOutput) WriteFile(path string, data []byte) error {
 	case err != nil && !os.IsNotExist(err):
 		return err
 	}
+	if err := WriteFileAtomic(path, data); err != nil {
+		return err
+	}
+	d.Written = append(d.Written, path)
+	return nil
+}
+
+// WriteFileAtomic replaces path with data (mode 0644) through a temporary
+// file and a rename, so readers never see it half written.
+func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".kgen-*")
 	if err != nil {
 		return err
@@ -59,7 +69,6 @@ func (d *DirOutput) WriteFile(path string, data []byte) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	d.Written = append(d.Written, path)
 	return nil
 }
 

@@ -152,35 +152,12 @@ func Run(opts Options) (*Result, error) {
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[n]) {
 			continue
 		}
-		if err := writeFile(path, files[n]); err != nil {
+		if err := gen.WriteFileAtomic(path, files[n]); err != nil {
 			return res, err
 		}
 		res.Written = append(res.Written, path)
 	}
 	return res, nil
-}
-
-// writeFile replaces path atomically.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kgen-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // options are Options checked, with their defaults filled in.
