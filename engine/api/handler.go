@@ -14,6 +14,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/internal/jsonpos"
 
 	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -309,7 +310,12 @@ func (s *server) ruleStatus(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads the whole body, at most MaxBodySize bytes.
 func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
+	return s.readBodyLimit(w, r, MaxBodySize)
+}
+
+// readBodyLimit is readBody for bodies of up to limit bytes.
+func (s *server) readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -351,12 +357,13 @@ func decodeObject(data []byte, v any) error {
 	return nil
 }
 
-// statusFor maps an error about the resource in the path.
+// statusFor maps an error about the resource in the path (a stream, rule
+// or service).
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, engine.ErrNotFound):
+	case errors.Is(err, engine.ErrNotFound), errors.Is(err, service.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, engine.ErrExists):
+	case errors.Is(err, engine.ErrExists), errors.Is(err, service.ErrExists):
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest

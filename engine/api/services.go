@@ -53,17 +53,8 @@ func (v *serviceServer) zipOf(w http.ResponseWriter, r *http.Request, name strin
 			v.fail(w, r, errors.New(`a zip body needs the service name: POST /services?name=<name>`), http.StatusBadRequest)
 			return "", nil, false
 		}
-		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxServiceZipSize))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				v.fail(w, r, fmt.Errorf("service zip is larger than %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
-			} else {
-				v.fail(w, r, fmt.Errorf("read request body: %w", err), http.StatusBadRequest)
-			}
-			return "", nil, false
-		}
-		return name, data, true
+		data, ok := v.readBodyLimit(w, r, MaxServiceZipSize)
+		return name, data, ok
 	}
 	data, ok := v.readBody(w, r)
 	if !ok {
@@ -118,44 +109,30 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-func serviceStatus(err error) int {
-	switch {
-	case errors.Is(err, service.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, service.ErrExists):
-		return http.StatusConflict
-	}
-	return http.StatusBadRequest
-}
-
 func (v *serviceServer) create(w http.ResponseWriter, r *http.Request) {
-	name, data, ok := v.zipOf(w, r, "")
-	if !ok {
-		return
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if err := v.e.Services().AddZip(name, data); err != nil {
-		v.fail(w, r, err, serviceStatus(err))
-		return
-	}
-	v.logger.Info("service added", "name", name)
-	writeText(w, http.StatusCreated, fmt.Sprintf("service %s is created", name))
+	v.put(w, r, "", v.e.Services().AddZip, "added", http.StatusCreated, "service %s is created")
 }
 
 func (v *serviceServer) update(w http.ResponseWriter, r *http.Request) {
-	name, data, ok := v.zipOf(w, r, r.PathValue("name"))
+	v.put(w, r, r.PathValue("name"), v.e.Services().UpdateZip, "updated", http.StatusOK,
+		"service %s is updated; rules started from now on use it")
+}
+
+// put registers the zip of a POST or PUT with apply (AddZip or UpdateZip).
+func (v *serviceServer) put(w http.ResponseWriter, r *http.Request, urlName string, apply func(name string, zip []byte) error,
+	verb string, status int, reply string) {
+	name, data, ok := v.zipOf(w, r, urlName)
 	if !ok {
 		return
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if err := v.e.Services().UpdateZip(name, data); err != nil {
-		v.fail(w, r, err, serviceStatus(err))
+	if err := apply(name, data); err != nil {
+		v.fail(w, r, err, statusFor(err))
 		return
 	}
-	v.logger.Info("service updated", "name", name)
-	writeText(w, http.StatusOK, fmt.Sprintf("service %s is updated; rules started from now on use it", name))
+	v.logger.Info("service "+verb, "name", name)
+	writeText(w, status, fmt.Sprintf(reply, name))
 }
 
 func (v *serviceServer) delete(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +140,7 @@ func (v *serviceServer) delete(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if err := v.e.Services().Delete(name); err != nil {
-		v.fail(w, r, err, serviceStatus(err))
+		v.fail(w, r, err, statusFor(err))
 		return
 	}
 	v.logger.Info("service deleted", "name", name)
@@ -177,7 +154,7 @@ func (v *serviceServer) list(w http.ResponseWriter, r *http.Request) {
 func (v *serviceServer) show(w http.ResponseWriter, r *http.Request) {
 	d, err := v.e.Services().Get(r.PathValue("name"))
 	if err != nil {
-		v.fail(w, r, err, serviceStatus(err))
+		v.fail(w, r, err, statusFor(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, d)

@@ -12,6 +12,7 @@ import (
 	"go/token"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -541,7 +542,7 @@ func (b *builder) verify(name, file string) error {
 		return fmt.Errorf("build plugin %q: read package hashes: %w", name, err)
 	}
 	var diffs []Diff
-	for _, pkg := range sortedKeys(hashes) {
+	for _, pkg := range slices.Sorted(maps.Keys(hashes)) {
 		if h, ok := host[pkg]; ok && h != hashes[pkg] {
 			diffs = append(diffs, Diff{What: "package " + pkg, Host: h, Plugin: hashes[pkg],
 				Fix: "module " + moduleOf(pkg, bi) + " was compiled from different sources than the engine's"})

@@ -1,14 +1,16 @@
 package plugin
 
 import (
+	"maps"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"testing"
 )
 
 func info(goVersion string, settings map[string]string, mods ...*debug.Module) *debug.BuildInfo {
 	bi := &debug.BuildInfo{GoVersion: goVersion, Main: debug.Module{Path: "github.com/kgen-dev/kgen", Version: "(devel)"}, Deps: mods}
-	for _, k := range sortedKeys(settings) {
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
 		bi.Settings = append(bi.Settings, debug.BuildSetting{Key: k, Value: settings[k]})
 	}
 	return bi

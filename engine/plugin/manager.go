@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	goplugin "plugin"
@@ -173,7 +174,7 @@ func (m *Manager) Scan() []error {
 				m.logger.Info("plugin file shadowed by a newer one", "kind", kind.String(), "file", path, "by", old.file)
 			}
 		}
-		for _, name := range sortedKeys(best) {
+		for _, name := range slices.Sorted(maps.Keys(best)) {
 			if _, err := m.Load(kind, best[name].file); err != nil {
 				errs = append(errs, err)
 			}
@@ -353,7 +354,7 @@ func (m *Manager) check(name, path string) (map[string]string, error) {
 		return nil, fmt.Errorf("plugin %q (%s): read the engine's package hashes: %w", name, path, err)
 	}
 	var diffs []Diff
-	for _, pkg := range sortedKeys(hashes) {
+	for _, pkg := range slices.Sorted(maps.Keys(hashes)) {
 		h := hashes[pkg]
 		if hh, ok := host[pkg]; ok && hh != h {
 			diffs = append(diffs, Diff{
@@ -557,7 +558,7 @@ func (m *Manager) List(kind sdk.Kind) []Info {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Info, 0, len(m.infos[kind]))
-	for _, name := range sortedKeys(m.infos[kind]) {
+	for _, name := range slices.Sorted(maps.Keys(m.infos[kind])) {
 		i := *m.infos[kind][name]
 		i.Functions = slices.Clone(i.Functions)
 		out = append(out, i)
@@ -587,13 +588,4 @@ func (m *Manager) Forget(kind sdk.Kind, name string) {
 			delete(m.functions, n)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -251,7 +251,7 @@ func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error
 	p := &plan{}
 	var declared uint64
 	for _, f := range zr.File {
-		clean, isDir, err := entryPath(f)
+		clean, isDir, err := EntryPath(f)
 		if err != nil {
 			return nil, err
 		}
@@ -295,9 +295,10 @@ func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error
 	return p, nil
 }
 
-// entryPath checks an entry's name and type and returns its path without a
-// trailing slash.
-func entryPath(f *zip.File) (clean string, isDir bool, err error) {
+// EntryPath checks a zip entry's name and type (no absolute paths,
+// backslashes, "..", links or special files) and returns its path without
+// a trailing slash. Service zips are checked by it too.
+func EntryPath(f *zip.File) (clean string, isDir bool, err error) {
 	n := f.Name
 	switch {
 	case n == "":
@@ -339,7 +340,7 @@ func extract(zr *zip.Reader, dir string, lim Limits) error {
 	defer rt.Close()
 	var total int64
 	for _, f := range zr.File {
-		clean, isDir, err := entryPath(f)
+		clean, isDir, err := EntryPath(f)
 		if err != nil {
 			return err
 		}

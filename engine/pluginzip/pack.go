@@ -2,10 +2,12 @@ package pluginzip
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,11 +45,7 @@ func Pack(w io.Writer, spec PackSpec) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pack %s plugin %q: %w", spec.Kind.Dir(), spec.Name, err)
 	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(files))
 	zw := zip.NewWriter(w)
 	for _, n := range names {
 		if err := addFile(zw, n, files[n]); err != nil {
@@ -144,12 +142,39 @@ func addFile(zw *zip.Writer, name, path string) error {
 		return err
 	}
 	defer f.Close()
-	h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modTime}
-	h.SetMode(0o644)
-	w, err := zw.CreateHeader(h)
+	w, err := newEntry(zw, name)
 	if err != nil {
 		return err
 	}
 	_, err = io.Copy(w, f)
 	return err
+}
+
+// newEntry starts a compressed entry with the fixed time and mode of every
+// zip kgen writes.
+func newEntry(zw *zip.Writer, name string) (io.Writer, error) {
+	h := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modTime}
+	h.SetMode(0o644)
+	return zw.CreateHeader(h)
+}
+
+// Zip returns a zip of entries (name → content) written as Pack writes
+// them: in name order, with fixed times and modes, so the same entries
+// always give the same bytes. kgen's service zips are made with it.
+func Zip(entries map[string][]byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, n := range slices.Sorted(maps.Keys(entries)) {
+		w, err := newEntry(zw, n)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(entries[n]); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

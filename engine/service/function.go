@@ -74,7 +74,7 @@ func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 		if !ok1 || !ok2 {
 			return fmt.Errorf("function %q: want (method string, path string, args...), got %s, %s", e.info.FuncName, describe(args[0]), describe(args[1])), false
 		}
-		inv, err := f.invokers.schemalessInvoker(e.iface)
+		inv, err := f.invokers.schemalessInvoker(e.invKey, e.iface)
 		if err != nil {
 			return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
 		}
@@ -88,7 +88,7 @@ func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	if err != nil {
 		return err, false
 	}
-	inv, err := f.invokers.get(e.iface)
+	inv, err := f.invokers.get(e.invKey, e.iface)
 	if err != nil {
 		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
 	}
@@ -112,38 +112,33 @@ func newInvokerCache() *invokerCache {
 	return &invokerCache{invokers: map[string]Invoker{}, schemaless: map[string]SchemalessInvoker{}}
 }
 
+// invokerKey is the cache key of an interface's invoker; funcEntry keeps
+// it, so calls do not recompute it.
 func invokerKey(iface *Interface) string {
 	opts, _ := json.Marshal(iface.Options)
 	return iface.Protocol + " " + iface.Address + " " + string(opts)
 }
 
-func (c *invokerCache) get(iface *Interface) (Invoker, error) {
-	k := invokerKey(iface)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if inv, ok := c.invokers[k]; ok {
-		return inv, nil
-	}
-	inv, err := NewInvoker(iface)
-	if err != nil {
-		return nil, err
-	}
-	c.invokers[k] = inv
-	return inv, nil
+func (c *invokerCache) get(key string, iface *Interface) (Invoker, error) {
+	return cached(c, c.invokers, key, iface, NewInvoker)
 }
 
-func (c *invokerCache) schemalessInvoker(iface *Interface) (SchemalessInvoker, error) {
-	k := invokerKey(iface)
+func (c *invokerCache) schemalessInvoker(key string, iface *Interface) (SchemalessInvoker, error) {
+	return cached(c, c.schemaless, key, iface, NewSchemalessInvoker)
+}
+
+// cached returns m[key], made by newInv on first use.
+func cached[T any](c *invokerCache, m map[string]T, key string, iface *Interface, newInv func(*Interface) (T, error)) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if inv, ok := c.schemaless[k]; ok {
+	if inv, ok := m[key]; ok {
 		return inv, nil
 	}
-	inv, err := NewSchemalessInvoker(iface)
+	inv, err := newInv(iface)
 	if err != nil {
-		return nil, err
+		return inv, err
 	}
-	c.schemaless[k] = inv
+	m[key] = inv
 	return inv, nil
 }
 

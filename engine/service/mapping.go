@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -162,7 +163,7 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 			return c.fieldError(p, typeName(fd), v, "")
 		}
 		mm := m.Mutable(fd).Map()
-		for _, k := range sortedKeys(mv) {
+		for _, k := range slices.Sorted(maps.Keys(mv)) {
 			kp := fmt.Sprintf("%s[%q]", p, k)
 			key, err := mapKey(fd.MapKey(), k)
 			if err != nil {
@@ -674,13 +675,4 @@ func describe(v any) string {
 		return "duration " + x.String()
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -8,8 +8,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/kgen-dev/kgen/engine/pluginzip"
 )
 
 // ErrNotFound is returned for a service that is not registered.
@@ -71,6 +73,7 @@ type serviceEntry struct {
 type funcEntry struct {
 	info   FunctionInfo
 	iface  *Interface
+	invKey string // invokerKey(iface)
 	method protoreflect.MethodDescriptor
 }
 
@@ -170,7 +173,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		funcs = append(funcs, f)
 		return nil
 	}
-	for _, ifName := range sortedKeys(desc.Interfaces) {
+	for _, ifName := range slices.Sorted(maps.Keys(desc.Interfaces)) {
 		iface := desc.Interfaces[ifName]
 		werr := func(err error) error { return wrap(fmt.Errorf("interface %q: %w", ifName, err)) }
 		if iface == nil {
@@ -191,7 +194,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 				return nil, nil, werr(errors.New("a schemaless interface takes no schemaFile and no functions"))
 			}
 			info.FuncName = ifName
-			if err := add(ifName, &funcEntry{info: info, iface: iface}); err != nil {
+			if err := add(ifName, &funcEntry{info: info, iface: iface, invKey: invokerKey(iface)}); err != nil {
 				return nil, nil, wrap(err)
 			}
 			continue
@@ -255,14 +258,15 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		if len(rpcs) == 0 {
 			return nil, nil, werr(fmt.Errorf("%s defines no rpc", iface.SchemaFile))
 		}
-		for _, rpc := range sortedKeys(rpcs) {
+		key := invokerKey(iface)
+		for _, rpc := range slices.Sorted(maps.Keys(rpcs)) {
 			fi := info
 			fi.MethodName = rpc
 			fi.FuncName = rpc
 			if n, ok := rename[rpc]; ok {
 				fi.FuncName = n
 			}
-			if err := add(ifName, &funcEntry{info: fi, iface: iface, method: rpcs[rpc]}); err != nil {
+			if err := add(ifName, &funcEntry{info: fi, iface: iface, invKey: key, method: rpcs[rpc]}); err != nil {
 				return nil, nil, wrap(err)
 			}
 		}
@@ -330,7 +334,7 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 	if err := os.MkdirAll(r.schemaDir(), 0o755); err != nil {
 		return fmt.Errorf("%s service %q: %w", verb, name, err)
 	}
-	for _, p := range sortedKeys(schemas) {
+	for _, p := range slices.Sorted(maps.Keys(schemas)) {
 		if err := writeAtomic(r.schemaDir(), filepath.FromSlash(p), schemas[p]); err != nil {
 			return fmt.Errorf("%s service %q: write schema: %w", verb, name, err)
 		}
@@ -351,12 +355,12 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 // checkSharedSchemas refuses to overwrite, with different content, a schema
 // file that another service names as its schemaFile.
 func (r *Registry) checkSharedSchemas(cur *snapshot, name string, schemas map[string][]byte) error {
-	for _, p := range sortedKeys(schemas) {
+	for _, p := range slices.Sorted(maps.Keys(schemas)) {
 		old, err := os.ReadFile(filepath.Join(r.schemaDir(), filepath.FromSlash(p)))
 		if err != nil || bytes.Equal(old, schemas[p]) {
 			continue
 		}
-		for _, sn := range sortedKeys(cur.services) {
+		for _, sn := range slices.Sorted(maps.Keys(cur.services)) {
 			if sn == name {
 				continue
 			}
@@ -403,7 +407,7 @@ func (r *Registry) Delete(name string) error {
 }
 
 // Services lists the registered service names, sorted.
-func (r *Registry) Services() []string { return sortedKeys(r.snap.Load().services) }
+func (r *Registry) Services() []string { return slices.Sorted(maps.Keys(r.snap.Load().services)) }
 
 // Get returns the description of a service.
 func (r *Registry) Get(name string) (*Description, error) {
@@ -419,7 +423,7 @@ func (r *Registry) Get(name string) (*Description, error) {
 func (r *Registry) Functions() []FunctionInfo {
 	s := r.snap.Load()
 	out := make([]FunctionInfo, 0, len(s.funcs))
-	for _, k := range sortedKeys(s.funcs) {
+	for _, k := range slices.Sorted(maps.Keys(s.funcs)) {
 		out = append(out, s.funcs[k].info)
 	}
 	return out
@@ -491,23 +495,13 @@ func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error)
 	var total int64
 	for _, f := range zr.File {
 		n := f.Name
-		switch {
-		case n == "" || strings.HasPrefix(n, "/") || strings.HasPrefix(n, `\`) || (len(n) >= 2 && n[1] == ':'):
-			return nil, nil, fmt.Errorf("zip entry %q: absolute paths are not allowed", n)
-		case strings.Contains(n, `\`):
-			return nil, nil, fmt.Errorf("zip entry %q: backslashes are not allowed", n)
-		case slices.Contains(strings.Split(strings.TrimSuffix(n, "/"), "/"), ".."):
-			return nil, nil, fmt.Errorf(`zip entry %q: ".." is not allowed`, n)
-		case f.Mode()&fs.ModeSymlink != 0:
-			return nil, nil, fmt.Errorf("zip entry %q: symbolic links are not allowed", n)
+		clean, isDir, err := pluginzip.EntryPath(f)
+		if err != nil {
+			return nil, nil, err
 		}
-		if f.Mode().IsDir() || strings.HasSuffix(n, "/") {
+		if isDir {
 			continue
 		}
-		if !f.Mode().IsRegular() {
-			return nil, nil, fmt.Errorf("zip entry %q: only files and folders are allowed", n)
-		}
-		clean := path.Clean(n)
 		isDesc := clean == name+".json"
 		rel, isSchema := strings.CutPrefix(clean, "schemas/")
 		if !isDesc && !isSchema {

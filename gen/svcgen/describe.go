@@ -1,20 +1,13 @@
 package svcgen
 
 import (
-	"archive/zip"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"time"
 
+	"github.com/kgen-dev/kgen/engine/pluginzip"
 	"github.com/kgen-dev/kgen/engine/service"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
-
-// zipTime is the modification time of every zip entry, so that the same
-// input gives the same zip.
-var zipTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // generateService returns <Name>.json and <Name>.zip.
 func generateService(o *options, s *schema) (map[string][]byte, error) {
@@ -33,7 +26,7 @@ func generateService(o *options, s *schema) (map[string][]byte, error) {
 	for p, b := range s.src {
 		entries["schemas/"+p] = b
 	}
-	z, err := zipFiles(entries)
+	z, err := pluginzip.Zip(entries)
 	if err != nil {
 		return nil, err
 	}
@@ -93,31 +86,4 @@ func enUS(text string) map[string]string {
 		return nil
 	}
 	return map[string]string{"en_US": text}
-}
-
-// zipFiles writes entries (name → content) into a zip in name order, with
-// fixed times and modes.
-func zipFiles(entries map[string][]byte) ([]byte, error) {
-	names := make([]string, 0, len(entries))
-	for n := range entries {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, n := range names {
-		h := &zip.FileHeader{Name: n, Method: zip.Deflate, Modified: zipTime}
-		h.SetMode(0o644)
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := w.Write(entries[n]); err != nil {
-			return nil, err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -97,6 +97,17 @@ func (c *cli) println(msg string, err error) error {
 	return nil
 }
 
+// printLines prints one name a line.
+func (c *cli) printLines(names []string, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintln(c.stdout, n)
+	}
+	return nil
+}
+
 func (c *cli) printJSON(v any, err error) error {
 	if err != nil {
 		return err
@@ -138,14 +149,7 @@ kgen stream show demo`,
 			return c.println(cl.ReplaceStream(c.ctx, args[0], string(sql)))
 		}},
 		{"list", 0, "no arguments", func(c *cli, cl *api.Client, args []string) error {
-			names, err := cl.Streams(c.ctx)
-			if err != nil {
-				return err
-			}
-			for _, n := range names {
-				fmt.Fprintln(c.stdout, n)
-			}
-			return nil
+			return c.printLines(cl.Streams(c.ctx))
 		}},
 		{"show", 1, "<name>", func(c *cli, cl *api.Client, args []string) error {
 			return c.printJSON(cl.Stream(c.ctx, args[0]))

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"flag"
-	"fmt"
 	"path/filepath"
 	"strings"
 
@@ -61,14 +60,7 @@ kgen plugin delete source random`,
 				if err != nil {
 					return err
 				}
-				names, err := cl.Plugins(c.ctx, kind)
-				if err != nil {
-					return err
-				}
-				for _, n := range names {
-					fmt.Fprintln(c.stdout, n)
-				}
-				return nil
+				return c.printLines(cl.Plugins(c.ctx, kind))
 			}},
 			{"show", 2, "<type> <name>", func(c *cli, cl *api.Client, args []string) error {
 				kind, err := parseKindArg(args[0])

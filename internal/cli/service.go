@@ -1,8 +1,7 @@
 package cli
 
 import (
-	"archive/zip"
-	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/engine/pluginzip"
 )
 
 var serviceCmd = &command{
@@ -37,29 +37,10 @@ kgen service functions
 kgen service delete features`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		return clientCommand([]subcommand{
-			{"create", 2, "<name> <file.zip|name.json>", func(c *cli, cl *api.Client, args []string) error {
-				data, err := serviceZip(args[0], args[1])
-				if err != nil {
-					return err
-				}
-				return c.println(cl.CreateService(c.ctx, args[0], data))
-			}},
-			{"update", 2, "<name> <file.zip|name.json>", func(c *cli, cl *api.Client, args []string) error {
-				data, err := serviceZip(args[0], args[1])
-				if err != nil {
-					return err
-				}
-				return c.println(cl.UpdateService(c.ctx, args[0], data))
-			}},
+			{"create", 2, "<name> <file.zip|name.json>", sendServiceZip((*api.Client).CreateService)},
+			{"update", 2, "<name> <file.zip|name.json>", sendServiceZip((*api.Client).UpdateService)},
 			{"list", 0, "", func(c *cli, cl *api.Client, args []string) error {
-				names, err := cl.Services(c.ctx)
-				if err != nil {
-					return err
-				}
-				for _, n := range names {
-					fmt.Fprintln(c.stdout, n)
-				}
-				return nil
+				return c.printLines(cl.Services(c.ctx))
 			}},
 			{"show", 1, "<name>", func(c *cli, cl *api.Client, args []string) error {
 				return c.printJSON(cl.Service(c.ctx, args[0]))
@@ -72,6 +53,18 @@ kgen service delete features`,
 			}},
 		})(fs)
 	},
+}
+
+// sendServiceZip is create or update: send reads or packs the zip of
+// <name> <file> and sends it.
+func sendServiceZip(send func(*api.Client, context.Context, string, []byte) (string, error)) func(*cli, *api.Client, []string) error {
+	return func(c *cli, cl *api.Client, args []string) error {
+		data, err := serviceZip(args[0], args[1])
+		if err != nil {
+			return err
+		}
+		return c.println(send(cl, c.ctx, args[0], data))
+	}
 }
 
 // serviceZip reads a service zip, or packs one from a description file and
@@ -90,19 +83,7 @@ func serviceZip(name, file string) ([]byte, error) {
 	if st, err := os.Stat(schemaDir); err != nil || !st.IsDir() {
 		schemaDir, recursive = dir, false
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	add := func(zipName string, data []byte) error {
-		w, err := zw.Create(zipName)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(data)
-		return err
-	}
-	if err := add(name+".json", desc); err != nil {
-		return nil, err
-	}
+	entries := map[string][]byte{name + ".json": desc}
 	err = filepath.WalkDir(schemaDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -124,13 +105,11 @@ func serviceZip(name, file string) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		return add("schemas/"+filepath.ToSlash(rel), data)
+		entries["schemas/"+filepath.ToSlash(rel)] = data
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pack service %q from %s: %w", name, file, err)
 	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return pluginzip.Zip(entries)
 }
