@@ -310,3 +310,41 @@ func TestServiceArgumentMapping(t *testing.T) {
 		t.Errorf("row error = %q", st.LastError)
 	}
 }
+
+// A schemaless REST interface is one function, fn(method, path, args...):
+// the method and path pick the call, one argument is the JSON body.
+func TestSchemalessServiceInRules(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if len(body) == 0 {
+			body = []byte("null")
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"method": %q, "path": %q, "body": %s}`, r.Method, r.URL.Path, body)
+	}))
+	defer srv.Close()
+	desc := fmt.Sprintf(`{"interfaces": {"fetch": {"address": %q, "protocol": "rest", "schemaless": true}}}`, srv.URL+"/api")
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("web.json")
+	w.Write([]byte(desc))
+	zw.Close()
+	e := open(t, t.TempDir())
+	defer e.Close()
+	if err := e.Services().AddZip("web", buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	mustStream(t, e, `CREATE STREAM readings (id STRING, temp FLOAT) WITH (DATASOURCE="in/readings", TYPE="memory")`)
+	mustRule(t, e, `{"id": "s", "sql": "SELECT fetch('post', '/readings', *) AS p, fetch('GET', concat('/readings/', id))->path AS g FROM readings",
+		"actions": [{"memory": {"topic": "out/s"}}]}`)
+	out, cancel := e.MemoryHub().Subscribe("out/s", 4)
+	defer cancel()
+	publish(t, e, "in/readings", map[string]any{"id": "r1", "temp": 20.5})
+	if got, want := nextRow(t, out), "map[g:/api/readings/r1 p:map[body:map[id:r1 temp:20.5] method:POST path:/api/readings]]"; got != want {
+		t.Errorf("row:\n got %s\nwant %s", got, want)
+	}
+	_, err := e.CreateRule([]byte(`{"id": "bad", "sql": "SELECT fetch(1, '/x') FROM readings", "actions": [{"log": {}}]}`))
+	if err == nil || !strings.Contains(err.Error(), `function "fetch": argument 1 (method): want string, got int64 1`) {
+		t.Errorf("bad method: %v", err)
+	}
+}
