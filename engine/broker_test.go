@@ -9,7 +9,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/internal/mosquitto"
+	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
 	"github.com/kgen-dev/kgen/sdk"
 )
 

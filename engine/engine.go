@@ -15,7 +15,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/engine/connector"
 	"github.com/kgen-dev/kgen/engine/plugin"
-	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/rule"
 	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
@@ -58,7 +58,7 @@ type Engine struct {
 	hub    *connector.MemoryHub
 	ctx    context.Context
 	cancel context.CancelFunc
-	env    *runtime.Env
+	env    *rule.Env
 	// plugins are the Go plugins (.so files) under <root>/plugins/.
 	plugins *plugin.Manager
 	// services are the external services under <root>/data/services/,
@@ -72,12 +72,12 @@ type Engine struct {
 
 type streamEntry struct {
 	sql    string
-	stream *runtime.Stream
+	stream *rule.Stream
 }
 
 type ruleEntry struct {
-	def     *runtime.RuleDef
-	rule    *runtime.Rule // nil when not planned (stopped, or failed to plan)
+	def     *rule.Def
+	rule    *rule.Rule // nil when not planned (stopped, or failed to plan)
 	running bool          // desired: started by the user
 	err     error         // why the rule could not be planned or started
 }
@@ -146,7 +146,7 @@ func Open(opts Options) (_ *Engine, err error) {
 	e.services = service.NewRegistry(root, logger.With("component", "services"))
 	e.services.Load()
 	e.ctx, e.cancel = context.WithCancel(connector.WithMemoryHub(context.Background(), e.hub))
-	e.env = &runtime.Env{
+	e.env = &rule.Env{
 		Root:        root,
 		Context:     e.ctx,
 		Logger:      logger,
@@ -339,7 +339,7 @@ func (e *Engine) restore(start bool) error {
 			e.logger.Error("stored rule is invalid; skipped", "rule", id, "err", err)
 			continue
 		}
-		def, err := runtime.ParseRule(stored.Rule)
+		def, err := rule.Parse(stored.Rule)
 		if err != nil {
 			e.logger.Error("stored rule is invalid; skipped", "rule", id, "err", err)
 			continue

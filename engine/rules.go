@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/rule"
 )
 
 // RuleSummary is one line of the rule list.
@@ -15,8 +15,8 @@ type RuleSummary struct {
 
 // CreateRule checks, saves and starts a rule from rule JSON. A rule that
 // fails to plan is not saved.
-func (e *Engine) CreateRule(data []byte) (*runtime.RuleDef, error) {
-	def, err := runtime.ParseRule(data)
+func (e *Engine) CreateRule(data []byte) (*rule.Def, error) {
+	def, err := rule.Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func (e *Engine) CreateRule(data []byte) (*runtime.RuleDef, error) {
 		return nil, fmt.Errorf("rule %q: %w", def.ID, ErrExists)
 	}
 	entry := &ruleEntry{def: def, running: true}
-	if entry.rule, err = runtime.Plan(def, e.env); err != nil {
+	if entry.rule, err = rule.Plan(def, e.env); err != nil {
 		return nil, err
 	}
 	if err := e.saveRule(entry); err != nil {
@@ -42,7 +42,7 @@ func (e *Engine) CreateRule(data []byte) (*runtime.RuleDef, error) {
 
 // UpdateRule replaces a rule's definition and restarts it if it was running.
 func (e *Engine) UpdateRule(id string, data []byte) error {
-	def, err := runtime.ParseRule(data)
+	def, err := rule.Parse(data)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func (e *Engine) UpdateRule(id string, data []byte) error {
 	if !ok {
 		return fmt.Errorf("rule %q: %w", id, ErrNotFound)
 	}
-	planned, err := runtime.Plan(def, e.env)
+	planned, err := rule.Plan(def, e.env)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (e *Engine) Rules() []RuleSummary {
 }
 
 // Rule returns a rule's definition.
-func (e *Engine) Rule(id string) (*runtime.RuleDef, error) {
+func (e *Engine) Rule(id string) (*rule.Def, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, ok := e.rules[id]
@@ -102,22 +102,22 @@ func (e *Engine) Rule(id string) (*runtime.RuleDef, error) {
 }
 
 // RuleStatus returns a rule's state and metrics.
-func (e *Engine) RuleStatus(id string) (runtime.Status, error) {
+func (e *Engine) RuleStatus(id string) (rule.Status, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, ok := e.rules[id]
 	if !ok {
-		return runtime.Status{}, fmt.Errorf("rule %q: %w", id, ErrNotFound)
+		return rule.Status{}, fmt.Errorf("rule %q: %w", id, ErrNotFound)
 	}
 	return r.status(), nil
 }
 
-func (r *ruleEntry) status() runtime.Status {
-	var st runtime.Status
+func (r *ruleEntry) status() rule.Status {
+	var st rule.Status
 	if r.rule != nil {
 		st = r.rule.Status()
 	} else {
-		st = runtime.Status{ID: r.def.ID, Status: "stopped"}
+		st = rule.Status{ID: r.def.ID, Status: "stopped"}
 	}
 	if r.err != nil {
 		st.Status = "failed"
@@ -160,13 +160,13 @@ func (e *Engine) startLocked(r *ruleEntry) error {
 		r.rule = nil
 	}
 	r.err = nil
-	rule, err := runtime.Plan(r.def, e.env)
+	planned, err := rule.Plan(r.def, e.env)
 	if err != nil {
 		r.err = err
 		return err
 	}
-	r.rule = rule
-	if err := rule.Start(); err != nil {
+	r.rule = planned
+	if err := planned.Start(); err != nil {
 		r.err = err
 		return err
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/rule"
 	"github.com/kgen-dev/kgen/engine/schema"
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/sdk"
@@ -27,12 +27,12 @@ type StreamField struct {
 }
 
 // parseStream parses CREATE STREAM and checks its options.
-func (e *Engine) parseStream(text string) (*runtime.Stream, error) {
+func (e *Engine) parseStream(text string) (*rule.Stream, error) {
 	cs, err := sql.ParseCreateStream(text)
 	if err != nil {
 		return nil, fmt.Errorf("create stream: %w", err)
 	}
-	st := &runtime.Stream{
+	st := &rule.Stream{
 		Name:    cs.Name,
 		Schema:  cs.Schema,
 		Type:    cs.Options["TYPE"],
@@ -149,7 +149,7 @@ func (e *Engine) DropStream(name string) error {
 	return nil
 }
 
-func (e *Engine) lookupStream(name string) (*runtime.Stream, error) {
+func (e *Engine) lookupStream(name string) (*rule.Stream, error) {
 	// Called while planning, with e.mu held by the caller.
 	s, ok := e.streams[name]
 	if !ok {

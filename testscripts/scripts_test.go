@@ -12,7 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/kgen-dev/kgen/engine/kgentest"
+	"github.com/kgen-dev/kgen/kgentest"
 )
 
 func TestMain(m *testing.M) {

@@ -1,7 +1,7 @@
 // Command kgen builds, runs and tests extensions of the kgen stream engine.
-// Run "kgen help" for the commands; the implementation is internal/cli.
+// Run "kgen help" for the commands; the implementation is package kgencli.
 package main
 
-import "github.com/kgen-dev/kgen/internal/cli"
+import "github.com/kgen-dev/kgen/kgencli"
 
-func main() { cli.Main() }
+func main() { kgencli.Main() }

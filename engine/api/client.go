@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/runtime"
+	"github.com/kgen-dev/kgen/engine/rule"
 )
 
 // DefaultHost is the engine the Client talks to when none is given.
@@ -142,8 +142,8 @@ func (c *Client) RestartRule(ctx context.Context, id string) (string, error) {
 }
 
 // RuleStatus returns a rule's state and metrics.
-func (c *Client) RuleStatus(ctx context.Context, id string) (*runtime.Status, error) {
-	var st runtime.Status
+func (c *Client) RuleStatus(ctx context.Context, id string) (*rule.Status, error) {
+	var st rule.Status
 	if err := c.json(ctx, http.MethodGet, "/rules/"+url.PathEscape(id)+"/status", &st); err != nil {
 		return nil, err
 	}

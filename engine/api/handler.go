@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/kgen-dev/kgen/engine/internal/jsonpos"
+	"github.com/kgen-dev/kgen/internal/jsonpos"
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/service"

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgen-dev/kgen/engine/internal/mosquitto"
+	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
 
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/sdk"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgen-dev/kgen/engine/internal/syncbuf"
+	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
 
 	"github.com/kgen-dev/kgen/engine/api"
 )

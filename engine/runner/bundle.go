@@ -45,7 +45,7 @@ type BundleOptions struct {
 // wrapping ErrNoPackages.
 //
 // The generated main package (see bundleMainSource) blank-imports the
-// packages and calls kgencli.Main. It is built like RunDir's engines, in a
+// packages and calls kgencli.MainBundled. It is built like RunDir's engines, in a
 // Go workspace with the modules of the packages (and, when one of them is
 // in a workspace, that workspace's modules), so each module's go.mod
 // decides the versions, replace directives pointing at local folders
@@ -205,8 +205,8 @@ func splitPattern(pattern string) (dir, rel string, err error) {
 // their extensions, and runs the kgen command line, telling it what it
 // was built with.
 func bundleMainSource(pkgs []string) string {
-	b := mainPrelude("kgenbundle is kgen with plugin packages compiled in, built by kgen bundle", pkgs, "github.com/kgen-dev/kgen/engine/kgencli")
-	b.WriteString("func main() {\n\tkgencli.Main(\n")
+	b := mainPrelude("kgenbundle is kgen with plugin packages compiled in, built by kgen bundle", pkgs, "github.com/kgen-dev/kgen/kgencli")
+	b.WriteString("func main() {\n\tkgencli.MainBundled(\n")
 	for _, p := range pkgs {
 		fmt.Fprintf(b, "\t\t%s,\n", strconv.Quote(p))
 	}
@@ -220,7 +220,7 @@ var bundled []string
 
 // SetBundled records that this binary is an engine built by Bundle with
 // the plugin packages pkgs compiled in. Its generated main calls it,
-// through kgencli.Main, before the command line runs. From then on Bundled
+// through kgencli.MainBundled, before the command line runs. From then on Bundled
 // returns pkgs and RunDir runs every project in-process, with the
 // extensions compiled in, instead of building an engine from the project's
 // Go source: a bundled engine needs no Go toolchain to run.

@@ -30,11 +30,11 @@ import (
 	_ "example.com/a"
 	_ "example.com/a/b"
 
-	"github.com/kgen-dev/kgen/engine/kgencli"
+	"github.com/kgen-dev/kgen/kgencli"
 )
 
 func main() {
-	kgencli.Main(
+	kgencli.MainBundled(
 		"example.com/a",
 		"example.com/a/b",
 	)

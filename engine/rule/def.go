@@ -1,0 +1,231 @@
+package rule
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/kgen-dev/kgen/internal/jsonpos"
+)
+
+// Def is a rule as users write it (eKuiper's rule JSON):
+//
+//	{"id": "r1", "sql": "SELECT ...", "actions": [{"log": {}}], "options": {}}
+type Def struct {
+	ID      string            `json:"id"`
+	SQL     string            `json:"sql"`
+	Actions []Action          `json:"actions"`
+	Options RuleOptions       `json:"options"`
+	Extra   map[string]string `json:"-"`
+}
+
+// Action is one sink of a rule: its type and the properties handed to its
+// Provision.
+type Action struct {
+	Type  string
+	Props map[string]any
+}
+
+// MarshalJSON writes the action in the rule JSON shape {"<type>": {props}}.
+func (a Action) MarshalJSON() ([]byte, error) {
+	props := a.Props
+	if props == nil {
+		props = map[string]any{}
+	}
+	return json.Marshal(map[string]any{a.Type: props})
+}
+
+// RuleOptions are the rule's "options".
+type RuleOptions struct {
+	// BufferLength bounds each sink's queue (default 1024). A full queue
+	// slows the rule down to the source (backpressure).
+	BufferLength int `json:"bufferLength,omitempty"`
+	// BufferFullPolicy is "block" (default: nothing is lost, the source is
+	// slowed down) or "drop" (the row is dropped and counted in the sink's
+	// metrics).
+	BufferFullPolicy string `json:"bufferFullPolicy,omitempty"`
+	// Concurrency is how many rows the rule evaluates at once (default 1):
+	// with more, calls to slow functions such as external services
+	// overlap, and the output keeps the order of the input. The rule's
+	// functions must then be safe for concurrent calls (built-in and
+	// external functions are).
+	Concurrency int `json:"concurrency,omitempty"`
+}
+
+const (
+	maxConcurrency      = 256
+	defaultBufferLength = 1024
+	policyBlock         = "block"
+	policyDrop          = "drop"
+)
+
+// Options that eKuiper rules carry and that have no effect here yet; they are
+// accepted so rules move between the two, and logged.
+var ignoredOptions = map[string]bool{
+	"isEventTime": true, "lateTolerance": true, "sendMetaToSink": true,
+	"sendError": true, "qos": true, "checkpointInterval": true, "restartStrategy": true,
+	"cron": true, "duration": true, "debug": true, "disableBufferFullDiscard": true,
+}
+
+var ruleIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+$`)
+
+// Parse decodes and checks rule JSON. Errors name the field and, for
+// malformed JSON, the line and column.
+func Parse(data []byte) (*Def, error) {
+	var raw struct {
+		ID      *string                      `json:"id"`
+		SQL     *string                      `json:"sql"`
+		Actions []map[string]json.RawMessage `json:"actions"`
+		Options map[string]json.RawMessage   `json:"options"`
+		// eKuiper fields that carry no meaning here.
+		Name      json.RawMessage `json:"name"`
+		Triggered json.RawMessage `json:"triggered"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, jsonError(data, dec.InputOffset(), err)
+	}
+	if off := dec.InputOffset(); len(bytes.TrimSpace(data[off:])) > 0 {
+		off += int64(len(data[off:]) - len(bytes.TrimLeft(data[off:], " \t\r\n")))
+		return nil, fmt.Errorf("rule JSON: %s: unexpected data after the rule object", jsonpos.LineCol(data, off))
+	}
+	def := &Def{}
+	switch {
+	case raw.ID == nil || *raw.ID == "":
+		return nil, errors.New(`rule JSON: "id" is required`)
+	case !ruleIDPattern.MatchString(*raw.ID):
+		return nil, fmt.Errorf(`rule JSON: "id" %q: only letters, digits, "_" and "-" are allowed`, *raw.ID)
+	case raw.SQL == nil || strings.TrimSpace(*raw.SQL) == "":
+		return nil, fmt.Errorf(`rule %q: "sql" is required`, *raw.ID)
+	case len(raw.Actions) == 0:
+		return nil, fmt.Errorf(`rule %q: "actions" must list at least one sink`, *raw.ID)
+	}
+	def.ID, def.SQL = *raw.ID, *raw.SQL
+	for i, a := range raw.Actions {
+		if len(a) != 1 {
+			return nil, fmt.Errorf(`rule %q: actions[%d]: want one sink type as the only key, got %d keys`, def.ID, i, len(a))
+		}
+		for typ, rawProps := range a {
+			props := map[string]any{}
+			if len(bytes.TrimSpace(rawProps)) > 0 && string(bytes.TrimSpace(rawProps)) != "null" {
+				d := json.NewDecoder(bytes.NewReader(rawProps))
+				d.UseNumber()
+				if err := d.Decode(&props); err != nil {
+					return nil, fmt.Errorf(`rule %q: actions[%d] (%s): want an object of properties: %v`, def.ID, i, typ, err)
+				}
+			}
+			def.Actions = append(def.Actions, Action{Type: typ, Props: normalizeNumbers(props).(map[string]any)})
+		}
+	}
+	if err := parseOptions(def, raw.Options); err != nil {
+		return nil, err
+	}
+	return def, nil
+}
+
+func parseOptions(def *Def, opts map[string]json.RawMessage) error {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := opts[k]
+		switch k {
+		case "bufferLength":
+			if err := json.Unmarshal(v, &def.Options.BufferLength); err != nil || def.Options.BufferLength < 1 {
+				return fmt.Errorf(`rule %q: options.bufferLength: want a positive integer, got %s`, def.ID, v)
+			}
+		case "bufferFullPolicy":
+			if err := json.Unmarshal(v, &def.Options.BufferFullPolicy); err != nil ||
+				(def.Options.BufferFullPolicy != policyBlock && def.Options.BufferFullPolicy != policyDrop) {
+				return fmt.Errorf(`rule %q: options.bufferFullPolicy: want "block" or "drop", got %s`, def.ID, v)
+			}
+		case "concurrency":
+			if err := json.Unmarshal(v, &def.Options.Concurrency); err != nil || def.Options.Concurrency < 1 || def.Options.Concurrency > maxConcurrency {
+				return fmt.Errorf(`rule %q: options.concurrency: want an integer from 1 to %d, got %s`, def.ID, maxConcurrency, v)
+			}
+		default:
+			if !ignoredOptions[k] {
+				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, concurrency)`, def.ID, k)
+			}
+			if def.Extra == nil {
+				def.Extra = map[string]string{}
+			}
+			def.Extra[k] = string(v)
+		}
+	}
+	return nil
+}
+
+// normalizeNumbers turns json.Number into int64 when integral, else float64.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNumbers(e)
+		}
+	}
+	return v
+}
+
+// MarshalJSON writes the rule back in the rule JSON shape.
+func (d *Def) MarshalJSON() ([]byte, error) {
+	opts := map[string]any{}
+	if d.Options.BufferLength != 0 {
+		opts["bufferLength"] = d.Options.BufferLength
+	}
+	if d.Options.BufferFullPolicy != "" {
+		opts["bufferFullPolicy"] = d.Options.BufferFullPolicy
+	}
+	if d.Options.Concurrency != 0 {
+		opts["concurrency"] = d.Options.Concurrency
+	}
+	for k, v := range d.Extra {
+		opts[k] = json.RawMessage(v)
+	}
+	return json.Marshal(struct {
+		ID      string         `json:"id"`
+		SQL     string         `json:"sql"`
+		Actions []Action       `json:"actions"`
+		Options map[string]any `json:"options"`
+	}{d.ID, d.SQL, d.Actions, opts})
+}
+
+func jsonError(data []byte, offset int64, err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		// Offset counts the bad byte itself; point at it.
+		return fmt.Errorf("rule JSON: %s: %v", jsonpos.LineCol(data, syn.Offset-1), err)
+	case errors.As(err, &typ):
+		return fmt.Errorf("rule JSON: %s: field %q: want %s, got %s", jsonpos.LineCol(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("rule JSON: %s: unexpected end of input", jsonpos.LineCol(data, int64(len(data))))
+	}
+	msg := strings.TrimPrefix(err.Error(), "json: ")
+	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		// Point at the key, not past its value.
+		if i := bytes.Index(data, []byte(strings.Trim(field, "\"")+"\"")); i > 0 {
+			offset = int64(i) - 1
+		}
+	}
+	return fmt.Errorf("rule JSON: %s: %s", jsonpos.LineCol(data, offset), msg)
+}

@@ -1,0 +1,428 @@
+package rule
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/schema"
+	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/engine/state"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Stream is a stream as the runtime needs it.
+type Stream struct {
+	Name    string
+	Schema  schema.Schema
+	Type    string // source type, e.g. "mqtt"
+	Format  string // "json" or "binary"
+	ConfKey string
+	Options map[string]string
+}
+
+// Env is what a rule needs from the engine.
+type Env struct {
+	// Root is the absolute engine root path.
+	Root string
+	// Context is the engine's base context; extension contexts derive from it.
+	Context context.Context
+	Logger  *slog.Logger
+	States  *state.Manager
+	// Stream returns a stream by name.
+	Stream func(name string) (*Stream, error)
+	// SourceProps returns the properties of a source type's conf key
+	// (etc/sources/<type>.yaml: default overlaid by the key).
+	SourceProps func(typ, confKey string) (map[string]any, error)
+	// Source and Sink return constructors by type name.
+	Source func(typ string) (func() sdk.Source, error)
+	Sink   func(typ string) (func() sdk.Sink, error)
+	// SinkDefaults, if set, returns properties a sink type gets unless the
+	// rule action sets them (the engine's broker for mqtt).
+	SinkDefaults func(typ string) map[string]any
+	// Function returns a fresh instance of a non-built-in SQL function.
+	Function func(name string) (sdk.Function, error)
+	// OnOutput, if set, sees every row the rule sends to its sinks.
+	OnOutput func(rule string, row map[string]any)
+}
+
+// Rule is one planned rule: its SQL compiled, its source and sinks
+// provisioned. Start runs it once; a stopped Rule is not started again
+// (plan a new one).
+type Rule struct {
+	def    *Def
+	env    *Env
+	logger *slog.Logger
+	prog   *sql.Program
+	stream *Stream
+
+	sources []*sourceNode
+	sinks   []*sinkNode
+
+	// ctx lives until the sinks have drained; srcCtx ends when Stop begins,
+	// which releases sources blocked on a full sink queue.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	srcCtx    context.Context
+	srcCancel context.CancelFunc
+
+	procMu      sync.Mutex // serialises processing of rows from the sources
+	inputClosed bool       // under procMu: the sink queues are closed
+	// ord, with options.concurrency > 1, processes rows concurrently and
+	// in order; nil otherwise.
+	ord *ordered
+
+	m       metrics
+	state   atomic.Value // string: "planned", "running", "stopped", "finished", "failed"
+	stopMu  sync.Mutex
+	stopped bool
+	done    chan struct{}
+	eofs    atomic.Int32
+}
+
+type metrics struct {
+	recordsIn    atomic.Int64
+	recordsOut   atomic.Int64
+	exceptions   atomic.Int64
+	latencyTotal atomic.Int64 // ns, over processed rows
+	latencyCount atomic.Int64
+	lastLatency  atomic.Int64
+	lastErr      atomic.Pointer[timedError]
+	fatal        atomic.Pointer[timedError]
+	startedAt    atomic.Int64
+}
+
+type timedError struct {
+	msg string
+	at  time.Time
+}
+
+// Plan parses and compiles a rule and provisions its source and sinks. It
+// returns an error naming what is wrong (SQL position, unknown stream,
+// sink or function, bad property) and leaves nothing running.
+func Plan(def *Def, env *Env) (_ *Rule, err error) {
+	r := &Rule{def: def, env: env, done: make(chan struct{})}
+	r.logger = env.Logger.With("rule", def.ID)
+	r.state.Store("planned")
+	r.ctx, r.cancel = context.WithCancel(env.Context)
+	r.srcCtx, r.srcCancel = context.WithCancel(r.ctx)
+	defer func() {
+		if err != nil {
+			r.closeAll()
+			r.cancel()
+		}
+	}()
+
+	sel, err := sql.ParseSelect(def.SQL)
+	if err != nil {
+		return nil, fmt.Errorf("rule %q: sql: %w", def.ID, err)
+	}
+	r.stream, err = env.Stream(sel.From)
+	if err != nil {
+		return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+	}
+	r.prog, err = sql.Compile(sel, sql.Env{
+		Schema:   r.stream.Schema,
+		Stream:   r.stream.Name,
+		Function: env.Function,
+		FuncContext: func(funcID int, name string) sdk.FunctionContext {
+			return r.newContext(r.ctx, fmt.Sprintf("func:%d:%s", funcID, name), 0, funcID)
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rule %q: sql: %w", def.ID, err)
+	}
+	src, err := r.planSource(r.stream)
+	if err != nil {
+		return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+	}
+	r.sources = append(r.sources, src)
+	for i, a := range def.Actions {
+		s, err := r.planSink(i, a)
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: actions[%d] (%s): %w", def.ID, i, a.Type, err)
+		}
+		r.sinks = append(r.sinks, s)
+	}
+	return r, nil
+}
+
+// ID returns the rule id.
+func (r *Rule) ID() string { return r.def.ID }
+
+// Def returns the rule definition.
+func (r *Rule) Def() *Def { return r.def }
+
+// Done is closed when the rule has stopped, by Stop or because every source
+// reached its end.
+func (r *Rule) Done() <-chan struct{} { return r.done }
+
+// Start connects the sinks and then the sources and begins processing. On a
+// connect error the rule is stopped and the error returned.
+func (r *Rule) Start() error {
+	r.m.startedAt.Store(time.Now().UnixNano())
+	r.state.Store("running")
+	for _, s := range r.sinks {
+		if err := s.start(); err != nil {
+			r.fail(err)
+			return err
+		}
+	}
+	if n := r.def.Options.Concurrency; n > 1 {
+		r.startOrdered(n)
+	}
+	for _, s := range r.sources {
+		if err := s.start(); err != nil {
+			r.fail(err)
+			return err
+		}
+	}
+	r.logger.Info("rule started")
+	return nil
+}
+
+// fail records a fatal error and stops the rule.
+func (r *Rule) fail(err error) {
+	r.m.fatal.Store(&timedError{msg: err.Error(), at: time.Now()})
+	r.logger.Error("rule failed", "err", err)
+	r.shutdown("failed")
+}
+
+// Stop stops the rule: the sources first, then the sinks after they have
+// written what they hold (for at most drainTimeout).
+func (r *Rule) Stop() { r.shutdown("stopped") }
+
+const drainTimeout = 5 * time.Second
+
+func (r *Rule) shutdown(final string) {
+	r.stopMu.Lock()
+	if r.stopped {
+		r.stopMu.Unlock()
+		<-r.done
+		return
+	}
+	r.stopped = true
+	r.stopMu.Unlock()
+
+	r.srcCancel()
+	for _, s := range r.sources {
+		s.stop()
+	}
+	// No row is in flight once the processing lock is free and the sources are
+	// closed.
+	r.procMu.Lock()
+	if r.ord != nil {
+		r.ord.drain()
+	}
+	r.inputClosed = true
+	for _, s := range r.sinks {
+		s.closeQueue()
+	}
+	r.procMu.Unlock()
+	deadline := time.NewTimer(drainTimeout)
+	for _, s := range r.sinks {
+		select {
+		case <-s.done:
+		case <-deadline.C:
+			r.logger.Warn("sink did not drain in time; dropping what it holds", "sink", s.typ, "pending", len(s.queue))
+		}
+	}
+	deadline.Stop()
+	r.cancel() // ends retry loops still running
+	for _, s := range r.sinks {
+		<-s.done
+	}
+	r.closeAll()
+	r.state.Store(final)
+	r.logger.Info("rule " + final)
+	close(r.done)
+}
+
+// closeAll closes every provisioned source and sink once.
+func (r *Rule) closeAll() {
+	for _, s := range r.sources {
+		s.close()
+	}
+	for _, s := range r.sinks {
+		s.close()
+	}
+}
+
+// sourceEOF is called when one bounded source has no more data.
+func (r *Rule) sourceEOF() {
+	if int(r.eofs.Add(1)) == len(r.sources) {
+		go r.shutdown("finished")
+	}
+}
+
+// exception counts and logs a row-level failure; the rule goes on.
+func (r *Rule) exception(err error) {
+	r.m.exceptions.Add(1)
+	r.m.lastErr.Store(&timedError{msg: err.Error(), at: time.Now()})
+	r.logger.Warn("rule exception", "err", err)
+}
+
+// ingestBytes decodes a payload by the stream format and processes each row.
+func (r *Rule) ingestBytes(src *sourceNode, payload []byte) {
+	r.m.recordsIn.Add(1)
+	start := time.Now()
+	r.procMu.Lock()
+	defer r.procMu.Unlock()
+	if r.inputClosed {
+		return
+	}
+	if err := src.decoder.DecodeInto(payload, r.emitLocked); err != nil {
+		r.exception(fmt.Errorf("stream %q: %w", src.stream.Name, err))
+	}
+	r.observeLatency(start)
+}
+
+// ingestRows processes rows a source decoded itself, checking them against
+// the stream schema.
+func (r *Rule) ingestRows(src *sourceNode, rows ...map[string]any) {
+	r.m.recordsIn.Add(int64(len(rows)))
+	start := time.Now()
+	r.procMu.Lock()
+	defer r.procMu.Unlock()
+	if r.inputClosed {
+		return
+	}
+	for _, row := range rows {
+		if err := src.stream.Schema.Convert(row); err != nil {
+			r.exception(fmt.Errorf("stream %q: %w", src.stream.Name, err))
+			continue
+		}
+		r.emitLocked(row)
+	}
+	r.observeLatency(start)
+}
+
+func (r *Rule) observeLatency(start time.Time) {
+	d := int64(time.Since(start))
+	r.m.lastLatency.Store(d)
+	r.m.latencyTotal.Add(d)
+	r.m.latencyCount.Add(1)
+}
+
+// emitLocked processes one decoded row, recording a failure as an exception
+// so the next rows of the same payload are still processed. With
+// options.concurrency the row is queued for the workers instead.
+func (r *Rule) emitLocked(row map[string]any) error {
+	if r.ord != nil {
+		r.ord.submit(row)
+		return nil
+	}
+	out, err := r.evaluate(row)
+	switch {
+	case err != nil:
+		r.exception(err)
+	case out != nil:
+		r.deliver(out)
+	}
+	return nil
+}
+
+// evaluate runs WHERE and the projection over one row: the output row, or
+// nil when WHERE drops it.
+func (r *Rule) evaluate(row map[string]any) (out map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic while processing a row: %v", p)
+		}
+	}()
+	ok, err := r.prog.Match(row)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return r.prog.Project(row)
+}
+
+// deliver hands an output row to every sink.
+func (r *Rule) deliver(out map[string]any) {
+	r.m.recordsOut.Add(1)
+	if r.env.OnOutput != nil {
+		r.env.OnOutput(r.def.ID, out)
+	}
+	for i, s := range r.sinks {
+		if i > 0 {
+			out = maps.Clone(out)
+		}
+		s.send(r.srcCtx, out)
+	}
+}
+
+// Status is a snapshot of a rule's state and metrics.
+type Status struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	// Message is the error that stopped the rule, if any.
+	Message          string         `json:"message,omitempty"`
+	RecordsIn        int64          `json:"recordsIn"`
+	RecordsOut       int64          `json:"recordsOut"`
+	Exceptions       int64          `json:"exceptions"`
+	LastError        string         `json:"lastError,omitempty"`
+	LastErrorTime    *time.Time     `json:"lastErrorTime,omitempty"`
+	ProcessLatencyUs int64          `json:"processLatencyUs"`
+	AvgLatencyUs     int64          `json:"avgLatencyUs"`
+	StartedAt        *time.Time     `json:"startedAt,omitempty"`
+	Sources          []SourceStatus `json:"sources"`
+	Sinks            []SinkStatus   `json:"sinks"`
+}
+
+// SourceStatus describes one source of a rule.
+type SourceStatus struct {
+	Stream     string `json:"stream"`
+	Type       string `json:"type"`
+	Connection string `json:"connection"`
+	Message    string `json:"message,omitempty"`
+	Errors     int64  `json:"errors"`
+}
+
+// SinkStatus describes one sink of a rule.
+type SinkStatus struct {
+	Type       string `json:"type"`
+	Connection string `json:"connection"`
+	Message    string `json:"message,omitempty"`
+	RecordsOut int64  `json:"recordsOut"`
+	Exceptions int64  `json:"exceptions"`
+	Retries    int64  `json:"retries"`
+	Dropped    int64  `json:"dropped"`
+	Pending    int    `json:"pending"`
+	LastError  string `json:"lastError,omitempty"`
+}
+
+// Status returns the rule's current state and metrics.
+func (r *Rule) Status() Status {
+	st := Status{
+		ID:               r.def.ID,
+		Status:           r.state.Load().(string),
+		RecordsIn:        r.m.recordsIn.Load(),
+		RecordsOut:       r.m.recordsOut.Load(),
+		Exceptions:       r.m.exceptions.Load(),
+		ProcessLatencyUs: r.m.lastLatency.Load() / 1e3,
+	}
+	if n := r.m.latencyCount.Load(); n > 0 {
+		st.AvgLatencyUs = r.m.latencyTotal.Load() / n / 1e3
+	}
+	if e := r.m.lastErr.Load(); e != nil {
+		st.LastError, st.LastErrorTime = e.msg, &e.at
+	}
+	if e := r.m.fatal.Load(); e != nil {
+		st.Message = e.msg
+	}
+	if ns := r.m.startedAt.Load(); ns > 0 {
+		t := time.Unix(0, ns)
+		st.StartedAt = &t
+	}
+	for _, s := range r.sources {
+		st.Sources = append(st.Sources, s.status())
+	}
+	for _, s := range r.sinks {
+		st.Sinks = append(st.Sinks, s.status())
+	}
+	return st
+}

@@ -1,0 +1,357 @@
+package kgencli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+type result struct {
+	stdout, stderr string
+	err            error
+}
+
+func kgen(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := Run(t.Context(), args, strings.NewReader(stdin), &stdout, &stderr)
+	return result{stdout.String(), stderr.String(), err}
+}
+
+// mustRun runs kgen and wants success.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	r := kgen(t, "", args...)
+	if r.err != nil {
+		t.Fatalf("kgen %s: %v\nstderr:\n%s", strings.Join(args, " "), r.err, r.stderr)
+	}
+	return r.stdout
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		first     string // first line of the error
+		usageHead string // start of the usage that follows
+	}{
+		{nil, "no command", "kgen builds, runs and tests"},
+		{[]string{"frob"}, `unknown command "frob"`, "kgen builds, runs and tests"},
+		{[]string{"help", "frob"}, `unknown command "frob"`, "kgen builds, runs and tests"},
+		{[]string{"help", "a", "b"}, "want at most one command, got 2 arguments", "Usage:\n\n\tkgen help [command]"},
+		{[]string{"serve", "-bogus"}, "flag provided but not defined: -bogus", "Usage:\n\n\tkgen serve [-root DIR]"},
+		{[]string{"serve", "extra"}, `unexpected argument "extra"`, "Usage:\n\n\tkgen serve"},
+		{[]string{"stream"}, "missing subcommand", "Usage:\n\n\tkgen stream [-host URL] create"},
+		{[]string{"stream", "frob"}, `unknown subcommand "frob"`, "Usage:\n\n\tkgen stream"},
+		{[]string{"stream", "show"}, "show: want <name>, got 0 arguments", "Usage:\n\n\tkgen stream"},
+		{[]string{"stream", "list", "-x"}, "list: flag provided but not defined: -x", "Usage:\n\n\tkgen stream"},
+		{[]string{"rule", "start", "a", "b"}, "start: want <id>, got 2 arguments", "Usage:\n\n\tkgen rule"},
+		{[]string{"run"}, "want one project folder, got 0 arguments", "Usage:\n\n\tkgen run [-timeout D] [-log LEVEL] <dir>"},
+		{[]string{"run", "-log", "loud", "."}, `-log "loud": want debug, info, warn, error or off`, "Usage:\n\n\tkgen run"},
+		{[]string{"run", "-timeout", "soon", "."}, `invalid value "soon" for flag -timeout: parse error`, "Usage:\n\n\tkgen run"},
+		{[]string{"version", "x"}, `unexpected argument "x"`, "Usage:\n\n\tkgen version [-json]"},
+	} {
+		r := kgen(t, "", tc.args...)
+		if ExitCode(r.err) != 2 {
+			t.Errorf("kgen %q: exit code %d (%v), want 2", tc.args, ExitCode(r.err), r.err)
+			continue
+		}
+		first, rest, _ := strings.Cut(r.err.Error(), "\n\n")
+		if first != tc.first || !strings.HasPrefix(rest, tc.usageHead) {
+			t.Errorf("kgen %q:\ngot  %q\nthen %.60q\nwant %q\nthen %.60q", tc.args, first, rest, tc.first, tc.usageHead)
+		}
+		if r.stdout != "" || r.stderr != "" {
+			t.Errorf("kgen %q printed %q %q; Main prints errors", tc.args, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	top := mustRun(t, "help")
+	for _, name := range []string{"serve", "stream", "rule", "run", "version", "help"} {
+		if !strings.Contains(top, "\n\t"+name+" ") {
+			t.Errorf("kgen help does not list %s:\n%s", name, top)
+		}
+	}
+	if got := mustRun(t, "rule", "status", "-h"); got != mustRun(t, "help", "rule") {
+		t.Errorf("kgen rule status -h differs from kgen help rule:\n%s", got)
+	}
+	if got := mustRun(t, "-h"); got != top {
+		t.Errorf("kgen -h differs from kgen help")
+	}
+	for _, name := range []string{"serve", "stream", "rule", "run", "version", "help"} {
+		help := mustRun(t, "help", name)
+		if got := mustRun(t, name, "-h"); got != help {
+			t.Errorf("kgen %s -h differs from kgen help %s:\n%s\n---\n%s", name, name, got, help)
+		}
+		if !strings.HasPrefix(help, "Usage:\n\n\tkgen "+name) || !strings.Contains(help, "\nExample:\n\n\tkgen ") {
+			t.Errorf("kgen help %s:\n%s", name, help)
+		}
+	}
+	want := `Usage:
+
+	kgen serve [-root DIR] [-rest ADDR] [-mqtt ADDR] [-ready FILE]
+
+`
+	if help := mustRun(t, "help", "serve"); !strings.HasPrefix(help, want) || !strings.Contains(help, "  -ready FILE\n") {
+		t.Errorf("kgen help serve:\n%s", help)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	want := fmt.Sprintf("kgen (devel) (sdk %s) %s %s/%s\n", sdk.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	if got := mustRun(t, "version"); got != want {
+		t.Errorf("kgen version: %q, want %q", got, want)
+	}
+	if got := mustRun(t, "version", "-json"); !strings.Contains(got, `"goVersion": "`+runtime.Version()+`"`) || !strings.Contains(got, `"deps": [`) {
+		t.Errorf("kgen version -json:\n%s", got)
+	}
+}
+
+// startServe runs kgen serve in-process on free ports and returns the REST
+// URL and a function that stops it and returns its error.
+func startServe(t *testing.T, root string) (string, func() error) {
+	t.Helper()
+	ready := filepath.Join(t.TempDir(), "ready")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready},
+			strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, err := os.ReadFile(ready)
+		if err == nil && len(data) > 0 {
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(lines) != 2 || !strings.HasPrefix(lines[0], "http://127.0.0.1:") || !strings.HasPrefix(lines[1], "tcp://127.0.0.1:") {
+				t.Fatalf("ready file: %q", data)
+			}
+			if !strings.Contains(stderr.String(), "kgen engine ready: REST "+lines[0]+", MQTT "+lines[1]+"\n") {
+				t.Errorf("stderr lacks the ready line:\n%s", stderr.String())
+			}
+			stop := func() error {
+				cancel()
+				select {
+				case err := <-done:
+					if _, serr := os.Stat(ready); !errors.Is(serr, os.ErrNotExist) {
+						t.Errorf("ready file left after shutdown: %v", serr)
+					}
+					return err
+				case <-time.After(30 * time.Second):
+					t.Fatal("serve did not stop")
+					return nil
+				}
+			}
+			t.Cleanup(func() { cancel() })
+			return lines[0], stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve: %v\nstderr:\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no ready file after 30s\nstderr:\n%s", stderr.String())
+		}
+	}
+}
+
+func TestServeAndClients(t *testing.T) {
+	root := t.TempDir()
+	url, stop := startServe(t, root)
+	t.Setenv("KGEN_HOST", url)
+
+	sql := `CREATE STREAM demo (temp FLOAT) WITH (DATASOURCE="in", TYPE="memory")`
+	rule := filepath.Join(t.TempDir(), "r1.json")
+	if err := os.WriteFile(rule, []byte(`{"id": "r1", "sql": "SELECT temp FROM demo", "actions": [{"nop": {}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stream", "list"}, ""},
+		{[]string{"stream", "create", sql}, "Stream demo is created.\n"},
+		{[]string{"stream", "list"}, "demo\n"},
+		{[]string{"rule", "create", rule}, "Rule r1 was created successfully.\n"},
+		{[]string{"rule", "list"}, "r1  running\n"},
+		{[]string{"rule", "stop", "r1"}, "Rule r1 was stopped.\n"},
+		{[]string{"rule", "list"}, "r1  stopped\n"},
+		{[]string{"rule", "start", "r1"}, "Rule r1 was started\n"},
+		{[]string{"rule", "restart", "r1"}, "Rule r1 was restarted\n"},
+		{[]string{"rule", "-host", url, "show", "r1"}, "{\n  \"id\": \"r1\",\n  \"sql\": \"SELECT temp FROM demo\",\n  \"actions\": [\n    {\n      \"nop\": {}\n    }\n  ],\n  \"options\": {}\n}\n"},
+		{[]string{"rule", "drop", "r1"}, "Rule r1 is dropped.\n"},
+		{[]string{"stream", "drop", "demo"}, "Stream demo is dropped.\n"},
+	} {
+		if got := mustRun(t, step.args...); got != step.want {
+			t.Errorf("kgen %q:\ngot  %q\nwant %q", step.args, got, step.want)
+		}
+	}
+
+	// stdin for "-"; show and status print JSON.
+	if r := kgen(t, sql, "stream", "create", "-"); r.err != nil || r.stdout != "Stream demo is created.\n" {
+		t.Errorf("stream create -: %q, %v", r.stdout, r.err)
+	}
+	if got := mustRun(t, "stream", "show", "demo"); !strings.Contains(got, `"Name": "demo"`) {
+		t.Errorf("stream show:\n%s", got)
+	}
+	if r := kgen(t, `{"id": "r2", "sql": "SELECT * FROM demo", "actions": [{"nop": {}}]}`, "rule", "create", "-"); r.err != nil {
+		t.Errorf("rule create -: %v", r.err)
+	}
+	if got := mustRun(t, "rule", "status", "r2"); !strings.Contains(got, `"status": "running"`) || !strings.Contains(got, `"recordsIn": 0`) {
+		t.Errorf("rule status:\n%s", got)
+	}
+
+	// Errors are the engine's messages, status 1.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rule", "show", "nope"}, `rule "nope": not found`},
+		{[]string{"rule", "start", "nope"}, `rule "nope": not found`},
+		{[]string{"stream", "create", sql}, `stream "demo": already exists`},
+		{[]string{"stream", "drop", "demo"}, `stream "demo" is used by rule(s) r2: delete them first`},
+		{[]string{"rule", "create", filepath.Join(root, "missing.json")}, "open " + filepath.Join(root, "missing.json") + ": no such file or directory"},
+		{[]string{"stream", "-host", "http://127.0.0.1:1", "list"}, "cannot reach the engine at http://127.0.0.1:1 (is kgen serve running? set -host or KGEN_HOST): "},
+	} {
+		r := kgen(t, "", tc.args...)
+		if r.err == nil || ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), tc.want) {
+			t.Errorf("kgen %q: %v (exit %d), want %q", tc.args, r.err, ExitCode(r.err), tc.want)
+		}
+	}
+
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(root, "log", "kgen.log")); err != nil || !strings.Contains(string(data), "kgen engine stopped") {
+		t.Errorf("log file: %v\n%s", err, data)
+	}
+
+	// The rules survive a restart of the engine, in their state.
+	url, stop = startServe(t, root)
+	t.Setenv("KGEN_HOST", url)
+	if got := mustRun(t, "rule", "list"); got != "r2  running\n" {
+		t.Errorf("after restart: rule list %q", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+func TestRunInProcess(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"streams/s.sql":  `CREATE STREAM s (n BIGINT) WITH (DATASOURCE="n.jsonl", TYPE="file")`,
+		"rules/r.json":   `{"id": "r", "sql": "SELECT n * n AS sq FROM s", "actions": [{"nop": {}}]}`,
+		"input/n.jsonl":  "{\"n\": 2}\n{\"n\": 3}\n",
+		"rules/README":   "not a rule",
+		"input/other.md": "ignored",
+	} {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mustRun(t, "run", "-timeout", "1m", dir); got != "{\"sq\":4}\n{\"sq\":9}\n" {
+		t.Errorf("kgen run: %q", got)
+	}
+	r := kgen(t, "", "run", filepath.Join(dir, "rules"))
+	if want := `run "` + filepath.Join(dir, "rules") + `": no rules: put rule JSON files in rules/`; r.err == nil || r.err.Error() != want || ExitCode(r.err) != 1 {
+		t.Errorf("kgen run rules/: %v, want %s", r.err, want)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestBinary builds cmd/kgen and runs it: build info with dependencies is
+// only recorded in real binaries, and exit statuses come from Main.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds kgen with the go command")
+	}
+	exe := filepath.Join(t.TempDir(), "kgen")
+	build := exec.Command("go", "build", "-o", exe, "github.com/kgen-dev/kgen/cmd/kgen")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	kgenExe := func(args ...string) (stdout, stderr string, code int) {
+		t.Helper()
+		var o, e bytes.Buffer
+		cmd := exec.Command(exe, args...)
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		var exit *exec.ExitError
+		switch {
+		case errors.As(err, &exit):
+			code = exit.ExitCode()
+		case err != nil:
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+
+	out, _, code := kgenExe("version", "-json")
+	var bi api.BuildInfo
+	if err := json.Unmarshal([]byte(out), &bi); err != nil || code != 0 {
+		t.Fatalf("kgen version -json: %v, exit %d\n%s", err, code, out)
+	}
+	found := false
+	for _, d := range bi.Deps {
+		found = found || d.Path == "go.etcd.io/bbolt" && d.Version != "" && strings.HasPrefix(d.Sum, "h1:")
+	}
+	if bi.Path != "github.com/kgen-dev/kgen/cmd/kgen" || !found {
+		t.Errorf("kgen version -json: path %q, deps %+v", bi.Path, bi.Deps)
+	}
+
+	if _, stderr, code := kgenExe("frob"); code != 2 || !strings.HasPrefix(stderr, "kgen: unknown command \"frob\"\n\nkgen builds") {
+		t.Errorf("kgen frob: exit %d, stderr %q", code, stderr)
+	}
+	if stdout, _, code := kgenExe("help"); code != 0 || !strings.Contains(stdout, "\trun ") {
+		t.Errorf("kgen help: exit %d, stdout %q", code, stdout)
+	}
+
+	example := filepath.Join("..", "..", "examples", "wordcount")
+	stdout, stderr, code := kgenExe("run", "-timeout", "2m", example)
+	want := `{"text":"the quick brown fox","total":4}
+{"text":"jumps over","total":6}
+{"text":"the lazy dog","total":9}
+{"text":"stream processing at the edge","total":14}
+`
+	if code != 0 || stdout != want {
+		t.Errorf("kgen run %s: exit %d\nstdout:\n%s\nstderr:\n%s", example, code, stdout, stderr)
+	}
+}

@@ -1,0 +1,224 @@
+package kgencli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/kgen-dev/kgen/engine/api"
+)
+
+// hostFlag defines -host. An empty value means $KGEN_HOST, else
+// api.DefaultHost.
+func hostFlag(fs *flag.FlagSet) *string {
+	return fs.String("host", "", "engine REST API `URL` (default $KGEN_HOST, else "+api.DefaultHost+")")
+}
+
+const hostHelp = `
+
+The stream and rule commands talk to a running engine (kgen serve) through
+its REST API at -host, else $KGEN_HOST, else ` + api.DefaultHost + `. Errors
+print the engine's message and exit with status 1.`
+
+// subcommand is one action of a client command like `kgen stream list`.
+type subcommand struct {
+	name  string
+	nargs int // exact number of arguments
+	args  string
+	run   func(c *cli, cl *api.Client, args []string) error
+}
+
+// clientCommand builds a command whose first argument picks a subcommand.
+// -host may come before or after the subcommand name.
+func clientCommand(subs []subcommand) func(fs *flag.FlagSet) runFunc {
+	return func(fs *flag.FlagSet) runFunc {
+		host := hostFlag(fs)
+		return func(c *cli, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("missing subcommand")
+			}
+			var sub *subcommand
+			for i := range subs {
+				if subs[i].name == args[0] {
+					sub = &subs[i]
+				}
+			}
+			if sub == nil {
+				return usageErrorf("unknown subcommand %q", args[0])
+			}
+			if err := fs.Parse(args[1:]); err != nil {
+				if errors.Is(err, flag.ErrHelp) {
+					return err // Run prints the usage
+				}
+				return usageErrorf("%s: %v", sub.name, err)
+			}
+			args = fs.Args()
+			if len(args) != sub.nargs {
+				return usageErrorf("%s: want %s, got %d arguments", sub.name, sub.args, len(args))
+			}
+			h := *host
+			if h == "" {
+				h = os.Getenv("KGEN_HOST")
+			}
+			cl, err := api.NewClient(h, nil)
+			if err != nil {
+				return err
+			}
+			return sub.run(c, cl, args)
+		}
+	}
+}
+
+// readArg returns arg, or stdin when arg is "-".
+func (c *cli) readArg(arg string) ([]byte, error) {
+	if arg != "-" {
+		return []byte(arg), nil
+	}
+	return io.ReadAll(c.stdin)
+}
+
+// readFileArg returns the content of a file, or stdin for "-".
+func (c *cli) readFileArg(arg string) ([]byte, error) {
+	if arg == "-" {
+		return io.ReadAll(c.stdin)
+	}
+	return os.ReadFile(arg)
+}
+
+func (c *cli) println(msg string, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, msg)
+	return nil
+}
+
+// printLines prints one name a line.
+func (c *cli) printLines(names []string, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintln(c.stdout, n)
+	}
+	return nil
+}
+
+func (c *cli) printJSON(v any, err error) error {
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s\n", data)
+	return nil
+}
+
+var streamCmd = &command{
+	name: "stream",
+	args: `[-host URL] create "<CREATE STREAM ...>" | -
+[-host URL] update <name> "<CREATE STREAM ...>" | -
+[-host URL] list | show <name> | drop <name>`,
+	summary: "manage the streams of a running engine",
+	help: `
+Stream creates, replaces, lists, shows and drops streams. create and update
+take the statement as one argument, or read it from stdin for "-". list
+prints one name per line; show prints the stream as JSON.` + hostHelp,
+	example: `
+kgen stream create 'CREATE STREAM demo (temp FLOAT) WITH (DATASOURCE="demo", TYPE="mqtt")'
+kgen stream show demo`,
+	setup: clientCommand([]subcommand{
+		{"create", 1, "<sql>", func(c *cli, cl *api.Client, args []string) error {
+			sql, err := c.readArg(args[0])
+			if err != nil {
+				return err
+			}
+			return c.println(cl.CreateStream(c.ctx, string(sql)))
+		}},
+		{"update", 2, "<name> <sql>", func(c *cli, cl *api.Client, args []string) error {
+			sql, err := c.readArg(args[1])
+			if err != nil {
+				return err
+			}
+			return c.println(cl.ReplaceStream(c.ctx, args[0], string(sql)))
+		}},
+		{"list", 0, "no arguments", func(c *cli, cl *api.Client, args []string) error {
+			return c.printLines(cl.Streams(c.ctx))
+		}},
+		{"show", 1, "<name>", func(c *cli, cl *api.Client, args []string) error {
+			return c.printJSON(cl.Stream(c.ctx, args[0]))
+		}},
+		{"drop", 1, "<name>", func(c *cli, cl *api.Client, args []string) error {
+			return c.println(cl.DropStream(c.ctx, args[0]))
+		}},
+	}),
+}
+
+var ruleCmd = &command{
+	name: "rule",
+	args: `[-host URL] create <file.json> | -
+[-host URL] update <id> <file.json> | -
+[-host URL] list | show <id> | status <id>
+[-host URL] start <id> | stop <id> | restart <id> | drop <id>`,
+	summary: "manage the rules of a running engine",
+	help: `
+Rule creates (and starts), replaces, lists, shows, starts, stops, restarts
+and drops rules, and shows their status and metrics. create and update read
+rule JSON from a file, or from stdin for "-". list prints "<id> <status>"
+lines; show and status print JSON.` + hostHelp,
+	example: `
+kgen rule create rules/r1.json
+kgen rule status r1
+kgen rule stop r1`,
+	setup: clientCommand([]subcommand{
+		{"create", 1, "<file.json>", func(c *cli, cl *api.Client, args []string) error {
+			data, err := c.readFileArg(args[0])
+			if err != nil {
+				return err
+			}
+			return c.println(cl.CreateRule(c.ctx, data))
+		}},
+		{"update", 2, "<id> <file.json>", func(c *cli, cl *api.Client, args []string) error {
+			data, err := c.readFileArg(args[1])
+			if err != nil {
+				return err
+			}
+			return c.println(cl.UpdateRule(c.ctx, args[0], data))
+		}},
+		{"list", 0, "no arguments", func(c *cli, cl *api.Client, args []string) error {
+			rules, err := cl.Rules(c.ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 8, 2, ' ', 0)
+			for _, r := range rules {
+				fmt.Fprintf(tw, "%s\t%s\n", r.ID, r.Status)
+			}
+			return tw.Flush()
+		}},
+		{"show", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.printJSON(cl.Rule(c.ctx, args[0]))
+		}},
+		{"status", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.printJSON(cl.RuleStatus(c.ctx, args[0]))
+		}},
+		{"start", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.println(cl.StartRule(c.ctx, args[0]))
+		}},
+		{"stop", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.println(cl.StopRule(c.ctx, args[0]))
+		}},
+		{"restart", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.println(cl.RestartRule(c.ctx, args[0]))
+		}},
+		{"drop", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.println(cl.DropRule(c.ctx, args[0]))
+		}},
+	}),
+}

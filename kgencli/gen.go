@@ -1,0 +1,194 @@
+package kgencli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/svcgen"
+)
+
+var genCmd = &command{
+	name: "gen",
+	args: `[-check | -clean] [-v] [packages]
+service <file.proto> [-out DIR] [-name N] [-protocol grpc|rest] [-address A] [-proto-path DIR]
+server <file.proto> [-out DIR] [-package P] [-proto-path DIR]
+client <file.proto> [-out DIR] [-package P] [-name N] [-address A] [-proto-path DIR]`,
+	summary: "generate plugin wrappers and metadata from //kgen: markers, or service files from a .proto",
+	help: `
+Gen reads the packages (default ".", patterns like ./... allowed), finds the
+//kgen:function, //kgen:source and //kgen:sink markers and writes, per
+package, kgen.gen.go (the sdk adapters, the exported constructors and their
+registration) and, per plugin, <name>.json (metadata) and, per source,
+<name>.yaml (default configuration). Files are only rewritten when their
+bytes change; generated files no plugin produces any more are removed.
+
+A marker error, an unsupported type or a name collision is reported with
+its position and nothing is written.
+
+With -check, nothing is written: the stale, missing and orphaned files are
+listed and gen exits with status 1 if there are any. With -clean, every
+file carrying kgen's header in the packages' folders is removed.
+
+In a package, use it with go generate:
+
+	//go:generate go run github.com/kgen-dev/kgen/cmd/kgen gen
+
+or, with "tool github.com/kgen-dev/kgen/cmd/kgen" in go.mod, "go tool kgen gen".
+
+From one .proto file (compiled as the engine compiles service schemas, with
+google/protobuf and google/api built in; flags may follow the file), into
+-out (default "."), where <base> is the file's name without ".proto":
+
+  - service writes <N>.json, the external service description (one
+    interface per proto service, one function per rpc, named after it;
+    -address defaults to 127.0.0.1:50051 for grpc, http://127.0.0.1:8080
+    for rest), and <N>.zip, ready for kgen service create: <N>.json and
+    schemas/ with the file and the local files it imports. N is -name,
+    default <base>.
+  - server writes <base>.pb.go (the message types, as protoc-gen-go writes
+    them; each imported local file adds one) and <base>_kgen.go: per
+    service X, the XServer interface, UnimplementedXServer, RegisterXServer
+    (gRPC), NewXClient and NewXRESTHandler, which serves the same
+    implementation over HTTP as the engine's REST client calls it.
+  - client writes <base>.pb.go and <base>_kgen_client.go: per rpc, a
+    native function plugin named after it with a lower-case first letter,
+    that calls the rpc over gRPC at -address (default 127.0.0.1:50051), or
+    at the address of <root>/data/services/<N>.json when the engine has it.
+
+-package sets the Go package name (default: the go_package option's, else
+<base>). Imports resolve from -proto-path (default the file's folder), the
+folder the schema paths in <N>.json are relative to. Streaming rpcs, and
+for service and client two rpcs of one name, are refused with their
+positions; so are .proto syntax errors.`,
+	example: `
+kgen gen
+kgen gen ./...
+kgen gen -check ./examples/...
+kgen gen service features.proto -out build
+kgen gen server features.proto -out server -package bookstore
+kgen gen client features.proto -out client -address 10.0.0.5:50051`,
+	setup: func(fs *flag.FlagSet) runFunc {
+		check := fs.Bool("check", false, "list stale generated files and fail if there are any; write nothing")
+		clean := fs.Bool("clean", false, "remove the generated files")
+		verbose := fs.Bool("v", false, "list the files written and removed")
+		var po svcgen.Options
+		fs.StringVar(&po.Out, "out", "", "service|server|client: write into `DIR` (default \".\")")
+		fs.StringVar(&po.Name, "name", "", "service|client: the service name `N` (default: the .proto file's base name)")
+		fs.StringVar(&po.Address, "address", "", "service|client: the service address `A`")
+		fs.StringVar(&po.Protocol, "protocol", "", "service: the protocol, `grpc|rest` (default grpc)")
+		fs.StringVar(&po.Package, "package", "", "server|client: the Go package name `P`")
+		fs.StringVar(&po.ProtoPath, "proto-path", "", "service|server|client: resolve imports from `DIR` (default: the .proto file's folder)")
+		return func(c *cli, args []string) error {
+			if len(args) > 0 && slices.Contains(svcgen.Kinds, svcgen.Kind(args[0])) {
+				po.Kind = svcgen.Kind(args[0])
+				file, err := parseInterleaved(fs, args[1:])
+				if err != nil {
+					return err
+				}
+				if err := checkGenFlags(fs, po.Kind); err != nil {
+					return err
+				}
+				po.Proto = file
+				res, err := svcgen.Run(po)
+				if err != nil {
+					return err
+				}
+				if *verbose {
+					for _, f := range res.Written {
+						fmt.Fprintln(c.stdout, "wrote", f)
+					}
+				}
+				return nil
+			}
+			if err := checkGenFlags(fs, ""); err != nil {
+				return err
+			}
+			if *check && *clean {
+				return usageErrorf("-check and -clean exclude each other")
+			}
+			res, err := gen.Run(gen.Options{Patterns: args, Check: *check, Clean: *clean})
+			if err != nil {
+				return err
+			}
+			if *check {
+				for _, f := range res.Stale {
+					fmt.Fprintln(c.stdout, f)
+				}
+				if n := len(res.Stale); n > 0 {
+					return fmt.Errorf("%d generated file%s stale; run kgen gen", n, map[bool]string{true: " is", false: "s are"}[n == 1])
+				}
+				return nil
+			}
+			if *verbose {
+				for _, f := range res.Written {
+					fmt.Fprintln(c.stdout, "wrote", f)
+				}
+				for _, f := range res.Removed {
+					fmt.Fprintln(c.stdout, "removed", f)
+				}
+			}
+			return nil
+		}
+	},
+}
+
+// genFlags are the flags each form of kgen gen takes ("" is the packages
+// form).
+var genFlags = map[svcgen.Kind][]string{
+	"":                 {"check", "clean", "v"},
+	svcgen.KindService: {"out", "name", "address", "protocol", "proto-path", "v"},
+	svcgen.KindServer:  {"out", "package", "proto-path", "v"},
+	svcgen.KindClient:  {"out", "package", "name", "address", "proto-path", "v"},
+}
+
+// checkGenFlags refuses a flag that was set but does not apply to kind.
+func checkGenFlags(fs *flag.FlagSet, kind svcgen.Kind) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err != nil || slices.Contains(genFlags[kind], f.Name) {
+			return
+		}
+		var forms []string
+		for _, k := range append([]svcgen.Kind{""}, svcgen.Kinds...) {
+			if slices.Contains(genFlags[k], f.Name) {
+				forms = append(forms, "kgen gen "+string(kindOr(k, "[packages]")))
+			}
+		}
+		err = usageErrorf("-%s applies to %s only", f.Name, strings.Join(forms, ", "))
+	})
+	return err
+}
+
+func kindOr(k, def svcgen.Kind) svcgen.Kind {
+	if k == "" {
+		return def
+	}
+	return k
+}
+
+// parseInterleaved parses flags before and after the one positional
+// argument, a .proto file, and returns it.
+func parseInterleaved(fs *flag.FlagSet, args []string) (string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", err // Run prints the usage
+			}
+			return "", usageErrorf("%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	if len(pos) != 1 {
+		return "", usageErrorf("want one .proto file, got %d arguments", len(pos))
+	}
+	return pos[0], nil
+}
