@@ -78,8 +78,8 @@ type streamEntry struct {
 type ruleEntry struct {
 	def     *rule.Def
 	rule    *rule.Rule // nil when not planned (stopped, or failed to plan)
-	running bool          // desired: started by the user
-	err     error         // why the rule could not be planned or started
+	running bool       // desired: started by the user
+	err     error      // why the rule could not be planned or started
 }
 
 const (
