@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -68,19 +69,6 @@ default:
 `,
 }
 
-// Layout is the engine root folder.
-type Layout struct{ Root string }
-
-func (l Layout) Etc() string               { return filepath.Join(l.Root, "etc") }
-func (l Layout) Data() string              { return filepath.Join(l.Root, "data") }
-func (l Layout) Log() string               { return filepath.Join(l.Root, "log") }
-func (l Layout) ConfigFile() string        { return filepath.Join(l.Root, "etc", "kgen.yaml") }
-func (l Layout) StoreFile() string         { return filepath.Join(l.Root, "data", "kgen.db") }
-func (l Layout) Plugins(k sdk.Kind) string { return filepath.Join(l.Root, "plugins", k.Dir()) }
-func (l Layout) SourceConf(typ string) string {
-	return filepath.Join(l.Root, "etc", "sources", typ+".yaml")
-}
-
 // ResolveRoot picks the engine root: dir if given, else $KGEN_ROOT, else the
 // current directory. The result is absolute.
 func ResolveRoot(dir string) (string, error) {
@@ -95,8 +83,8 @@ func ResolveRoot(dir string) (string, error) {
 
 // prepare creates the root folders and default settings files that are
 // missing, then reads etc/kgen.yaml.
-func (l Layout) prepare() (*Config, error) {
-	dirs := []string{l.Etc(), filepath.Join(l.Etc(), "sources"), l.Data(), l.Log()}
+func prepare(l layout.Root) (*Config, error) {
+	dirs := []string{l.Etc(), l.SourceConfs(), l.Data(), l.Log()}
 	for _, k := range sdk.Kinds {
 		dirs = append(dirs, l.Plugins(k))
 	}
@@ -151,7 +139,7 @@ func loadConfig(path string) (*Config, error) {
 
 // sourceProps reads etc/sources/<typ>.yaml and returns its "default" key
 // overlaid by confKey (looked up as written, then lower-cased).
-func (l Layout) sourceProps(typ, confKey string) (map[string]any, error) {
+func sourceProps(l layout.Root, typ, confKey string) (map[string]any, error) {
 	props := map[string]any{}
 	path := l.SourceConf(typ)
 	data, err := os.ReadFile(path)

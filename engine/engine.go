@@ -20,13 +20,17 @@ import (
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/engine/store"
+	"github.com/kgen-dev/kgen/internal/fserr"
+	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-// Errors callers branch on (the REST API maps them to status codes).
+// Errors callers branch on (the REST API maps them to status codes). They
+// match fs.ErrNotExist and fs.ErrExist, as do the plugin installer's and
+// the service registry's.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
+	ErrNotFound = fserr.NotFound
+	ErrExists   = fserr.Exists
 )
 
 // Options configure Open.
@@ -49,7 +53,7 @@ type Options struct {
 
 // Engine is a running kgen engine.
 type Engine struct {
-	layout Layout
+	layout layout.Root
 	conf   *Config
 	logger *slog.Logger
 	kv     store.KV
@@ -97,8 +101,8 @@ func Open(opts Options) (_ *Engine, err error) {
 	if errs := sdk.RegistrationErrors(); len(errs) > 0 {
 		return nil, fmt.Errorf("extension registration: %w", errors.Join(errs...))
 	}
-	l := Layout{Root: root}
-	conf, err := l.prepare()
+	l := layout.Root(root)
+	conf, err := prepare(l)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +175,7 @@ func Open(opts Options) (_ *Engine, err error) {
 }
 
 // Root returns the absolute engine root folder.
-func (e *Engine) Root() string { return e.layout.Root }
+func (e *Engine) Root() string { return string(e.layout) }
 
 // Config returns the engine settings read from etc/kgen.yaml.
 func (e *Engine) Config() Config { return *e.conf }
@@ -221,7 +225,7 @@ func (e *Engine) Close() error {
 }
 
 func (e *Engine) sourceProps(typ, confKey string) (map[string]any, error) {
-	props, err := e.layout.sourceProps(typ, confKey)
+	props, err := sourceProps(e.layout, typ, confKey)
 	if err != nil {
 		return nil, err
 	}

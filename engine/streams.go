@@ -55,7 +55,7 @@ func (e *Engine) parseStream(text string) (*rule.Stream, error) {
 	if _, err := e.lookupSource(st.Type); err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
 	}
-	if _, err := e.layout.sourceProps(st.Type, st.ConfKey); err != nil {
+	if _, err := sourceProps(e.layout, st.Type, st.ConfKey); err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
 	}
 	return st, nil

@@ -50,7 +50,8 @@ func NewClient(host string, hc *http.Client) (*Client, error) {
 func (c *Client) Base() string { return c.base }
 
 // Error is a failed request: the server's status and its JSON error body.
-// errors.Is matches engine.ErrNotFound for 404 and engine.ErrExists for 409.
+// errors.Is matches engine.ErrNotFound (and fs.ErrNotExist) for 404 and
+// engine.ErrExists (and fs.ErrExist) for 409.
 type Error struct {
 	StatusCode int
 	Code       int

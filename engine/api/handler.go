@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime"
 	"time"
 
-	"github.com/kgen-dev/kgen/internal/jsonpos"
-
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/service"
+	"github.com/kgen-dev/kgen/internal/jsonpos"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -361,9 +361,9 @@ func decodeObject(data []byte, v any) error {
 // or service).
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, engine.ErrNotFound), errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, service.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, engine.ErrExists), errors.Is(err, service.ErrExists):
+	case errors.Is(err, fs.ErrExist), errors.Is(err, service.ErrExists):
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest
@@ -372,7 +372,7 @@ func statusFor(err error) int {
 // statusForBody maps an error about a request body: something it names
 // that does not exist makes it a bad request.
 func statusForBody(err error) int {
-	if errors.Is(err, engine.ErrExists) {
+	if errors.Is(err, fs.ErrExist) {
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest

@@ -114,7 +114,7 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, pluginzip.ErrExists) {
+		if errors.Is(err, fs.ErrExist) {
 			status = http.StatusConflict
 		}
 		p.fail(w, r, err, status)
@@ -206,9 +206,9 @@ func (p *pluginServer) delete(w http.ResponseWriter, r *http.Request) {
 	known := slices.ContainsFunc(p.e.Plugins().List(kind), func(i plugin.Info) bool { return i.Name == name })
 	removed, err := pluginzip.Delete(p.e.Root(), kind, name)
 	switch {
-	case errors.Is(err, pluginzip.ErrNotFound) && known:
+	case errors.Is(err, fs.ErrNotExist) && known:
 		// The files are gone already; forget the plugin all the same.
-	case errors.Is(err, pluginzip.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist):
 		p.fail(w, r, err, http.StatusNotFound)
 		return
 	case err != nil:

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
-
 	"github.com/kgen-dev/kgen/sdk"
 )
 

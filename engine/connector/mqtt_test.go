@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
-
 	"github.com/kgen-dev/kgen/engine/broker"
+	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
 	"github.com/kgen-dev/kgen/sdk"
 )
 

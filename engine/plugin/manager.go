@@ -3,7 +3,6 @@ package plugin
 import (
 	"cmp"
 	"debug/buildinfo"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kgen-dev/kgen/internal/layout"
+	"github.com/kgen-dev/kgen/internal/pluginmeta"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -137,7 +138,7 @@ func NewManager(root string, self *debug.BuildInfo, logger *slog.Logger) *Manage
 func (m *Manager) Scan() []error {
 	var errs []error
 	for _, kind := range sdk.Kinds {
-		dir := filepath.Join(m.root, "plugins", kind.Dir())
+		dir := layout.Root(m.root).Plugins(kind)
 		entries, err := os.ReadDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -478,7 +479,7 @@ func (m *Manager) functionNames(dir, name string) ([]string, error) {
 	for _, f := range []string{
 		filepath.Join(dir, name+".json"),
 		filepath.Join(dir, sdk.SymbolName(name)+".json"),
-		filepath.Join(m.root, "etc", "functions", name+".json"),
+		layout.Root(m.root).PluginMetaFile(sdk.KindFunction, name),
 	} {
 		if _, err := os.Stat(f); err == nil && !slices.Contains(files, f) {
 			files = append(files, f)
@@ -491,13 +492,8 @@ func (m *Manager) functionNames(dir, name string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		var meta struct {
-			Name      string `json:"name"`
-			Functions []struct {
-				Name string `json:"name"`
-			} `json:"functions"`
-		}
-		if err := json.Unmarshal(data, &meta); err != nil {
+		meta, err := pluginmeta.ReadNames(data)
+		if err != nil {
 			if slices.Contains(files, f) {
 				return nil, fmt.Errorf("%s: %w", f, err)
 			}
@@ -507,8 +503,8 @@ func (m *Manager) functionNames(dir, name string) ([]string, error) {
 			continue
 		}
 		for _, fn := range meta.Functions {
-			if fn.Name != "" && !slices.Contains(fns, fn.Name) {
-				fns = append(fns, fn.Name)
+			if !slices.Contains(fns, fn) {
+				fns = append(fns, fn)
 			}
 		}
 	}

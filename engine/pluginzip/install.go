@@ -17,31 +17,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kgen-dev/kgen/internal/fserr"
+	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
-
-// Errors callers branch on.
-var (
-	// ErrExists: the plugin, or a file the install would write, is already
-	// there.
-	ErrExists = errors.New("already exists")
-	// ErrNotFound: the plugin is not installed.
-	ErrNotFound = errors.New("not found")
-)
-
-// stateError is an error that reads as msg and matches ErrExists or
-// ErrNotFound, without their text tacked on.
-type stateError struct {
-	msg  string
-	kind error
-}
-
-func (e *stateError) Error() string { return e.msg }
-func (e *stateError) Unwrap() error { return e.kind }
-
-func errorf(kind error, format string, args ...any) error {
-	return &stateError{msg: fmt.Sprintf(format, args...), kind: kind}
-}
 
 // Limits bound what Install accepts.
 type Limits struct {
@@ -112,7 +91,7 @@ func InstallBytes(root string, kind sdk.Kind, name string, data []byte, opts Opt
 
 // Install installs the plugin zip read from r (size bytes) as the plugin
 // name of the given kind under the engine root folder. Errors read
-// `install sources plugin "random": <reason>`; they wrap ErrExists when the
+// `install sources plugin "random": <reason>`; they match fs.ErrExist when the
 // plugin or one of its files is already installed.
 func Install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64, opts Options) (*Installed, error) {
 	inst, err := install(root, kind, name, r, size, opts)
@@ -166,7 +145,7 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 		return nil, fmt.Errorf("shell parameters %q given, but the zip has no install.sh", opts.ShellParas)
 	}
 
-	pluginsDir := filepath.Join(root, "plugins")
+	pluginsDir := filepath.Join(root, layout.PluginsDir)
 	if err := os.MkdirAll(pluginsDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -188,7 +167,7 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 		}
 	}
 
-	l := layout{root: root, kind: kind, name: name}
+	l := installed{root: root, kind: kind, name: name}
 	var moves []move
 	if p.etc {
 		moves = append(moves, move{filepath.Join(staging, "etc"), l.etcDir()})
@@ -206,7 +185,7 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 
 	for _, m := range moves {
 		if _, err := os.Lstat(m.to); err == nil {
-			return nil, errorf(ErrExists, "%s already exists; remove it first", l.rel(m.to))
+			return nil, fserr.Errorf(fserr.Exists, "%s already exists; remove it first", l.rel(m.to))
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -233,9 +212,9 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 
 func existsError(name, file, version string) error {
 	if version != "" {
-		return errorf(ErrExists, "plugin %q is already installed (%s); delete it first", name, version)
+		return fserr.Errorf(fserr.Exists, "plugin %q is already installed (%s); delete it first", name, version)
 	}
-	return errorf(ErrExists, "plugin %q is already installed (%s); delete it first", name, file)
+	return fserr.Errorf(fserr.Exists, "plugin %q is already installed (%s); delete it first", name, file)
 }
 
 // soNames is the hint for a plugin file name.

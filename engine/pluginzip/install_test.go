@@ -156,7 +156,7 @@ func TestInstallSource(t *testing.T) {
 	// Installing again is refused, naming the installed version.
 	_, err = InstallBytes(root, sdk.KindSource, "random", mkzip(t, sourceZip...), Options{})
 	wantErr := `install sources plugin "random": plugin "random" is already installed (v1.2.0); delete it first`
-	if err == nil || err.Error() != wantErr || !errors.Is(err, ErrExists) {
+	if err == nil || err.Error() != wantErr || !errors.Is(err, fs.ErrExist) {
 		t.Errorf("reinstall: %v\nwant %s", err, wantErr)
 	}
 
@@ -171,7 +171,7 @@ func TestInstallSource(t *testing.T) {
 		t.Errorf("after delete:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	_, err = Delete(root, sdk.KindSource, "random")
-	if wantErr := `sources plugin "random" is not installed`; err == nil || err.Error() != wantErr || !errors.Is(err, ErrNotFound) {
+	if wantErr := `sources plugin "random" is not installed`; err == nil || err.Error() != wantErr || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("second delete: %v, want %s", err, wantErr)
 	}
 }
@@ -296,7 +296,7 @@ func TestInstallRefusesToOverwrite(t *testing.T) {
 	before := tree(t, root)
 	_, err := InstallBytes(root, sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "file.json", body: "{}"}), Options{})
 	want := `install sinks plugin "file": etc/sinks/file.json already exists; remove it first`
-	if err == nil || err.Error() != want || !errors.Is(err, ErrExists) {
+	if err == nil || err.Error() != want || !errors.Is(err, fs.ErrExist) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 	if after := tree(t, root); !slices.Equal(before, after) {

@@ -8,23 +8,25 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/kgen-dev/kgen/internal/fserr"
+	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-// layout names where an installed plugin's files live.
-type layout struct {
+// installed names where an installed plugin's files live.
+type installed struct {
 	root string
 	kind sdk.Kind
 	name string
 }
 
-func (l layout) soDir() string    { return filepath.Join(l.root, "plugins", l.kind.Dir()) }
-func (l layout) etcDir() string   { return filepath.Join(l.root, "etc", l.kind.Dir(), l.name) }
-func (l layout) jsonFile() string { return filepath.Join(l.root, "etc", l.kind.Dir(), l.name+".json") }
-func (l layout) yamlFile() string { return filepath.Join(l.root, "etc", "sources", l.name+".yaml") }
+func (l installed) soDir() string    { return layout.Root(l.root).Plugins(l.kind) }
+func (l installed) etcDir() string   { return layout.Root(l.root).PluginDir(l.kind, l.name) }
+func (l installed) jsonFile() string { return layout.Root(l.root).PluginMetaFile(l.kind, l.name) }
+func (l installed) yamlFile() string { return layout.Root(l.root).SourceConf(l.name) }
 
 // rel returns p relative to the root, with slashes.
-func (l layout) rel(p string) string {
+func (l installed) rel(p string) string {
 	r, err := filepath.Rel(l.root, p)
 	if err != nil {
 		return p
@@ -34,7 +36,7 @@ func (l layout) rel(p string) string {
 
 // sos lists the .so files in plugins/<type>/ that belong to the plugin
 // (any spelling, any version), sorted.
-func (l layout) sos() ([]string, error) {
+func (l installed) sos() ([]string, error) {
 	entries, err := os.ReadDir(l.soDir())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -58,7 +60,7 @@ func Find(root string, kind sdk.Kind, name string) (file, version string, ok boo
 	if err := sdk.ValidateName(name); err != nil {
 		return "", "", false, err
 	}
-	sos, err := layout{root, kind, name}.sos()
+	sos, err := installed{root, kind, name}.sos()
 	if err != nil || len(sos) == 0 {
 		return "", "", false, err
 	}
@@ -73,19 +75,19 @@ func Find(root string, kind sdk.Kind, name string) (file, version string, ok boo
 
 // Delete removes every file Install placed for the plugin: its .so files,
 // metadata, source yaml and etc folder. It returns the removed paths
-// relative to root, sorted; ErrNotFound when no .so of the plugin is
+// relative to root, sorted; an error matching fs.ErrNotExist when no .so of the plugin is
 // installed (so a built-in source's yaml is never touched).
 func Delete(root string, kind sdk.Kind, name string) ([]string, error) {
 	if err := sdk.ValidateName(name); err != nil {
 		return nil, err
 	}
-	l := layout{root, kind, name}
+	l := installed{root, kind, name}
 	sos, err := l.sos()
 	if err != nil {
 		return nil, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
 	}
 	if len(sos) == 0 {
-		return nil, errorf(ErrNotFound, "%s plugin %q is not installed", kind.Dir(), name)
+		return nil, fserr.Errorf(fserr.NotFound, "%s plugin %q is not installed", kind.Dir(), name)
 	}
 	// The .so files go first: without them, a restart loads nothing.
 	var paths []string

@@ -1,0 +1,50 @@
+package pluginmeta
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestEncodeReadNames(t *testing.T) {
+	data, err := Encode(Functions{Generated: "x", Name: "echo", Functions: []Function{
+		{Name: "echo", Example: "echo(a < b)"}, {Name: "shout"}, {Name: "echo"}, {Name: ""},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"example": "echo(a < b)"`) || !strings.HasSuffix(string(data), "}\n") {
+		t.Fatalf("encoded:\n%s", data)
+	}
+	got, err := ReadNames(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Names{Name: "echo", Functions: []string{"echo", "shout"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("ReadNames = %+v, want %+v", got, want)
+	}
+	if _, err := ReadNames([]byte(`{"functions": 3}`)); err == nil {
+		t.Fatal("ReadNames of a bad file: no error")
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a, _ := Encode(Functions{Generated: "gen", About: About{Trial: true}, Name: "a", Functions: []Function{{Name: "a", Example: "a()"}}})
+	b, _ := Encode(Functions{Name: "b", Functions: []Function{{Name: "b"}}})
+	data, err := Merge("ab", []string{"a", "b", "c", "d"}, [][]byte{a, b, nil, []byte("{")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadNames(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Names{Name: "ab", Functions: []string{"a", "b", "c", "d"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("merged names = %+v, want %+v", got, want)
+	}
+	for _, want := range []string{`"generated": "gen"`, `"trial": true`, `"example": "a()"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("merged file lacks %s:\n%s", want, data)
+		}
+	}
+}
