@@ -1,10 +1,21 @@
 // Package kgentest provides testscript commands for testing kgen engines and
-// plugins: wait for a server's ready file, read it into the environment, and
-// publish and receive MQTT messages.
+// plugins: wait for a server's ready file, read it into the environment,
+// publish and receive MQTT messages, and write test zips; Main runs kgen
+// itself as a script command, and Setup gives scripts the go command.
 //
 // Use it from a testscript-driven test:
 //
-//	testscript.Run(t, testscript.Params{Dir: "testdata", Cmds: kgentest.Commands()})
+//	func TestMain(m *testing.M) {
+//		testscript.Main(m, map[string]func(){"kgen": kgentest.Main})
+//	}
+//
+//	func TestScripts(t *testing.T) {
+//		p := testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: kgentest.Commands()}
+//		if err := kgentest.Setup(&p); err != nil {
+//			t.Fatal(err)
+//		}
+//		testscript.Run(t, p)
+//	}
 //
 // and in a script:
 //
@@ -44,8 +55,11 @@ func Main() { kgencli.Main() }
 //	mqttpub [-server URL] TOPIC MSG...    publish each MSG (QoS 1) and wait for the acks
 //	mqttsub [-server URL] NAME TOPIC      subscribe to TOPIC (QoS 1) and keep what arrives under NAME
 //	mqttwait [-n N] [-timeout D] NAME     print the next N payloads of subscription NAME, one per line
+//	mkzip OUT.zip NAME=TEXT|NAME=@FILE... write a zip with these entries, verbatim and in order
 //
-// MQTT commands default to the server in $KGEN_MQTT, else tcp://127.0.0.1:1883.
+// mkzip writes entries no well-behaved packer would (../x, /abs), to test
+// how an engine refuses bad plugin and service zips. MQTT commands default to
+// the server in $KGEN_MQTT, else tcp://127.0.0.1:1883.
 // JSON payloads are printed compact with sorted keys, so scripts can cmp them.
 func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -159,7 +159,7 @@ func TestRenderErrors(t *testing.T) {
 		{sdk.KindSink, "os", "", `new sink: invalid plugin name "os": the project would have two "os" (a type in os.go, an import in os.go); pick another name`},
 		{sdk.KindSource, "strings", "", `new source: invalid plugin name "strings": the project would have two "strings" (a type in strings.go, an import in scripts_test.go); pick another name`},
 		{sdk.KindSource, "math", "", `new source: invalid plugin name "math": the project would have two "math" (a type in math.go, an import in kgen.gen.go); pick another name`},
-		{sdk.KindFunction, "goEnv", "", `new function: invalid plugin name "goEnv": the project would have two "goEnv" (a func in goEnv.go, a func in scripts_test.go); pick another name`},
+		{sdk.KindFunction, "kgentest", "", `new function: invalid plugin name "kgentest": the project would have two "kgentest" (a func in kgentest.go, an import in scripts_test.go); pick another name`},
 		{sdk.KindFunction, "testMain", "", `new function: invalid plugin name "testMain": the project would have two "TestMain" (the constructor in kgen.gen.go, a func in scripts_test.go); pick another name`},
 		{sdk.KindSink, "testContext", "", `new sink: invalid plugin name "testContext": the project would have two "testContext" (a type in testContext.go, a type in testContext_test.go); pick another name`},
 		{sdk.KindFunction, "é", "", `new function: invalid module path "example.com/é": want slash-separated elements of ASCII letters, digits and -._~ (pick one with -module)`},
