@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
+	"github.com/kgen-dev/kgen/internal/atomicfile"
+	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -100,21 +102,9 @@ func pack(c *cli, dir, out, so, name, kindFlag string) error {
 	if err != nil {
 		return err
 	}
-	// Write beside the target and rename, so a failure leaves no half zip.
-	tmp, err := os.CreateTemp(filepath.Dir(out), ".pack-*.zip")
-	if err != nil {
+	// A failure leaves no half zip.
+	if err := atomicfile.Write(out, buf.Bytes()); err != nil {
 		return fmt.Errorf("pack: %w", err)
-	}
-	_, err = tmp.Write(buf.Bytes())
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), out)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("pack: write %s: %w", out, err)
 	}
 	fmt.Fprintf(c.stdout, "wrote %s (%s plugin %s): %s\n", out, kind, name, strings.Join(entries, ", "))
 	return nil
@@ -130,7 +120,7 @@ func findBuilt(dir, name string, kind sdk.Kind, hasKind bool) (string, error) {
 	var searched, found []string
 	seen := map[string]bool{}
 	for _, base := range []string{".", dir} {
-		for _, sub := range []string{filepath.Join("build", "plugins"), "plugins"} {
+		for _, sub := range []string{layout.BuildDir, layout.PluginsDir} {
 			for _, k := range kinds {
 				d := filepath.Join(base, sub, k.Dir())
 				abs, _ := filepath.Abs(d)

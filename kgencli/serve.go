@@ -12,6 +12,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/atomicfile"
 )
 
 var serveCmd = &command{
@@ -88,7 +89,7 @@ func serve(c *cli, rootFlag, restAddr, mqttAddr, readyFile string) (err error) {
 	err = api.Serve(ctx, e, restAddr, logger, func(addr string) {
 		restURL := "http://" + addr
 		if readyFile != "" {
-			if err := writeReady(readyFile, restURL+"\n"+e.BrokerURL()+"\n"); err != nil {
+			if err := atomicfile.Write(readyFile, []byte(restURL+"\n"+e.BrokerURL()+"\n")); err != nil {
 				logger.Error("write ready file", "file", readyFile, "err", err)
 			} else {
 				wrote = true
@@ -112,16 +113,6 @@ func openLog(root string) (*os.File, error) {
 		return nil, fmt.Errorf("log file: %w", err)
 	}
 	return f, nil
-}
-
-// writeReady writes the ready file through a temporary file, so a reader
-// never sees it half written.
-func writeReady(path, text string) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // signalContext is the context of commands that run until interrupted.
