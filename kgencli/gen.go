@@ -1,13 +1,14 @@
 package kgencli
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/markers"
 	"github.com/kgen-dev/kgen/gen/svcgen"
 )
 
@@ -110,7 +111,7 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 			if *check && *clean {
 				return usageErrorf("-check and -clean exclude each other")
 			}
-			res, err := gen.Run(gen.Options{Patterns: args, Check: *check, Clean: *clean})
+			res, err := markers.Run(markers.Options{Patterns: args, Check: *check, Clean: *clean})
 			if err != nil {
 				return err
 			}
@@ -155,19 +156,12 @@ func checkGenFlags(fs *flag.FlagSet, kind svcgen.Kind) error {
 		var forms []string
 		for _, k := range append([]svcgen.Kind{""}, svcgen.Kinds...) {
 			if slices.Contains(genFlags[k], f.Name) {
-				forms = append(forms, "kgen gen "+string(kindOr(k, "[packages]")))
+				forms = append(forms, "kgen gen "+string(cmp.Or(k, "[packages]")))
 			}
 		}
 		err = usageErrorf("-%s applies to %s only", f.Name, strings.Join(forms, ", "))
 	})
 	return err
-}
-
-func kindOr(k, def svcgen.Kind) svcgen.Kind {
-	if k == "" {
-		return def
-	}
-	return k
 }
 
 // parseInterleaved parses flags before and after the one positional

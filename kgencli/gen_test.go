@@ -8,7 +8,7 @@ import (
 
 func TestGenCheck(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := Run(context.Background(), []string{"gen", "-check", "../../examples/..."}, nil, &stdout, &stderr)
+	err := Run(context.Background(), []string{"gen", "-check", "../examples/..."}, nil, &stdout, &stderr)
 	if err != nil || stdout.Len() != 0 {
 		t.Fatalf("gen -check on the examples: %v\n%s", err, stdout.String())
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
-	"go/format"
 	"go/parser"
 	"go/token"
 	"go/types"
@@ -20,6 +19,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/kgen-dev/kgen/gen"
 	"github.com/kgen-dev/kgen/sdk"
 	"github.com/kgen-dev/kgen/templates"
 )
@@ -172,7 +172,7 @@ func render(d *data) ([]File, error) {
 				}
 			}
 			if path.Ext(out) == ".go" {
-				if src, err = gofmt(out, src); err != nil {
+				if src, err = gen.FormatGo(out, src); err != nil {
 					return fmt.Errorf("template %s: %w", name, err)
 				}
 			}
@@ -201,21 +201,6 @@ func execute(name string, src []byte, d *data) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// gofmt formats a rendered Go file; a file that does not parse is a bug in
-// a template, reported with the numbered source.
-func gofmt(name string, src []byte) ([]byte, error) {
-	out, err := format.Source(src)
-	if err == nil {
-		return out, nil
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %v\n", name, err)
-	for i, line := range strings.Split(string(src), "\n") {
-		fmt.Fprintf(&b, "%4d  %s\n", i+1, line)
-	}
-	return nil, errors.New(strings.TrimRight(b.String(), "\n"))
 }
 
 // generatedImports are the package names kgen gen imports in kgen.gen.go.
@@ -338,12 +323,10 @@ func write(dir string, files []File, tidy bool) (written []string, err error) {
 			undo()
 		}
 	}()
+	// The project's files are the user's once written: never replace one.
+	out := &gen.DirOutput{CreateOnly: true}
 	for _, f := range files {
-		p := filepath.Join(dir, filepath.FromSlash(f.Path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+		if err := out.WriteFile(filepath.Join(dir, filepath.FromSlash(f.Path)), f.Data); err != nil {
 			return nil, err
 		}
 		written = append(written, f.Path)

@@ -1,11 +1,11 @@
-package gen_test
+package markers_test
 
 import (
 	"encoding/json"
 	"testing"
 
-	"github.com/kgen-dev/kgen/gen/testdata/function"
-	"github.com/kgen-dev/kgen/gen/testdata/sink"
+	"github.com/kgen-dev/kgen/gen/markers/testdata/function"
+	"github.com/kgen-dev/kgen/gen/markers/testdata/sink"
 	"github.com/kgen-dev/kgen/sdk"
 )
 

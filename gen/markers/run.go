@@ -1,12 +1,14 @@
-package gen
+package markers
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/kgen-dev/kgen/gen"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -36,11 +38,7 @@ type Result struct {
 // every generated file of the packages. Nothing is written when any package
 // fails.
 func Run(opts Options) (*Result, error) {
-	dir := opts.Dir
-	if dir == "" {
-		dir = "."
-	}
-	dir, err := filepath.Abs(dir)
+	dir, err := filepath.Abs(cmp.Or(opts.Dir, "."))
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +73,7 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	mem := MemOutput{}
+	mem := gen.MemOutput{}
 	if err := Generate(pkgs, mem); err != nil {
 		return nil, err
 	}
@@ -91,15 +89,10 @@ func Run(opts Options) (*Result, error) {
 			}
 		}
 	}
-	paths := make([]string, 0, len(mem))
-	for p := range mem {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
 	if opts.Check {
-		for _, p := range paths {
+		for p, data := range mem {
 			old, err := os.ReadFile(p)
-			if err != nil || !bytes.Equal(old, mem[p]) {
+			if err != nil || !bytes.Equal(old, data) {
 				res.Stale = append(res.Stale, rel(p))
 			}
 		}
@@ -109,14 +102,13 @@ func Run(opts Options) (*Result, error) {
 		slices.Sort(res.Stale)
 		return res, nil
 	}
-	out := &DirOutput{}
-	for _, p := range paths {
-		if err := out.WriteFile(p, mem[p]); err != nil {
-			return res, err
-		}
-	}
+	out := &gen.DirOutput{}
+	err = gen.WriteFiles(out, mem)
 	for _, w := range out.Written {
 		res.Written = append(res.Written, rel(w))
+	}
+	if err != nil {
+		return res, err
 	}
 	for _, o := range orphans {
 		if err := os.Remove(o); err != nil {
@@ -148,4 +140,38 @@ func packageDirs(dir string, patterns []string) ([]string, error) {
 	}
 	slices.Sort(dirs)
 	return dirs, nil
+}
+
+// generatedFiles lists the files of dir (not its sub-folders) that carry
+// kgen's header and that the marker generator writes: of the Go files only
+// kgen.gen.go, as the .proto generators (gen/svcgen) write others.
+func generatedFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".go":
+			if e.Name() != GoFileName {
+				continue
+			}
+		case ".json", ".yaml", ".yml":
+		default:
+			continue
+		}
+		if !e.Type().IsRegular() {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		if gen.IsGenerated(path, data) {
+			out = append(out, path)
+		}
+	}
+	return out, nil
 }

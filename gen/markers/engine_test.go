@@ -1,4 +1,4 @@
-package gen_test
+package markers_test
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/gen/testdata/aggregate"
-	"github.com/kgen-dev/kgen/gen/testdata/function"
-	_ "github.com/kgen-dev/kgen/gen/testdata/pushsource"
-	"github.com/kgen-dev/kgen/gen/testdata/sink"
-	_ "github.com/kgen-dev/kgen/gen/testdata/source"
+	"github.com/kgen-dev/kgen/gen/markers/testdata/aggregate"
+	"github.com/kgen-dev/kgen/gen/markers/testdata/function"
+	_ "github.com/kgen-dev/kgen/gen/markers/testdata/pushsource"
+	"github.com/kgen-dev/kgen/gen/markers/testdata/sink"
+	_ "github.com/kgen-dev/kgen/gen/markers/testdata/source"
 	"github.com/kgen-dev/kgen/sdk"
 )
 

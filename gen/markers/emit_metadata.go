@@ -1,4 +1,4 @@
-package gen
+package markers
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kgen-dev/kgen/gen"
 	"gopkg.in/yaml.v3"
 )
 
@@ -135,12 +136,12 @@ func addMetadata(p *Package, files map[string][]byte) error {
 				Control: "field", Type: sqlType(a.Type), Label: text(a.Name)})
 		}
 		entry.Example = fn.Name + "(" + strings.Join(example, ", ") + ")"
-		if err := put(fn.Name+".json", functionMeta{Generated: headerText, About: aboutOf(fn.Doc), Name: fn.Name, Functions: []funcEntry{entry}}); err != nil {
+		if err := put(fn.Name+".json", functionMeta{Generated: gen.HeaderText, About: aboutOf(fn.Doc), Name: fn.Name, Functions: []funcEntry{entry}}); err != nil {
 			return err
 		}
 	}
 	for _, s := range p.Sources {
-		m := sourceMeta{Generated: headerText, About: aboutOf(s.Props.doc), Libs: []string{},
+		m := sourceMeta{Generated: gen.HeaderText, About: aboutOf(s.Props.doc), Libs: []string{},
 			Properties: map[string][]metaField{"default": metaFields(s.Props)}, Node: node{Category: "source", Label: text(s.Name)}}
 		if err := put(s.Name+".json", m); err != nil {
 			return err
@@ -152,7 +153,7 @@ func addMetadata(p *Package, files map[string][]byte) error {
 			}
 		}
 		var buf bytes.Buffer
-		buf.WriteString("# " + headerText + "\n")
+		buf.WriteString("# " + gen.HeaderText + "\n")
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(2)
 		if err := enc.Encode(map[string]any{"default": defaults}); err != nil {
@@ -161,7 +162,7 @@ func addMetadata(p *Package, files map[string][]byte) error {
 		files[s.Name+".yaml"] = buf.Bytes()
 	}
 	for _, s := range p.Sinks {
-		m := sinkMeta{Generated: headerText, About: aboutOf(s.Props.doc), Libs: []string{},
+		m := sinkMeta{Generated: gen.HeaderText, About: aboutOf(s.Props.doc), Libs: []string{},
 			Properties: metaFields(s.Props), Node: node{Category: "sink", Label: text(s.Name)}}
 		if err := put(s.Name+".json", m); err != nil {
 			return err

@@ -1,8 +1,7 @@
-package gen_test
+package markers_test
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,9 +9,12 @@ import (
 	"testing"
 
 	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/markers"
 )
 
-var update = flag.Bool("update", os.Getenv("KGEN_UPDATE") == "1", "rewrite the golden files under testdata (or set KGEN_UPDATE=1)")
+// update rewrites the goldens instead of comparing them: KGEN_UPDATE=1
+// go test ./gen/markers.
+var update = os.Getenv("KGEN_UPDATE") != ""
 
 // goldenDirs are the fixture packages: their sources, and beside them the
 // files kgen generates for them (the goldens), which compile and run in
@@ -23,16 +25,16 @@ func TestGolden(t *testing.T) {
 	for _, name := range goldenDirs {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("testdata", name)
-			pkgs, err := gen.Load(dir)
+			pkgs, err := markers.Load(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
 			mem := gen.MemOutput{}
-			if err := gen.Generate(pkgs, mem); err != nil {
+			if err := markers.Generate(pkgs, mem); err != nil {
 				t.Fatal(err)
 			}
-			if *update {
-				res, err := gen.Run(gen.Options{Dir: dir})
+			if update {
+				res, err := markers.Run(markers.Options{Dir: dir})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -42,11 +44,11 @@ func TestGolden(t *testing.T) {
 			for path, data := range mem {
 				old, err := os.ReadFile(path)
 				if err != nil {
-					t.Errorf("%v (run go test ./gen -update)", err)
+					t.Errorf("%v (run KGEN_UPDATE=1 go test ./gen/markers)", err)
 					continue
 				}
 				if !bytes.Equal(old, data) {
-					t.Errorf("%s is stale (run go test ./gen -update); generated:\n%s", path, data)
+					t.Errorf("%s is stale (run KGEN_UPDATE=1 go test ./gen/markers); generated:\n%s", path, data)
 				}
 			}
 			entries, _ := os.ReadDir(dir)
@@ -65,12 +67,12 @@ func TestGolden(t *testing.T) {
 // The same input generates the same bytes.
 func TestDeterministic(t *testing.T) {
 	run := func() gen.MemOutput {
-		pkgs, err := gen.Load("testdata", "./function", "./sink", "./source")
+		pkgs, err := markers.Load("testdata", "./function", "./sink", "./source")
 		if err != nil {
 			t.Fatal(err)
 		}
 		mem := gen.MemOutput{}
-		if err := gen.Generate(pkgs, mem); err != nil {
+		if err := markers.Generate(pkgs, mem); err != nil {
 			t.Fatal(err)
 		}
 		return mem
@@ -109,7 +111,7 @@ func TestErrors(t *testing.T) {
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("testdata", "errors", name)
-			_, err := gen.Run(gen.Options{Dir: dir})
+			_, err := markers.Run(markers.Options{Dir: dir})
 			got := "<nil>"
 			if err != nil {
 				got = err.Error()
@@ -119,7 +121,7 @@ func TestErrors(t *testing.T) {
 			}
 			files, _ := os.ReadDir(dir)
 			for _, f := range files {
-				if !strings.HasSuffix(f.Name(), ".go") || f.Name() == gen.GoFileName {
+				if !strings.HasSuffix(f.Name(), ".go") || f.Name() == markers.GoFileName {
 					if f.Name() != "a.go" && f.Name() != "b.go" {
 						t.Errorf("a failed run wrote %s", f.Name())
 					}

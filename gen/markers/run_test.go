@@ -1,4 +1,4 @@
-package gen_test
+package markers_test
 
 import (
 	"fmt"
@@ -10,25 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/markers"
 )
-
-// The wordcount example's generated files are committed; they must match.
-func TestExamplesAreFresh(t *testing.T) {
-	res, err := gen.Run(gen.Options{Dir: "..", Patterns: []string{"./examples/..."}, Check: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Stale) > 0 {
-		t.Fatalf("stale generated files (run go generate ./examples/...): %v", res.Stale)
-	}
-}
 
 // tempModule makes a module depending on this repository (by replace) with
 // the given files.
 func tempModule(t *testing.T, goMod string, files map[string]string) string {
 	t.Helper()
-	repo, err := filepath.Abs("..")
+	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +66,8 @@ func upper(s string) string { return strings.ToUpper(s) }
 func TestRunCheckClean(t *testing.T) {
 	dir := tempModule(t, "", map[string]string{"upper/upper.go": upperSrc, "upper/notes.json": `{"mine": true}`})
 	pkg := filepath.Join(dir, "upper")
-	opts := gen.Options{Dir: dir, Patterns: []string{"./..."}}
-	res, err := gen.Run(opts)
+	opts := markers.Options{Dir: dir, Patterns: []string{"./..."}}
+	res, err := markers.Run(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,25 +75,25 @@ func TestRunCheckClean(t *testing.T) {
 		t.Fatalf("written %v, want %s", res.Written, want)
 	}
 	goCmd(t, dir, "vet", "./...")
-	if res, err = gen.Run(opts); err != nil || len(res.Written) != 0 {
+	if res, err = markers.Run(opts); err != nil || len(res.Written) != 0 {
 		t.Fatalf("second run wrote %v, %v", res.Written, err)
 	}
 	check := opts
 	check.Check = true
-	if res, _ = gen.Run(check); len(res.Stale) != 0 {
+	if res, _ = markers.Run(check); len(res.Stale) != 0 {
 		t.Fatalf("fresh files reported stale: %v", res.Stale)
 	}
 	// Rename the function: the old metadata is an orphan.
 	os.WriteFile(filepath.Join(pkg, "upper.go"), []byte(strings.ReplaceAll(upperSrc, "//kgen:function", "//kgen:function name=shout")), 0o644)
-	if res, _ = gen.Run(check); fmt.Sprint(res.Stale) != "[upper/kgen.gen.go upper/shout.json upper/upper.json]" {
+	if res, _ = markers.Run(check); fmt.Sprint(res.Stale) != "[upper/kgen.gen.go upper/shout.json upper/upper.json]" {
 		t.Fatalf("stale = %v", res.Stale)
 	}
-	if res, err = gen.Run(opts); err != nil || fmt.Sprint(res.Removed) != "[upper/upper.json]" {
+	if res, err = markers.Run(opts); err != nil || fmt.Sprint(res.Removed) != "[upper/upper.json]" {
 		t.Fatalf("removed %v, %v", res.Removed, err)
 	}
 	clean := opts
 	clean.Clean = true
-	if res, err = gen.Run(clean); err != nil || fmt.Sprint(res.Removed) != "[upper/kgen.gen.go upper/shout.json]" {
+	if res, err = markers.Run(clean); err != nil || fmt.Sprint(res.Removed) != "[upper/kgen.gen.go upper/shout.json]" {
 		t.Fatalf("clean removed %v, %v", res.Removed, err)
 	}
 	entries, _ := os.ReadDir(pkg)
@@ -128,10 +117,10 @@ func TestGoGenerateAndGoTool(t *testing.T) {
 	goCmd(t, dir, "mod", "tidy")
 	goCmd(t, dir, "generate", "./...")
 	goCmd(t, dir, "vet", "./...")
-	if _, err := os.Stat(filepath.Join(dir, "upper", gen.GoFileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "upper", markers.GoFileName)); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(filepath.Join(dir, "upper", gen.GoFileName))
+	os.Remove(filepath.Join(dir, "upper", markers.GoFileName))
 	goCmd(t, dir, "tool", "kgen", "gen", "./...")
 	goCmd(t, dir, "build", "./...")
 	goCmd(t, dir, "tool", "kgen", "gen", "-check", "./...")
@@ -148,7 +137,7 @@ func TestGenerateManyFunctions(t *testing.T) {
 	src := strings.ReplaceAll(b.String(), "ctx interface{}, ", "")
 	dir := tempModule(t, "", map[string]string{"many/many.go": src})
 	start := time.Now()
-	res, err := gen.Run(gen.Options{Dir: dir, Patterns: []string{"./many"}})
+	res, err := markers.Run(markers.Options{Dir: dir, Patterns: []string{"./many"}})
 	if err != nil {
 		t.Fatal(err)
 	}

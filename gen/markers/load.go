@@ -1,6 +1,7 @@
-package gen
+package markers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kgen-dev/kgen/sdk"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -236,11 +238,8 @@ func docText(g *ast.CommentGroup) string {
 
 // pluginName is the marker's name= or the Go identifier, validated.
 func (b *builder) pluginName(m *marker, goName string) (string, bool) {
-	name := m.name
-	if name == "" {
-		name = goName
-	}
-	if err := validateName(name); err != nil {
+	name := cmp.Or(m.name, goName)
+	if err := sdk.ValidateName(name); err != nil {
 		b.errs = append(b.errs, errorAt(m.pos, "//kgen:%s: %v", m.kind, err))
 		return "", false
 	}
@@ -470,10 +469,7 @@ func (b *builder) structOf(obj *types.TypeName) (*Struct, string) {
 		if f.Tag != nil {
 			tag, _ = strconv.Unquote(f.Tag.Value)
 		}
-		doc := docText(f.Doc)
-		if doc == "" {
-			doc = docText(f.Comment)
-		}
+		doc := cmp.Or(docText(f.Doc), docText(f.Comment))
 		for _, n := range f.Names {
 			if !n.IsExported() {
 				continue
@@ -495,11 +491,8 @@ func (b *builder) structOf(obj *types.TypeName) (*Struct, string) {
 			if typ == nil {
 				continue
 			}
-			fld := &Field{GoName: n.Name, Key: ft.key, Type: typ, Doc: doc, Default: ft.def, HasDef: ft.hasDef,
+			fld := &Field{GoName: n.Name, Key: cmp.Or(ft.key, lowerFirst(n.Name)), Type: typ, Doc: doc, Default: ft.def, HasDef: ft.hasDef,
 				Required: ft.required, OneOf: ft.oneOf, Pos: pos}
-			if fld.Key == "" {
-				fld.Key = lowerFirst(n.Name)
-			}
 			if err := checkFieldOptions(fld); err != "" {
 				b.errs = append(b.errs, errorAt(pos, "struct %s: field %s: %s", s.Name, n.Name, err))
 				continue

@@ -1,4 +1,4 @@
-package gen
+package markers
 
 import (
 	_ "embed"

@@ -1,4 +1,4 @@
-package gen
+package markers
 
 import (
 	"github.com/dave/jennifer/jen"

@@ -1,4 +1,4 @@
-package gen_test
+package markers_test
 
 import (
 	"encoding/json"

@@ -1,10 +1,12 @@
-package gen
+package markers
 
 import (
+	"cmp"
 	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +35,7 @@ func (b *builder) typeDecl(ts *ast.TypeSpec, m *marker) {
 		b.errorf(ts.Name.Pos(), "%s %q: %s", m.kind, name, err)
 		return
 	}
-	if props.doc = docText(ts.Doc); props.doc == "" {
-		props.doc = docText(b.genDoc[ts])
-	}
+	props.doc = cmp.Or(docText(ts.Doc), docText(b.genDoc[ts]))
 	ms := types.NewMethodSet(types.NewPointer(named))
 	method := func(n string) *types.Signature {
 		if sel := ms.Lookup(b.pkg.Types, n); sel != nil {
@@ -183,20 +183,11 @@ func checkFieldOptions(f *Field) string {
 				return fmt.Sprintf("oneof value %q: %v", v, err)
 			}
 		}
-		if f.HasDef && !containsString(f.OneOf, f.Default) {
+		if f.HasDef && !slices.Contains(f.OneOf, f.Default) {
 			return fmt.Sprintf("default %q is not one of %s", f.Default, strings.Join(f.OneOf, "|"))
 		}
 	}
 	return ""
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseDefault parses a tag value as a value of t: the typed value the YAML
@@ -237,8 +228,6 @@ func bitSize(basic string) int {
 	}
 	return 64
 }
-
-func validateName(name string) error { return sdk.ValidateName(name) }
 
 // checkNames reports two plugins of one kind with one name (anywhere in the
 // loaded packages) and two plugins of one package with one exported symbol.
