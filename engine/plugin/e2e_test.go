@@ -108,7 +108,7 @@ func TestEngineLoadsAlignedRefusesMismatched(t *testing.T) {
 	plugins := filepath.Join(root, "plugins")
 
 	start := time.Now()
-	out := run(t, "../../gen/testdata/function", nil, kgen, "build", "-o", plugins, ".")
+	out := run(t, "../../gen/markers/testdata/function", nil, kgen, "build", "-o", plugins, ".")
 	t.Logf("kgen build (%v):\n%s", time.Since(start), out)
 
 	// The mismatched plugin: its own module requires yaml.v3 v3.0.2 and

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/markers"
 	"github.com/kgen-dev/kgen/gen/scaffold"
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -130,7 +130,7 @@ func TestBundle(t *testing.T) {
 	if _, err := scaffold.New(sdk.KindFunction, "greet", greet, scaffold.Options{KgenDir: repo}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gen.Run(gen.Options{Dir: greet}); err != nil {
+	if _, err := markers.Run(markers.Options{Dir: greet}); err != nil {
 		t.Fatal(err)
 	}
 

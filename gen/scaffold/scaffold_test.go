@@ -157,7 +157,7 @@ func TestRenderErrors(t *testing.T) {
 		{sdk.KindFunction, "main", "", `new function: invalid plugin name "main": must not be a Go keyword, a predeclared identifier, init or main`},
 		{sdk.KindFunction, "errors", "", `new function: invalid plugin name "errors": the project would have two "errors" (a func in errors.go, an import in errors.go); pick another name`},
 		{sdk.KindSink, "os", "", `new sink: invalid plugin name "os": the project would have two "os" (a type in os.go, an import in os.go); pick another name`},
-		{sdk.KindSource, "strings", "", `new source: invalid plugin name "strings": the project would have two "strings" (a type in strings.go, an import in scripts_test.go); pick another name`},
+		{sdk.KindSource, "testscript", "", `new source: invalid plugin name "testscript": the project would have two "testscript" (a type in testscript.go, an import in scripts_test.go); pick another name`},
 		{sdk.KindSource, "math", "", `new source: invalid plugin name "math": the project would have two "math" (a type in math.go, an import in kgen.gen.go); pick another name`},
 		{sdk.KindFunction, "kgentest", "", `new function: invalid plugin name "kgentest": the project would have two "kgentest" (a func in kgentest.go, an import in scripts_test.go); pick another name`},
 		{sdk.KindFunction, "testMain", "", `new function: invalid plugin name "testMain": the project would have two "TestMain" (the constructor in kgen.gen.go, a func in scripts_test.go); pick another name`},

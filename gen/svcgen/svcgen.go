@@ -12,6 +12,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/internal/atomicfile"
 )
 
 // Kind is what Generate writes from the .proto file.
@@ -152,7 +153,7 @@ func Run(opts Options) (*Result, error) {
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, files[n]) {
 			continue
 		}
-		if err := gen.WriteFileAtomic(path, files[n]); err != nil {
+		if err := atomicfile.Write(path, files[n]); err != nil {
 			return res, err
 		}
 		res.Written = append(res.Written, path)
