@@ -13,8 +13,9 @@ import (
 	"strings"
 
 	"github.com/dave/jennifer/jen"
-	"github.com/kgen-dev/kgen/gen"
 	"golang.org/x/tools/go/ast/astutil"
+
+	"github.com/kgen-dev/kgen/gen"
 )
 
 // emitter builds the Go file of one package.

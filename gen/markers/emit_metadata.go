@@ -2,147 +2,60 @@ package markers
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
-	"github.com/kgen-dev/kgen/gen"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/internal/pluginmeta"
 )
 
-// Plugin metadata in eKuiper's shape (see the extension notes, section
-// 2.4), plus a "generated" key: JSON has no comments, and --clean must
-// recognise the file as generated.
-
-type i18n struct {
-	EnUS string `json:"en_US"`
-	ZhCN string `json:"zh_CN"`
-}
+// Plugin metadata is written in the shape internal/pluginmeta defines, with
+// HeaderText as its "generated" key.
 
 // text is a hint or label: a doc comment's lines joined into one.
-func text(s string) i18n {
+func text(s string) pluginmeta.I18n {
 	s = strings.Join(strings.Fields(s), " ")
-	return i18n{EnUS: s, ZhCN: s}
+	return pluginmeta.I18n{EnUS: s, ZhCN: s}
 }
 
-type about struct {
-	Trial       bool   `json:"trial"`
-	Installed   bool   `json:"installed"`
-	Author      author `json:"author"`
-	HelpURL     i18n   `json:"helpUrl"`
-	Description i18n   `json:"description"`
-}
-
-type author struct {
-	Name    string `json:"name"`
-	Email   string `json:"email"`
-	Company string `json:"company"`
-	Website string `json:"website"`
-}
-
-type node struct {
-	Category string `json:"category"`
-	Icon     string `json:"icon"`
-	Label    i18n   `json:"label"`
-}
-
-type metaField struct {
-	Name              string `json:"name"`
-	Default           any    `json:"default"`
-	Control           string `json:"control"`
-	Type              string `json:"type"`
-	Optional          bool   `json:"optional"`
-	ConnectionRelated bool   `json:"connection_related"`
-	Values            []any  `json:"values,omitempty"`
-	Hint              i18n   `json:"hint"`
-	Label             i18n   `json:"label"`
-}
-
-type sinkMeta struct {
-	Generated  string      `json:"generated"`
-	About      about       `json:"about"`
-	Libs       []string    `json:"libs"`
-	Properties []metaField `json:"properties"`
-	Node       node        `json:"node"`
-}
-
-type sourceMeta struct {
-	Generated  string                 `json:"generated"`
-	About      about                  `json:"about"`
-	Libs       []string               `json:"libs"`
-	Properties map[string][]metaField `json:"properties"`
-	Node       node                   `json:"node"`
-}
-
-type functionMeta struct {
-	Generated string      `json:"generated"`
-	About     about       `json:"about"`
-	Name      string      `json:"name"`
-	Functions []funcEntry `json:"functions"`
-}
-
-type funcEntry struct {
-	Name    string    `json:"name"`
-	Example string    `json:"example"`
-	Hint    i18n      `json:"hint"`
-	Args    []funcArg `json:"args"`
-	Return  funcRet   `json:"return"`
-	Node    node      `json:"node"`
-}
-
-type funcArg struct {
-	Name     string `json:"name"`
-	Optional bool   `json:"optional"`
-	Control  string `json:"control"`
-	Type     string `json:"type"`
-	Hint     i18n   `json:"hint"`
-	Label    i18n   `json:"label"`
-}
-
-type funcRet struct {
-	Type string `json:"type"`
-	Hint i18n   `json:"hint"`
-}
-
-func aboutOf(doc string) about {
-	return about{Description: text(doc)}
+func aboutOf(doc string) pluginmeta.About {
+	return pluginmeta.About{Description: text(doc)}
 }
 
 // addMetadata adds <name>.json for every plugin and <name>.yaml for every
 // source.
 func addMetadata(p *Package, files map[string][]byte) error {
 	put := func(name string, v any) error {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
+		data, err := pluginmeta.Encode(v)
+		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		files[name] = buf.Bytes()
+		files[name] = data
 		return nil
 	}
 	for _, fn := range p.Functions {
 		var example []string
-		entry := funcEntry{Name: fn.Name, Hint: text(fn.Doc), Return: funcRet{Type: sqlType(fn.Result)},
-			Node: node{Category: "function", Label: text(fn.Name)}, Args: []funcArg{}}
+		entry := pluginmeta.Function{Name: fn.Name, Hint: text(fn.Doc), Return: pluginmeta.Return{Type: sqlType(fn.Result)},
+			Node: pluginmeta.Node{Category: "function", Label: text(fn.Name)}, Args: []pluginmeta.Arg{}}
 		for i, a := range fn.Params {
 			name := a.Name
 			if fn.Variadic && i == len(fn.Params)-1 {
 				name += "..."
 			}
 			example = append(example, name)
-			entry.Args = append(entry.Args, funcArg{Name: name, Optional: fn.Variadic && i == len(fn.Params)-1,
+			entry.Args = append(entry.Args, pluginmeta.Arg{Name: name, Optional: fn.Variadic && i == len(fn.Params)-1,
 				Control: "field", Type: sqlType(a.Type), Label: text(a.Name)})
 		}
 		entry.Example = fn.Name + "(" + strings.Join(example, ", ") + ")"
-		if err := put(fn.Name+".json", functionMeta{Generated: gen.HeaderText, About: aboutOf(fn.Doc), Name: fn.Name, Functions: []funcEntry{entry}}); err != nil {
+		if err := put(fn.Name+".json", pluginmeta.Functions{Generated: gen.HeaderText, About: aboutOf(fn.Doc), Name: fn.Name, Functions: []pluginmeta.Function{entry}}); err != nil {
 			return err
 		}
 	}
 	for _, s := range p.Sources {
-		m := sourceMeta{Generated: gen.HeaderText, About: aboutOf(s.Props.doc), Libs: []string{},
-			Properties: map[string][]metaField{"default": metaFields(s.Props)}, Node: node{Category: "source", Label: text(s.Name)}}
+		m := pluginmeta.Source{Generated: gen.HeaderText, About: aboutOf(s.Props.doc), Libs: []string{},
+			Properties: map[string][]pluginmeta.Field{"default": metaFields(s.Props)}, Node: pluginmeta.Node{Category: "source", Label: text(s.Name)}}
 		if err := put(s.Name+".json", m); err != nil {
 			return err
 		}
@@ -162,8 +75,8 @@ func addMetadata(p *Package, files map[string][]byte) error {
 		files[s.Name+".yaml"] = buf.Bytes()
 	}
 	for _, s := range p.Sinks {
-		m := sinkMeta{Generated: gen.HeaderText, About: aboutOf(s.Props.doc), Libs: []string{},
-			Properties: metaFields(s.Props), Node: node{Category: "sink", Label: text(s.Name)}}
+		m := pluginmeta.Sink{Generated: gen.HeaderText, About: aboutOf(s.Props.doc), Libs: []string{},
+			Properties: metaFields(s.Props), Node: pluginmeta.Node{Category: "sink", Label: text(s.Name)}}
 		if err := put(s.Name+".json", m); err != nil {
 			return err
 		}
@@ -171,10 +84,10 @@ func addMetadata(p *Package, files map[string][]byte) error {
 	return nil
 }
 
-func metaFields(s *Struct) []metaField {
-	out := []metaField{}
+func metaFields(s *Struct) []pluginmeta.Field {
+	out := []pluginmeta.Field{}
 	for _, f := range s.Fields {
-		mf := metaField{Name: f.Key, Control: "text", Type: propType(f.Type), Optional: !f.Required,
+		mf := pluginmeta.Field{Name: f.Key, Control: "text", Type: propType(f.Type), Optional: !f.Required,
 			Hint: text(f.Doc), Label: text(f.Key), Default: zeroJSON(f.Type)}
 		if f.HasDef {
 			mf.Default, _ = parseDefault(f.Type, f.Default)

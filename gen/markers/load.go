@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kgen-dev/kgen/sdk"
 	"golang.org/x/tools/go/packages"
+
+	"github.com/kgen-dev/kgen/sdk"
 )
 
 // GoFileName is the name of the Go file kgen generates in each package.

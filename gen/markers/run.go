@@ -8,8 +8,9 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/kgen-dev/kgen/gen"
 	"golang.org/x/tools/go/packages"
+
+	"github.com/kgen-dev/kgen/gen"
 )
 
 // Options configure Run.
