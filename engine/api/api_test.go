@@ -16,6 +16,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/kgenmod"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -311,7 +312,7 @@ func TestInfoAndVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bi.GoVersion != runtime.Version() || bi.Main.Path != api.KgenModule || bi.Settings["GOOS"] != runtime.GOOS || bi.Settings["GOARCH"] != runtime.GOARCH {
+	if bi.GoVersion != runtime.Version() || bi.Main.Path != kgenmod.Path || bi.Settings["GOOS"] != runtime.GOOS || bi.Settings["GOARCH"] != runtime.GOARCH {
 		t.Errorf("version: go %q, main %+v, settings %v", bi.GoVersion, bi.Main, bi.Settings)
 	}
 	if _, ok := bi.Settings["CGO_ENABLED"]; !ok {

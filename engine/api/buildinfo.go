@@ -4,11 +4,9 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/kgen-dev/kgen/internal/kgenmod"
 	"github.com/kgen-dev/kgen/sdk"
 )
-
-// KgenModule is the module path of kgen.
-const KgenModule = "github.com/kgen-dev/kgen"
 
 // BuildInfo is how the running engine was built: the body of GET /version.
 // A Go plugin only loads into a host built with the same Go version, build
@@ -70,13 +68,8 @@ func NewBuildInfo(bi *debug.BuildInfo) *BuildInfo {
 		out.Deps = append(out.Deps, module(d))
 	}
 	out.KgenVersion = "(devel)"
-	if bi.Main.Path == KgenModule {
-		out.KgenVersion = versionOf(&bi.Main)
-	}
-	for _, d := range bi.Deps {
-		if d.Path == KgenModule {
-			out.KgenVersion = versionOf(d)
-		}
+	if m := kgenmod.In(bi); m != nil {
+		out.KgenVersion = versionOf(m)
 	}
 	return out
 }

@@ -14,13 +14,14 @@ import (
 
 	"golang.org/x/tools/go/packages"
 
+	"github.com/kgen-dev/kgen/internal/kgenmod"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
 // GoFileName is the name of the Go file kgen generates in each package.
 const GoFileName = "kgen.gen.go"
 
-const sdkPath = "github.com/kgen-dev/kgen/sdk"
+const sdkPath = kgenmod.SDK
 
 // Load lists the packages matching patterns (relative to dir; "." when
 // none), type-checks them and builds their model. The packages need not

@@ -10,11 +10,11 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+
+	"github.com/kgen-dev/kgen/internal/kgenmod"
 )
 
 const (
-	// KgenModule is the module path of kgen.
-	KgenModule = "github.com/kgen-dev/kgen"
 	// placeholderVersion is what the go command requires for a module that
 	// is only available through a replace directive.
 	placeholderVersion = "v0.0.0-00010101000000-000000000000"
@@ -58,8 +58,8 @@ func kgenAt(dir, from string) (Kgen, error) {
 	if err != nil {
 		return Kgen{}, fmt.Errorf("%s %q: not a kgen source tree: %w", from, dir, err)
 	}
-	if mod != KgenModule {
-		return Kgen{}, fmt.Errorf("%s %q: not a kgen source tree: go.mod declares module %q, want %q", from, dir, mod, KgenModule)
+	if mod != kgenmod.Path {
+		return Kgen{}, fmt.Errorf("%s %q: not a kgen source tree: go.mod declares module %q, want %q", from, dir, mod, kgenmod.Path)
 	}
 	return Kgen{Version: placeholderVersion, Dir: abs}, nil
 }
@@ -74,7 +74,7 @@ func sourceRoot() string {
 	}
 	for dir := filepath.Dir(file); ; {
 		if mod, err := modulePath(filepath.Join(dir, "go.mod")); err == nil {
-			if mod != KgenModule || strings.Contains(filepath.Base(dir), "@") {
+			if mod != kgenmod.Path || strings.Contains(filepath.Base(dir), "@") {
 				return ""
 			}
 			return dir
@@ -95,13 +95,8 @@ func buildVersion() string {
 		return ""
 	}
 	v := ""
-	if bi.Main.Path == KgenModule {
-		v = bi.Main.Version
-	}
-	for _, d := range bi.Deps {
-		if d.Path == KgenModule && d.Replace == nil {
-			v = d.Version
-		}
+	if m := kgenmod.In(bi); m != nil && m.Replace == nil {
+		v = m.Version
 	}
 	if v == "" || v == "(devel)" || strings.HasSuffix(v, "+dirty") {
 		return ""
