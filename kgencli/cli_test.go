@@ -421,7 +421,7 @@ func TestBinary(t *testing.T) {
 		t.Errorf("kgen help: exit %d, stdout %q", code, stdout)
 	}
 
-	example := filepath.Join("..", "..", "examples", "wordcount")
+	example := filepath.Join("..", "examples", "wordcount")
 	stdout, stderr, code := kgenExe("run", "-timeout", "2m", example)
 	want := `{"text":"the quick brown fox","total":4}
 {"text":"jumps over","total":6}
