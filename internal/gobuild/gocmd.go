@@ -20,8 +20,9 @@ type goCmd struct {
 }
 
 // run runs the go command in dir, with env (KEY=value) added to the
-// environment, and returns its stdout. Its error starts with the go
-// subcommand and has what the command printed on stderr.
+// environment, and returns its stdout. Its error is what the command
+// printed on stderr (which names what failed: "no Go files in ...",
+// "./x.go:3:13: ..."), for the caller to wrap with its step.
 func (g goCmd) run(dir string, env []string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(g.ctx, "go", args...)
 	cmd.Dir = dir
@@ -41,7 +42,7 @@ func (g goCmd) run(dir string, env []string, args ...string) ([]byte, error) {
 		if msg == "" {
 			msg = err.Error()
 		}
-		return nil, errors.New("go " + args[0] + ": " + msg)
+		return nil, errors.New(msg)
 	}
 	return out, nil
 }

@@ -32,7 +32,7 @@ func (g goCmd) listModules(dir string, env []string, args ...string) ([]module, 
 	for dec.More() {
 		var m module
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("go list: %w", err)
+			return nil, fmt.Errorf("decode go list -m -json: %w", err)
 		}
 		mods = append(mods, m)
 	}

@@ -111,11 +111,11 @@ func Plugin(ctx context.Context, opts PluginOptions) ([]Built, error) {
 	step("reading package %s", pkg)
 	out, err := g.run(opts.Dir, nil, "list", "-json=ImportPath,Dir,Name,GoFiles,Module", pkg)
 	if err != nil {
-		return nil, fmt.Errorf("build plugin: %w", err)
+		return nil, fmt.Errorf("build plugin: read package %s: %w", pkg, err)
 	}
 	var p pkgInfo
 	if err := json.Unmarshal(out, &p); err != nil {
-		return nil, fmt.Errorf("build plugin: go list: %w", err)
+		return nil, fmt.Errorf("build plugin: read package %s: %w", pkg, err)
 	}
 	if p.Module == nil {
 		return nil, fmt.Errorf("build plugin: package %s is not in a module", p.ImportPath)
@@ -128,7 +128,7 @@ func Plugin(ctx context.Context, opts PluginOptions) ([]Built, error) {
 	step("checking the Go toolchain against the engine's %s", target.GoVersion)
 	goVersion, err := g.run(opts.Dir, nil, "env", "GOVERSION")
 	if err != nil {
-		return nil, fmt.Errorf("build plugin: %w", err)
+		return nil, fmt.Errorf("build plugin: go env GOVERSION: %w", err)
 	}
 	if err := checkToolchain(strings.TrimSpace(string(goVersion)), target); err != nil {
 		return nil, err
