@@ -61,8 +61,8 @@ func (g goCmd) build(mainDir, goWork string, flags, env []string, exe string) er
 }
 
 // logCommand prints cmd as a shell line to w: the folder it runs in (when
-// not the current one), the
-// environment variables it sets, and its arguments.
+// not the current one), the environment variables it sets, and its
+// arguments.
 func logCommand(w io.Writer, cmd *exec.Cmd, env []string) {
 	var b strings.Builder
 	if cmd.Dir != "" {
