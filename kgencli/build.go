@@ -1,16 +1,12 @@
 package kgencli
 
 import (
-	"debug/buildinfo"
 	"flag"
 	"fmt"
-	"os"
-	"runtime/debug"
-	"slices"
 	"strings"
 
-	"github.com/kgen-dev/kgen/engine/api"
-	"github.com/kgen-dev/kgen/engine/plugin"
+	"github.com/kgen-dev/kgen/internal/gobuild"
+	"github.com/kgen-dev/kgen/internal/layout"
 )
 
 var buildCmd = &command{
@@ -43,7 +39,7 @@ kgen build -engine http://127.0.0.1:9081 -o /var/lib/kgen/plugins .
 kgen build -engine ./my-engine -v .`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		engine := fs.String("engine", "", "the engine to build for: a REST `URL` or a binary (default: this kgen)")
-		out := fs.String("o", "build/plugins", "the plugins `DIR`: plugins go to DIR/<kind>s/")
+		out := fs.String("o", layout.BuildDir, "the plugins `DIR`: plugins go to DIR/<kind>s/")
 		name := fs.String("name", "", "the `NAME` of a plugin with several functions (default: the package name)")
 		verbose := fs.Bool("v", false, "print the go commands")
 		return func(c *cli, args []string) error {
@@ -54,13 +50,13 @@ kgen build -engine ./my-engine -v .`,
 			if len(args) == 1 {
 				pkg = args[0]
 			}
-			target, file, err := engineBuild(c, *engine)
+			target, err := gobuild.ReadTarget(c.ctx, *engine)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "target engine: %s, %s\n", describeEngine(*engine), target.GoVersion)
-			built, err := plugin.Build(c.ctx, plugin.BuildOptions{
-				Package: pkg, Target: target, TargetFile: file, Out: *out, Name: *name,
+			fmt.Fprintf(c.stdout, "target engine: %s, %s\n", describeEngine(*engine), target.Info.GoVersion)
+			built, err := gobuild.Plugin(c.ctx, gobuild.PluginOptions{
+				Package: pkg, Target: target, Out: *out, Name: *name,
 				Progress: c.stdout, Verbose: *verbose,
 			})
 			for _, b := range built {
@@ -80,58 +76,4 @@ func describeEngine(engine string) string {
 		return "this kgen"
 	}
 	return engine
-}
-
-// engineBuild reads the build info of the target engine, and the binary
-// it came from when there is one.
-func engineBuild(c *cli, engine string) (*debug.BuildInfo, string, error) {
-	if engine == "" {
-		bi, ok := debug.ReadBuildInfo()
-		if !ok {
-			return nil, "", fmt.Errorf("this kgen binary has no build information; use -engine")
-		}
-		exe, _ := os.Executable()
-		return bi, exe, nil
-	}
-	if strings.Contains(engine, "://") {
-		cl, err := api.NewClient(engine, nil)
-		if err != nil {
-			return nil, "", err
-		}
-		info, err := cl.Version(c.ctx)
-		if err != nil {
-			return nil, "", fmt.Errorf("read the build info of %s: %w", engine, err)
-		}
-		return debugBuildInfo(info), "", nil
-	}
-	bi, err := buildinfo.ReadFile(engine)
-	if err != nil {
-		return nil, "", fmt.Errorf("read the build info of %s: %w", engine, err)
-	}
-	return bi, engine, nil
-}
-
-// debugBuildInfo converts GET /version back to the go command's shape.
-func debugBuildInfo(bi *api.BuildInfo) *debug.BuildInfo {
-	out := &debug.BuildInfo{GoVersion: bi.GoVersion, Path: bi.Path, Main: *debugModule(&bi.Main)}
-	for _, d := range bi.Deps {
-		out.Deps = append(out.Deps, debugModule(&d))
-	}
-	keys := make([]string, 0, len(bi.Settings))
-	for k := range bi.Settings {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		out.Settings = append(out.Settings, debug.BuildSetting{Key: k, Value: bi.Settings[k]})
-	}
-	return out
-}
-
-func debugModule(m *api.Module) *debug.Module {
-	out := &debug.Module{Path: m.Path, Version: m.Version, Sum: m.Sum}
-	if m.Replace != nil {
-		out.Replace = debugModule(m.Replace)
-	}
-	return out
 }

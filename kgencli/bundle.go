@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kgen-dev/kgen/engine/runner"
+	"github.com/kgen-dev/kgen/internal/gobuild"
 )
 
 var bundleCmd = &command{
@@ -48,7 +48,7 @@ kgen bundle -o myengine.exe -os windows -arch amd64 ./plugins/... ../other/plugi
 			if len(args) == 0 {
 				return usageErrorf("want plugin packages, got none")
 			}
-			opts := runner.BundleOptions{GOOS: *goos, GOARCH: *goarch, Progress: c.stderr, Verbose: *verbose}
+			opts := gobuild.BundleOptions{GOOS: *goos, GOARCH: *goarch, Progress: c.stderr, Verbose: *verbose}
 			for t := range strings.SplitSeq(*tags, ",") {
 				if t = strings.TrimSpace(t); t != "" {
 					opts.Tags = append(opts.Tags, t)
@@ -56,7 +56,7 @@ kgen bundle -o myengine.exe -os windows -arch amd64 ./plugins/... ../other/plugi
 			}
 			ctx, stop := signalContext(c.ctx)
 			defer stop()
-			if _, err := runner.Bundle(ctx, *out, args, opts); err != nil {
+			if _, err := gobuild.Bundle(ctx, *out, args, opts); err != nil {
 				return fmt.Errorf("bundle: %w", err)
 			}
 			fmt.Fprintf(c.stderr, "wrote %s\n", *out)

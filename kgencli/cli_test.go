@@ -279,6 +279,83 @@ func TestRunInProcess(t *testing.T) {
 	}
 }
 
+// TestRunBuildsEngine runs a project with a plugin package: kgen run builds
+// an engine with the package compiled in and runs it. A failing engine has
+// printed its error, and its status is kgen's.
+func TestRunBuildsEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an engine with the go command")
+	}
+	// A fresh kgen cache; the go command's build cache stays where it is.
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOCACHE: %v", err)
+	}
+	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(files map[string]string) {
+		for name, text := range files {
+			path := filepath.Join(dir, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(map[string]string{
+		"go.mod": "module example.com/loud\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
+			"replace github.com/kgen-dev/kgen => " + repo + "\n",
+		"loud.go": `package loud
+
+import (
+	"strings"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+func init() { sdk.RegisterFunction("loud", func() sdk.Function { return loud{} }) }
+
+type loud struct{}
+
+func (loud) Validate(args []sdk.Arg) error { return sdk.CheckArgCount("loud", args, 1, 1) }
+func (loud) IsAggregate() bool              { return false }
+
+func (loud) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
+	s, _ := args[0].(string)
+	return strings.ToUpper(s), true
+}
+`,
+		"streams/words.sql": `CREATE STREAM words (word STRING) WITH (DATASOURCE="words.jsonl", TYPE="file")`,
+		"rules/loud.json":   `{"id": "loud", "sql": "SELECT loud(word) AS w FROM words", "actions": [{"nop": {}}]}`,
+		"input/words.jsonl": "{\"word\": \"hello\"}\n",
+	})
+	if got := mustRun(t, "run", "-timeout", "1m", dir); got != "{\"w\":\"HELLO\"}\n" {
+		t.Errorf("kgen run: %q", got)
+	}
+
+	write(map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT loud() FROM words", "actions": [{"nop": {}}]}`})
+	r := kgen(t, "", "run", dir)
+	if ExitCode(r.err) != 1 || !errors.As(r.err, new(quietError)) {
+		t.Errorf("bad rule: %v (exit %d), want the engine's status 1, already reported", r.err, ExitCode(r.err))
+	}
+	if want := `kgen: run "` + dir + `": rules/bad.json: `; !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("bad rule: stderr %q, want prefix %q", r.stderr, want)
+	}
+
+	write(map[string]string{"broken.go": "package loud\n\nvar x int = \"s\"\n"})
+	r = kgen(t, "", "run", dir)
+	if r.err == nil || ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `build "`+dir+`": build engine: `) || !strings.Contains(r.err.Error(), "broken.go:3:13") {
+		t.Errorf("broken plugin: %v (exit %d)", r.err, ExitCode(r.err))
+	}
+}
+
 // syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
 type syncBuffer struct {
 	mu  sync.Mutex

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
 
 	"github.com/kgen-dev/kgen/engine/runner"
+	"github.com/kgen-dev/kgen/internal/gobuild"
 )
 
 var runCmd = &command{
@@ -49,15 +54,55 @@ kgen run -timeout 30s -log info .`,
 			}
 			ctx, stop := signalContext(c.ctx)
 			defer stop()
-			err = runner.RunDir(ctx, args[0], c.stdout, c.stderr, runner.Options{Timeout: *timeout, Logger: logger})
-			var exit *runner.ExitError
-			switch {
-			case errors.As(err, &exit):
-				return quietError{exit.Code}
-			case errors.Is(err, context.Canceled):
+			err = runProject(ctx, c, args[0], *level, runner.Options{Timeout: *timeout, Logger: logger})
+			if errors.Is(err, context.Canceled) {
 				return quietError{130}
 			}
 			return err
 		}
 	},
+}
+
+// runProject runs the project in dir in this process when it has no plugin
+// packages or when this kgen is a bundled engine (whose extensions are
+// compiled in); otherwise in an engine built with its plugin packages.
+func runProject(ctx context.Context, c *cli, dir, level string, opts runner.Options) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("run %q: %w", dir, err)
+	}
+	if runner.Bundled() != nil {
+		return runner.Run(ctx, dir, c.stdout, opts)
+	}
+	exe, err := gobuild.Engine(ctx, dir)
+	switch {
+	case errors.Is(err, gobuild.ErrNoPackages):
+		return runner.Run(ctx, dir, c.stdout, opts)
+	case err != nil:
+		return err
+	}
+	return runEngine(ctx, c, exe, dir, level, opts.Timeout)
+}
+
+// runEngine runs an engine kgen run built (its main is runner.Main) on the
+// project in dir, with its output on this kgen's stdout and stderr. An
+// engine that fails has printed its error: its status becomes kgen's.
+func runEngine(ctx context.Context, c *cli, exe, dir, level string, timeout time.Duration) error {
+	args := []string{"-log", level}
+	if timeout > 0 {
+		args = append(args, "-timeout", timeout.String())
+	}
+	cmd := exec.CommandContext(ctx, exe, append(args, "--", dir)...)
+	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr
+	// On interrupt, let the engine stop its rules and print what it has.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 15 * time.Second
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return quietError{exit.ExitCode()}
+	case err != nil:
+		return fmt.Errorf("run %q: start engine: %w", dir, err)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"cmp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -61,7 +62,7 @@ func Compare(host, plugin *debug.BuildInfo) []Diff {
 	for _, k := range settings {
 		h, p := hs[k], ps[k]
 		if d := settingDefaults[k]; d != "" {
-			h, p = orDefault(h, d), orDefault(p, d)
+			h, p = cmp.Or(h, d), cmp.Or(p, d)
 		}
 		if h == p {
 			continue
@@ -101,11 +102,29 @@ func Compare(host, plugin *debug.BuildInfo) []Diff {
 	return diffs
 }
 
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
+// CodeSettings returns the settings of bi that change compiled code, the
+// ones Compare checks, in a fixed order: a plugin build for a host passes
+// each on to the go command.
+func CodeSettings(bi *debug.BuildInfo) []debug.BuildSetting {
+	m := settingMap(bi)
+	var out []debug.BuildSetting
+	for _, k := range settings {
+		if v, ok := m[k]; ok {
+			out = append(out, debug.BuildSetting{Key: k, Value: v})
+		}
 	}
-	return v
+	return out
+}
+
+// ModuleVersions maps the module paths of a build (main module included)
+// to the version Compare compares: the replacement's when replaced ("path
+// version" when by another module), Local for a folder.
+func ModuleVersions(bi *debug.BuildInfo) map[string]string {
+	out := map[string]string{}
+	for path, v := range modules(bi) {
+		out[path] = v.version
+	}
+	return out
 }
 
 func settingMap(bi *debug.BuildInfo) map[string]string {

@@ -1,5 +1,5 @@
-// Package plugin loads Go plugins (.so files) into the engine, and builds
-// them so that they load.
+// Package plugin loads Go plugins (.so files) into the engine, after
+// checking that each was built to match it.
 //
 // # Why a check before plugin.Open
 //
@@ -9,8 +9,10 @@
 // version of every package both link. plugin.Open compares the fingerprint
 // of each shared package and fails with "plugin was built with a different
 // version of package X"; Go cannot unload a plugin, and a failed open is
-// remembered for the path. So the Manager never opens a mismatched file. Per
-// file it:
+// remembered for the path. Go also knows a plugin by its plugin path (the
+// import path of its main package): a second file with the path of one
+// already opened fails ("plugin already loaded"). So the Manager never
+// opens a mismatched file. Per file it:
 //
 //  1. parses the name by the sdk rules (name.so, Name.so, Name@v1.2.3.so;
 //     of several files of one plugin Scan takes the highest semantic
@@ -39,35 +41,11 @@
 // the engine does not take them for compiled-in extensions, and Forget
 // hides them again.
 //
-// # What makes a plugin load (measured with go1.26.8, linux/amd64)
+// # One account of what must match
 //
-//   - -buildmode=plugin needs a main package, so Build writes one per
-//     plugin (module kgenplugin/<kind>s/<name>) that imports the plugin
-//     package and re-exports its constructors.
-//   - A host built from the kgen source tree has kgen as its main module,
-//     version (devel). Without -trimpath a plugin loads when it compiles kgen
-//     from the same folder, whether through a replace directive or a go.work
-//     use: positions are absolute paths and equal.
-//   - With -trimpath on both sides, a replace to the folder does NOT load:
-//     the plugin's files become github.com/kgen-dev/kgen@v0.0.0/... while the
-//     host's main-module files are github.com/kgen-dev/kgen/..., and the sdk
-//     fingerprint differs. Making the kgen folder a workspace module (go.work
-//     use) gives the same names, and it loads. Build therefore always uses
-//     the folder in go.work.
-//   - -trimpath on one side only fails on the standard library
-//     (internal/goarch) already.
-//   - Other shared modules are pinned to the host's version with go.work
-//     replace directives (a require would lose to a higher one in MVS).
-//
-// # Build
-//
-// Build (kgen build) reads the target engine's build info (GET /version,
-// an engine binary, or the kgen binary itself), refuses a different Go
-// toolchain (GOTOOLCHAIN downloads are not an option offline), writes a
-// temporary workspace as above, runs go build -buildmode=plugin with the
-// engine's flags and environment, and checks the result with Compare (and
-// the package fingerprints when it has the engine binary) before keeping it.
-// Output: <Out>/<kind>s/<Name>.so; one .so per source and per sink, one for
-// all functions (named after the package when several, with a merged
-// <name>.json listing them).
+// The Manager checks files with Compare and the package fingerprints. kgen
+// build (package internal/gobuild) builds plugins that pass that check from
+// the same account: it passes CodeSettings to the go command, pins the
+// ModuleVersions, and checks its results with Compare and ComparePackages
+// before keeping a .so. This package runs no go command.
 package plugin

@@ -95,21 +95,18 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	return string(out)
 }
 
-// TestEngineLoadsAlignedRefusesMismatched builds a function plugin with
-// kgen build and one with a plain go build against another version of
-// gopkg.in/yaml.v3, serves an engine with both, and checks that the first
-// runs in a rule while the second is refused before plugin.Open.
-func TestEngineLoadsAlignedRefusesMismatched(t *testing.T) {
+// TestEngineRefusesMismatched builds a function plugin with a plain go
+// build against another version of gopkg.in/yaml.v3 than the engine's,
+// serves an engine with it, and checks that the engine refuses it before
+// plugin.Open, saying why and how to fix it. (internal/gobuild tests that a
+// plugin kgen build aligned to the engine loads and runs.)
+func TestEngineRefusesMismatched(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kgen and plugins")
 	}
 	kgen := builtKgen(t)
 	root := t.TempDir()
 	plugins := filepath.Join(root, "plugins")
-
-	start := time.Now()
-	out := run(t, "../../gen/markers/testdata/function", nil, kgen, "build", "-o", plugins, ".")
-	t.Logf("kgen build (%v):\n%s", time.Since(start), out)
 
 	// The mismatched plugin: its own module requires yaml.v3 v3.0.2 and
 	// gets kgen through a replace, as `kgen new` projects do.
@@ -173,9 +170,6 @@ func main() {}
 	if !strings.Contains(logs, wantErr) {
 		t.Errorf("engine log lacks the refusal\n%s\nlog:\n%s", wantErr, logs)
 	}
-	if !strings.Contains(logs, `msg="plugin loaded" component=plugins kind=function name=function`) {
-		t.Errorf("engine log lacks the good plugin:\n%s", logs)
-	}
 
 	c, err := api.NewClient(host, nil)
 	if err != nil {
@@ -184,32 +178,8 @@ func main() {}
 	if _, err := c.CreateStream(ctx, `CREATE STREAM words (text STRING) WITH (DATASOURCE="in.jsonl", TYPE="file", FORMAT="JSON")`); err != nil {
 		t.Fatal(err)
 	}
-	outFile := filepath.Join(t.TempDir(), "out.jsonl")
-	rule := `{"id":"r","sql":"SELECT wordCount(text, \" \") AS n FROM words","actions":[{"file":{"path":` + quote(outFile) + `}}]}`
-	if _, err := c.CreateRule(ctx, []byte(rule)); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := c.CreateRule(ctx, []byte(`{"id":"bad","sql":"SELECT yamlLen() AS n FROM words","actions":[{"log":{}}]}`)); err == nil || !strings.Contains(err.Error(), "yamlLen") {
 		t.Errorf("rule using the refused plugin: %v, want an unknown function error", err)
-	}
-	var last any
-	for {
-		st, err := c.RuleStatus(ctx, "r")
-		if err == nil && st.RecordsOut >= 2 {
-			break
-		}
-		if err == nil {
-			last = st
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("rule status %+v %v", last, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	c.StopRule(ctx, "r") // flushes the file sink (the rule may have finished already)
-	data, _ := os.ReadFile(outFile)
-	if !strings.Contains(string(data), `"n":3`) || !strings.Contains(string(data), `"n":2`) {
-		t.Errorf("rule output = %s", data)
 	}
 }
 
@@ -228,5 +198,3 @@ func (fn) Validate([]sdk.Arg) error                     { return nil }
 func (f fn) Exec(sdk.FunctionContext, []any) (any, bool) { return f.n, true }
 func (fn) IsAggregate() bool                             { return false }
 `
-
-func quote(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }

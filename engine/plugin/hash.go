@@ -1,9 +1,12 @@
 package plugin
 
 import (
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -45,4 +48,33 @@ func packageHashes(file string) (map[string]string, error) {
 		out[pkg] = hex.EncodeToString(b)
 	}
 	return out, nil
+}
+
+// ComparePackages compares the package fingerprints of a plugin file with
+// those of a host binary, as plugin.Open will: one Diff per package both
+// link that was compiled differently. This catches what Compare cannot,
+// such as a module both build from a source folder with different files.
+// A host without fingerprints (one that does not import package plugin)
+// gives no Diffs.
+func ComparePackages(hostFile, pluginFile string) ([]Diff, error) {
+	host, err := packageHashes(hostFile)
+	if err != nil {
+		return nil, fmt.Errorf("read the engine's package hashes: %w", err)
+	}
+	hashes, err := packageHashes(pluginFile)
+	if err != nil {
+		return nil, fmt.Errorf("read package hashes: %w", err)
+	}
+	bi, err := buildinfo.ReadFile(pluginFile)
+	if err != nil {
+		return nil, fmt.Errorf("read build info: %w", err)
+	}
+	var diffs []Diff
+	for _, pkg := range slices.Sorted(maps.Keys(hashes)) {
+		if h, ok := host[pkg]; ok && h != hashes[pkg] {
+			diffs = append(diffs, Diff{What: "package " + pkg, Host: h, Plugin: hashes[pkg],
+				Fix: "module " + moduleOf(pkg, bi) + " was compiled from different sources than the engine's"})
+		}
+	}
+	return diffs, nil
 }

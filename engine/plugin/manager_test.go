@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kgen-dev/kgen/sdk"
@@ -21,14 +23,23 @@ func kgenDir(t testing.TB) string {
 	return dir
 }
 
+// fixtures counts the fixture plugins built in this process.
+var fixtures atomic.Int64
+
 // buildFixture builds a Go plugin from a main package source into file,
 // in a workspace that uses this kgen source folder, as the test binary was
 // built: it loads into the test process.
+//
+// The module path gets a number unique in the process: Go identifies a
+// plugin by its plugin path (the import path of its main package) and
+// refuses to open a second file with the same path in one process ("plugin
+// already loaded"), so a test run again (-count=2) needs new paths.
 func buildFixture(t testing.TB, module, src, file string) {
 	t.Helper()
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("Go plugins need linux or darwin")
 	}
+	module += strconv.FormatInt(fixtures.Add(1), 10)
 	dir := t.TempDir()
 	mod := filepath.Join(dir, "m")
 	os.MkdirAll(mod, 0o755)

@@ -1,7 +1,7 @@
-// Package runner runs a plugin project once, in the foreground: an engine
-// with the project's plugin packages compiled in from source, its streams,
-// rules and sample input. It prints what the rules output and returns when
-// the input is done. This is `kgen run <dir>`.
+// Package runner runs a plugin project once, in the foreground, in this
+// process: an engine with the extensions compiled in, the project's
+// streams, rules and sample input. It prints what the rules output and
+// returns when the input is done. This is `kgen run <dir>`.
 //
 // A project folder looks like this:
 //
@@ -29,18 +29,10 @@
 // loopback port.
 //
 // Run does all of this in-process with the extensions this binary was built
-// with. Build and RunDir compile the project's Go packages into an engine
-// binary first: a generated main package blank-imports every plugin package
-// and calls Main. The build goes through a Go workspace holding the
-// generated module and the module the project is in, so the project's own
-// go.mod decides which kgen it builds against (a replace directive pointing at
-// a local kgen checkout works). Binaries are cached under the user cache
-// folder (kgen/run/<hash>); the go command's build cache makes a second run
-// of an unchanged project quick.
-//
-// Bundle (`kgen bundle`) builds the same way, from plugin packages of any
-// number of modules, a binary to keep: the whole kgen command line with the
-// packages compiled in (see package kgencli), optionally for another
-// platform. Such an engine calls SetBundled when it starts, and from then
-// on RunDir runs projects in-process with its compiled-in extensions.
+// with. `kgen run` uses it directly for a project without Go packages, and
+// in an engine built by `kgen bundle` (which calls SetBundled when it
+// starts) for every project. Otherwise kgen run builds an engine binary
+// with the project's plugin packages compiled in (package internal/gobuild)
+// and runs that: the binary's generated main package blank-imports every
+// plugin package and calls Main, which calls Run.
 package runner

@@ -13,7 +13,8 @@ import (
 	"syscall"
 )
 
-// Main is the main function of generated engine binaries (see Build):
+// Main is the main function of the engine binaries kgen run builds for
+// projects with plugin packages:
 //
 //	engine [-timeout D] [-log LEVEL] DIR
 //

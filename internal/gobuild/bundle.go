@@ -1,11 +1,11 @@
-package runner
+package gobuild
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"go/build"
-	"go/version"
 	"io"
 	"maps"
 	"os"
@@ -44,13 +44,12 @@ type BundleOptions struct {
 // that import them); a pattern that matches nothing else is an error
 // wrapping ErrNoPackages.
 //
-// The generated main package (see bundleMainSource) blank-imports the
-// packages and calls kgencli.MainBundled. It is built like RunDir's engines, in a
-// Go workspace with the modules of the packages (and, when one of them is
-// in a workspace, that workspace's modules), so each module's go.mod
-// decides the versions, replace directives pointing at local folders
-// included. Bundle returns the import paths of the bundled packages,
-// sorted.
+// The generated main package (see bundleMain) blank-imports the packages
+// and calls kgencli.MainBundled. It is built like Engine's engines, in a Go
+// workspace with the modules of the packages (and, when one of them is in a
+// workspace, that workspace's modules), so each module's go.mod decides the
+// versions, replace directives pointing at local folders included. Bundle
+// returns the import paths of the bundled packages, sorted.
 func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptions) ([]string, error) {
 	if len(patterns) == 0 {
 		return nil, ErrNoPackages
@@ -59,9 +58,9 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 	if progress == nil {
 		progress = io.Discard
 	}
-	var verbose io.Writer
+	g := goCmd{ctx: ctx}
 	if opts.Verbose {
-		verbose = progress
+		g.verbose = progress
 	}
 	exe, err := filepath.Abs(out)
 	if err != nil {
@@ -83,7 +82,7 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 		if err != nil {
 			return nil, fmt.Errorf("packages %q: %w", pattern, err)
 		}
-		found, err := listPackages(ctx, dir, rel, flags, env, verbose)
+		found, err := g.listPackages(dir, rel, flags, env)
 		if err != nil {
 			return nil, fmt.Errorf("packages %q: %w", pattern, err)
 		}
@@ -98,23 +97,10 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 		}
 	}
 	slices.Sort(pkgs)
-
-	m := &engineModule{path: "kgenbundle", main: bundleMainSource(pkgs), goVersion: "1.22"}
-	for _, modDir := range slices.Sorted(maps.Keys(modDirs)) {
-		dirs, goVersion, err := listModules(ctx, modDir, modDir, verbose)
-		if err != nil {
-			return nil, fmt.Errorf("module %s: %w", modDir, err)
-		}
-		for _, d := range dirs {
-			if !slices.Contains(m.useDirs, d) {
-				m.useDirs = append(m.useDirs, d)
-			}
-		}
-		if version.Compare("go"+goVersion, "go"+m.goVersion) > 0 {
-			m.goVersion = goVersion
-		}
+	use, goVersion, err := g.userWorkspace(slices.Sorted(maps.Keys(modDirs)))
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(m.useDirs)
 
 	fmt.Fprintf(progress, "plugin packages:\n")
 	for _, p := range pkgs {
@@ -122,12 +108,20 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 	}
 	fmt.Fprintf(progress, "building %s for %s\n", out, target)
 
-	work, cleanup, err := workDir("bundle", strings.Join(append(slices.Clone(m.useDirs), pkgs...), "\n"))
+	work, cleanup, err := workDir("bundle", strings.Join(append(slices.Clone(use), pkgs...), "\n"))
 	if err != nil {
 		return nil, fmt.Errorf("build %q: %w", out, err)
 	}
 	defer cleanup()
-	if err := m.build(ctx, work, exe, flags, env, verbose); err != nil {
+	if err := bundleMain(pkgs, goVersion).write(work); err != nil {
+		return nil, fmt.Errorf("build %q: %w", out, err)
+	}
+	ws := &workspace{goVersion: goVersion, use: append([]string{work}, use...)}
+	goWork, err := ws.write(work)
+	if err != nil {
+		return nil, fmt.Errorf("build %q: %w", out, err)
+	}
+	if err := g.build(work, goWork, flags, env, exe); err != nil {
 		return nil, fmt.Errorf("build %q: %w", out, err)
 	}
 	return pkgs, nil
@@ -136,8 +130,8 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 // bundleTarget is the platform a bundle is built for, as GOOS/GOARCH plus
 // " (cgo off)" when so, and the environment variables that select it.
 func bundleTarget(opts BundleOptions) (target string, env []string) {
-	goos := firstOf(opts.GOOS, os.Getenv("GOOS"), runtime.GOOS)
-	goarch := firstOf(opts.GOARCH, os.Getenv("GOARCH"), runtime.GOARCH)
+	goos := cmp.Or(opts.GOOS, os.Getenv("GOOS"), runtime.GOOS)
+	goarch := cmp.Or(opts.GOARCH, os.Getenv("GOARCH"), runtime.GOARCH)
 	if opts.GOOS != "" {
 		env = append(env, "GOOS="+opts.GOOS)
 	}
@@ -155,16 +149,6 @@ func bundleTarget(opts BundleOptions) (target string, env []string) {
 		target += " (cgo off)"
 	}
 	return target, env
-}
-
-// firstOf is the first of values that is not empty.
-func firstOf(values ...string) string {
-	for _, v := range values {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // splitPattern splits a package pattern into the folder to run the go
@@ -200,37 +184,21 @@ func splitPattern(pattern string) (dir, rel string, err error) {
 	return dir, rel, nil
 }
 
-// bundleMainSource is the main package of a bundled engine: it
-// blank-imports the plugin packages, so their init functions register
-// their extensions, and runs the kgen command line, telling it what it
-// was built with.
-func bundleMainSource(pkgs []string) string {
-	b := mainPrelude("kgenbundle is kgen with plugin packages compiled in, built by kgen bundle", pkgs, "github.com/kgen-dev/kgen/kgencli")
-	b.WriteString("func main() {\n\tkgencli.MainBundled(\n")
+// bundleMain is the main package of a bundled engine: it blank-imports the
+// plugin packages, so their init functions register their extensions, and
+// runs the kgen command line, telling it what it was built with.
+func bundleMain(pkgs []string, goVersion string) *mainModule {
+	var body strings.Builder
+	body.WriteString("func main() {\n\tkgencli.MainBundled(\n")
 	for _, p := range pkgs {
-		fmt.Fprintf(b, "\t\t%s,\n", strconv.Quote(p))
+		fmt.Fprintf(&body, "\t\t%s,\n", strconv.Quote(p))
 	}
-	b.WriteString("\t)\n}\n")
-	return b.String()
-}
-
-// bundled is the plugin packages compiled into this binary, set by
-// SetBundled.
-var bundled []string
-
-// SetBundled records that this binary is an engine built by Bundle with
-// the plugin packages pkgs compiled in. Its generated main calls it,
-// through kgencli.MainBundled, before the command line runs. From then on Bundled
-// returns pkgs and RunDir runs every project in-process, with the
-// extensions compiled in, instead of building an engine from the project's
-// Go source: a bundled engine needs no Go toolchain to run.
-func SetBundled(pkgs []string) {
-	bundled = slices.Sorted(slices.Values(pkgs))
-	if bundled == nil {
-		bundled = []string{}
+	body.WriteString("\t)\n}\n")
+	return &mainModule{
+		path:      "kgenbundle",
+		goVersion: goVersion,
+		doc:       "kgenbundle is kgen with plugin packages compiled in, built by kgen bundle",
+		imports:   [][]string{blankImports(pkgs), {`"github.com/kgen-dev/kgen/kgencli"`}},
+		body:      body.String(),
 	}
 }
-
-// Bundled returns the plugin packages compiled into this binary (see
-// SetBundled), sorted; nil when it is not a bundled engine.
-func Bundled() []string { return slices.Clone(bundled) }

@@ -1,8 +1,9 @@
-package runner
+package gobuild
 
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -12,7 +13,7 @@ import (
 )
 
 // repoRoot is the root of the kgen module.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -21,12 +22,26 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// useTempCache points the kgen run cache at a temporary folder, keeping the
-// go command's build cache where it is so builds stay incremental.
+// writeTree writes files (slash paths relative to dir).
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// useTempCache points the kgen build cache at a temporary folder, keeping
+// the go command's build cache where it is so builds stay incremental.
 func useTempCache(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds an engine with the go command")
+		t.Skip("builds with the go command")
 	}
 	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
 	if err != nil {
@@ -36,20 +51,39 @@ func useTempCache(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 }
 
-func TestRunDirExample(t *testing.T) {
+// runEngine runs an engine Engine built on the project in dir, as kgen run
+// does, and returns its output and exit status.
+func runEngine(t *testing.T, exe, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), exe, append(args, "--", dir)...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("run %s: %v", exe, err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestEngineExample(t *testing.T) {
 	useTempCache(t)
 	dir := filepath.Join(repoRoot(t), "examples", "wordcount")
-	var stdout, stderr bytes.Buffer
-	if err := RunDir(t.Context(), dir, &stdout, &stderr, Options{Timeout: time.Minute}); err != nil {
-		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
+	exe, err := Engine(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
+	stdout, stderr, code := runEngine(t, exe, dir, "-timeout", time.Minute.String())
 	want := `{"text":"the quick brown fox","total":4}
 {"text":"jumps over","total":6}
 {"text":"the lazy dog","total":9}
 {"text":"stream processing at the edge","total":14}
 `
-	if stdout.String() != want {
-		t.Errorf("stdout:\n%s\nwant:\n%s\nstderr:\n%s", stdout.String(), want, stderr.String())
+	if code != 0 || stdout != want {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", code, stdout, want, stderr)
 	}
 }
 
@@ -92,23 +126,30 @@ func (shout) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	return dir
 }
 
-func TestRunDirExternalProject(t *testing.T) {
+func TestEngineExternalProject(t *testing.T) {
 	useTempCache(t)
 	dir := shoutProject(t)
 	want := "{\"loud\":\"HELLO!\"}\n{\"loud\":\"KGEN!\"}\n"
-	for i := range 2 { // the second run uses the cached build
-		var stdout, stderr bytes.Buffer
+	var first string
+	for i := range 2 { // the second build is the cached one
 		start := time.Now()
-		if err := RunDir(t.Context(), dir, &stdout, &stderr, Options{Timeout: time.Minute}); err != nil {
-			t.Fatalf("run %d: %v\nstderr:\n%s", i+1, err, stderr.String())
+		exe, err := Engine(t.Context(), dir)
+		if err != nil {
+			t.Fatalf("build %d: %v", i+1, err)
 		}
-		if stdout.String() != want {
-			t.Errorf("run %d: stdout:\n%s\nwant:\n%s\nstderr:\n%s", i+1, stdout.String(), want, stderr.String())
+		t.Logf("build %d took %v", i+1, time.Since(start))
+		if first == "" {
+			first = exe
+		} else if exe != first {
+			t.Errorf("build %d: %s, want the cached %s", i+1, exe, first)
 		}
-		t.Logf("run %d took %v", i+1, time.Since(start))
+		stdout, stderr, code := runEngine(t, exe, dir, "-timeout", time.Minute.String())
+		if code != 0 || stdout != want {
+			t.Errorf("run %d: exit %d, stdout:\n%s\nwant:\n%s\nstderr:\n%s", i+1, code, stdout, want, stderr)
+		}
 	}
 
-	p, err := findPlugins(t.Context(), dir)
+	p, err := findPlugins(goCmd{ctx: t.Context()}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,52 +158,47 @@ func TestRunDirExternalProject(t *testing.T) {
 		t.Errorf("plugins: %+v", p)
 	}
 
-	// A failing engine: its error is on stderr, the status in ExitError.
+	// A failing engine prints its error on stderr and exits with status 1.
 	writeTree(t, dir, map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT shout() FROM words", "actions": [{"nop": {}}]}`})
-	var stdout, stderr bytes.Buffer
-	err = RunDir(t.Context(), dir, &stdout, &stderr, Options{})
-	var exit *ExitError
-	if !errors.As(err, &exit) || exit.Code != 1 {
-		t.Fatalf("bad rule: %v, want ExitError 1", err)
+	_, stderr, code := runEngine(t, first, dir)
+	if code != 1 {
+		t.Fatalf("bad rule: exit %d, want 1; stderr:\n%s", code, stderr)
 	}
-	if want := `kgen: run "` + dir + `": rules/bad.json: `; !strings.HasPrefix(stderr.String(), want) {
-		t.Errorf("stderr %q, want prefix %q", stderr.String(), want)
+	if want := `kgen: run "` + dir + `": rules/bad.json: `; !strings.HasPrefix(stderr, want) {
+		t.Errorf("stderr %q, want prefix %q", stderr, want)
 	}
 
 	// A plugin that does not compile: the error names the step and has the
 	// compiler's message.
 	writeTree(t, dir, map[string]string{"broken.go": "package shout\n\nvar x int = \"s\"\n"})
-	err = RunDir(t.Context(), dir, &stdout, &stderr, Options{})
-	if err == nil || !strings.HasPrefix(err.Error(), `run "`+dir+`": build engine: `) || !strings.Contains(err.Error(), "broken.go:3:13") {
+	_, err = Engine(t.Context(), dir)
+	if err == nil || !strings.HasPrefix(err.Error(), `build "`+dir+`": build engine: `) || !strings.Contains(err.Error(), "broken.go:3:13") {
 		t.Errorf("broken plugin: %v", err)
-	}
-	if _, err := Build(t.Context(), dir); err == nil || !strings.HasPrefix(err.Error(), `build "`+dir+`": build engine: `) {
-		t.Errorf("Build broken plugin: %v", err)
 	}
 }
 
-func TestRunDirWithoutPackages(t *testing.T) {
+func TestEngineWithoutPackages(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, readingsProject)
-	var stdout, stderr bytes.Buffer
-	if err := RunDir(t.Context(), dir, &stdout, &stderr, Options{Timeout: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(stdout.String(), "{\"id\":3,\"note\":\"hot\",\"temp\":30}\n") {
-		t.Errorf("stdout %q", stdout.String())
-	}
-	if _, err := Build(t.Context(), dir); !errors.Is(err, ErrNoPackages) {
-		t.Errorf("Build without packages: %v", err)
+	writeTree(t, dir, map[string]string{
+		"streams/readings.sql": `CREATE STREAM readings (id BIGINT) WITH (DATASOURCE="readings.jsonl", TYPE="file")`,
+		"rules/all.json":       `{"id": "all", "sql": "SELECT id FROM readings", "actions": [{"nop": {}}]}`,
+		"input/readings.jsonl": "{\"id\": 1}\n",
+	})
+	if _, err := Engine(t.Context(), dir); !errors.Is(err, ErrNoPackages) {
+		t.Errorf("Engine without packages: %v", err)
 	}
 	// Go files only in testdata or _ folders do not count.
 	writeTree(t, dir, map[string]string{"testdata/x.go": "package x\n", "_old/y.go": "package y\n", "z_test.go": "package z\n"})
 	if has, err := hasGoFiles(dir); has || err != nil {
 		t.Errorf("hasGoFiles: %v, %v", has, err)
 	}
+	if _, err := Engine(t.Context(), dir); !errors.Is(err, ErrNoPackages) {
+		t.Errorf("Engine with test and testdata files only: %v", err)
+	}
 }
 
-func TestMainSource(t *testing.T) {
-	got := mainSource([]string{"example.com/a", "example.com/a/b"})
+func TestEngineMain(t *testing.T) {
+	got := engineMain([]string{"example.com/a", "example.com/a/b"}, "1.26.0").source()
 	want := `// Code generated by kgen. DO NOT EDIT.
 
 // Command kgenrun is an engine with plugin packages compiled in, run by kgen run.
