@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kgen-dev/kgen/svc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
@@ -158,7 +159,7 @@ type grpcInvoker struct {
 	closed bool
 }
 
-func newGRPCInvoker(iface *Interface) (*grpcInvoker, error) {
+func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
 	target, err := grpcTarget(iface.Address)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // ErrNotFound is returned for a service that is not registered.
@@ -64,7 +65,7 @@ type snapshot struct {
 
 type serviceEntry struct {
 	name string
-	desc *Description
+	desc *svc.Description
 	raw  []byte
 }
 
@@ -72,7 +73,7 @@ type serviceEntry struct {
 // (nil for a schemaless interface).
 type funcEntry struct {
 	info   FunctionInfo
-	iface  *Interface
+	iface  *svc.Interface
 	invKey string // invokerKey(iface)
 	method protoreflect.MethodDescriptor
 }
@@ -152,7 +153,7 @@ func checkName(name string) error {
 // function is resolved. It returns the entry and its functions.
 func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*serviceEntry, []*funcEntry, error) {
 	wrap := func(err error) error { return fmt.Errorf("service %q: %w", name, err) }
-	desc, err := ParseDescription(raw)
+	desc, err := svc.ParseDescription(raw)
 	if err != nil {
 		return nil, nil, wrap(fmt.Errorf("parse description: %w", err))
 	}
@@ -182,13 +183,13 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		if iface.Address == "" {
 			return nil, nil, werr(errors.New("missing address"))
 		}
-		if iface.Protocol != ProtocolGRPC && iface.Protocol != ProtocolREST {
-			return nil, nil, werr(fmt.Errorf("protocol %q is not supported, want %q or %q", iface.Protocol, ProtocolGRPC, ProtocolREST))
+		if iface.Protocol != svc.ProtocolGRPC && iface.Protocol != svc.ProtocolREST {
+			return nil, nil, werr(fmt.Errorf("protocol %q is not supported, want %q or %q", iface.Protocol, svc.ProtocolGRPC, svc.ProtocolREST))
 		}
 		info := FunctionInfo{ServiceName: name, InterfaceName: ifName, Addr: iface.Address}
 		if iface.Schemaless {
-			if iface.Protocol != ProtocolREST {
-				return nil, nil, werr(fmt.Errorf("schemaless needs protocol %q", ProtocolREST))
+			if iface.Protocol != svc.ProtocolREST {
+				return nil, nil, werr(fmt.Errorf("schemaless needs protocol %q", svc.ProtocolREST))
 			}
 			if iface.SchemaFile != "" || len(iface.Functions) > 0 {
 				return nil, nil, werr(errors.New("a schemaless interface takes no schemaFile and no functions"))
@@ -410,13 +411,13 @@ func (r *Registry) Delete(name string) error {
 func (r *Registry) Services() []string { return slices.Sorted(maps.Keys(r.snap.Load().services)) }
 
 // Get returns the description of a service.
-func (r *Registry) Get(name string) (*Description, error) {
+func (r *Registry) Get(name string) (*svc.Description, error) {
 	e, ok := r.snap.Load().services[name]
 	if !ok {
 		return nil, fmt.Errorf("service %q: %w", name, ErrNotFound)
 	}
 	// A fresh copy: callers cannot change the snapshot.
-	return ParseDescription(e.raw)
+	return svc.ParseDescription(e.raw)
 }
 
 // Functions lists every external function, sorted by name.

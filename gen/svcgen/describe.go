@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
-	"github.com/kgen-dev/kgen/engine/service"
+	"github.com/kgen-dev/kgen/svc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -19,7 +19,7 @@ func generateService(o *options, s *schema) (map[string][]byte, error) {
 	js = append(js, '\n')
 	// The engine reads what was written: a description it refuses is a bug
 	// here, better caught now than at install time.
-	if _, err := service.ParseDescription(js); err != nil {
+	if _, err := svc.ParseDescription(js); err != nil {
 		return nil, fmt.Errorf("generated description does not parse: %w", err)
 	}
 	entries := map[string][]byte{o.Name + ".json": js}
@@ -36,8 +36,8 @@ func generateService(o *options, s *schema) (map[string][]byte, error) {
 // describe builds the service description: one interface per service of
 // the file, named after it and limited to it (services), with one function
 // per rpc named after the rpc.
-func describe(o *options, s *schema) *service.Description {
-	d := &service.Description{About: &service.About{}, Interfaces: map[string]*service.Interface{}}
+func describe(o *options, s *schema) *svc.Description {
+	d := &svc.Description{About: &svc.About{}, Interfaces: map[string]*svc.Interface{}}
 	if c := fileComment(s.fd); c != "" {
 		d.About.Description = enUS(c)
 	}
@@ -47,7 +47,7 @@ func describe(o *options, s *schema) *service.Description {
 		if sd.Methods().Len() == 0 {
 			continue
 		}
-		iface := &service.Interface{
+		iface := &svc.Interface{
 			Address:     o.Address,
 			Protocol:    o.Protocol,
 			SchemaType:  "protobuf",
@@ -57,7 +57,7 @@ func describe(o *options, s *schema) *service.Description {
 		}
 		for j := 0; j < sd.Methods().Len(); j++ {
 			m := sd.Methods().Get(j)
-			iface.Functions = append(iface.Functions, service.FunctionMapping{
+			iface.Functions = append(iface.Functions, svc.FunctionMapping{
 				Name:        string(m.Name()),
 				ServiceName: string(m.Name()),
 				Description: enUS(comment(m)),

@@ -61,14 +61,14 @@ func (e *emitter) function(r *rpcNames) {
 		jen.Id("ctx").Qual(sdkPath, "FunctionContext"), jen.Id("args").Index().Any(),
 	).Params(jen.Any(), jen.Bool()).Block(
 		jen.Id("req").Op(":=").New(in.Clone()),
-		jen.If(jen.Err().Op(":=").Qual(servicePath, "FillRequest").Call(fn.Clone(), jen.Id("req").Dot("ProtoReflect").Call(), jen.Id("args")), jen.Err().Op("!=").Nil()).Block(
+		jen.If(jen.Err().Op(":=").Qual(svcPath, "FillRequest").Call(fn.Clone(), jen.Id("req").Dot("ProtoReflect").Call(), jen.Id("args")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Err(), jen.False()),
 		),
 		jen.Id("resp").Op(":=").New(out),
 		jen.If(jen.Err().Op(":=").Id(clientInvokeFunc).Call(jen.Id("ctx"), fn.Clone(), jen.Lit(r.FullMethod), jen.Id("req"), jen.Id("resp")), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Err(), jen.False()),
 		),
-		jen.Return(jen.Qual(servicePath, "ToSQL").Call(jen.Id("resp")), jen.True()),
+		jen.Return(jen.Qual(svcPath, "ToSQL").Call(jen.Id("resp")), jen.True()),
 	)
 	e.f.Line().Func().Params(recv.Clone()).Id("IsAggregate").Params().Bool().Block(jen.Return(jen.False()))
 }
@@ -95,7 +95,7 @@ func (e *emitter) clientHelpers() {
 				jen.Id("vals").Index(jen.Id("i")).Op("=").Id("a").Dot("Value"),
 			),
 		),
-		jen.Return(jen.Qual(servicePath, "FillRequest").Call(jen.Id("fn"), jen.Id("m"), jen.Id("vals"))),
+		jen.Return(jen.Qual(svcPath, "FillRequest").Call(jen.Id("fn"), jen.Id("m"), jen.Id("vals"))),
 	)
 
 	e.f.Line().Commentf("%s is the state the functions share.", clientStateVar)
@@ -151,13 +151,13 @@ func (e *emitter) clientHelpers() {
 					jen.Return(jen.Lit(""), jen.Lit(0), jen.Err()),
 				),
 				jen.Default().Block(
-					jen.List(jen.Id("desc"), jen.Err()).Op(":=").Qual(servicePath, "ParseDescription").Call(jen.Id("data")),
+					jen.List(jen.Id("desc"), jen.Err()).Op(":=").Qual(svcPath, "ParseDescription").Call(jen.Id("data")),
 					jen.If(jen.Err().Op("!=").Nil()).Block(
 						jen.Return(jen.Lit(""), jen.Lit(0), errf("service description %s: %w", jen.Id("path"), jen.Err())),
 					),
 					jen.For(jen.Id("_").Op(",").Id("name").Op(":=").Range().Qual("slices", "Sorted").Call(jen.Qual("maps", "Keys").Call(jen.Id("desc").Dot("Interfaces")))).Block(
 						jen.Id("iface").Op(":=").Id("desc").Dot("Interfaces").Index(jen.Id("name")),
-						jen.If(jen.Id("iface").Op("==").Nil().Op("||").Id("iface").Dot("Protocol").Op("!=").Qual(servicePath, "ProtocolGRPC")).Block(
+						jen.If(jen.Id("iface").Op("==").Nil().Op("||").Id("iface").Dot("Protocol").Op("!=").Qual(svcPath, "ProtocolGRPC")).Block(
 							jen.Continue(),
 						),
 						jen.Id("address").Op("=").Id("iface").Dot("Address"),

@@ -159,10 +159,10 @@ func (e *emitter) restHandler(s *svcNames) {
 	e.f.Comment("google.api.http rule (additional bindings included), else at POST /<rpc>.")
 	e.f.Func().Id(s.RESTHandler).Params(jen.Id("srv").Id(s.Server)).Params(jen.Qual("net/http", "Handler"), jen.Error()).Block(
 		jen.Id("methods").Op(":=").Id(e.p.file.GoDescriptorIdent.GoName).Dot("Services").Call().Dot("ByName").Call(jen.Lit(string(s.svc.Desc.Name()))).Dot("Methods").Call(),
-		jen.Return(jen.Qual(servicePath, "NewRESTHandler").CallFunc(func(g *jen.Group) {
+		jen.Return(jen.Qual(svcPath, "NewRESTHandler").CallFunc(func(g *jen.Group) {
 			for _, r := range s.RPCs {
 				in := e.ident(r.m.Input.GoIdent)
-				g.Qual(servicePath, "RESTMethod").Values(jen.Dict{
+				g.Qual(svcPath, "RESTMethod").Values(jen.Dict{
 					jen.Id("Desc"): jen.Id("methods").Dot("ByName").Call(jen.Lit(string(r.m.Desc.Name()))),
 					jen.Id("New"):  jen.Func().Params().Qual(protoPath, "Message").Block(jen.Return(jen.New(in.Clone()))),
 					jen.Id("Call"): jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("req").Qual(protoPath, "Message")).Params(jen.Qual(protoPath, "Message"), jen.Error()).Block(

@@ -21,7 +21,7 @@ import (
 // Import paths of generated code.
 const (
 	sdkPath      = "github.com/kgen-dev/kgen/sdk"
-	servicePath  = "github.com/kgen-dev/kgen/engine/service"
+	svcPath      = "github.com/kgen-dev/kgen/svc"
 	grpcPath     = "google.golang.org/grpc"
 	codesPath    = "google.golang.org/grpc/codes"
 	statusPath   = "google.golang.org/grpc/status"
@@ -48,7 +48,7 @@ func generateGo(o *options, s *schema) (map[string][]byte, error) {
 	for ip, name := range map[string]string{
 		"context": "context", "errors": "errors", "fmt": "fmt", "io/fs": "fs", "net/http": "http", "os": "os",
 		"path/filepath": "filepath", "slices": "slices", "maps": "maps", "strings": "strings", "sync": "sync", "time": "time",
-		sdkPath: "sdk", servicePath: "service", grpcPath: "grpc", codesPath: "codes", statusPath: "status",
+		sdkPath: "sdk", svcPath: "svc", grpcPath: "grpc", codesPath: "codes", statusPath: "status",
 		insecurePath: "insecure", protoPath: "proto",
 	} {
 		e.f.ImportName(ip, name)

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // Kind is what Generate writes from the .proto file.
@@ -203,17 +203,17 @@ func (opts Options) normalize() (*options, error) {
 	}
 	switch o.Protocol {
 	case "":
-		o.Protocol = service.ProtocolGRPC
-	case service.ProtocolGRPC, service.ProtocolREST:
+		o.Protocol = svc.ProtocolGRPC
+	case svc.ProtocolGRPC, svc.ProtocolREST:
 	default:
-		return nil, fmt.Errorf("protocol %q: want %q or %q", o.Protocol, service.ProtocolGRPC, service.ProtocolREST)
+		return nil, fmt.Errorf("protocol %q: want %q or %q", o.Protocol, svc.ProtocolGRPC, svc.ProtocolREST)
 	}
-	if o.Kind == KindClient && o.Protocol != service.ProtocolGRPC {
+	if o.Kind == KindClient && o.Protocol != svc.ProtocolGRPC {
 		return nil, fmt.Errorf("protocol %q: a generated client calls its service over gRPC", o.Protocol)
 	}
 	if o.Address == "" {
 		o.Address = DefaultGRPCAddress
-		if o.Protocol == service.ProtocolREST {
+		if o.Protocol == svc.ProtocolREST {
 			o.Address = DefaultRESTAddress
 		}
 	}

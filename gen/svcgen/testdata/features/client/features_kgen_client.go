@@ -6,8 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/sdk"
+	"github.com/kgen-dev/kgen/svc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
@@ -63,14 +63,14 @@ func (kgenFunctionGetBook) Validate(args []sdk.Arg) error {
 
 func (kgenFunctionGetBook) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	req := new(GetBookRequest)
-	if err := service.FillRequest("getBook", req.ProtoReflect(), args); err != nil {
+	if err := svc.FillRequest("getBook", req.ProtoReflect(), args); err != nil {
 		return err, false
 	}
 	resp := new(Book)
 	if err := kgenInvoke(ctx, "getBook", "/kgen.features.Bookstore/GetBook", req, resp); err != nil {
 		return err, false
 	}
-	return service.ToSQL(resp), true
+	return svc.ToSQL(resp), true
 }
 
 func (kgenFunctionGetBook) IsAggregate() bool {
@@ -95,14 +95,14 @@ func (kgenFunctionCreateBook) Validate(args []sdk.Arg) error {
 
 func (kgenFunctionCreateBook) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	req := new(CreateBookRequest)
-	if err := service.FillRequest("createBook", req.ProtoReflect(), args); err != nil {
+	if err := svc.FillRequest("createBook", req.ProtoReflect(), args); err != nil {
 		return err, false
 	}
 	resp := new(Book)
 	if err := kgenInvoke(ctx, "createBook", "/kgen.features.Bookstore/CreateBook", req, resp); err != nil {
 		return err, false
 	}
-	return service.ToSQL(resp), true
+	return svc.ToSQL(resp), true
 }
 
 func (kgenFunctionCreateBook) IsAggregate() bool {
@@ -125,14 +125,14 @@ func (kgenFunctionCreateShelf) Validate(args []sdk.Arg) error {
 
 func (kgenFunctionCreateShelf) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	req := new(Shelf)
-	if err := service.FillRequest("createShelf", req.ProtoReflect(), args); err != nil {
+	if err := svc.FillRequest("createShelf", req.ProtoReflect(), args); err != nil {
 		return err, false
 	}
 	resp := new(Shelf)
 	if err := kgenInvoke(ctx, "createShelf", "/kgen.features.Bookstore/CreateShelf", req, resp); err != nil {
 		return err, false
 	}
-	return service.ToSQL(resp), true
+	return svc.ToSQL(resp), true
 }
 
 func (kgenFunctionCreateShelf) IsAggregate() bool {
@@ -155,14 +155,14 @@ func (kgenFunctionListBooks) Validate(args []sdk.Arg) error {
 
 func (kgenFunctionListBooks) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	req := new(wrapperspb.Int64Value)
-	if err := service.FillRequest("listBooks", req.ProtoReflect(), args); err != nil {
+	if err := svc.FillRequest("listBooks", req.ProtoReflect(), args); err != nil {
 		return err, false
 	}
 	resp := new(ListBooksResponse)
 	if err := kgenInvoke(ctx, "listBooks", "/kgen.features.Bookstore/ListBooks", req, resp); err != nil {
 		return err, false
 	}
-	return service.ToSQL(resp), true
+	return svc.ToSQL(resp), true
 }
 
 func (kgenFunctionListBooks) IsAggregate() bool {
@@ -187,14 +187,14 @@ func (kgenFunctionGreet) Validate(args []sdk.Arg) error {
 
 func (kgenFunctionGreet) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	req := new(wrapperspb.StringValue)
-	if err := service.FillRequest("greet", req.ProtoReflect(), args); err != nil {
+	if err := svc.FillRequest("greet", req.ProtoReflect(), args); err != nil {
 		return err, false
 	}
 	resp := new(wrapperspb.StringValue)
 	if err := kgenInvoke(ctx, "greet", "/kgen.features.Bookstore/Greet", req, resp); err != nil {
 		return err, false
 	}
-	return service.ToSQL(resp), true
+	return svc.ToSQL(resp), true
 }
 
 func (kgenFunctionGreet) IsAggregate() bool {
@@ -217,14 +217,14 @@ func (kgenFunctionReset) Validate(args []sdk.Arg) error {
 
 func (kgenFunctionReset) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	req := new(emptypb.Empty)
-	if err := service.FillRequest("reset", req.ProtoReflect(), args); err != nil {
+	if err := svc.FillRequest("reset", req.ProtoReflect(), args); err != nil {
 		return err, false
 	}
 	resp := new(emptypb.Empty)
 	if err := kgenInvoke(ctx, "reset", "/kgen.features.Bookstore/Reset", req, resp); err != nil {
 		return err, false
 	}
-	return service.ToSQL(resp), true
+	return svc.ToSQL(resp), true
 }
 
 func (kgenFunctionReset) IsAggregate() bool {
@@ -245,7 +245,7 @@ func kgenValidate(fn string, req proto.Message, args []sdk.Arg) error {
 			vals[i] = a.Value
 		}
 	}
-	return service.FillRequest(fn, m, vals)
+	return svc.FillRequest(fn, m, vals)
 }
 
 // kgenClient is the state the functions share.
@@ -298,13 +298,13 @@ func kgenResolve(root string) (string, time.Duration, error) {
 		case err != nil:
 			return "", 0, err
 		default:
-			desc, err := service.ParseDescription(data)
+			desc, err := svc.ParseDescription(data)
 			if err != nil {
 				return "", 0, fmt.Errorf("service description %s: %w", path, err)
 			}
 			for _, name := range slices.Sorted(maps.Keys(desc.Interfaces)) {
 				iface := desc.Interfaces[name]
-				if iface == nil || iface.Protocol != service.ProtocolGRPC {
+				if iface == nil || iface.Protocol != svc.ProtocolGRPC {
 					continue
 				}
 				address = iface.Address

@@ -4,8 +4,8 @@ package features
 
 import (
 	"context"
-	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/sdk"
+	"github.com/kgen-dev/kgen/svc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -290,7 +290,7 @@ func (c *kgenBookstoreClient) Reset(ctx context.Context, in *emptypb.Empty, opts
 // google.api.http rule (additional bindings included), else at POST /<rpc>.
 func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 	methods := File_features_proto.Services().ByName("Bookstore").Methods()
-	return service.NewRESTHandler(service.RESTMethod{
+	return svc.NewRESTHandler(svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.GetBook(ctx, req.(*GetBookRequest))
 		},
@@ -298,7 +298,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(GetBookRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.CreateBook(ctx, req.(*CreateBookRequest))
 		},
@@ -306,7 +306,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(CreateBookRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.CreateShelf(ctx, req.(*Shelf))
 		},
@@ -314,7 +314,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(Shelf)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.ListBooks(ctx, req.(*wrapperspb.Int64Value))
 		},
@@ -322,7 +322,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(wrapperspb.Int64Value)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.Greet(ctx, req.(*wrapperspb.StringValue))
 		},
@@ -330,7 +330,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(wrapperspb.StringValue)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.Reset(ctx, req.(*emptypb.Empty))
 		},

@@ -1,4 +1,4 @@
-package service
+package svc
 
 import (
 	"net/url"
@@ -38,9 +38,6 @@ func FuzzRESTResponse(f *testing.F) {
 			responseField = rule.GetResponseBody()
 		}
 		_ = decodeRESTResponse(contentType, body, responseField, out)
-		if v, err := decodeSchemalessJSON(body); err == nil {
-			_ = v
-		}
 	})
 }
 
@@ -68,16 +65,16 @@ func FuzzRESTTranscode(f *testing.F) {
 				req.Set(fd, protoreflect.ValueOfString(v))
 			}
 		}
-		call, err := buildHTTPRequest(m, req)
+		call, err := NewHTTPCall(m, req)
 		if err != nil {
 			return
 		}
-		u, err := url.Parse("http://h" + call.path)
+		u, err := url.Parse("http://h" + call.Path)
 		if err != nil {
-			t.Fatalf("path %q does not parse: %v", call.path, err)
+			t.Fatalf("path %q does not parse: %v", call.Path, err)
 		}
-		if u.Host != "h" || strings.ContainsAny(call.path, " ?#") {
-			t.Fatalf("path %q escapes its segment", call.path)
+		if u.Host != "h" || strings.ContainsAny(call.Path, " ?#") {
+			t.Fatalf("path %q escapes its segment", call.Path)
 		}
 	})
 }

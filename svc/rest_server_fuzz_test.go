@@ -1,4 +1,4 @@
-package service
+package svc
 
 import (
 	"bytes"
@@ -64,7 +64,7 @@ func FuzzRESTServer(f *testing.F) {
 }
 
 // FuzzRESTRoundTrip transcodes requests of every rpc with arbitrary text
-// in their string fields, as the invoker does, and serves them: whatever
+// in their string fields with NewHTTPCall, and serves them: whatever
 // the client can send, the implementation must get unchanged.
 func FuzzRESTRoundTrip(f *testing.F) {
 	var mu sync.Mutex
@@ -100,17 +100,17 @@ func FuzzRESTRoundTrip(f *testing.F) {
 				req.Set(fd, protoreflect.ValueOfString(v))
 			}
 		}
-		call, err := buildHTTPRequest(m, req)
+		call, err := NewHTTPCall(m, req)
 		if err != nil {
 			return
 		}
-		target := "http://h" + call.path
-		if call.query != "" {
-			target += "?" + call.query
+		target := "http://h" + call.Path
+		if call.Query != "" {
+			target += "?" + call.Query
 		}
-		r, err := http.NewRequest(call.method, target, bytes.NewReader(call.body))
+		r, err := http.NewRequest(call.Method, target, bytes.NewReader(call.Body))
 		if err != nil {
-			t.Fatalf("%s %s: %v", call.method, target, err)
+			t.Fatalf("%s %s: %v", call.Method, target, err)
 		}
 		mu.Lock()
 		got = nil
@@ -118,12 +118,12 @@ func FuzzRESTRoundTrip(f *testing.F) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		if w.Code != 200 {
-			t.Fatalf("%s %s: %d %s", call.method, target, w.Code, w.Body)
+			t.Fatalf("%s %s: %d %s", call.Method, target, w.Code, w.Body)
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		if got == nil || !proto.Equal(got, req) {
-			t.Fatalf("%s %s %s: implementation got %v, want %v", call.method, target, call.body, got, req)
+			t.Fatalf("%s %s %s: implementation got %v, want %v", call.Method, target, call.Body, got, req)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package service
+package svc
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kgen-dev/kgen/internal/sqlvalue"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -109,7 +110,7 @@ type coercer struct{ fn string }
 
 // fieldError is `function "f": field "a.b": want int64, got string "x"`.
 func (c coercer) fieldError(path string, want string, v any, extra string) error {
-	msg := fmt.Sprintf("function %q: field %q: want %s, got %s", c.fn, path, want, describe(v))
+	msg := fmt.Sprintf("function %q: field %q: want %s, got %s", c.fn, path, want, sqlvalue.Describe(v))
 	if extra != "" {
 		msg += " (" + extra + ")"
 	}
@@ -649,30 +650,4 @@ func scalarName(fd protoreflect.FieldDescriptor) string {
 		return string(fd.Message().FullName())
 	}
 	return fd.Kind().String()
-}
-
-// describe is how errors show a SQL value: its type and a short rendering.
-func describe(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		if len(x) > 40 {
-			return fmt.Sprintf("string %q...", x[:40])
-		}
-		return fmt.Sprintf("string %q", x)
-	case []byte:
-		return fmt.Sprintf("bytes (%d bytes)", len(x))
-	case bool, int64, float64, int, int32, uint64, float32:
-		return fmt.Sprintf("%T %v", x, x)
-	case map[string]any:
-		return "map"
-	case []any:
-		return "array"
-	case time.Time:
-		return "time " + x.Format(time.RFC3339Nano)
-	case time.Duration:
-		return "duration " + x.String()
-	}
-	return fmt.Sprintf("%T", v)
 }

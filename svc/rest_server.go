@@ -1,4 +1,4 @@
-package service
+package svc
 
 import (
 	"bytes"
@@ -340,7 +340,7 @@ func (rt *restRoute) serve(w http.ResponseWriter, r *http.Request, vals []string
 var restJSONBody = protojson.UnmarshalOptions{DiscardUnknown: true}
 
 // decode fills msg from the body, then the path variables, then the query,
-// the inverse of buildHTTPRequest.
+// the inverse of NewHTTPCall.
 func (rt *restRoute) decode(w http.ResponseWriter, r *http.Request, msg protoreflect.Message, vals []string) error {
 	if rt.body != "" && r.Body != nil {
 		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, restRequestLimit))

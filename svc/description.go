@@ -1,8 +1,4 @@
-// Package service runs external functions: SQL functions that call gRPC or
-// REST services described by a service description (eKuiper's external
-// service JSON) and .proto schemas. The generators in gen/svcgen write the
-// same descriptions, from this one model.
-package service
+package svc
 
 import (
 	"bytes"

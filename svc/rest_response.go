@@ -1,9 +1,10 @@
-package service
+package svc
 
 import (
 	"bytes"
 	"fmt"
 	"math"
+	"mime"
 	"strconv"
 	"strings"
 
@@ -11,7 +12,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// decodeRESTResponse fills out from a 2xx response body:
+// DecodeResponse fills out, a message of the rpc's output type, from the
+// Content-Type and body of a 2xx response to the call:
 //   - JSON (application/json, *+json) is protobuf JSON; both json_name and
 //     proto names are accepted and unknown keys dropped;
 //   - text/* fills a wrapper output (StringValue, Int64Value, ...), parsed
@@ -20,6 +22,12 @@ import (
 //
 // An empty body leaves out empty, and a message without fields
 // (google.protobuf.Empty) ignores any body that is not JSON.
+func (c *HTTPCall) DecodeResponse(contentType string, body []byte, out protoreflect.Message) error {
+	return decodeRESTResponse(contentType, body, c.ResponseBody, out)
+}
+
+// decodeRESTResponse is HTTPCall.DecodeResponse with the response field
+// given.
 func decodeRESTResponse(contentType string, body []byte, responseField string, out protoreflect.Message) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
@@ -146,4 +154,14 @@ func clipText(s string) string {
 		return s[:64] + "…"
 	}
 	return s
+}
+
+// restMediaType is the lower-case media type of a Content-Type header, ""
+// if absent or unreadable.
+func restMediaType(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	}
+	return mt
 }

@@ -1,4 +1,4 @@
-package service
+package svc
 
 import (
 	"encoding/base64"
@@ -17,15 +17,16 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// httpCall is one rpc call transcoded to HTTP.
-type httpCall struct {
-	method string
-	path   string // starts with "/", escaped
-	query  string // encoded, without "?"
-	body   []byte // nil: no body
-	// responseField names the output field the response body fills
+// HTTPCall is an rpc call transcoded to HTTP: what the engine's REST
+// transport sends, and what NewRESTHandler decodes back into the request.
+type HTTPCall struct {
+	Method string // the HTTP method: GET, POST, ...
+	Path   string // starts with "/", escaped
+	Query  string // encoded, without "?"; "" for none
+	Body   []byte // protobuf JSON; nil for no body
+	// ResponseBody names the output field the response body fills
 	// (HttpRule.response_body); "" for the whole message.
-	responseField string
+	ResponseBody string
 }
 
 // httpRuleOf returns m's google.api.http option, nil if it has none.
@@ -51,16 +52,19 @@ func httpRuleOf(m protoreflect.MethodDescriptor) *annotations.HttpRule {
 	return rule
 }
 
-// buildHTTPRequest transcodes a call of m: POST /<rpc> with the message as
-// protobuf JSON, or as m's google.api.http rule says.
-func buildHTTPRequest(m protoreflect.MethodDescriptor, req proto.Message) (*httpCall, error) {
+// NewHTTPCall transcodes a call of m with req: POST /<rpc> with the
+// message as protobuf JSON, or as m's google.api.http rule says. Fields
+// that fill path variables are left out of the body and query; a rule
+// without a body sends the other populated scalar fields as query
+// parameters named by dotted JSON names.
+func NewHTTPCall(m protoreflect.MethodDescriptor, req proto.Message) (*HTTPCall, error) {
 	rule := httpRuleOf(m)
 	if rule == nil {
 		body, err := protojson.Marshal(req)
 		if err != nil {
 			return nil, fmt.Errorf("encode request: %w", err)
 		}
-		return &httpCall{method: "POST", path: "/" + string(m.Name()), body: body}, nil
+		return &HTTPCall{Method: "POST", Path: "/" + string(m.Name()), Body: body}, nil
 	}
 	method, tmpl := httpRuleVerb(rule)
 	if tmpl == "" {
@@ -71,16 +75,16 @@ func buildHTTPRequest(m protoreflect.MethodDescriptor, req proto.Message) (*http
 	if err != nil {
 		return nil, err
 	}
-	call := &httpCall{method: method, path: path, responseField: rule.GetResponseBody()}
+	call := &HTTPCall{Method: method, Path: path, ResponseBody: rule.GetResponseBody()}
 	switch body := rule.GetBody(); body {
 	case "":
-		call.query = queryParams(msg, consumed)
+		call.Query = queryParams(msg, consumed)
 	case "*":
 		rest := proto.Clone(req).ProtoReflect()
 		for p := range consumed {
 			clearFieldPath(rest, p)
 		}
-		if call.body, err = protojson.Marshal(rest.Interface()); err != nil {
+		if call.Body, err = protojson.Marshal(rest.Interface()); err != nil {
 			return nil, fmt.Errorf("encode request: %w", err)
 		}
 	default:
@@ -91,11 +95,11 @@ func buildHTTPRequest(m protoreflect.MethodDescriptor, req proto.Message) (*http
 		if len(fds) != 1 {
 			return nil, fmt.Errorf("http rule body %q: want a top-level field", body)
 		}
-		if call.body, err = fieldJSON(msg, fds[0]); err != nil {
+		if call.Body, err = fieldJSON(msg, fds[0]); err != nil {
 			return nil, fmt.Errorf("encode request field %q: %w", body, err)
 		}
 		consumed[string(fds[0].Name())] = true
-		call.query = queryParams(msg, consumed)
+		call.Query = queryParams(msg, consumed)
 	}
 	return call, nil
 }
