@@ -1,4 +1,4 @@
-package svcgen
+package proto
 
 import (
 	"fmt"
@@ -47,16 +47,11 @@ type names struct {
 	declared map[string]string
 }
 
-// Helpers of the client file.
+// The client file declares one helper: the svc.GRPCClient its functions
+// share, made with a timeout of clientTimeoutSeconds per call.
 const (
-	clientServiceConst = "kgenService"
-	clientAddressConst = "kgenDefaultAddress"
-	clientTimeoutConst = "kgenDefaultTimeout"
-	clientStateVar     = "kgenClient"
-	clientValidateFunc = "kgenValidate"
-	clientInvokeFunc   = "kgenInvoke"
-	clientResolveFunc  = "kgenResolve"
-	clientConnFunc     = "kgenConn"
+	clientVar            = "kgenClient"
+	clientTimeoutSeconds = 10
 )
 
 func newNames(o *options, p *goPackage, kind Kind) (*names, error) {
@@ -69,11 +64,8 @@ func newNames(o *options, p *goPackage, kind Kind) (*names, error) {
 		return nil
 	}
 	if kind == KindClient {
-		for _, h := range []string{clientServiceConst, clientAddressConst, clientTimeoutConst, clientStateVar,
-			clientValidateFunc, clientInvokeFunc, clientResolveFunc, clientConnFunc} {
-			if err := declare(h, "a helper of the generated client"); err != nil {
-				return nil, err
-			}
+		if err := declare(clientVar, "the gRPC client of the generated functions"); err != nil {
+			return nil, err
 		}
 	}
 	for _, svc := range p.file.Services {

@@ -1,4 +1,4 @@
-package svcgen
+package proto
 
 import (
 	"bytes"
@@ -20,13 +20,12 @@ import (
 
 // Import paths of generated code.
 const (
-	sdkPath      = "github.com/kgen-dev/kgen/sdk"
-	svcPath      = "github.com/kgen-dev/kgen/svc"
-	grpcPath     = "google.golang.org/grpc"
-	codesPath    = "google.golang.org/grpc/codes"
-	statusPath   = "google.golang.org/grpc/status"
-	insecurePath = "google.golang.org/grpc/credentials/insecure"
-	protoPath    = "google.golang.org/protobuf/proto"
+	sdkPath    = "github.com/kgen-dev/kgen/sdk"
+	svcPath    = "github.com/kgen-dev/kgen/svc"
+	grpcPath   = "google.golang.org/grpc"
+	codesPath  = "google.golang.org/grpc/codes"
+	statusPath = "google.golang.org/grpc/status"
+	protoPath  = "google.golang.org/protobuf/proto"
 )
 
 // generateGo returns the .pb.go files and the stub file of a server or
@@ -46,18 +45,21 @@ func generateGo(o *options, s *schema) (map[string][]byte, error) {
 	e.f.NoFormat = true
 	e.f.HeaderComment(headerComment)
 	for ip, name := range map[string]string{
-		"context": "context", "errors": "errors", "fmt": "fmt", "io/fs": "fs", "net/http": "http", "os": "os",
-		"path/filepath": "filepath", "slices": "slices", "maps": "maps", "strings": "strings", "sync": "sync", "time": "time",
-		sdkPath: "sdk", svcPath: "svc", grpcPath: "grpc", codesPath: "codes", statusPath: "status",
-		insecurePath: "insecure", protoPath: "proto",
+		"context": "context", "net/http": "http", "time": "time",
+		sdkPath: "sdk", svcPath: "svc", grpcPath: "grpc", codesPath: "codes", statusPath: "status", protoPath: "proto",
 	} {
 		e.f.ImportName(ip, name)
 	}
-	e.f.Line().Comment("The build fails here when the sdk is older than the contract this file was generated for.")
-	e.f.Const().Id("_").Op("=").Qual(sdkPath, "SupportsGeneratedV1")
 	if o.Kind == KindServer {
+		e.f.Line().Comment("The build fails here when svc is older than the contract this file was generated for.")
+		e.f.Const().Id("_").Op("=").Qual(svcPath, "SupportsGeneratedV1")
 		e.server()
 	} else {
+		e.f.Line().Comment("The build fails here when sdk or svc is older than the contract this file was generated for.")
+		e.f.Const().Defs(
+			jen.Id("_").Op("=").Qual(sdkPath, "SupportsGeneratedV1"),
+			jen.Id("_").Op("=").Qual(svcPath, "SupportsGeneratedV1"),
+		)
 		e.client()
 	}
 	stub, err := render(e.f, stubName)

@@ -1,4 +1,4 @@
-package svcgen
+package proto
 
 import (
 	"fmt"

@@ -4,7 +4,6 @@ package features
 
 import (
 	"context"
-	"github.com/kgen-dev/kgen/sdk"
 	"github.com/kgen-dev/kgen/svc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -15,8 +14,8 @@ import (
 	"net/http"
 )
 
-// The build fails here when the sdk is older than the contract this file was generated for.
-const _ = sdk.SupportsGeneratedV1
+// The build fails here when svc is older than the contract this file was generated for.
+const _ = svc.SupportsGeneratedV1
 
 // The full gRPC method names of service kgen.features.Bookstore, as interceptors see them.
 const (

@@ -1,4 +1,4 @@
-package svcgen
+package proto
 
 import (
 	"bytes"
@@ -11,7 +11,6 @@ import (
 	"github.com/kgen-dev/kgen/gen"
 	"google.golang.org/protobuf/cmd/protoc-gen-go/internal_gengo"
 	"google.golang.org/protobuf/compiler/protogen"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -52,7 +51,7 @@ func buildGoPackage(o *options, s *schema) (*goPackage, error) {
 	}
 	req := &pluginpb.CodeGeneratorRequest{
 		FileToGenerate: toGenerate,
-		Parameter:      proto.String(strings.Join(params, ",")),
+		Parameter:      new(strings.Join(params, ",")),
 		ProtoFile:      allFiles(s.fd),
 	}
 	plugin, err := protogen.Options{}.New(req)

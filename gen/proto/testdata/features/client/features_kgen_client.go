@@ -3,38 +3,23 @@
 package featuresclient
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"github.com/kgen-dev/kgen/sdk"
 	"github.com/kgen-dev/kgen/svc"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
-	"io/fs"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 )
 
-// The build fails here when the sdk is older than the contract this file was generated for.
-const _ = sdk.SupportsGeneratedV1
-
+// The build fails here when sdk or svc is older than the contract this file was generated for.
 const (
-	// kgenService names the service description that may set the address
-	// at run time: <root>/data/services/features.json.
-	kgenService = "features"
-	// kgenDefaultAddress is the gRPC address to call when that description does not exist.
-	kgenDefaultAddress = "127.0.0.1:50051"
-	// kgenDefaultTimeout bounds one call unless the description sets options.timeout.
-	kgenDefaultTimeout = 10 * time.Second
+	_ = sdk.SupportsGeneratedV1
+	_ = svc.SupportsGeneratedV1
 )
+
+// kgenClient calls service "features" for the functions of this file, at
+// 127.0.0.1:50051 with a timeout of 10s per call unless the service
+// description <root>/data/services/features.json says otherwise.
+var kgenClient = svc.NewGRPCClient("features", "127.0.0.1:50051", 10*time.Second)
 
 func init() {
 	sdk.RegisterFunction("getBook", GetBook)
@@ -58,7 +43,7 @@ func GetBook() sdk.Function {
 type kgenFunctionGetBook struct{}
 
 func (kgenFunctionGetBook) Validate(args []sdk.Arg) error {
-	return kgenValidate("getBook", new(GetBookRequest), args)
+	return svc.ValidateArgs("getBook", new(GetBookRequest), args)
 }
 
 func (kgenFunctionGetBook) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
@@ -67,7 +52,7 @@ func (kgenFunctionGetBook) Exec(ctx sdk.FunctionContext, args []any) (any, bool)
 		return err, false
 	}
 	resp := new(Book)
-	if err := kgenInvoke(ctx, "getBook", "/kgen.features.Bookstore/GetBook", req, resp); err != nil {
+	if err := kgenClient.Invoke(ctx, "getBook", "/kgen.features.Bookstore/GetBook", req, resp); err != nil {
 		return err, false
 	}
 	return svc.ToSQL(resp), true
@@ -90,7 +75,7 @@ func CreateBook() sdk.Function {
 type kgenFunctionCreateBook struct{}
 
 func (kgenFunctionCreateBook) Validate(args []sdk.Arg) error {
-	return kgenValidate("createBook", new(CreateBookRequest), args)
+	return svc.ValidateArgs("createBook", new(CreateBookRequest), args)
 }
 
 func (kgenFunctionCreateBook) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
@@ -99,7 +84,7 @@ func (kgenFunctionCreateBook) Exec(ctx sdk.FunctionContext, args []any) (any, bo
 		return err, false
 	}
 	resp := new(Book)
-	if err := kgenInvoke(ctx, "createBook", "/kgen.features.Bookstore/CreateBook", req, resp); err != nil {
+	if err := kgenClient.Invoke(ctx, "createBook", "/kgen.features.Bookstore/CreateBook", req, resp); err != nil {
 		return err, false
 	}
 	return svc.ToSQL(resp), true
@@ -120,7 +105,7 @@ func CreateShelf() sdk.Function {
 type kgenFunctionCreateShelf struct{}
 
 func (kgenFunctionCreateShelf) Validate(args []sdk.Arg) error {
-	return kgenValidate("createShelf", new(Shelf), args)
+	return svc.ValidateArgs("createShelf", new(Shelf), args)
 }
 
 func (kgenFunctionCreateShelf) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
@@ -129,7 +114,7 @@ func (kgenFunctionCreateShelf) Exec(ctx sdk.FunctionContext, args []any) (any, b
 		return err, false
 	}
 	resp := new(Shelf)
-	if err := kgenInvoke(ctx, "createShelf", "/kgen.features.Bookstore/CreateShelf", req, resp); err != nil {
+	if err := kgenClient.Invoke(ctx, "createShelf", "/kgen.features.Bookstore/CreateShelf", req, resp); err != nil {
 		return err, false
 	}
 	return svc.ToSQL(resp), true
@@ -150,7 +135,7 @@ func ListBooks() sdk.Function {
 type kgenFunctionListBooks struct{}
 
 func (kgenFunctionListBooks) Validate(args []sdk.Arg) error {
-	return kgenValidate("listBooks", new(wrapperspb.Int64Value), args)
+	return svc.ValidateArgs("listBooks", new(wrapperspb.Int64Value), args)
 }
 
 func (kgenFunctionListBooks) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
@@ -159,7 +144,7 @@ func (kgenFunctionListBooks) Exec(ctx sdk.FunctionContext, args []any) (any, boo
 		return err, false
 	}
 	resp := new(ListBooksResponse)
-	if err := kgenInvoke(ctx, "listBooks", "/kgen.features.Bookstore/ListBooks", req, resp); err != nil {
+	if err := kgenClient.Invoke(ctx, "listBooks", "/kgen.features.Bookstore/ListBooks", req, resp); err != nil {
 		return err, false
 	}
 	return svc.ToSQL(resp), true
@@ -182,7 +167,7 @@ func Greet() sdk.Function {
 type kgenFunctionGreet struct{}
 
 func (kgenFunctionGreet) Validate(args []sdk.Arg) error {
-	return kgenValidate("greet", new(wrapperspb.StringValue), args)
+	return svc.ValidateArgs("greet", new(wrapperspb.StringValue), args)
 }
 
 func (kgenFunctionGreet) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
@@ -191,7 +176,7 @@ func (kgenFunctionGreet) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 		return err, false
 	}
 	resp := new(wrapperspb.StringValue)
-	if err := kgenInvoke(ctx, "greet", "/kgen.features.Bookstore/Greet", req, resp); err != nil {
+	if err := kgenClient.Invoke(ctx, "greet", "/kgen.features.Bookstore/Greet", req, resp); err != nil {
 		return err, false
 	}
 	return svc.ToSQL(resp), true
@@ -212,7 +197,7 @@ func Reset() sdk.Function {
 type kgenFunctionReset struct{}
 
 func (kgenFunctionReset) Validate(args []sdk.Arg) error {
-	return kgenValidate("reset", new(emptypb.Empty), args)
+	return svc.ValidateArgs("reset", new(emptypb.Empty), args)
 }
 
 func (kgenFunctionReset) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
@@ -221,7 +206,7 @@ func (kgenFunctionReset) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 		return err, false
 	}
 	resp := new(emptypb.Empty)
-	if err := kgenInvoke(ctx, "reset", "/kgen.features.Bookstore/Reset", req, resp); err != nil {
+	if err := kgenClient.Invoke(ctx, "reset", "/kgen.features.Bookstore/Reset", req, resp); err != nil {
 		return err, false
 	}
 	return svc.ToSQL(resp), true
@@ -229,114 +214,4 @@ func (kgenFunctionReset) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 
 func (kgenFunctionReset) IsAggregate() bool {
 	return false
-}
-
-// kgenValidate checks the argument count and literal arguments as the call
-// will. A lone non-literal argument may be a row or map that fills the request
-// by field names: that is only known per row.
-func kgenValidate(fn string, req proto.Message, args []sdk.Arg) error {
-	m := req.ProtoReflect()
-	if len(args) == 1 && args[0].Kind != sdk.ArgLiteral && m.Descriptor().Fields().Len() > 0 {
-		return nil
-	}
-	vals := make([]any, len(args))
-	for i, a := range args {
-		if a.Kind == sdk.ArgLiteral {
-			vals[i] = a.Value
-		}
-	}
-	return svc.FillRequest(fn, m, vals)
-}
-
-// kgenClient is the state the functions share.
-var kgenClient struct {
-	once    sync.Once
-	address string
-	timeout time.Duration
-	err     error
-
-	mu    sync.Mutex
-	conns map[string]*grpc.ClientConn
-}
-
-// kgenInvoke calls method with req, filling resp. The first call fixes the
-// address and timeout (see kgenResolve).
-func kgenInvoke(ctx sdk.FunctionContext, fn, method string, req, resp proto.Message) error {
-	var parent context.Context = context.Background()
-	root := ""
-	if ctx != nil {
-		parent, root = ctx, ctx.GetRootPath()
-	}
-	kgenClient.once.Do(func() {
-		kgenClient.address, kgenClient.timeout, kgenClient.err = kgenResolve(root)
-	})
-	if kgenClient.err != nil {
-		return fmt.Errorf("function %q: %w", fn, kgenClient.err)
-	}
-	conn, err := kgenConn(kgenClient.address)
-	if err != nil {
-		return fmt.Errorf("function %q: %w", fn, err)
-	}
-	cctx, cancel := context.WithTimeout(parent, kgenClient.timeout)
-	defer cancel()
-	if err := conn.Invoke(cctx, method, req, resp); err != nil {
-		return fmt.Errorf("function %q: call %s at %s: %w", fn, method, kgenClient.address, err)
-	}
-	return nil
-}
-
-// kgenResolve returns the gRPC address to call and the call timeout: those
-// of the first grpc interface (in name order) of the service description
-// <root>/data/services/features.json when it exists, else the defaults.
-func kgenResolve(root string) (string, time.Duration, error) {
-	address, timeout := kgenDefaultAddress, kgenDefaultTimeout
-	if root != "" {
-		path := filepath.Join(root, "data", "services", kgenService+".json")
-		data, err := os.ReadFile(path)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return "", 0, err
-		default:
-			desc, err := svc.ParseDescription(data)
-			if err != nil {
-				return "", 0, fmt.Errorf("service description %s: %w", path, err)
-			}
-			for _, name := range slices.Sorted(maps.Keys(desc.Interfaces)) {
-				iface := desc.Interfaces[name]
-				if iface == nil || iface.Protocol != svc.ProtocolGRPC {
-					continue
-				}
-				address = iface.Address
-				if o := iface.Options; o != nil && o.Timeout > 0 {
-					timeout = time.Duration(o.Timeout)
-				}
-				break
-			}
-		}
-	}
-	// Descriptions may say tcp://host:port; gRPC dials host:port.
-	if _, rest, ok := strings.Cut(address, "://"); ok {
-		address = rest
-	}
-	return strings.TrimSuffix(address, "/"), timeout, nil
-}
-
-// kgenConn returns the connection to address that the functions share; it
-// connects on first use, without TLS.
-func kgenConn(address string) (*grpc.ClientConn, error) {
-	kgenClient.mu.Lock()
-	defer kgenClient.mu.Unlock()
-	if c, ok := kgenClient.conns[address]; ok {
-		return c, nil
-	}
-	c, err := grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", address, err)
-	}
-	if kgenClient.conns == nil {
-		kgenClient.conns = map[string]*grpc.ClientConn{}
-	}
-	kgenClient.conns[address] = c
-	return c, nil
 }

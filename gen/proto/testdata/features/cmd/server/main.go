@@ -1,5 +1,5 @@
 // Command server serves the generated Bookstore server stub (package
-// ../../server) over gRPC and REST on loopback, for svcgen's tests. It calls
+// ../../server) over gRPC and REST on loopback, for gen/proto's tests. It calls
 // one rpc through the generated typed client and one over HTTP, prints what
 // came back, writes the two addresses to the -ready file, and serves until
 // its standard input closes.
@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	features "github.com/kgen-dev/kgen/gen/svcgen/testdata/features/server"
+	features "github.com/kgen-dev/kgen/gen/proto/testdata/features/server"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"

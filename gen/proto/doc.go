@@ -1,7 +1,9 @@
-// Package svcgen generates, from one .proto file, what an external service
+// Package proto generates, from one .proto file, what an external service
 // of the kgen engine needs: its service description and installable zip, a
 // gRPC + REST server stub, and a client made of native function plugins.
-// `kgen gen service|server|client <file.proto>` calls it.
+// `kgen gen service|server|client <file.proto>` calls it. Generated Go
+// imports the sdk and svc (the public contract of external services),
+// never the engine.
 //
 // The pipeline is load → model → emit:
 //
@@ -10,7 +12,7 @@
 //     generates also installs; errors name file:line:col. It refuses
 //     streaming rpcs (external functions are unary) and, where rpcs become
 //     functions, two rpcs of one name.
-//   - describe.go writes the service description (service.Description) and
+//   - describe.go writes the service description (svc.Description) and
 //     the zip.
 //   - pbgo.go runs protoc-gen-go as a library (protogen and internal_gengo)
 //     on the compiled descriptors, with no protoc: the file and its local
@@ -48,8 +50,9 @@
 //     grpc.ServiceRegistrar, srv XServer) with X_ServiceDesc, the typed
 //     XClient and NewXClient(cc grpc.ClientConnInterface), the constants
 //     X_Rpc_FullMethodName, and NewXRESTHandler(srv XServer) (http.Handler,
-//     error), service.NewRESTHandler over srv: one implementation serves
-//     gRPC and the engine's REST transcoding (google.api.http).
+//     error), svc.NewRESTHandler over srv: one implementation serves
+//     gRPC and the engine's REST transcoding (google.api.http). The file
+//     references svc.SupportsGeneratedV1, so an older svc fails the build.
 //
 // KindClient (kgen gen client), in package Options.Package:
 //
@@ -58,15 +61,16 @@
 //     after it with a lower-case first letter ("getBook"; Go plugin names
 //     are camelCase), registered in init with sdk.RegisterFunction, with the
 //     exported constructor sdk.SymbolName of that name ("GetBook") that a Go
-//     plugin build exports. Exec fills the compiled request with
-//     service.FillRequest (the engine's SQL argument mapping), calls the rpc
-//     over one shared, lazily dialled, insecure *grpc.ClientConn per address
-//     and returns service.ToSQL of the response; errors name the function.
-//     The address is Options.Address unless <root>/data/services/<Name>.json
-//     exists at the first call: then the address (and options.timeout, else
-//     10s per call) of its first grpc interface in name order.
+//     plugin build exports. Validate is svc.ValidateArgs; Exec fills the
+//     compiled request with svc.FillRequest (the engine's SQL argument
+//     mapping), calls the rpc through the file's svc.GRPCClient and returns
+//     svc.ToSQL of the response; errors name the function. The client calls
+//     Options.Address, 10s per call, unless <root>/data/services/<Name>.json
+//     exists at the first call: then the address (and options.timeout) of
+//     its first grpc interface in name order. The file references
+//     sdk.SupportsGeneratedV1 and svc.SupportsGeneratedV1.
 //
 // Messages of the file and its local imports must not produce Go names that
 // the stubs declare (an rpc Foo and a message FooClient, say): that is
 // reported, naming both.
-package svcgen
+package proto

@@ -1,5 +1,5 @@
 // Command client runs the generated function plugins (package ../../client)
-// against a running Bookstore server, for svcgen's tests. The engine root
+// against a running Bookstore server, for gen/proto's tests. The engine root
 // given by -root holds data/services/features.json with the server's
 // address, which overrides the address baked into the plugins.
 package main
@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"os"
 
-	client "github.com/kgen-dev/kgen/gen/svcgen/testdata/features/client"
+	client "github.com/kgen-dev/kgen/gen/proto/testdata/features/client"
 	"github.com/kgen-dev/kgen/sdk"
 )
 

@@ -1,4 +1,4 @@
-package svcgen_test
+package proto_test
 
 import (
 	"archive/zip"
@@ -19,7 +19,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/gen"
-	"github.com/kgen-dev/kgen/gen/svcgen"
+	"github.com/kgen-dev/kgen/gen/proto"
 )
 
 var update = flag.Bool("update", os.Getenv("KGEN_UPDATE") == "1", "rewrite the golden files under testdata (or set KGEN_UPDATE=1)")
@@ -32,13 +32,13 @@ const featuresProto = "testdata/features/features.proto"
 // are separate programs.
 var goldenCases = []struct {
 	dir  string
-	opts svcgen.Options
+	opts proto.Options
 }{
-	{"features/service", svcgen.Options{Kind: svcgen.KindService, Proto: featuresProto}},
-	{"features/server", svcgen.Options{Kind: svcgen.KindServer, Proto: featuresProto}},
-	{"features/client", svcgen.Options{Kind: svcgen.KindClient, Proto: featuresProto, Package: "featuresclient"}},
+	{"features/service", proto.Options{Kind: proto.KindService, Proto: featuresProto}},
+	{"features/server", proto.Options{Kind: proto.KindServer, Proto: featuresProto}},
+	{"features/client", proto.Options{Kind: proto.KindClient, Proto: featuresProto, Package: "featuresclient"}},
 	// Two services, REST, a schema in a sub-folder of the proto path.
-	{"multi/service", svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/multi/api/greeter.proto",
+	{"multi/service", proto.Options{Kind: proto.KindService, Proto: "testdata/multi/api/greeter.proto",
 		ProtoPath: "testdata/multi", Name: "greetings", Protocol: "rest", Address: "http://127.0.0.1:9090/api"}},
 }
 
@@ -50,7 +50,7 @@ func TestGolden(t *testing.T) {
 	for _, c := range goldenCases {
 		t.Run(c.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata", filepath.FromSlash(c.dir))
-			files, err := svcgen.Generate(c.opts)
+			files, err := proto.Generate(c.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,11 +72,11 @@ func TestGolden(t *testing.T) {
 				}
 				old, err := os.ReadFile(filepath.Join(dir, name))
 				if err != nil {
-					t.Errorf("%v (run go test ./gen/svcgen -update)", err)
+					t.Errorf("%v (run go test ./gen/proto -update)", err)
 					continue
 				}
 				if !bytes.Equal(old, data) {
-					t.Errorf("%s/%s is stale (run go test ./gen/svcgen -update); generated:\n%s", dir, name, data)
+					t.Errorf("%s/%s is stale (run go test ./gen/proto -update); generated:\n%s", dir, name, data)
 				}
 			}
 			entries, _ := os.ReadDir(dir)
@@ -93,11 +93,11 @@ func TestGolden(t *testing.T) {
 // The same input generates the same bytes, the zips included.
 func TestDeterministic(t *testing.T) {
 	for _, c := range goldenCases {
-		a, err := svcgen.Generate(c.opts)
+		a, err := proto.Generate(c.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := svcgen.Generate(c.opts)
+		b, err := proto.Generate(c.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,12 +115,12 @@ func TestDeterministic(t *testing.T) {
 // Every generated Go file starts with kgen's header and carries no
 // protoc-gen-go version line.
 func TestHeaders(t *testing.T) {
-	for _, kind := range []svcgen.Kind{svcgen.KindServer, svcgen.KindClient} {
-		files, err := svcgen.Generate(svcgen.Options{Kind: kind, Proto: featuresProto})
+	for _, kind := range []proto.Kind{proto.KindServer, proto.KindClient} {
+		files, err := proto.Generate(proto.Options{Kind: kind, Proto: featuresProto})
 		if err != nil {
 			t.Fatal(err)
 		}
-		types, stubs := svcgen.GoFileNames(kind, "features")
+		types, stubs := proto.GoFileNames(kind, "features")
 		want := []string{"common_point.pb.go", types, stubs}
 		slices.Sort(want)
 		if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
@@ -140,7 +140,7 @@ func TestHeaders(t *testing.T) {
 // The zip holds the description and the schemas at their import paths,
 // with fixed times, and installs into the engine's service registry.
 func TestServiceZip(t *testing.T) {
-	files, err := svcgen.Generate(svcgen.Options{Kind: svcgen.KindService, Proto: featuresProto, Address: "tcp://127.0.0.1:1"})
+	files, err := proto.Generate(proto.Options{Kind: proto.KindService, Proto: featuresProto, Address: "tcp://127.0.0.1:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestServiceZip(t *testing.T) {
 // A file with several services gives one interface per service, each
 // limited to its own rpcs, and installs.
 func TestServiceZipSeveralServices(t *testing.T) {
-	files, err := svcgen.Generate(svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/multi/api/greeter.proto",
+	files, err := proto.Generate(proto.Options{Kind: proto.KindService, Proto: "testdata/multi/api/greeter.proto",
 		ProtoPath: "testdata/multi", Name: "greetings", Protocol: "rest", Address: "http://127.0.0.1:9090/api"})
 	if err != nil {
 		t.Fatal(err)
@@ -221,28 +221,28 @@ func TestServiceZipSeveralServices(t *testing.T) {
 // overwrites a Go file kgen did not generate.
 func TestRun(t *testing.T) {
 	out := t.TempDir()
-	opts := svcgen.Options{Kind: svcgen.KindServer, Proto: featuresProto, Out: out}
-	res, err := svcgen.Run(opts)
+	opts := proto.Options{Kind: proto.KindServer, Proto: featuresProto, Out: out}
+	res, err := proto.Run(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Written) != 3 || !slices.Equal(res.Files, res.Written) {
 		t.Fatalf("first run: %+v", res)
 	}
-	if res, err = svcgen.Run(opts); err != nil || len(res.Written) != 0 || len(res.Files) != 3 {
+	if res, err = proto.Run(opts); err != nil || len(res.Written) != 0 || len(res.Files) != 3 {
 		t.Fatalf("second run: %+v, %v", res, err)
 	}
 	stub := filepath.Join(out, "features_kgen.go")
 	if err := os.WriteFile(stub, []byte("// Code generated by kgen. DO NOT EDIT.\n\npackage stale\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if res, err = svcgen.Run(opts); err != nil || !slices.Equal(res.Written, []string{stub}) {
+	if res, err = proto.Run(opts); err != nil || !slices.Equal(res.Written, []string{stub}) {
 		t.Fatalf("run after a change: %+v, %v", res, err)
 	}
 	if err := os.WriteFile(stub, []byte("package mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svcgen.Run(opts)
+	_, err = proto.Run(opts)
 	if want := stub + " exists and was not generated by kgen; move it or choose another -out"; err == nil || err.Error() != want {
 		t.Errorf("Run over a hand-written file: %v, want %s", err, want)
 	}
@@ -253,46 +253,46 @@ func TestRun(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	cases := []struct {
-		opts svcgen.Options
+		opts proto.Options
 		want string
 	}{
-		{svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/errors/streaming.proto"},
+		{proto.Options{Kind: proto.KindService, Proto: "testdata/errors/streaming.proto"},
 			"testdata/errors/streaming.proto:10:3: rpc kgen.errors.Chat.Talk: streaming rpcs are not supported (external functions are unary)"},
-		{svcgen.Options{Kind: svcgen.KindServer, Proto: "testdata/errors/streaming.proto"},
+		{proto.Options{Kind: proto.KindServer, Proto: "testdata/errors/streaming.proto"},
 			"testdata/errors/streaming.proto:10:3: rpc kgen.errors.Chat.Talk: streaming rpcs are not supported (external functions are unary)"},
-		{svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/errors/duplicate.proto"},
+		{proto.Options{Kind: proto.KindService, Proto: "testdata/errors/duplicate.proto"},
 			"testdata/errors/duplicate.proto:16:3: rpc kgen.errors.Printer.Status has the same name as rpc kgen.errors.Scanner.Status at testdata/errors/duplicate.proto:11:3; " +
 				"each rpc becomes a function named after it, so rpc names must be unique in a file"},
-		{svcgen.Options{Kind: svcgen.KindClient, Proto: "testdata/errors/duplicate.proto"},
+		{proto.Options{Kind: proto.KindClient, Proto: "testdata/errors/duplicate.proto"},
 			"testdata/errors/duplicate.proto:16:3: rpc kgen.errors.Printer.Status has the same name as rpc kgen.errors.Scanner.Status at testdata/errors/duplicate.proto:11:3; " +
 				"each rpc becomes a function named after it, so rpc names must be unique in a file"},
-		{svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/errors/syntax.proto"},
+		{proto.Options{Kind: proto.KindService, Proto: "testdata/errors/syntax.proto"},
 			"testdata/errors/syntax.proto:7:14: syntax error: expecting ';'"},
-		{svcgen.Options{Kind: svcgen.KindServer, Proto: "testdata/errors/missing_import.proto"},
+		{proto.Options{Kind: proto.KindServer, Proto: "testdata/errors/missing_import.proto"},
 			"testdata/errors/missing_import.proto:5:8: open testdata/errors/nope/gone.proto: no such file or directory"},
-		{svcgen.Options{Kind: svcgen.KindServer, Proto: "testdata/errors/no_rpc.proto"},
+		{proto.Options{Kind: proto.KindServer, Proto: "testdata/errors/no_rpc.proto"},
 			"testdata/errors/no_rpc.proto: no service with an rpc"},
-		{svcgen.Options{Kind: svcgen.KindServer, Proto: "testdata/errors/collision.proto"},
+		{proto.Options{Kind: proto.KindServer, Proto: "testdata/errors/collision.proto"},
 			"collision.pb.go declares ClockClient, which collision_kgen.go also declares, generated for service kgen.errors.Clock; rename one of the proto elements"},
-		{svcgen.Options{Kind: svcgen.KindClient, Proto: "testdata/errors/collision.proto"},
+		{proto.Options{Kind: proto.KindClient, Proto: "testdata/errors/collision.proto"},
 			"collision.pb.go declares Now, which collision_kgen_client.go also declares, generated for rpc kgen.errors.Clock.Now; rename one of the proto elements"},
-		{svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/errors/missing.proto"},
+		{proto.Options{Kind: proto.KindService, Proto: "testdata/errors/missing.proto"},
 			"testdata/errors/missing.proto: file not found"},
-		{svcgen.Options{Kind: svcgen.KindService, Proto: "testdata/errors/streaming.txt"},
+		{proto.Options{Kind: proto.KindService, Proto: "testdata/errors/streaming.txt"},
 			"testdata/errors/streaming.txt: want a .proto file"},
-		{svcgen.Options{Kind: svcgen.KindService, Proto: featuresProto, Protocol: "soap"},
+		{proto.Options{Kind: proto.KindService, Proto: featuresProto, Protocol: "soap"},
 			`protocol "soap": want "grpc" or "rest"`},
-		{svcgen.Options{Kind: svcgen.KindService, Proto: featuresProto, Name: "../x"},
+		{proto.Options{Kind: proto.KindService, Proto: featuresProto, Name: "../x"},
 			`service name "../x": want letters, digits, _, - and .`},
-		{svcgen.Options{Kind: svcgen.KindServer, Proto: featuresProto, Package: "my-pkg"},
+		{proto.Options{Kind: proto.KindServer, Proto: featuresProto, Package: "my-pkg"},
 			`package "my-pkg": want a Go identifier`},
-		{svcgen.Options{Kind: svcgen.KindServer, Proto: featuresProto, ProtoPath: "testdata/multi"},
+		{proto.Options{Kind: proto.KindServer, Proto: featuresProto, ProtoPath: "testdata/multi"},
 			"testdata/features/features.proto is not inside the proto path testdata/multi"},
-		{svcgen.Options{Kind: "stub", Proto: featuresProto},
+		{proto.Options{Kind: "stub", Proto: featuresProto},
 			`unknown kind "stub": want service, server or client`},
 	}
 	for _, c := range cases {
-		files, err := svcgen.Generate(c.opts)
+		files, err := proto.Generate(c.opts)
 		got := "<nil>"
 		if err != nil {
 			got = err.Error()
@@ -407,7 +407,7 @@ http GET /v1/shelves/1/books/1: 200 {"authors":[{"aliases":["FH"],"name":"Frank 
 	// The engine root's service description, as kgen gen service writes it,
 	// points the plugins at the server.
 	root := t.TempDir()
-	files, err := svcgen.Generate(svcgen.Options{Kind: svcgen.KindService, Proto: featuresProto, Address: "tcp://" + addrs["grpc"]})
+	files, err := proto.Generate(proto.Options{Kind: proto.KindService, Proto: featuresProto, Address: "tcp://" + addrs["grpc"]})
 	if err != nil {
 		t.Fatal(err)
 	}
