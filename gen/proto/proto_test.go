@@ -3,6 +3,7 @@ package proto_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -441,4 +442,53 @@ validate reset(x): function "reset": want no arguments, got 1 argument
 	if s := strings.ReplaceAll(string(got), addrs["grpc"], "ADDR"); s != wantClient {
 		t.Errorf("client printed:\n%s\nwant:\n%s", s, wantClient)
 	}
+}
+
+// Generated servers and clients build in a module that requires only
+// kgen's small public packages: neither they nor svc, the contract they
+// import, depend on the engine, its MQTT broker, its store or the .proto
+// compiler.
+func TestGeneratedDependencies(t *testing.T) {
+	pkgs := []string{"github.com/kgen-dev/kgen/svc", "./testdata/features/server", "./testdata/features/client",
+		"github.com/kgen-dev/kgen/examples/aiservice"}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Each line is a package and what it imports, to name the importer of
+	// a package that should not be there.
+	cmd := exec.CommandContext(ctx, "go", append([]string{"list", "-deps", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`}, pkgs...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, errStderr(err))
+	}
+	importers := map[string][]string{}
+	var deps []string
+	for line := range strings.Lines(string(out)) {
+		fields := strings.Fields(line)
+		deps = append(deps, fields[0])
+		for _, imp := range fields[1:] {
+			importers[imp] = append(importers[imp], fields[0])
+		}
+	}
+	if !slices.Contains(deps, "github.com/kgen-dev/kgen/svc") {
+		t.Fatalf("go list found no svc in:\n%s", out)
+	}
+	bad := func(pkg string) bool {
+		return strings.Contains(pkg+"/", "/engine/") || strings.Contains(pkg, "mochi-mqtt") ||
+			strings.Contains(pkg, "bbolt") || strings.Contains(pkg, "protocompile")
+	}
+	good := func(pkg string) bool { return !bad(pkg) }
+	// Report where the bad part of the graph is entered, not all of it.
+	for _, dep := range deps {
+		if bad(dep) && (len(importers[dep]) == 0 || slices.ContainsFunc(importers[dep], good)) {
+			t.Errorf("%s is a dependency (imported by %s)", dep, strings.Join(importers[dep], ", "))
+		}
+	}
+}
+
+// errStderr is the standard error of a failed command, if it kept it.
+func errStderr(err error) []byte {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.Stderr
+	}
+	return nil
 }
