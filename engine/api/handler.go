@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -14,7 +15,6 @@ import (
 	"github.com/kgen-dev/kgen/internal/jsonpos"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -361,9 +361,9 @@ func decodeObject(data []byte, v any) error {
 // or service).
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, engine.ErrNotFound), errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, engine.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return http.StatusNotFound
-	case errors.Is(err, engine.ErrExists), errors.Is(err, service.ErrExists):
+	case errors.Is(err, engine.ErrExists), errors.Is(err, fs.ErrExist):
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest

@@ -175,11 +175,20 @@ func TestRegistryErrors(t *testing.T) {
 			t.Errorf("Add(%s, %s):\n got %v\nwant %s", tc.name, tc.desc, err, tc.want)
 		}
 	}
-	if err := r.Update("nope", []byte(kitchenJSON), nil); err == nil || err.Error() != `update service "nope": not found` {
+	if err := r.Update("nope", []byte(kitchenJSON), nil); err == nil || err.Error() != `update service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("update: %v", err)
 	}
-	if err := r.Delete("nope"); err == nil || err.Error() != `delete service "nope": not found` {
+	if err := r.UpdateZip("nope", nil); err == nil || err.Error() != `update service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("update zip: %v", err)
+	}
+	if err := r.Delete("nope"); err == nil || err.Error() != `delete service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("delete: %v", err)
+	}
+	if _, err := r.Get("nope"); err == nil || err.Error() != `service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("get: %v", err)
+	}
+	if err := r.Add("kitchen", []byte(kitchenJSON), nil); !errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("add a taken name: %v, want an error that matches fs.ErrExist", err)
 	}
 	// A changed schema that another service uses is refused.
 	changed := map[string][]byte{"kitchen.proto": []byte("syntax = \"proto3\";\nservice T { rpc Other(E) returns (E); }\nmessage E {}\n")}
