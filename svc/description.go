@@ -88,8 +88,10 @@ type Options struct {
 // milliseconds).
 type Duration time.Duration
 
+// MarshalJSON writes d as a duration string, "1.5s".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
+// UnmarshalJSON reads a duration string or a number of milliseconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {

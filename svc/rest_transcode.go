@@ -29,29 +29,6 @@ type HTTPCall struct {
 	ResponseBody string
 }
 
-// httpRuleOf returns m's google.api.http option, nil if it has none.
-// Options of a compiled schema may hold the extension as unknown bytes or
-// as a dynamic field, so they are re-read against the linked-in type.
-func httpRuleOf(m protoreflect.MethodDescriptor) *annotations.HttpRule {
-	opts := m.Options()
-	if opts == nil {
-		return nil
-	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(opts)
-	if err != nil || len(b) == 0 {
-		return nil
-	}
-	var mo descriptorpb.MethodOptions
-	if err := (proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}).Unmarshal(b, &mo); err != nil {
-		return nil
-	}
-	if !proto.HasExtension(&mo, annotations.E_Http) {
-		return nil
-	}
-	rule, _ := proto.GetExtension(&mo, annotations.E_Http).(*annotations.HttpRule)
-	return rule
-}
-
 // NewHTTPCall transcodes a call of m with req: POST /<rpc> with the
 // message as protobuf JSON, or as m's google.api.http rule says. Fields
 // that fill path variables are left out of the body and query; a rule
@@ -102,6 +79,29 @@ func NewHTTPCall(m protoreflect.MethodDescriptor, req proto.Message) (*HTTPCall,
 		call.Query = queryParams(msg, consumed)
 	}
 	return call, nil
+}
+
+// httpRuleOf returns m's google.api.http option, nil if it has none.
+// Options of a compiled schema may hold the extension as unknown bytes or
+// as a dynamic field, so they are re-read against the linked-in type.
+func httpRuleOf(m protoreflect.MethodDescriptor) *annotations.HttpRule {
+	opts := m.Options()
+	if opts == nil {
+		return nil
+	}
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(opts)
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	var mo descriptorpb.MethodOptions
+	if err := (proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}).Unmarshal(b, &mo); err != nil {
+		return nil
+	}
+	if !proto.HasExtension(&mo, annotations.E_Http) {
+		return nil
+	}
+	rule, _ := proto.GetExtension(&mo, annotations.E_Http).(*annotations.HttpRule)
+	return rule
 }
 
 func httpRuleVerb(r *annotations.HttpRule) (method, path string) {
