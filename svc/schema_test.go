@@ -28,10 +28,10 @@ const (
 	testTransport = "testdata/transport"
 )
 
-// compileProto compiles file, read from dir unless src has it, the way the
-// engine's loader does for these tests' purposes: google/protobuf/* and
-// google/api/* come from the linked-in registry. (svc itself compiles no
-// .proto files: the engine and the generators do.)
+// compileProto compiles file, read from dir unless src holds it; imports
+// of google/protobuf/* and google/api/* resolve to the linked-in
+// registry, as with the engine's loader. Only the tests compile: svc
+// itself takes compiled descriptors, from the engine or generated code.
 func compileProto(dir string, src map[string]string, file string) (protoreflect.FileDescriptor, error) {
 	c := protocompile.Compiler{Resolver: protocompile.CompositeResolver{
 		&protocompile.SourceResolver{Accessor: func(path string) (io.ReadCloser, error) {
