@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/kgen-dev/kgen/gen/markers"
-	"github.com/kgen-dev/kgen/gen/svcgen"
+	"github.com/kgen-dev/kgen/gen/proto"
 )
 
 var genCmd = &command{
@@ -76,7 +76,7 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 		check := fs.Bool("check", false, "list stale generated files and fail if there are any; write nothing")
 		clean := fs.Bool("clean", false, "remove the generated files")
 		verbose := fs.Bool("v", false, "list the files written and removed")
-		var po svcgen.Options
+		var po proto.Options
 		fs.StringVar(&po.Out, "out", "", "service|server|client: write into `DIR` (default \".\")")
 		fs.StringVar(&po.Name, "name", "", "service|client: the service name `N` (default: the .proto file's base name)")
 		fs.StringVar(&po.Address, "address", "", "service|client: the service address `A`")
@@ -84,8 +84,8 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 		fs.StringVar(&po.Package, "package", "", "server|client: the Go package name `P`")
 		fs.StringVar(&po.ProtoPath, "proto-path", "", "service|server|client: resolve imports from `DIR` (default: the .proto file's folder)")
 		return func(c *cli, args []string) error {
-			if len(args) > 0 && slices.Contains(svcgen.Kinds, svcgen.Kind(args[0])) {
-				po.Kind = svcgen.Kind(args[0])
+			if len(args) > 0 && slices.Contains(proto.Kinds, proto.Kind(args[0])) {
+				po.Kind = proto.Kind(args[0])
 				file, err := parseInterleaved(fs, args[1:])
 				if err != nil {
 					return err
@@ -94,7 +94,7 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 					return err
 				}
 				po.Proto = file
-				res, err := svcgen.Run(po)
+				res, err := proto.Run(po)
 				if err != nil {
 					return err
 				}
@@ -139,22 +139,22 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 
 // genFlags are the flags each form of kgen gen takes ("" is the packages
 // form).
-var genFlags = map[svcgen.Kind][]string{
-	"":                 {"check", "clean", "v"},
-	svcgen.KindService: {"out", "name", "address", "protocol", "proto-path", "v"},
-	svcgen.KindServer:  {"out", "package", "proto-path", "v"},
-	svcgen.KindClient:  {"out", "package", "name", "address", "proto-path", "v"},
+var genFlags = map[proto.Kind][]string{
+	"":                {"check", "clean", "v"},
+	proto.KindService: {"out", "name", "address", "protocol", "proto-path", "v"},
+	proto.KindServer:  {"out", "package", "proto-path", "v"},
+	proto.KindClient:  {"out", "package", "name", "address", "proto-path", "v"},
 }
 
 // checkGenFlags refuses a flag that was set but does not apply to kind.
-func checkGenFlags(fs *flag.FlagSet, kind svcgen.Kind) error {
+func checkGenFlags(fs *flag.FlagSet, kind proto.Kind) error {
 	var err error
 	fs.Visit(func(f *flag.Flag) {
 		if err != nil || slices.Contains(genFlags[kind], f.Name) {
 			return
 		}
 		var forms []string
-		for _, k := range append([]svcgen.Kind{""}, svcgen.Kinds...) {
+		for _, k := range append([]proto.Kind{""}, proto.Kinds...) {
 			if slices.Contains(genFlags[k], f.Name) {
 				forms = append(forms, "kgen gen "+string(cmp.Or(k, "[packages]")))
 			}

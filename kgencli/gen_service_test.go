@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kgen-dev/kgen/engine/service"
+	"github.com/kgen-dev/kgen/svc"
 )
 
 const echoProto = `// Echo repeats.
@@ -45,7 +45,7 @@ func TestGenService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := service.ParseDescription(data)
+	d, err := svc.ParseDescription(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestGenService(t *testing.T) {
 
 	mustRun(t, "gen", "service", proto, "-out", out, "-protocol", "rest", "-name", "echo2")
 	data, _ = os.ReadFile(filepath.Join(out, "echo2.json"))
-	if d, err := service.ParseDescription(data); err != nil || d.Interfaces["Echo"].Address != "http://127.0.0.1:8080" {
+	if d, err := svc.ParseDescription(data); err != nil || d.Interfaces["Echo"].Address != "http://127.0.0.1:8080" {
 		t.Errorf("-protocol rest -name echo2: %v\n%s", err, data)
 	}
 

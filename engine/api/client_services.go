@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/kgen-dev/kgen/engine/service"
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // CreateService registers the service in a zip (<name>.json plus
@@ -33,8 +34,8 @@ func (c *Client) Services(ctx context.Context) ([]string, error) {
 }
 
 // Service returns a service's description.
-func (c *Client) Service(ctx context.Context, name string) (*service.Description, error) {
-	var d service.Description
+func (c *Client) Service(ctx context.Context, name string) (*svc.Description, error) {
+	var d svc.Description
 	if err := c.json(ctx, http.MethodGet, "/services/"+url.PathEscape(name), &d); err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/internal/jsonpos"
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -361,9 +360,9 @@ func decodeObject(data []byte, v any) error {
 // or service).
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, fs.ErrNotExist), errors.Is(err, service.ErrNotFound):
+	case errors.Is(err, fs.ErrNotExist):
 		return http.StatusNotFound
-	case errors.Is(err, fs.ErrExist), errors.Is(err, service.ErrExists):
+	case errors.Is(err, fs.ErrExist):
 		return http.StatusConflict
 	}
 	return http.StatusBadRequest

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"os"
 	"sync"
-
-	"github.com/kgen-dev/kgen/engine/service"
 )
 
 // ServiceBody is the JSON body of POST /services and PUT /services/{name},
@@ -172,5 +170,5 @@ func (v *serviceServer) function(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	v.fail(w, r, fmt.Errorf("service function %q: %w", name, service.ErrNotFound), http.StatusNotFound)
+	v.fail(w, r, fmt.Errorf("service function %q: not found", name), http.StatusNotFound)
 }

@@ -11,9 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
-
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
 )
 
 var kgenBinary = sync.OnceValues(func() (string, error) {

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kgen-dev/kgen/internal/sqlvalue"
 	"github.com/kgen-dev/kgen/sdk"
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // Function returns the external function name, bound to the current
@@ -41,7 +43,7 @@ func (f *function) Validate(args []sdk.Arg) error {
 		for i, what := range []string{"method", "path"} {
 			if a := args[i]; a.Kind == sdk.ArgLiteral {
 				if _, ok := a.Value.(string); !ok {
-					return fmt.Errorf("function %q: argument %d (%s): want string, got %s", name, i+1, what, describe(a.Value))
+					return fmt.Errorf("function %q: argument %d (%s): want string, got %s", name, i+1, what, sqlvalue.Describe(a.Value))
 				}
 			}
 		}
@@ -58,7 +60,7 @@ func (f *function) Validate(args []sdk.Arg) error {
 			vals[i] = a.Value
 		}
 	}
-	_, err := BuildRequest(name, f.entry.method.Input(), vals)
+	_, err := svc.BuildRequest(name, f.entry.method.Input(), vals)
 	return err
 }
 
@@ -72,7 +74,7 @@ func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 		method, ok1 := args[0].(string)
 		p, ok2 := args[1].(string)
 		if !ok1 || !ok2 {
-			return fmt.Errorf("function %q: want (method string, path string, args...), got %s, %s", e.info.FuncName, describe(args[0]), describe(args[1])), false
+			return fmt.Errorf("function %q: want (method string, path string, args...), got %s, %s", e.info.FuncName, sqlvalue.Describe(args[0]), sqlvalue.Describe(args[1])), false
 		}
 		inv, err := f.invokers.schemalessInvoker(e.invKey, e.iface)
 		if err != nil {
@@ -84,7 +86,7 @@ func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 		}
 		return res, true
 	}
-	req, err := BuildRequest(e.info.FuncName, e.method.Input(), args)
+	req, err := svc.BuildRequest(e.info.FuncName, e.method.Input(), args)
 	if err != nil {
 		return err, false
 	}
@@ -96,7 +98,7 @@ func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	if err != nil {
 		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
 	}
-	return ToSQL(res), true
+	return svc.ToSQL(res), true
 }
 
 // invokerCache shares one invoker among the functions of all interfaces
@@ -114,21 +116,21 @@ func newInvokerCache() *invokerCache {
 
 // invokerKey is the cache key of an interface's invoker; funcEntry keeps
 // it, so calls do not recompute it.
-func invokerKey(iface *Interface) string {
+func invokerKey(iface *svc.Interface) string {
 	opts, _ := json.Marshal(iface.Options)
 	return iface.Protocol + " " + iface.Address + " " + string(opts)
 }
 
-func (c *invokerCache) get(key string, iface *Interface) (Invoker, error) {
+func (c *invokerCache) get(key string, iface *svc.Interface) (Invoker, error) {
 	return cached(c, c.invokers, key, iface, NewInvoker)
 }
 
-func (c *invokerCache) schemalessInvoker(key string, iface *Interface) (SchemalessInvoker, error) {
+func (c *invokerCache) schemalessInvoker(key string, iface *svc.Interface) (SchemalessInvoker, error) {
 	return cached(c, c.schemaless, key, iface, NewSchemalessInvoker)
 }
 
 // cached returns m[key], made by newInv on first use.
-func cached[T any](c *invokerCache, m map[string]T, key string, iface *Interface, newInv func(*Interface) (T, error)) (T, error) {
+func cached[T any](c *invokerCache, m map[string]T, key string, iface *svc.Interface, newInv func(*svc.Interface) (T, error)) (T, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if inv, ok := m[key]; ok {

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // grpcTarget turns an interface address (tcp://host:port or host:port) into
@@ -158,7 +160,7 @@ type grpcInvoker struct {
 	closed bool
 }
 
-func newGRPCInvoker(iface *Interface) (*grpcInvoker, error) {
+func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
 	target, err := grpcTarget(iface.Address)
 	if err != nil {
 		return nil, err

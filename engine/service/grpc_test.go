@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // grpcTestServer serves the Greeter of transport.proto with dynamic
@@ -106,9 +108,9 @@ func helloRequest(t *testing.T, name string, big int64) (protoreflect.MethodDesc
 	return m, req
 }
 
-func newTestGRPCInvoker(t *testing.T, addr string, o *Options) Invoker {
+func newTestGRPCInvoker(t *testing.T, addr string, o *svc.Options) Invoker {
 	t.Helper()
-	inv, err := NewInvoker(&Interface{Address: addr, Protocol: ProtocolGRPC, Options: o})
+	inv, err := NewInvoker(&svc.Interface{Address: addr, Protocol: svc.ProtocolGRPC, Options: o})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func wantHello(t *testing.T, resp proto.Message, err error, msg string, count in
 
 func TestGRPCRoundTripAndHeaders(t *testing.T) {
 	s := startGRPCTestServer(t, "127.0.0.1:0")
-	inv := newTestGRPCInvoker(t, "tcp://"+s.addr, &Options{Headers: map[string]string{"X-Tenant": "acme"}})
+	inv := newTestGRPCInvoker(t, "tcp://"+s.addr, &svc.Options{Headers: map[string]string{"X-Tenant": "acme"}})
 	m, req := helloRequest(t, "world", 41)
 	resp, err := inv.Invoke(context.Background(), m, req)
 	wantHello(t, resp, err, "hello world", 42)
@@ -155,7 +157,7 @@ func TestGRPCRoundTripAndHeaders(t *testing.T) {
 
 func TestGRPCServerDownThenRestarted(t *testing.T) {
 	s := startGRPCTestServer(t, "127.0.0.1:0")
-	inv := newTestGRPCInvoker(t, s.addr, &Options{Timeout: Duration(2 * time.Second)})
+	inv := newTestGRPCInvoker(t, s.addr, &svc.Options{Timeout: svc.Duration(2 * time.Second)})
 	m, req := helloRequest(t, "a", 0)
 	resp, err := inv.Invoke(context.Background(), m, req)
 	wantHello(t, resp, err, "hello a", 1)
@@ -203,7 +205,7 @@ func TestGRPCServerDownThenRestarted(t *testing.T) {
 
 func TestGRPCTimeout(t *testing.T) {
 	s := startGRPCTestServer(t, "127.0.0.1:0")
-	inv := newTestGRPCInvoker(t, s.addr, &Options{Timeout: Duration(200 * time.Millisecond)})
+	inv := newTestGRPCInvoker(t, s.addr, &svc.Options{Timeout: svc.Duration(200 * time.Millisecond)})
 	m := transportMethod(t, "Slow")
 	start := time.Now()
 	_, err := inv.Invoke(context.Background(), m, dynamicpb.NewMessage(m.Input()))
@@ -238,7 +240,7 @@ func TestGRPCRetries(t *testing.T) {
 			s := startGRPCTestServer(t, "127.0.0.1:0")
 			s.failCode = tc.code
 			s.fail.Store(tc.fail)
-			inv := newTestGRPCInvoker(t, s.addr, &Options{RetryCount: tc.retries, RetryInterval: Duration(10 * time.Millisecond)})
+			inv := newTestGRPCInvoker(t, s.addr, &svc.Options{RetryCount: tc.retries, RetryInterval: svc.Duration(10 * time.Millisecond)})
 			m, req := helloRequest(t, "r", 0)
 			_, err := inv.Invoke(context.Background(), m, req)
 			if (err != nil) != tc.wantErr {
@@ -269,11 +271,11 @@ func TestGRPCPoolSharesAndReleases(t *testing.T) {
 	before := runtime.NumGoroutine()
 	s := startGRPCTestServer(t, "127.0.0.1:0")
 	key := grpcConnKey{target: s.addr}
-	a, err := NewInvoker(&Interface{Address: "tcp://" + s.addr, Protocol: ProtocolGRPC})
+	a, err := NewInvoker(&svc.Interface{Address: "tcp://" + s.addr, Protocol: svc.ProtocolGRPC})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewInvoker(&Interface{Address: s.addr, Protocol: ProtocolGRPC})
+	b, err := NewInvoker(&svc.Interface{Address: s.addr, Protocol: svc.ProtocolGRPC})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // selfSignedCert is a throwaway certificate for 127.0.0.1.
@@ -64,11 +66,11 @@ func TestGRPCTLS(t *testing.T) {
 	req := wrapperspb.String("secure")
 
 	// The self-signed certificate is refused unless verification is off.
-	inv := newTestGRPCInvoker(t, addr, &Options{TLS: true, Timeout: Duration(2 * time.Second)})
+	inv := newTestGRPCInvoker(t, addr, &svc.Options{TLS: true, Timeout: svc.Duration(2 * time.Second)})
 	if _, err := inv.Invoke(context.Background(), m, req); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("verified TLS to a self-signed server: %v", err)
 	}
-	inv = newTestGRPCInvoker(t, addr, &Options{TLS: true, InsecureSkipVerify: true})
+	inv = newTestGRPCInvoker(t, addr, &svc.Options{TLS: true, InsecureSkipVerify: true})
 	resp, err := inv.Invoke(context.Background(), m, req)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +81,7 @@ func TestGRPCTLS(t *testing.T) {
 		t.Errorf("response = %v, %v", &got, err)
 	}
 	// Plaintext to a TLS server fails, bounded.
-	inv = newTestGRPCInvoker(t, addr, &Options{Timeout: Duration(time.Second)})
+	inv = newTestGRPCInvoker(t, addr, &svc.Options{Timeout: svc.Duration(time.Second)})
 	if _, err := inv.Invoke(context.Background(), m, req); err == nil {
 		t.Error("plaintext call to a TLS server: no error")
 	}

@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // Invoker calls the rpcs of one interface over its transport.
@@ -32,29 +34,29 @@ const (
 )
 
 // NewInvoker returns the invoker for iface.Protocol ("grpc" or "rest").
-func NewInvoker(iface *Interface) (Invoker, error) {
+func NewInvoker(iface *svc.Interface) (Invoker, error) {
 	if iface == nil {
 		return nil, errors.New("new invoker: nil interface")
 	}
 	switch iface.Protocol {
-	case ProtocolGRPC:
+	case svc.ProtocolGRPC:
 		return newGRPCInvoker(iface)
-	case ProtocolREST:
+	case svc.ProtocolREST:
 		return newRESTInvoker(iface)
 	default:
 		return nil, fmt.Errorf("interface at %q: unknown protocol %q, want %q or %q",
-			iface.Address, iface.Protocol, ProtocolGRPC, ProtocolREST)
+			iface.Address, iface.Protocol, svc.ProtocolGRPC, svc.ProtocolREST)
 	}
 }
 
 // NewSchemalessInvoker returns the invoker of a schemaless REST interface.
-func NewSchemalessInvoker(iface *Interface) (SchemalessInvoker, error) {
+func NewSchemalessInvoker(iface *svc.Interface) (SchemalessInvoker, error) {
 	if iface == nil {
 		return nil, errors.New("new schemaless invoker: nil interface")
 	}
-	if iface.Protocol != ProtocolREST {
+	if iface.Protocol != svc.ProtocolREST {
 		return nil, fmt.Errorf("interface at %q: schemaless needs protocol %q, got %q",
-			iface.Address, ProtocolREST, iface.Protocol)
+			iface.Address, svc.ProtocolREST, iface.Protocol)
 	}
 	return newSchemalessInvoker(iface)
 }
@@ -67,7 +69,7 @@ type callPolicy struct {
 	headers       map[string]string
 }
 
-func policyOf(o *Options) callPolicy {
+func policyOf(o *svc.Options) callPolicy {
 	p := callPolicy{timeout: defaultCallTimeout, retryInterval: defaultRetryInterval}
 	if o == nil {
 		return p

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	_ "google.golang.org/protobuf/types/known/emptypb"
 	_ "google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 var (
@@ -24,12 +26,12 @@ var (
 	transportProtoErr  error
 )
 
-// transportFile compiles testdata/transport/transport.proto; imports
+// transportFile compiles svc's testdata/transport/transport.proto; imports
 // outside testdata come from the linked-in registry.
 func transportFile(t testing.TB) protoreflect.FileDescriptor {
 	t.Helper()
 	transportProtoOnce.Do(func() {
-		dir := filepath.Join("testdata", "transport")
+		dir := filepath.Join("..", "..", "svc", "testdata", "transport")
 		c := protocompile.Compiler{Resolver: protocompile.CompositeResolver{
 			&protocompile.SourceResolver{Accessor: func(path string) (_ io.ReadCloser, err error) {
 				return os.Open(filepath.Join(dir, path))
@@ -67,20 +69,20 @@ func transportMethod(t testing.TB, name string) protoreflect.MethodDescriptor {
 
 func TestNewInvokerErrors(t *testing.T) {
 	for _, tc := range []struct {
-		iface *Interface
+		iface *svc.Interface
 		want  string
 	}{
-		{&Interface{Address: "tcp://h:1", Protocol: "msgpack"}, `interface at "tcp://h:1": unknown protocol "msgpack", want "grpc" or "rest"`},
-		{&Interface{Address: "localhost", Protocol: "grpc"}, `grpc address "localhost": want tcp://host:port or host:port`},
-		{&Interface{Address: "ftp://h:1", Protocol: "grpc"}, `grpc address "ftp://h:1": want tcp://host:port or host:port`},
-		{&Interface{Address: "tcp://h:1", Protocol: "rest"}, `rest address "tcp://h:1": want http(s)://host:port[/base]`},
+		{&svc.Interface{Address: "tcp://h:1", Protocol: "msgpack"}, `interface at "tcp://h:1": unknown protocol "msgpack", want "grpc" or "rest"`},
+		{&svc.Interface{Address: "localhost", Protocol: "grpc"}, `grpc address "localhost": want tcp://host:port or host:port`},
+		{&svc.Interface{Address: "ftp://h:1", Protocol: "grpc"}, `grpc address "ftp://h:1": want tcp://host:port or host:port`},
+		{&svc.Interface{Address: "tcp://h:1", Protocol: "rest"}, `rest address "tcp://h:1": want http(s)://host:port[/base]`},
 	} {
 		_, err := NewInvoker(tc.iface)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("NewInvoker(%+v) = %v, want %q", tc.iface, err, tc.want)
 		}
 	}
-	_, err := NewSchemalessInvoker(&Interface{Address: "h:1", Protocol: "grpc"})
+	_, err := NewSchemalessInvoker(&svc.Interface{Address: "h:1", Protocol: "grpc"})
 	if want := `interface at "h:1": schemaless needs protocol "rest", got "grpc"`; err == nil || err.Error() != want {
 		t.Errorf("NewSchemalessInvoker = %v, want %q", err, want)
 	}

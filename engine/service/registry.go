@@ -21,13 +21,29 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
+	"github.com/kgen-dev/kgen/internal/atomicfile"
+	"github.com/kgen-dev/kgen/internal/layout"
+	"github.com/kgen-dev/kgen/svc"
 )
 
-// ErrNotFound is returned for a service that is not registered.
-var ErrNotFound = errors.New("not found")
+// The errors of a name that is not registered, or already is. Callers tell
+// them apart with errors.Is(err, fs.ErrNotExist) and errors.Is(err,
+// fs.ErrExist).
+var (
+	errNotFound = &nameError{"not found", fs.ErrNotExist}
+	errExists   = &nameError{"already exists", fs.ErrExist}
+)
 
-// ErrExists is returned when adding a service whose name is taken.
-var ErrExists = errors.New("already exists")
+// nameError is an error of its own text that matches the fs error of the
+// same meaning.
+type nameError struct {
+	text string
+	is   error
+}
+
+func (e *nameError) Error() string { return e.text }
+
+func (e *nameError) Is(target error) bool { return target == e.is }
 
 // FunctionInfo is one external function, as GET /services/functions lists
 // it (with eKuiper's keys).
@@ -47,7 +63,7 @@ type FunctionInfo struct {
 // A function obtained earlier stays bound to the snapshot it came from, so
 // running rules keep their definition until they are restarted.
 type Registry struct {
-	dir    string // <root>/data/services
+	root   layout.Root
 	logger *slog.Logger
 
 	mu   sync.Mutex // serialises writers
@@ -64,7 +80,7 @@ type snapshot struct {
 
 type serviceEntry struct {
 	name string
-	desc *Description
+	desc *svc.Description
 	raw  []byte
 }
 
@@ -72,7 +88,7 @@ type serviceEntry struct {
 // (nil for a schemaless interface).
 type funcEntry struct {
 	info   FunctionInfo
-	iface  *Interface
+	iface  *svc.Interface
 	invKey string // invokerKey(iface)
 	method protoreflect.MethodDescriptor
 }
@@ -83,12 +99,10 @@ func NewRegistry(root string, logger *slog.Logger) *Registry {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Registry{dir: filepath.Join(root, "data", "services"), logger: logger, invokers: newInvokerCache()}
+	r := &Registry{root: layout.Root(root), logger: logger, invokers: newInvokerCache()}
 	r.snap.Store(&snapshot{services: map[string]*serviceEntry{}, funcs: map[string]*funcEntry{}})
 	return r
 }
-
-func (r *Registry) schemaDir() string { return filepath.Join(r.dir, "schemas") }
 
 // Load reads every data/services/*.json (in name order), replacing what was
 // loaded. A bad file, or one whose functions collide with an earlier file's,
@@ -97,10 +111,10 @@ func (r *Registry) Load() []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var errs []error
-	if err := os.MkdirAll(r.schemaDir(), 0o755); err != nil {
+	if err := os.MkdirAll(r.root.Schemas(), 0o755); err != nil {
 		return []error{fmt.Errorf("load services: %w", err)}
 	}
-	paths, err := filepath.Glob(filepath.Join(r.dir, "*.json"))
+	paths, err := filepath.Glob(filepath.Join(r.root.Services(), "*.json"))
 	if err != nil {
 		return []error{fmt.Errorf("load services: %w", err)}
 	}
@@ -152,7 +166,7 @@ func checkName(name string) error {
 // function is resolved. It returns the entry and its functions.
 func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*serviceEntry, []*funcEntry, error) {
 	wrap := func(err error) error { return fmt.Errorf("service %q: %w", name, err) }
-	desc, err := ParseDescription(raw)
+	desc, err := svc.ParseDescription(raw)
 	if err != nil {
 		return nil, nil, wrap(fmt.Errorf("parse description: %w", err))
 	}
@@ -182,13 +196,13 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		if iface.Address == "" {
 			return nil, nil, werr(errors.New("missing address"))
 		}
-		if iface.Protocol != ProtocolGRPC && iface.Protocol != ProtocolREST {
-			return nil, nil, werr(fmt.Errorf("protocol %q is not supported, want %q or %q", iface.Protocol, ProtocolGRPC, ProtocolREST))
+		if iface.Protocol != svc.ProtocolGRPC && iface.Protocol != svc.ProtocolREST {
+			return nil, nil, werr(fmt.Errorf("protocol %q is not supported, want %q or %q", iface.Protocol, svc.ProtocolGRPC, svc.ProtocolREST))
 		}
 		info := FunctionInfo{ServiceName: name, InterfaceName: ifName, Addr: iface.Address}
 		if iface.Schemaless {
-			if iface.Protocol != ProtocolREST {
-				return nil, nil, werr(fmt.Errorf("schemaless needs protocol %q", ProtocolREST))
+			if iface.Protocol != svc.ProtocolREST {
+				return nil, nil, werr(fmt.Errorf("schemaless needs protocol %q", svc.ProtocolREST))
 			}
 			if iface.SchemaFile != "" || len(iface.Functions) > 0 {
 				return nil, nil, werr(errors.New("a schemaless interface takes no schemaFile and no functions"))
@@ -205,7 +219,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		if iface.SchemaFile == "" {
 			return nil, nil, werr(errors.New("missing schemaFile"))
 		}
-		fd, err := compileSchema(r.schemaDir(), schemas, iface.SchemaFile)
+		fd, err := compileSchema(r.root.Schemas(), schemas, iface.SchemaFile)
 		if err != nil {
 			return nil, nil, werr(err)
 		}
@@ -287,13 +301,15 @@ func (s *snapshot) checkCollisions(name string, funcs []*funcEntry) error {
 
 // Add registers a new service: desc is its description JSON, schemas the
 // .proto files it brings (paths relative to schemas/). Nothing is written
-// unless all of it is valid.
+// unless all of it is valid. A taken name is an error that matches
+// fs.ErrExist.
 func (r *Registry) Add(name string, desc []byte, schemas map[string][]byte) error {
 	return r.put(name, desc, schemas, false)
 }
 
 // Update replaces a registered service. Rules created afterwards use the
-// new definition; running rules keep theirs until restarted.
+// new definition; running rules keep theirs until restarted. An unknown
+// name is an error that matches fs.ErrNotExist, as for Delete and Get.
 func (r *Registry) Update(name string, desc []byte, schemas map[string][]byte) error {
 	return r.put(name, desc, schemas, true)
 }
@@ -317,9 +333,9 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 	_, exists := cur.services[name]
 	switch {
 	case update && !exists:
-		return fmt.Errorf("update service %q: %w", name, ErrNotFound)
+		return fmt.Errorf("update service %q: %w", name, errNotFound)
 	case !update && exists:
-		return fmt.Errorf("add service %q: %w", name, ErrExists)
+		return fmt.Errorf("add service %q: %w", name, errExists)
 	}
 	e, funcs, err := r.build(name, desc, schemas)
 	if err != nil {
@@ -331,16 +347,13 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 	if err := r.checkSharedSchemas(cur, name, schemas); err != nil {
 		return fmt.Errorf("%s service %q: %w", verb, name, err)
 	}
-	if err := os.MkdirAll(r.schemaDir(), 0o755); err != nil {
-		return fmt.Errorf("%s service %q: %w", verb, name, err)
-	}
 	for _, p := range slices.Sorted(maps.Keys(schemas)) {
-		if err := writeAtomic(r.schemaDir(), filepath.FromSlash(p), schemas[p]); err != nil {
+		if err := atomicfile.Write(filepath.Join(r.root.Schemas(), filepath.FromSlash(p)), schemas[p]); err != nil {
 			return fmt.Errorf("%s service %q: write schema: %w", verb, name, err)
 		}
 	}
 	// The description is written last: it is what makes the service exist.
-	if err := writeAtomic(r.dir, name+".json", desc); err != nil {
+	if err := atomicfile.Write(r.root.ServiceFile(name), desc); err != nil {
 		return fmt.Errorf("%s service %q: write description: %w", verb, name, err)
 	}
 	next := cur.without(name)
@@ -356,7 +369,7 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 // file that another service names as its schemaFile.
 func (r *Registry) checkSharedSchemas(cur *snapshot, name string, schemas map[string][]byte) error {
 	for _, p := range slices.Sorted(maps.Keys(schemas)) {
-		old, err := os.ReadFile(filepath.Join(r.schemaDir(), filepath.FromSlash(p)))
+		old, err := os.ReadFile(filepath.Join(r.root.Schemas(), filepath.FromSlash(p)))
 		if err != nil || bytes.Equal(old, schemas[p]) {
 			continue
 		}
@@ -397,9 +410,9 @@ func (r *Registry) Delete(name string) error {
 	defer r.mu.Unlock()
 	cur := r.snap.Load()
 	if _, ok := cur.services[name]; !ok {
-		return fmt.Errorf("delete service %q: %w", name, ErrNotFound)
+		return fmt.Errorf("delete service %q: %w", name, errNotFound)
 	}
-	if err := os.Remove(filepath.Join(r.dir, name+".json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(r.root.ServiceFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete service %q: %w", name, err)
 	}
 	r.snap.Store(cur.without(name))
@@ -410,13 +423,13 @@ func (r *Registry) Delete(name string) error {
 func (r *Registry) Services() []string { return slices.Sorted(maps.Keys(r.snap.Load().services)) }
 
 // Get returns the description of a service.
-func (r *Registry) Get(name string) (*Description, error) {
+func (r *Registry) Get(name string) (*svc.Description, error) {
 	e, ok := r.snap.Load().services[name]
 	if !ok {
-		return nil, fmt.Errorf("service %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("service %q: %w", name, errNotFound)
 	}
 	// A fresh copy: callers cannot change the snapshot.
-	return ParseDescription(e.raw)
+	return svc.ParseDescription(e.raw)
 }
 
 // Functions lists every external function, sorted by name.
@@ -431,29 +444,6 @@ func (r *Registry) Functions() []FunctionInfo {
 
 // Close closes the invokers opened for calls.
 func (r *Registry) Close() error { return r.invokers.close() }
-
-// writeAtomic writes dir/rel through a temporary file and a rename.
-func writeAtomic(dir, rel string, data []byte) error {
-	full := filepath.Join(dir, rel)
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(full), ".tmp-"+filepath.Base(full)+"-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), full)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}
 
 // Zip limits, as for plugin zips.
 const (
@@ -476,7 +466,7 @@ func (r *Registry) AddZip(name string, data []byte) error {
 // reads it.
 func (r *Registry) UpdateZip(name string, data []byte) error {
 	if _, ok := r.snap.Load().services[name]; !ok {
-		return fmt.Errorf("update service %q: %w", name, ErrNotFound)
+		return fmt.Errorf("update service %q: %w", name, errNotFound)
 	}
 	desc, schemas, err := readServiceZip(name, data)
 	if err != nil {

@@ -15,11 +15,17 @@ import (
 	"github.com/kgen-dev/kgen/sdk"
 )
 
+// readSchemas reads files of the test schemas.
 func readSchemas(t testing.TB, files ...string) map[string][]byte {
+	t.Helper()
+	return readSchemasIn(t, testSchemas, files...)
+}
+
+func readSchemasIn(t testing.TB, dir string, files ...string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(testSchemas, f))
+		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +157,7 @@ func TestRegistryErrors(t *testing.T) {
 			`add service "other": parse description: json: unknown field "adress"`},
 		{"other", `{"interfaces": `, nil, `add service "other": parse description: unexpected EOF`},
 		{"other", `{"interfaces": {}}`, nil, `add service "other": no interfaces`},
-		{"other", iface(`"schemaFile": "broken.proto"`), readSchemas(t, "broken.proto"),
+		{"other", iface(`"schemaFile": "broken.proto"`), readSchemasIn(t, badSchemas, "broken.proto"),
 			`add service "other": interface "i": schema broken.proto:5:3: field kgen.test.broken.Broken.name: unknown type strin`},
 		{"other", iface(`"schemaFile": "gone.proto"`), nil, `add service "other": interface "i": schema "gone.proto": file not found`},
 		{"other", `{"interfaces": {"i": {"address": "tcp://h:1", "protocol": "msgpack-rpc", "schemaFile": "kitchen.proto"}}}`, nil,
@@ -169,11 +175,20 @@ func TestRegistryErrors(t *testing.T) {
 			t.Errorf("Add(%s, %s):\n got %v\nwant %s", tc.name, tc.desc, err, tc.want)
 		}
 	}
-	if err := r.Update("nope", []byte(kitchenJSON), nil); err == nil || err.Error() != `update service "nope": not found` {
+	if err := r.Update("nope", []byte(kitchenJSON), nil); err == nil || err.Error() != `update service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("update: %v", err)
 	}
-	if err := r.Delete("nope"); err == nil || err.Error() != `delete service "nope": not found` {
+	if err := r.UpdateZip("nope", nil); err == nil || err.Error() != `update service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("update zip: %v", err)
+	}
+	if err := r.Delete("nope"); err == nil || err.Error() != `delete service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("delete: %v", err)
+	}
+	if _, err := r.Get("nope"); err == nil || err.Error() != `service "nope": not found` || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("get: %v", err)
+	}
+	if err := r.Add("kitchen", []byte(kitchenJSON), nil); !errors.Is(err, fs.ErrExist) || errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("add a taken name: %v, want an error that matches fs.ErrExist", err)
 	}
 	// A changed schema that another service uses is refused.
 	changed := map[string][]byte{"kitchen.proto": []byte("syntax = \"proto3\";\nservice T { rpc Other(E) returns (E); }\nmessage E {}\n")}

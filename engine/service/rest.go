@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // Response bodies are read up to this size; error texts quote at most
@@ -33,7 +35,7 @@ type restClient struct {
 	client    *http.Client
 }
 
-func newRESTClient(iface *Interface) (*restClient, error) {
+func newRESTClient(iface *svc.Interface) (*restClient, error) {
 	u, err := url.Parse(iface.Address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("rest address %q: want http(s)://host:port[/base]", iface.Address)
@@ -148,7 +150,7 @@ type restInvoker struct {
 	*restClient
 }
 
-func newRESTInvoker(iface *Interface) (*restInvoker, error) {
+func newRESTInvoker(iface *svc.Interface) (*restInvoker, error) {
 	c, err := newRESTClient(iface)
 	if err != nil {
 		return nil, err
@@ -157,27 +159,27 @@ func newRESTInvoker(iface *Interface) (*restInvoker, error) {
 }
 
 func (r *restInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
-	hr, err := buildHTTPRequest(m, req)
+	call, err := svc.NewHTTPCall(m, req)
 	if err != nil {
 		return nil, fmt.Errorf("rest call %s: %w", m.Name(), err)
 	}
-	target := r.base + hr.path
-	if hr.query != "" {
-		target += "?" + hr.query
+	target := r.base + call.Path
+	if call.Query != "" {
+		target += "?" + call.Query
 	}
-	res, err := r.do(ctx, hr.method, target, hr.body)
+	res, err := r.do(ctx, call.Method, target, call.Body)
 	if err != nil {
 		return nil, err
 	}
 	out := dynamicpb.NewMessage(m.Output())
-	if err := decodeRESTResponse(res.contentType, res.body, hr.responseField, out); err != nil {
-		return nil, fmt.Errorf("rest call %s %s: %w", hr.method, target, err)
+	if err := call.DecodeResponse(res.contentType, res.body, out); err != nil {
+		return nil, fmt.Errorf("rest call %s %s: %w", call.Method, target, err)
 	}
 	return out, nil
 }
 
-// mediaType is the lower-case media type of a Content-Type header, "" if
-// absent or unreadable.
+// restMediaType is the lower-case media type of a Content-Type header, ""
+// if absent or unreadable.
 func restMediaType(contentType string) string {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {

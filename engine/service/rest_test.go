@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -13,10 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // restSeen is one request as the test server saw it.
@@ -70,9 +75,9 @@ func replyWith(contentType, body string) func(http.ResponseWriter, *http.Request
 	}
 }
 
-func newTestRESTInvoker(t *testing.T, address string, o *Options) Invoker {
+func newTestRESTInvoker(t *testing.T, address string, o *svc.Options) Invoker {
 	t.Helper()
-	inv, err := NewInvoker(&Interface{Address: address, Protocol: ProtocolREST, Options: o})
+	inv, err := NewInvoker(&svc.Interface{Address: address, Protocol: svc.ProtocolREST, Options: o})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +120,7 @@ func asJSON(t *testing.T, m proto.Message) string {
 
 func TestRESTDefaultPost(t *testing.T) {
 	s := startRESTTestServer(t, replyWith("application/json", `{"message":"hi","count":"3","txt":"t","extra":1}`))
-	inv := newTestRESTInvoker(t, s.URL+"/base/", &Options{Headers: map[string]string{"X-Tenant": "acme"}})
+	inv := newTestRESTInvoker(t, s.URL+"/base/", &svc.Options{Headers: map[string]string{"X-Tenant": "acme"}})
 	m, req := requestOf(t, "SayHello", `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`)
 	resp, err := inv.Invoke(context.Background(), m, req)
 	if err != nil {
@@ -292,7 +297,7 @@ func TestRESTStatusAndRetries(t *testing.T) {
 				w.WriteHeader(tc.status[i])
 				io.WriteString(w, tc.body)
 			})
-			inv := newTestRESTInvoker(t, s.URL, &Options{RetryCount: tc.retries, RetryInterval: Duration(5 * time.Millisecond)})
+			inv := newTestRESTInvoker(t, s.URL, &svc.Options{RetryCount: tc.retries, RetryInterval: svc.Duration(5 * time.Millisecond)})
 			m, req := requestOf(t, "SayHello", `{}`)
 			_, err := inv.Invoke(context.Background(), m, req)
 			if tc.wantErr == "" && err != nil {
@@ -315,7 +320,7 @@ func TestRESTTimeoutAndDown(t *testing.T) {
 		case <-time.After(5 * time.Second):
 		}
 	})
-	inv := newTestRESTInvoker(t, s.URL, &Options{Timeout: Duration(200 * time.Millisecond), RetryCount: 1, RetryInterval: Duration(time.Millisecond)})
+	inv := newTestRESTInvoker(t, s.URL, &svc.Options{Timeout: svc.Duration(200 * time.Millisecond), RetryCount: 1, RetryInterval: svc.Duration(time.Millisecond)})
 	m, req := requestOf(t, "SayHello", `{}`)
 	start := time.Now()
 	_, err := inv.Invoke(context.Background(), m, req)
@@ -331,7 +336,7 @@ func TestRESTTimeoutAndDown(t *testing.T) {
 
 	down := startRESTTestServer(t, nil)
 	down.Close()
-	inv = newTestRESTInvoker(t, down.URL, &Options{RetryCount: 2, RetryInterval: Duration(time.Millisecond)})
+	inv = newTestRESTInvoker(t, down.URL, &svc.Options{RetryCount: 2, RetryInterval: svc.Duration(time.Millisecond)})
 	_, err = inv.Invoke(context.Background(), m, req)
 	if prefix := "rest call POST " + down.URL + "/SayHello: dial tcp"; err == nil || !strings.HasPrefix(err.Error(), prefix) {
 		t.Errorf("err = %v, want prefix %s", err, prefix)
@@ -340,8 +345,80 @@ func TestRESTTimeoutAndDown(t *testing.T) {
 	// a cancelled caller stops retrying at once
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	inv = newTestRESTInvoker(t, s.URL, &Options{RetryCount: 100, RetryInterval: Duration(time.Hour)})
+	inv = newTestRESTInvoker(t, s.URL, &svc.Options{RetryCount: 100, RetryInterval: svc.Duration(time.Hour)})
 	if _, err = inv.Invoke(ctx, m, req); err == nil {
 		t.Error("cancelled call: no error")
+	}
+}
+
+// TestRESTInvokerAgainstHandler calls a svc.NewRESTHandler with the REST
+// invoker: requests and replies cross unchanged, and an error reply reaches
+// the caller with its status and JSON error. (svc's tests cover the
+// transcoding itself, both ways.)
+func TestRESTInvokerAgainstHandler(t *testing.T) {
+	var mu sync.Mutex
+	var got, reply proto.Message
+	var fail error
+	var methods []svc.RESTMethod
+	ms := transportFile(t).Services().ByName("Greeter").Methods()
+	for i := range ms.Len() {
+		m := ms.Get(i)
+		methods = append(methods, svc.RESTMethod{
+			Desc: m,
+			New:  func() proto.Message { return dynamicpb.NewMessage(m.Input()) },
+			Call: func(_ context.Context, req proto.Message) (proto.Message, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				got = req
+				return reply, fail
+			},
+		})
+	}
+	h, err := svc.NewRESTHandler(methods...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	inv := newTestRESTInvoker(t, srv.URL, nil)
+	for _, tc := range []struct{ rpc, req, reply, wantReply string }{
+		{"SayHello", `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`, `{"message":"hi","count":"3","txt":"t"}`, ""},
+		{"GetItem", `{"id":"a/b c","sub":{"key":"k?","level":2},"limit":5,"tags":["x","y z&"],"color":"RED","page":3}`, `{"name":"n"}`, ""},
+		{"UpdateMessage", `{"messageId":"m 1","message":{"text":"t"},"revision":4}`, `{"text":"t","views":"1"}`, ""},
+		{"Watch", `{"name":"x"}`, `{"name":"dropped","text":"watched"}`, `{"text":"watched"}`},
+	} {
+		m, req := requestOf(t, tc.rpc, tc.req)
+		want := dynamicpb.NewMessage(m.Output())
+		if err := protojson.Unmarshal([]byte(cmp.Or(tc.wantReply, tc.reply)), want); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		reply = dynamicpb.NewMessage(m.Output())
+		if err := protojson.Unmarshal([]byte(tc.reply), reply); err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		mu.Unlock()
+		resp, err := inv.Invoke(context.Background(), m, req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.rpc, err)
+		}
+		mu.Lock()
+		if got == nil || !proto.Equal(got, req) {
+			t.Errorf("%s: implementation got %v\nwant %s", tc.rpc, got, asJSON(t, req))
+		}
+		mu.Unlock()
+		if !proto.Equal(resp, want) {
+			t.Errorf("%s: invoker decoded %s\nwant %s", tc.rpc, asJSON(t, resp), asJSON(t, want))
+		}
+	}
+
+	mu.Lock()
+	reply, fail = nil, status.Error(codes.NotFound, "no such")
+	mu.Unlock()
+	m, req := requestOf(t, "SayHello", `{}`)
+	_, err = inv.Invoke(context.Background(), m, req)
+	if want := "rest call POST " + srv.URL + `/SayHello: 404 Not Found: {"code":5,"message":"no such"}`; err == nil || err.Error() != want {
+		t.Errorf("invoker: %v\nwant %s", err, want)
 	}
 }

@@ -1,18 +1,20 @@
 package service
 
 import (
-	"reflect"
-	"strings"
 	"sync"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
-const testSchemas = "testdata/schemas"
+// The test schemas are svc's, whose mapping and transcoding tests compile
+// them too; badSchemas holds those that must not compile.
+const (
+	testSchemas = "../../svc/testdata/schemas"
+	badSchemas  = "testdata/schemas"
+)
 
 var schemaCache sync.Map // file → protoreflect.FileDescriptor
 
@@ -27,15 +29,6 @@ func mustSchema(t testing.TB, file string) protoreflect.FileDescriptor {
 	}
 	schemaCache.Store(file, fd)
 	return fd
-}
-
-func msg(t testing.TB, name string) protoreflect.MessageDescriptor {
-	t.Helper()
-	md := mustSchema(t, "kitchen.proto").Messages().ByName(protoreflect.Name(name))
-	if md == nil {
-		t.Fatalf("no message %s", name)
-	}
-	return md
 }
 
 func TestLoadSchema(t *testing.T) {
@@ -63,31 +56,9 @@ func TestLoadSchemaErrors(t *testing.T) {
 		{"../kitchen.proto", `schema file "../kitchen.proto": want a relative path inside schemas/`},
 		{"/etc/passwd", `schema file "/etc/passwd": want a relative path inside schemas/`},
 	} {
-		_, err := LoadSchema(testSchemas, tc.file)
+		_, err := LoadSchema(badSchemas, tc.file)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("LoadSchema(%q):\n got %v\nwant %s", tc.file, err, tc.want)
 		}
 	}
-}
-
-// wkt returns a well-known message, as a schema sees it.
-func wkt(t testing.TB, name string) protoreflect.MessageDescriptor {
-	t.Helper()
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.(protoreflect.MessageDescriptor)
-}
-
-// equalSQL compares SQL values deeply.
-func equalSQL(a, b any) bool { return reflect.DeepEqual(a, b) }
-
-// lookup returns a message of kitchen.proto, or a well-known one by full
-// name.
-func lookup(t testing.TB, name string) protoreflect.MessageDescriptor {
-	if strings.HasPrefix(name, "google.") {
-		return wkt(t, name)
-	}
-	return msg(t, name)
 }

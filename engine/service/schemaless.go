@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // schemalessInvoker calls fn(method, path, args...) on a REST interface
@@ -14,7 +16,7 @@ type schemalessInvoker struct {
 	*restClient
 }
 
-func newSchemalessInvoker(iface *Interface) (*schemalessInvoker, error) {
+func newSchemalessInvoker(iface *svc.Interface) (*schemalessInvoker, error) {
 	c, err := newRESTClient(iface)
 	if err != nil {
 		return nil, err

@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kgen-dev/kgen/svc"
 )
 
 func TestSchemalessBodies(t *testing.T) {
 	s := startRESTTestServer(t, replyWith("application/json", `{"ok":true}`))
-	inv, err := NewSchemalessInvoker(&Interface{Address: s.URL + "/api", Protocol: ProtocolREST, Schemaless: true})
+	inv, err := NewSchemalessInvoker(&svc.Interface{Address: s.URL + "/api", Protocol: svc.ProtocolREST, Schemaless: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func TestSchemalessResponses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startRESTTestServer(t, replyWith(tc.contentType, tc.body))
-			inv, err := NewSchemalessInvoker(&Interface{Address: s.URL, Protocol: ProtocolREST, Schemaless: true})
+			inv, err := NewSchemalessInvoker(&svc.Interface{Address: s.URL, Protocol: svc.ProtocolREST, Schemaless: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,8 +89,8 @@ func TestSchemalessErrors(t *testing.T) {
 	s := startRESTTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "nope", http.StatusServiceUnavailable)
 	})
-	inv, err := NewSchemalessInvoker(&Interface{Address: s.URL, Protocol: ProtocolREST,
-		Options: &Options{RetryCount: 1, RetryInterval: Duration(time.Millisecond)}})
+	inv, err := NewSchemalessInvoker(&svc.Interface{Address: s.URL, Protocol: svc.ProtocolREST,
+		Options: &svc.Options{RetryCount: 1, RetryInterval: svc.Duration(time.Millisecond)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,4 +108,15 @@ func TestSchemalessErrors(t *testing.T) {
 	if _, err = inv.Call(context.Background(), "post", "/x", []any{make(chan int)}); err == nil || !strings.Contains(err.Error(), "encode body") {
 		t.Errorf("unencodable arg: %v", err)
 	}
+}
+
+// FuzzSchemalessJSON decodes arbitrary bodies as schemaless responses:
+// errors are fine, panics are not.
+func FuzzSchemalessJSON(f *testing.F) {
+	for _, seed := range []string{`{"message":"m","count":"1","txt":"t"}`, `{"reply_text":1}`, "42", "true", "<a/>", `"x"`, "\x00\xff", `[1, 2.5, {"a": 1e400}]`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, _ = decodeSchemalessJSON(body)
+	})
 }

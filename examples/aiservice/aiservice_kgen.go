@@ -4,8 +4,7 @@ package aiservice
 
 import (
 	"context"
-	"github.com/kgen-dev/kgen/engine/service"
-	"github.com/kgen-dev/kgen/sdk"
+	"github.com/kgen-dev/kgen/svc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -15,8 +14,8 @@ import (
 	"net/http"
 )
 
-// The build fails here when the sdk is older than the contract this file was generated for.
-const _ = sdk.SupportsGeneratedV1
+// The build fails here when svc is older than the contract this file was generated for.
+const _ = svc.SupportsGeneratedV1
 
 // The full gRPC method names of service aiservice.Features, as interceptors see them.
 const (
@@ -257,7 +256,7 @@ func (c *kgenFeaturesClient) Reset(ctx context.Context, in *emptypb.Empty, opts 
 // google.api.http rule (additional bindings included), else at POST /<rpc>.
 func NewFeaturesRESTHandler(srv FeaturesServer) (http.Handler, error) {
 	methods := File_aiservice_proto.Services().ByName("Features").Methods()
-	return service.NewRESTHandler(service.RESTMethod{
+	return svc.NewRESTHandler(svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.GetFeature(ctx, req.(*wrapperspb.BytesValue))
 		},
@@ -265,7 +264,7 @@ func NewFeaturesRESTHandler(srv FeaturesServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(wrapperspb.BytesValue)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.Label(ctx, req.(*LabelRequest))
 		},
@@ -273,7 +272,7 @@ func NewFeaturesRESTHandler(srv FeaturesServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(LabelRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.Tokenize(ctx, req.(*wrapperspb.StringValue))
 		},
@@ -281,7 +280,7 @@ func NewFeaturesRESTHandler(srv FeaturesServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(wrapperspb.StringValue)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.Score(ctx, req.(*ScoreRequest))
 		},
@@ -289,7 +288,7 @@ func NewFeaturesRESTHandler(srv FeaturesServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(ScoreRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.Reset(ctx, req.(*emptypb.Empty))
 		},
@@ -492,7 +491,7 @@ func (c *kgenBookstoreClient) FindBook(ctx context.Context, in *FindBookRequest,
 // google.api.http rule (additional bindings included), else at POST /<rpc>.
 func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 	methods := File_aiservice_proto.Services().ByName("Bookstore").Methods()
-	return service.NewRESTHandler(service.RESTMethod{
+	return svc.NewRESTHandler(svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.GetShelf(ctx, req.(*GetShelfRequest))
 		},
@@ -500,7 +499,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(GetShelfRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.CreateBook(ctx, req.(*CreateBookRequest))
 		},
@@ -508,7 +507,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(CreateBookRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.ListBooks(ctx, req.(*ListBooksRequest))
 		},
@@ -516,7 +515,7 @@ func NewBookstoreRESTHandler(srv BookstoreServer) (http.Handler, error) {
 		New: func() proto.Message {
 			return new(ListBooksRequest)
 		},
-	}, service.RESTMethod{
+	}, svc.RESTMethod{
 		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return srv.FindBook(ctx, req.(*FindBookRequest))
 		},

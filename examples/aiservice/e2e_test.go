@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/examples/aiservice"
+	"github.com/kgen-dev/kgen/svc"
 )
 
 // running is a Server on 127.0.0.1: gRPC and REST on ports of their own.
@@ -58,7 +58,7 @@ func serve(t testing.TB, grpcAddr, httpAddr string) *running {
 }
 
 // generated reads the service zip kgen gen service wrote (see generate.go).
-func generated(t testing.TB) (*service.Description, map[string][]byte) {
+func generated(t testing.TB) (*svc.Description, map[string][]byte) {
 	t.Helper()
 	data, err := os.ReadFile("service/aiservice.zip")
 	if err != nil {
@@ -68,7 +68,7 @@ func generated(t testing.TB) (*service.Description, map[string][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var desc *service.Description
+	var desc *svc.Description
 	schemas := map[string][]byte{}
 	for _, f := range zr.File {
 		rc, err := f.Open()
@@ -80,7 +80,7 @@ func generated(t testing.TB) (*service.Description, map[string][]byte) {
 		if rel, ok := strings.CutPrefix(f.Name, "schemas/"); ok {
 			schemas[rel] = b
 		} else if path.Ext(f.Name) == ".json" {
-			if desc, err = service.ParseDescription(b); err != nil {
+			if desc, err = svc.ParseDescription(b); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -103,9 +103,9 @@ func register(t testing.TB, e *engine.Engine, name, protocol, address, prefix st
 			iface.Address = address + "/features"
 		}
 		if iface.Options == nil {
-			iface.Options = &service.Options{}
+			iface.Options = &svc.Options{}
 		}
-		iface.Options.Timeout = service.Duration(2 * time.Second)
+		iface.Options.Timeout = svc.Duration(2 * time.Second)
 		for i := range iface.Functions {
 			iface.Functions[i].Name = prefix + iface.Functions[i].ServiceName
 		}

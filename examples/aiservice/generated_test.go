@@ -6,17 +6,17 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kgen-dev/kgen/gen/svcgen"
+	"github.com/kgen-dev/kgen/gen/proto"
 )
 
 // The committed generated files are what kgen gen server and kgen gen
 // service (see generate.go) make of aiservice.proto today.
 func TestGeneratedFilesAreFresh(t *testing.T) {
-	for dir, opts := range map[string]svcgen.Options{
-		".":       {Kind: svcgen.KindServer, Proto: "aiservice.proto"},
-		"service": {Kind: svcgen.KindService, Proto: "aiservice.proto"},
+	for dir, opts := range map[string]proto.Options{
+		".":       {Kind: proto.KindServer, Proto: "aiservice.proto"},
+		"service": {Kind: proto.KindService, Proto: "aiservice.proto"},
 	} {
-		files, err := svcgen.Generate(opts)
+		files, err := proto.Generate(opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,16 @@
+// Package service runs external functions: SQL functions that call gRPC or
+// REST services, described by service descriptions (svc.Description,
+// eKuiper's external service JSON) and .proto schemas.
+//
+// The Registry keeps the services of an engine root, under
+// <root>/data/services, and changes them live: every change is validated
+// in full, written, and published as a new snapshot. LoadSchema compiles
+// their .proto files. The transports call an interface's rpcs: gRPC, REST
+// (transcoded by svc.NewHTTPCall) and schemaless REST, with the timeouts
+// and retries of its options, through invokers shared by interfaces with
+// the same address and options.
+//
+// What the engine shares with generated servers and clients (the
+// description format, the SQL↔message mapping, REST transcoding) lives in
+// package svc, which this package imports.
+package service
