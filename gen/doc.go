@@ -3,7 +3,7 @@
 //
 //   - gen/markers turns //kgen: markers on typed Go into sdk adapters and
 //     plugin metadata (kgen gen);
-//   - gen/svcgen turns a .proto file into a service description and typed
+//   - gen/proto turns a .proto file into a service description and typed
 //     server and client stubs (kgen gen service|server|client);
 //   - gen/scaffold renders a new plugin project (kgen new).
 //

@@ -11,11 +11,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/testutil"
+	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -126,7 +127,7 @@ func startServe(t *testing.T, root string) (string, func() error) {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- Run(ctx, []string{"serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready},
@@ -283,32 +284,13 @@ func TestRunInProcess(t *testing.T) {
 // an engine with the package compiled in and runs it. A failing engine has
 // printed its error, and its status is kgen's.
 func TestRunBuildsEngine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds an engine with the go command")
-	}
-	// A fresh kgen cache; the go command's build cache stays where it is.
-	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
-	if err != nil {
-		t.Fatalf("go env GOCACHE: %v", err)
-	}
-	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	testutil.FreshKgenCache(t)
 	repo, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(files map[string]string) {
-		for name, text := range files {
-			path := filepath.Join(dir, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	write := func(files map[string]string) { testutil.WriteTree(t, dir, files) }
 	write(map[string]string{
 		"go.mod": "module example.com/loud\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
 			"replace github.com/kgen-dev/kgen => " + repo + "\n",
@@ -354,24 +336,6 @@ func (loud) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
 	if r.err == nil || ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `build "`+dir+`": build engine: `) || !strings.Contains(r.err.Error(), "broken.go:3:13") {
 		t.Errorf("broken plugin: %v (exit %d)", r.err, ExitCode(r.err))
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestBinary builds cmd/kgen and runs it: build info with dependencies is

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/api"
-	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
+	"github.com/kgen-dev/kgen/internal/testutil"
 )
 
 var kgenBinary = sync.OnceValues(func() (string, error) {
@@ -45,7 +45,7 @@ func builtKgen(t *testing.T) string {
 // from a file proxy, so that a plugin can require a version of a module
 // the engine links other than the engine's, offline.
 func fakeProxy(t *testing.T) string {
-	modcache := strings.TrimSpace(goEnv(t, "GOMODCACHE"))
+	modcache := testutil.GoEnv(t, "GOMODCACHE")
 	src := filepath.Join(modcache, "gopkg.in", "yaml.v3@v3.0.1")
 	proxy := t.TempDir()
 	at := filepath.Join(proxy, "gopkg.in", "yaml.v3", "@v")
@@ -72,14 +72,6 @@ func fakeProxy(t *testing.T) string {
 	zw.Close()
 	f.Close()
 	return proxy
-}
-
-func goEnv(t *testing.T, key string) string {
-	out, err := exec.Command("go", "env", key).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }
 
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {
@@ -134,35 +126,14 @@ func main() {}
 	proxy := fakeProxy(t)
 	env := []string{
 		"GOWORK=off", "GOFLAGS=-mod=mod -modcacherw", "GOSUMDB=off", "GOMODCACHE=" + t.TempDir(),
-		"GOPROXY=file://" + proxy + ",file://" + filepath.Join(strings.TrimSpace(goEnv(t, "GOMODCACHE")), "cache", "download"),
+		"GOPROXY=file://" + proxy + ",file://" + filepath.Join(testutil.GoEnv(t, "GOMODCACHE"), "cache", "download"),
 	}
 	run(t, proj, env, "go", "build", "-buildmode=plugin", "-o", filepath.Join(plugins, "functions", "YamlLen.so"), ".")
 
-	ready := filepath.Join(t.TempDir(), "ready")
-	os.MkdirAll(filepath.Join(root, "data"), 0o755)
-	os.WriteFile(filepath.Join(root, "data", "in.jsonl"), []byte(`{"text":"a b c"}`+"\n"+`{"text":"d e"}`+"\n"), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	testutil.WriteTree(t, root, map[string]string{"data/in.jsonl": `{"text":"a b c"}` + "\n" + `{"text":"d e"}` + "\n"})
+	host, stderr := testutil.Serve(t, kgen, root)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	serve := exec.CommandContext(ctx, kgen, "serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready)
-	var stderr syncbuf.Buffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		serve.Process.Signal(os.Interrupt)
-		serve.Wait()
-	}()
-	var host string
-	for host == "" {
-		if data, err := os.ReadFile(ready); err == nil && len(data) > 0 {
-			host, _, _ = strings.Cut(string(data), "\n")
-		} else if ctx.Err() != nil {
-			t.Fatalf("engine not ready: %s", stderr.String())
-		} else {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 	logs := stderr.String()
 	wantErr := `plugin \"yamlLen\" (` + filepath.Join(plugins, "functions", "YamlLen.so") + `) was built differently from the engine, so it was not opened:` +
 		`\n\tmodule gopkg.in/yaml.v3: engine v3.0.1, plugin v3.0.2; build the plugin with kgen build, or require gopkg.in/yaml.v3 v3.0.1`

@@ -11,21 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// writeTree writes files (slash paths relative to dir).
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, text := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+	"github.com/kgen-dev/kgen/internal/testutil"
+)
 
 var readingsProject = map[string]string{
 	"streams/readings.sql": `-- Sensor readings from input/readings.jsonl.
@@ -41,7 +29,7 @@ CREATE STREAM readings (id BIGINT, temp FLOAT, note STRING)
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, readingsProject)
+	testutil.WriteTree(t, dir, readingsProject)
 	var out bytes.Buffer
 	if err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute}); err != nil {
 		t.Fatal(err)
@@ -56,8 +44,8 @@ func TestRun(t *testing.T) {
 
 func TestRunSeveralRules(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, readingsProject)
-	writeTree(t, dir, map[string]string{
+	testutil.WriteTree(t, dir, readingsProject)
+	testutil.WriteTree(t, dir, map[string]string{
 		"streams/more.sql": `CREATE STREAM a (id BIGINT) WITH (DATASOURCE="readings.jsonl", TYPE="file");
 			CREATE STREAM b (id BIGINT) WITH (DATASOURCE="readings.jsonl", TYPE="file")`,
 		"rules/ids.json":  `{"id": "ids", "sql": "SELECT id FROM a", "actions": [{"log": {}}]}`,
@@ -113,7 +101,7 @@ func TestRunErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeTree(t, dir, tc.files)
+			testutil.WriteTree(t, dir, tc.files)
 			var out bytes.Buffer
 			err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute})
 			want := `run "` + dir + `": ` + strings.ReplaceAll(tc.want, "INPUT", filepath.Join(dir, "input"))
@@ -140,7 +128,7 @@ var memoryProject = map[string]string{
 
 func TestRunTimeout(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, memoryProject)
+	testutil.WriteTree(t, dir, memoryProject)
 	err := Run(t.Context(), dir, &bytes.Buffer{}, Options{Timeout: 100 * time.Millisecond})
 	want := `run "` + dir + `": timed out after 100ms: rule(s) still running: r`
 	if !errors.Is(err, ErrTimeout) || err.Error() != want {
@@ -174,7 +162,7 @@ CREATE STREAM b () WITH (DATASOURCE="say \"hi;\"")
 
 func TestMainExit(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, readingsProject)
+	testutil.WriteTree(t, dir, readingsProject)
 	var stdout, stderr bytes.Buffer
 	if code := mainExit([]string{"-timeout", "1m", dir}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), `"id":3`) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
@@ -201,7 +189,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 
 func TestRunOutputError(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, readingsProject)
+	testutil.WriteTree(t, dir, readingsProject)
 	err := Run(t.Context(), dir, failingWriter{}, Options{Timeout: time.Minute})
 	if want := `run "` + dir + `": print output: disk full`; err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
@@ -212,7 +200,7 @@ func TestRunOutputError(t *testing.T) {
 // to; without one, its rule would fail to start.
 func TestRunMQTTStream(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testutil.WriteTree(t, dir, map[string]string{
 		"streams/s.sql": `CREATE STREAM s () WITH (DATASOURCE="sensors/+")`,
 		"rules/r.json":  `{"id": "r", "sql": "SELECT * FROM s", "actions": [{"nop": {}}]}`,
 	})

@@ -22,28 +22,10 @@ import (
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
+	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/svc"
 )
-
-// The errors of a name that is not registered, or already is. Callers tell
-// them apart with errors.Is(err, fs.ErrNotExist) and errors.Is(err,
-// fs.ErrExist).
-var (
-	errNotFound = &nameError{"not found", fs.ErrNotExist}
-	errExists   = &nameError{"already exists", fs.ErrExist}
-)
-
-// nameError is an error of its own text that matches the fs error of the
-// same meaning.
-type nameError struct {
-	text string
-	is   error
-}
-
-func (e *nameError) Error() string { return e.text }
-
-func (e *nameError) Is(target error) bool { return target == e.is }
 
 // FunctionInfo is one external function, as GET /services/functions lists
 // it (with eKuiper's keys).
@@ -333,9 +315,9 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 	_, exists := cur.services[name]
 	switch {
 	case update && !exists:
-		return fmt.Errorf("update service %q: %w", name, errNotFound)
+		return fmt.Errorf("update service %q: %w", name, fserr.NotFound)
 	case !update && exists:
-		return fmt.Errorf("add service %q: %w", name, errExists)
+		return fmt.Errorf("add service %q: %w", name, fserr.Exists)
 	}
 	e, funcs, err := r.build(name, desc, schemas)
 	if err != nil {
@@ -410,7 +392,7 @@ func (r *Registry) Delete(name string) error {
 	defer r.mu.Unlock()
 	cur := r.snap.Load()
 	if _, ok := cur.services[name]; !ok {
-		return fmt.Errorf("delete service %q: %w", name, errNotFound)
+		return fmt.Errorf("delete service %q: %w", name, fserr.NotFound)
 	}
 	if err := os.Remove(r.root.ServiceFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete service %q: %w", name, err)
@@ -426,7 +408,7 @@ func (r *Registry) Services() []string { return slices.Sorted(maps.Keys(r.snap.L
 func (r *Registry) Get(name string) (*svc.Description, error) {
 	e, ok := r.snap.Load().services[name]
 	if !ok {
-		return nil, fmt.Errorf("service %q: %w", name, errNotFound)
+		return nil, fmt.Errorf("service %q: %w", name, fserr.NotFound)
 	}
 	// A fresh copy: callers cannot change the snapshot.
 	return svc.ParseDescription(e.raw)
@@ -466,7 +448,7 @@ func (r *Registry) AddZip(name string, data []byte) error {
 // reads it.
 func (r *Registry) UpdateZip(name string, data []byte) error {
 	if _, ok := r.snap.Load().services[name]; !ok {
-		return fmt.Errorf("update service %q: %w", name, errNotFound)
+		return fmt.Errorf("update service %q: %w", name, fserr.NotFound)
 	}
 	desc, schemas, err := readServiceZip(name, data)
 	if err != nil {

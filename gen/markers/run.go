@@ -145,7 +145,7 @@ func packageDirs(dir string, patterns []string) ([]string, error) {
 
 // generatedFiles lists the files of dir (not its sub-folders) that carry
 // kgen's header and that the marker generator writes: of the Go files only
-// kgen.gen.go, as the .proto generators (gen/svcgen) write others.
+// kgen.gen.go, as the .proto generators (gen/proto) write others.
 func generatedFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
-	"go/format"
 	"go/parser"
 	"go/token"
 	"maps"
@@ -44,7 +43,7 @@ func generateGo(o *options, s *schema) (map[string][]byte, error) {
 	_, stubName := GoFileNames(o.Kind, o.base)
 	e.f = jen.NewFilePathName(string(p.path), p.name)
 	e.f.NoFormat = true
-	e.f.HeaderComment(headerComment)
+	e.f.HeaderComment(gen.HeaderText)
 	for ip, name := range map[string]string{
 		"context": "context", "net/http": "http", "time": "time",
 		sdkPath: "sdk", svcPath: "svc", grpcPath: "grpc", codesPath: "codes", statusPath: "status", protoPath: "proto",
@@ -76,10 +75,6 @@ func generateGo(o *options, s *schema) (map[string][]byte, error) {
 	}
 	return files, nil
 }
-
-// headerComment is gen.Header without the comment marker, as jennifer adds
-// it.
-var headerComment = strings.TrimPrefix(gen.Header, "// ")
 
 // emitter builds one stub file.
 type emitter struct {
@@ -124,19 +119,7 @@ func render(f *jen.File, name string) ([]byte, error) {
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	src, err := format.Source(buf.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("format generated %s: %w\n%s", name, err, numbered(buf.Bytes()))
-	}
-	return src, nil
-}
-
-func numbered(src []byte) string {
-	var b strings.Builder
-	for i, line := range strings.Split(string(src), "\n") {
-		fmt.Fprintf(&b, "%5d  %s\n", i+1, line)
-	}
-	return b.String()
+	return gen.FormatGo(name, buf.Bytes())
 }
 
 // checkCollisions fails when the stub file declares a package-level name

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kgen-dev/kgen/gen/markers"
 	"github.com/kgen-dev/kgen/gen/scaffold"
+	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -50,7 +51,7 @@ func main() {
 
 func TestSplitPattern(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{"plugins/a/a.go": "package a\n", "file.txt": "x"})
+	testutil.WriteTree(t, root, map[string]string{"plugins/a/a.go": "package a\n", "file.txt": "x"})
 	t.Chdir(root)
 	for _, c := range []struct{ pattern, dir, rel, err string }{
 		{pattern: ".", dir: root, rel: "."},
@@ -78,7 +79,7 @@ func TestSplitPattern(t *testing.T) {
 
 func TestBundleErrors(t *testing.T) {
 	root := t.TempDir()
-	writeTree(t, root, map[string]string{
+	testutil.WriteTree(t, root, map[string]string{
 		"go.mod":           "module example.com/x\n\ngo 1.22\n",
 		"cmd/tool/main.go": "package main\n\nfunc main() {}\n",
 		"internal/i/i.go":  "package i\n",
@@ -98,7 +99,7 @@ func TestBundleErrors(t *testing.T) {
 	}
 	// Tags and the target platform select files when listing, as they do
 	// when building.
-	writeTree(t, root, map[string]string{"tagged/t.go": "//go:build mytag && windows\n\npackage tagged\n"})
+	testutil.WriteTree(t, root, map[string]string{"tagged/t.go": "//go:build mytag && windows\n\npackage tagged\n"})
 	for _, c := range []struct {
 		flags, env []string
 		want       int
@@ -121,7 +122,7 @@ func TestBundleErrors(t *testing.T) {
 // wordcount example and a project kgen new created outside the repo, and
 // runs both projects with it in-process.
 func TestBundle(t *testing.T) {
-	useTempCache(t)
+	testutil.FreshKgenCache(t)
 	repo := repoRoot(t)
 	greet := filepath.Join(t.TempDir(), "greet")
 	if _, err := scaffold.New(sdk.KindFunction, "greet", greet, scaffold.Options{KgenDir: repo}); err != nil {
@@ -183,7 +184,7 @@ func TestBundle(t *testing.T) {
 // TestBundleWindows cross-compiles an engine for Windows: without cgo, a
 // plugin package builds for every platform Go builds for.
 func TestBundleWindows(t *testing.T) {
-	useTempCache(t)
+	testutil.FreshKgenCache(t)
 	t.Setenv("CGO_ENABLED", "")
 	exe := filepath.Join(t.TempDir(), "myengine.exe")
 	var progress bytes.Buffer

@@ -3,13 +3,14 @@ package gobuild
 import (
 	"bytes"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kgen-dev/kgen/internal/testutil"
 )
 
 // repoRoot is the root of the kgen module.
@@ -20,35 +21,6 @@ func repoRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return root
-}
-
-// writeTree writes files (slash paths relative to dir).
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, text := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-// useTempCache points the kgen build cache at a temporary folder, keeping
-// the go command's build cache where it is so builds stay incremental.
-func useTempCache(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds with the go command")
-	}
-	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
-	if err != nil {
-		t.Fatalf("go env GOCACHE: %v", err)
-	}
-	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 }
 
 // runEngine runs an engine Engine built on the project in dir, as kgen run
@@ -70,7 +42,7 @@ func runEngine(t *testing.T, exe, dir string, args ...string) (stdout, stderr st
 }
 
 func TestEngineExample(t *testing.T) {
-	useTempCache(t)
+	testutil.FreshKgenCache(t)
 	dir := filepath.Join(repoRoot(t), "examples", "wordcount")
 	exe, err := Engine(t.Context(), dir)
 	if err != nil {
@@ -92,7 +64,7 @@ func TestEngineExample(t *testing.T) {
 // must be left out, and a stream, rule and input.
 func shoutProject(t *testing.T) string {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testutil.WriteTree(t, dir, map[string]string{
 		"go.mod": "module example.com/shout\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
 			"replace github.com/kgen-dev/kgen => " + repoRoot(t) + "\n",
 		"shout.go": `// Package shout is a function plugin: shout(s) is s in capitals with "!".
@@ -127,7 +99,7 @@ func (shout) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 }
 
 func TestEngineExternalProject(t *testing.T) {
-	useTempCache(t)
+	testutil.FreshKgenCache(t)
 	dir := shoutProject(t)
 	want := "{\"loud\":\"HELLO!\"}\n{\"loud\":\"KGEN!\"}\n"
 	var first string
@@ -159,7 +131,7 @@ func TestEngineExternalProject(t *testing.T) {
 	}
 
 	// A failing engine prints its error on stderr and exits with status 1.
-	writeTree(t, dir, map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT shout() FROM words", "actions": [{"nop": {}}]}`})
+	testutil.WriteTree(t, dir, map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT shout() FROM words", "actions": [{"nop": {}}]}`})
 	_, stderr, code := runEngine(t, first, dir)
 	if code != 1 {
 		t.Fatalf("bad rule: exit %d, want 1; stderr:\n%s", code, stderr)
@@ -170,7 +142,7 @@ func TestEngineExternalProject(t *testing.T) {
 
 	// A plugin that does not compile: the error names the step and has the
 	// compiler's message.
-	writeTree(t, dir, map[string]string{"broken.go": "package shout\n\nvar x int = \"s\"\n"})
+	testutil.WriteTree(t, dir, map[string]string{"broken.go": "package shout\n\nvar x int = \"s\"\n"})
 	_, err = Engine(t.Context(), dir)
 	if err == nil || !strings.HasPrefix(err.Error(), `build "`+dir+`": build engine: `) || !strings.Contains(err.Error(), "broken.go:3:13") {
 		t.Errorf("broken plugin: %v", err)
@@ -179,7 +151,7 @@ func TestEngineExternalProject(t *testing.T) {
 
 func TestEngineWithoutPackages(t *testing.T) {
 	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{
+	testutil.WriteTree(t, dir, map[string]string{
 		"streams/readings.sql": `CREATE STREAM readings (id BIGINT) WITH (DATASOURCE="readings.jsonl", TYPE="file")`,
 		"rules/all.json":       `{"id": "all", "sql": "SELECT id FROM readings", "actions": [{"nop": {}}]}`,
 		"input/readings.jsonl": "{\"id\": 1}\n",
@@ -188,7 +160,7 @@ func TestEngineWithoutPackages(t *testing.T) {
 		t.Errorf("Engine without packages: %v", err)
 	}
 	// Go files only in testdata or _ folders do not count.
-	writeTree(t, dir, map[string]string{"testdata/x.go": "package x\n", "_old/y.go": "package y\n", "z_test.go": "package z\n"})
+	testutil.WriteTree(t, dir, map[string]string{"testdata/x.go": "package x\n", "_old/y.go": "package y\n", "z_test.go": "package z\n"})
 	if has, err := hasGoFiles(dir); has || err != nil {
 		t.Errorf("hasGoFiles: %v, %v", has, err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/api"
 	"github.com/kgen-dev/kgen/engine/plugin"
 	"github.com/kgen-dev/kgen/internal/kgenmod"
-	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
+	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -37,7 +37,7 @@ func TestPluginRefusesWhatItCannotAlign(t *testing.T) {
 	info.GoVersion = "go1.25.0"
 	out := t.TempDir()
 	_, err := Plugin(context.Background(), PluginOptions{
-		Dir:     filepath.Join(repoRoot(t), "gen", "testdata", "function"),
+		Dir:     filepath.Join(repoRoot(t), "gen", "markers", "testdata", "function"),
 		Target:  &Target{Info: &info},
 		Out:     out,
 		Package: ".",
@@ -167,7 +167,7 @@ func TestPluginLoadsIntoEngine(t *testing.T) {
 	}
 	start := time.Now()
 	var progress strings.Builder
-	built, err := Plugin(t.Context(), PluginOptions{Dir: filepath.Join(repoRoot(t), "gen", "testdata", "function"), Target: target, Out: plugins, Progress: &progress})
+	built, err := Plugin(t.Context(), PluginOptions{Dir: filepath.Join(repoRoot(t), "gen", "markers", "testdata", "function"), Target: target, Out: plugins, Progress: &progress})
 	t.Logf("Plugin (%v):\n%s", time.Since(start), progress.String())
 	if err != nil {
 		t.Fatal(err)
@@ -180,31 +180,10 @@ func TestPluginLoadsIntoEngine(t *testing.T) {
 		t.Errorf("no merged metadata: %v", err)
 	}
 
-	ready := filepath.Join(t.TempDir(), "ready")
-	os.MkdirAll(filepath.Join(root, "data"), 0o755)
-	os.WriteFile(filepath.Join(root, "data", "in.jsonl"), []byte(`{"text":"a b c"}`+"\n"+`{"text":"d e"}`+"\n"), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	testutil.WriteTree(t, root, map[string]string{"data/in.jsonl": `{"text":"a b c"}` + "\n" + `{"text":"d e"}` + "\n"})
+	host, stderr := testutil.Serve(t, kgen, root)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
-	serve := exec.CommandContext(ctx, kgen, "serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready)
-	var stderr syncbuf.Buffer
-	serve.Stderr = &stderr
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		serve.Process.Signal(os.Interrupt)
-		serve.Wait()
-	}()
-	var host string
-	for host == "" {
-		if data, err := os.ReadFile(ready); err == nil && len(data) > 0 {
-			host, _, _ = strings.Cut(string(data), "\n")
-		} else if ctx.Err() != nil {
-			t.Fatalf("engine not ready: %s", stderr.String())
-		} else {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
 	if logs := stderr.String(); !strings.Contains(logs, `msg="plugin loaded" component=plugins kind=function name=function`) {
 		t.Errorf("engine log lacks the plugin:\n%s", logs)
 	}
