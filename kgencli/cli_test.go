@@ -341,14 +341,7 @@ func (loud) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
 // TestBinary builds cmd/kgen and runs it: build info with dependencies is
 // only recorded in real binaries, and exit statuses come from Main.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds kgen with the go command")
-	}
-	exe := filepath.Join(t.TempDir(), "kgen")
-	build := exec.Command("go", "build", "-o", exe, "github.com/kgen-dev/kgen/cmd/kgen")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	exe := testutil.KgenBinary(t)
 	kgenExe := func(args ...string) (stdout, stderr string, code int) {
 		t.Helper()
 		var o, e bytes.Buffer

@@ -8,12 +8,14 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/kgen-dev/kgen/internal/testutil/prototest"
 )
 
 // FuzzRESTResponse decodes arbitrary bodies and content types into the
 // outputs of the test proto's rpcs: errors are fine, panics are not.
 func FuzzRESTResponse(f *testing.F) {
-	svc := transportFile(f).Services().ByName("Greeter")
+	svc := prototest.Transport(f).Services().ByName("Greeter")
 	methods := svc.Methods()
 	for _, seed := range []struct {
 		ct, body string
@@ -44,7 +46,7 @@ func FuzzRESTResponse(f *testing.F) {
 // FuzzRESTTranscode builds requests for every rpc from arbitrary field
 // text: errors are fine, panics and unescaped paths are not.
 func FuzzRESTTranscode(f *testing.F) {
-	methods := transportFile(f).Services().ByName("Greeter").Methods()
+	methods := prototest.Transport(f).Services().ByName("Greeter").Methods()
 	f.Add("messages/a b", "k", uint8(5))
 	f.Add("shelves/1", "x/y", uint8(7))
 	f.Add("", "", uint8(6))

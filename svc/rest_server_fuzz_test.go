@@ -15,6 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/kgen-dev/kgen/internal/testutil/prototest"
 )
 
 // FuzzRESTServer serves arbitrary requests with a handler over the test
@@ -78,7 +80,7 @@ func FuzzRESTRoundTrip(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	methods := transportFile(f).Services().ByName("Greeter").Methods()
+	methods := prototest.Transport(f).Services().ByName("Greeter").Methods()
 	f.Add("messages/a b", "k", uint8(5))
 	f.Add("shelves/1", "x/y", uint8(7))
 	f.Add("messages//%2F:watch", "ü?#&=+", uint8(10))

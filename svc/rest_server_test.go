@@ -3,7 +3,6 @@ package svc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,13 +21,15 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/kgen-dev/kgen/internal/testutil/prototest"
 )
 
 // greeterRESTMethods serves every rpc of the test Greeter with dynamic
 // messages through call.
 func greeterRESTMethods(t testing.TB, call func(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error)) []RESTMethod {
 	t.Helper()
-	ms := transportFile(t).Services().ByName("Greeter").Methods()
+	ms := prototest.Transport(t).Services().ByName("Greeter").Methods()
 	var out []RESTMethod
 	for i := range ms.Len() {
 		m := ms.Get(i)
@@ -60,28 +61,6 @@ func messageOf(t testing.TB, md protoreflect.MessageDescriptor, js string) proto
 		t.Fatalf("%s %s: %v", md.FullName(), js, err)
 	}
 	return m
-}
-
-func compactJSON(t *testing.T, s string) string {
-	t.Helper()
-	if s == "" {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(s)); err != nil {
-		t.Fatalf("compact %q: %v", s, err)
-	}
-	return b.String()
-}
-
-// asJSON renders a message for comparison (proto names, sorted by field).
-func asJSON(t *testing.T, m proto.Message) string {
-	t.Helper()
-	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return compactJSON(t, string(b))
 }
 
 // restRecorder is the implementation behind a round-trip server: it keeps
@@ -229,7 +208,7 @@ func TestRESTServerRoundTrip(t *testing.T) {
 		{name: "first of additional bindings", rpc: "Find", req: `{"name":"f g"}`, reply: `{"name":"found"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, req := requestOf(t, tc.rpc, tc.req)
+			m, req := prototest.RequestOf(t, tc.rpc, tc.req)
 			reply := messageOf(t, m.Output(), tc.reply)
 			want := reply
 			if tc.wantReply != "" {
@@ -241,10 +220,10 @@ func TestRESTServerRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got := rec.last(); got == nil || !proto.Equal(got, req) {
-				t.Errorf("implementation got %v\nwant %s", got, asJSON(t, req))
+				t.Errorf("implementation got %v\nwant %s", got, prototest.AsJSON(t, req))
 			}
 			if !proto.Equal(resp, want) {
-				t.Errorf("client decoded %s\nwant %s", asJSON(t, resp), asJSON(t, want))
+				t.Errorf("client decoded %s\nwant %s", prototest.AsJSON(t, resp), prototest.AsJSON(t, want))
 			}
 		})
 	}
@@ -255,33 +234,33 @@ func TestRESTServerRoundTrip(t *testing.T) {
 func TestRESTServerCompiledMessages(t *testing.T) {
 	methods := []RESTMethod{
 		{
-			Desc: transportMethod(t, "Upper"),
+			Desc: prototest.TransportMethod(t, "Upper"),
 			New:  func() proto.Message { return &wrapperspb.StringValue{} },
 			Call: func(_ context.Context, req proto.Message) (proto.Message, error) {
 				return wrapperspb.String(strings.ToUpper(req.(*wrapperspb.StringValue).GetValue())), nil
 			},
 		},
 		{
-			Desc: transportMethod(t, "Count"),
+			Desc: prototest.TransportMethod(t, "Count"),
 			New:  func() proto.Message { return &emptypb.Empty{} },
 			Call: func(context.Context, proto.Message) (proto.Message, error) { return wrapperspb.Int64(42), nil },
 		},
 	}
 	srv := startRESTServer(t, methods...)
 	inv := restTestClient{srv.URL}
-	m, req := requestOf(t, "Upper", `"héllo"`)
+	m, req := prototest.RequestOf(t, "Upper", `"héllo"`)
 	resp, err := inv.Invoke(context.Background(), m, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := asJSON(t, resp); got != `"HÉLLO"` {
+	if got := prototest.AsJSON(t, resp); got != `"HÉLLO"` {
 		t.Errorf("Upper = %s", got)
 	}
-	m, req = requestOf(t, "Count", `{}`)
+	m, req = prototest.RequestOf(t, "Count", `{}`)
 	if resp, err = inv.Invoke(context.Background(), m, req); err != nil {
 		t.Fatal(err)
 	}
-	if got := asJSON(t, resp); got != `"42"` {
+	if got := prototest.AsJSON(t, resp); got != `"42"` {
 		t.Errorf("Count = %s", got)
 	}
 }
@@ -317,7 +296,7 @@ func restDo(t *testing.T, method, target, body string) (int, string, string) {
 func TestRESTServerAdditionalBindings(t *testing.T) {
 	rec := &restRecorder{}
 	srv := startRESTServer(t, greeterRESTMethods(t, rec.call)...)
-	m := transportMethod(t, "Find")
+	m := prototest.TransportMethod(t, "Find")
 	for _, tc := range []struct {
 		method, path, body string
 		want               string // the request the implementation gets
@@ -330,7 +309,7 @@ func TestRESTServerAdditionalBindings(t *testing.T) {
 	} {
 		rec.set(messageOf(t, m.Output(), `{"text":"t"}`), nil)
 		status, _, body := restDo(t, tc.method, srv.URL+tc.path, tc.body)
-		if status != 200 || compactJSON(t, body) != `{"text":"t"}` {
+		if status != 200 || prototest.CompactJSON(t, body) != `{"text":"t"}` {
 			t.Errorf("%s %s = %d %s", tc.method, tc.path, status, body)
 		}
 		if got, want := rec.last(), messageOf(t, m.Input(), tc.want); got == nil || !proto.Equal(got, want) {
@@ -359,7 +338,7 @@ func TestRESTServerLenientInput(t *testing.T) {
 		{"CreateMessage", "POST", "/v1/shelves/1/messages?requestId=ignored", `{"parent":"shelves/2","requestId":"r"}`,
 			`{"parent":"shelves/1","requestId":"r"}`},
 	} {
-		m := transportMethod(t, tc.rpc)
+		m := prototest.TransportMethod(t, tc.rpc)
 		rec.set(dynamicpb.NewMessage(m.Output()), nil)
 		if status, _, body := restDo(t, tc.method, srv.URL+tc.path, tc.body); status != 200 {
 			t.Errorf("%s %s = %d %s", tc.method, tc.path, status, body)
@@ -510,14 +489,14 @@ func TestRESTServerCallErrors(t *testing.T) {
 			`{"code":13,"message":"rpc \"transport.test.Greeter.SayHello\": encode response: got a google.protobuf.Empty, want transport.test.HelloReply"}`},
 		{"nil reply", func() (proto.Message, error) { return nil, nil }, 200, `{}`},
 		{"after a panic", func() (proto.Message, error) {
-			return messageOf(t, transportMethod(t, "SayHello").Output(), `{"message":"ok"}`), nil
+			return messageOf(t, prototest.TransportMethod(t, "SayHello").Output(), `{"message":"ok"}`), nil
 		}, 200, `{"message":"ok"}`},
 	} {
 		mu.Lock()
 		next = tc.call
 		mu.Unlock()
 		status, _, body := restDo(t, "POST", srv.URL+"/SayHello", `{}`)
-		if status != tc.wantStatus || (body != tc.wantBody && compactJSON(t, body) != tc.wantBody) {
+		if status != tc.wantStatus || (body != tc.wantBody && prototest.CompactJSON(t, body) != tc.wantBody) {
 			t.Errorf("%s: got %d %s\nwant %d %s", tc.name, status, body, tc.wantStatus, tc.wantBody)
 		}
 	}
@@ -566,7 +545,7 @@ func TestRESTServerPrecedence(t *testing.T) {
 		{"/v1/stuff/a/x", `{"rpc":"Wild","name":"a"}`},
 		{"/", `{"rpc":"Root"}`},
 	} {
-		if status, _, body := restDo(t, "GET", srv.URL+tc.path, ""); status != 200 || compactJSON(t, body) != tc.want {
+		if status, _, body := restDo(t, "GET", srv.URL+tc.path, ""); status != 200 || prototest.CompactJSON(t, body) != tc.want {
 			t.Errorf("GET %s = %d %s, want %s", tc.path, status, body, tc.want)
 		}
 	}
@@ -590,7 +569,7 @@ message Req {
 message Resp { string rpc = 1; string name = 2; }
 service S {` + rpcs + `}
 `
-	fd, err := compileProto("", map[string]string{"bad.proto": src}, "bad.proto")
+	fd, err := prototest.Compile("", map[string]string{"bad.proto": src}, "bad.proto")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,39 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/api"
 	"github.com/kgen-dev/kgen/internal/testutil"
 )
-
-var kgenBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kgen-e2e-")
-	if err != nil {
-		return "", err
-	}
-	exe := filepath.Join(dir, "kgen")
-	cmd := exec.Command("go", "build", "-o", exe, "./cmd/kgen")
-	cmd.Dir = "../.."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", &exec.ExitError{Stderr: out}
-	}
-	return exe, nil
-})
-
-// builtKgen builds a real kgen binary once per test run: a test binary
-// records no module versions, so it cannot stand in for an engine.
-func builtKgen(t *testing.T) string {
-	t.Helper()
-	exe, err := kgenBinary()
-	if err != nil {
-		t.Fatalf("build kgen: %v", err)
-	}
-	t.Cleanup(func() {}) // the binary is removed with the OS temp folder
-	return exe
-}
 
 // fakeProxy serves gopkg.in/yaml.v3 v3.0.2 (a copy of the cached v3.0.1)
 // from a file proxy, so that a plugin can require a version of a module
@@ -95,7 +68,7 @@ func TestEngineRefusesMismatched(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kgen and plugins")
 	}
-	kgen := builtKgen(t)
+	kgen := testutil.KgenBinary(t)
 	root := t.TempDir()
 	plugins := filepath.Join(root, "plugins")
 

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/kgen-dev/kgen/internal/testutil/prototest"
 	"github.com/kgen-dev/kgen/svc"
 )
 
@@ -37,7 +38,7 @@ type grpcTestServer struct {
 
 func startGRPCTestServer(t *testing.T, addr string) *grpcTestServer {
 	t.Helper()
-	svc := transportFile(t).Services().ByName("Greeter")
+	svc := prototest.Transport(t).Services().ByName("Greeter")
 	var lis net.Listener
 	var err error
 	for i := 0; i < 50; i++ { // a just-closed port may take a moment to free
@@ -101,7 +102,7 @@ func (s *grpcTestServer) metadata() metadata.MD {
 }
 
 func helloRequest(t *testing.T, name string, big int64) (protoreflect.MethodDescriptor, proto.Message) {
-	m := transportMethod(t, "SayHello")
+	m := prototest.TransportMethod(t, "SayHello")
 	req := dynamicpb.NewMessage(m.Input())
 	req.Set(m.Input().Fields().ByName("name"), protoreflect.ValueOfString(name))
 	req.Set(m.Input().Fields().ByName("big"), protoreflect.ValueOfInt64(big))
@@ -143,7 +144,7 @@ func TestGRPCRoundTripAndHeaders(t *testing.T) {
 		t.Errorf("metadata x-tenant = %v, want [acme]", got)
 	}
 
-	up := transportMethod(t, "Upper")
+	up := prototest.TransportMethod(t, "Upper")
 	in := dynamicpb.NewMessage(up.Input())
 	in.Set(up.Input().Fields().ByName("value"), protoreflect.ValueOfString("abc"))
 	out, err := inv.Invoke(context.Background(), up, in)
@@ -206,7 +207,7 @@ func TestGRPCServerDownThenRestarted(t *testing.T) {
 func TestGRPCTimeout(t *testing.T) {
 	s := startGRPCTestServer(t, "127.0.0.1:0")
 	inv := newTestGRPCInvoker(t, s.addr, &svc.Options{Timeout: svc.Duration(200 * time.Millisecond)})
-	m := transportMethod(t, "Slow")
+	m := prototest.TransportMethod(t, "Slow")
 	start := time.Now()
 	_, err := inv.Invoke(context.Background(), m, dynamicpb.NewMessage(m.Input()))
 	d := time.Since(start)

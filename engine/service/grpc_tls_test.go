@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/kgen-dev/kgen/internal/testutil/prototest"
 	"github.com/kgen-dev/kgen/svc"
 )
 
@@ -62,7 +63,7 @@ func TestGRPCTLS(t *testing.T) {
 	go srv.Serve(lis)
 	defer srv.Stop()
 	addr := lis.Addr().String()
-	m := transportMethod(t, "Upper")
+	m := prototest.TransportMethod(t, "Upper")
 	req := wrapperspb.String("secure")
 
 	// The self-signed certificate is refused unless verification is off.

@@ -3,69 +3,15 @@ package service
 import (
 	"context"
 	"errors"
-	"io"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/bufbuild/protocompile"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 	_ "google.golang.org/protobuf/types/known/emptypb"
 	_ "google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/kgen-dev/kgen/svc"
 )
-
-var (
-	transportProtoOnce sync.Once
-	transportProto     protoreflect.FileDescriptor
-	transportProtoErr  error
-)
-
-// transportFile compiles svc's testdata/transport/transport.proto; imports
-// outside testdata come from the linked-in registry.
-func transportFile(t testing.TB) protoreflect.FileDescriptor {
-	t.Helper()
-	transportProtoOnce.Do(func() {
-		dir := filepath.Join("..", "..", "svc", "testdata", "transport")
-		c := protocompile.Compiler{Resolver: protocompile.CompositeResolver{
-			&protocompile.SourceResolver{Accessor: func(path string) (_ io.ReadCloser, err error) {
-				return os.Open(filepath.Join(dir, path))
-			}},
-			protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
-				fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
-				if err != nil {
-					return protocompile.SearchResult{}, err
-				}
-				return protocompile.SearchResult{Desc: fd}, nil
-			}),
-		}}
-		files, err := c.Compile(context.Background(), "transport.proto")
-		if err != nil {
-			transportProtoErr = err
-			return
-		}
-		transportProto = files[0]
-	})
-	if transportProtoErr != nil {
-		t.Fatalf("compile transport.proto: %v", transportProtoErr)
-	}
-	return transportProto
-}
-
-// transportMethod finds an rpc of the Greeter service.
-func transportMethod(t testing.TB, name string) protoreflect.MethodDescriptor {
-	t.Helper()
-	m := transportFile(t).Services().ByName("Greeter").Methods().ByName(protoreflect.Name(name))
-	if m == nil {
-		t.Fatalf("no rpc %q", name)
-	}
-	return m
-}
 
 func TestNewInvokerErrors(t *testing.T) {
 	for _, tc := range []struct {

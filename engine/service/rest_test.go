@@ -1,10 +1,8 @@
 package service
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,9 +16,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/kgen-dev/kgen/internal/testutil/prototest"
 	"github.com/kgen-dev/kgen/svc"
 )
 
@@ -85,43 +83,10 @@ func newTestRESTInvoker(t *testing.T, address string, o *svc.Options) Invoker {
 	return inv
 }
 
-// requestOf builds an input message of rpc name from protobuf JSON.
-func requestOf(t testing.TB, name, js string) (protoreflect.MethodDescriptor, proto.Message) {
-	t.Helper()
-	m := transportMethod(t, name)
-	req := dynamicpb.NewMessage(m.Input())
-	if err := protojson.Unmarshal([]byte(js), req); err != nil {
-		t.Fatalf("request %s: %v", js, err)
-	}
-	return m, req
-}
-
-func compactJSON(t *testing.T, s string) string {
-	t.Helper()
-	if s == "" {
-		return ""
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(s)); err != nil {
-		t.Fatalf("compact %q: %v", s, err)
-	}
-	return b.String()
-}
-
-// asJSON renders a message for comparison (proto names, sorted by field).
-func asJSON(t *testing.T, m proto.Message) string {
-	t.Helper()
-	b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return compactJSON(t, string(b))
-}
-
 func TestRESTDefaultPost(t *testing.T) {
 	s := startRESTTestServer(t, replyWith("application/json", `{"message":"hi","count":"3","txt":"t","extra":1}`))
 	inv := newTestRESTInvoker(t, s.URL+"/base/", &svc.Options{Headers: map[string]string{"X-Tenant": "acme"}})
-	m, req := requestOf(t, "SayHello", `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`)
+	m, req := prototest.RequestOf(t, "SayHello", `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`)
 	resp, err := inv.Invoke(context.Background(), m, req)
 	if err != nil {
 		t.Fatal(err)
@@ -130,13 +95,13 @@ func TestRESTDefaultPost(t *testing.T) {
 	if got.method != "POST" || got.uri != "/base/SayHello" {
 		t.Errorf("request = %s %s, want POST /base/SayHello", got.method, got.uri)
 	}
-	if want := `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`; compactJSON(t, got.body) != want {
+	if want := `{"name":"w","big":"1099511627776","shownAs":"D","nums":[1,2]}`; prototest.CompactJSON(t, got.body) != want {
 		t.Errorf("body = %s\nwant %s", got.body, want)
 	}
 	if got.contentType != "application/json" || got.header.Get("X-Tenant") != "acme" {
 		t.Errorf("headers = %v", got.header)
 	}
-	if got, want := asJSON(t, resp), `{"message":"hi","count":"3","reply_text":"t"}`; got != want {
+	if got, want := prototest.AsJSON(t, resp), `{"message":"hi","count":"3","reply_text":"t"}`; got != want {
 		t.Errorf("response = %s, want %s", got, want)
 	}
 }
@@ -181,7 +146,7 @@ func TestRESTTranscoding(t *testing.T) {
 			}
 			s := startRESTTestServer(t, replyWith("application/json", reply))
 			inv := newTestRESTInvoker(t, s.URL, nil)
-			m, req := requestOf(t, tc.rpc, tc.req)
+			m, req := prototest.RequestOf(t, tc.rpc, tc.req)
 			_, err := inv.Invoke(context.Background(), m, req)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
@@ -199,7 +164,7 @@ func TestRESTTranscoding(t *testing.T) {
 			if got.method != tc.wantMethod || got.uri != tc.wantURI {
 				t.Errorf("request = %s %s\nwant      %s %s", got.method, got.uri, tc.wantMethod, tc.wantURI)
 			}
-			if compactJSON(t, got.body) != tc.wantBody {
+			if prototest.CompactJSON(t, got.body) != tc.wantBody {
 				t.Errorf("body = %q, want %q", got.body, tc.wantBody)
 			}
 		})
@@ -209,12 +174,12 @@ func TestRESTTranscoding(t *testing.T) {
 func TestRESTResponseBodyField(t *testing.T) {
 	s := startRESTTestServer(t, replyWith("application/json", `"watched"`))
 	inv := newTestRESTInvoker(t, s.URL, nil)
-	m, req := requestOf(t, "Watch", `{"name":"x"}`)
+	m, req := prototest.RequestOf(t, "Watch", `{"name":"x"}`)
 	resp, err := inv.Invoke(context.Background(), m, req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := asJSON(t, resp); got != `{"text":"watched"}` {
+	if got := prototest.AsJSON(t, resp); got != `{"text":"watched"}` {
 		t.Errorf("response = %s", got)
 	}
 }
@@ -254,7 +219,7 @@ func TestRESTResponses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startRESTTestServer(t, replyWith(tc.contentType, tc.body))
 			inv := newTestRESTInvoker(t, s.URL, nil)
-			m := transportMethod(t, tc.rpc)
+			m := prototest.TransportMethod(t, tc.rpc)
 			resp, err := inv.Invoke(context.Background(), m, dynamicpb.NewMessage(m.Input()))
 			if tc.wantErr != "" {
 				prefix := "rest call POST " + s.URL + "/" + tc.rpc + ": " + tc.wantErr
@@ -266,7 +231,7 @@ func TestRESTResponses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := asJSON(t, resp); got != tc.want {
+			if got := prototest.AsJSON(t, resp); got != tc.want {
 				t.Errorf("response = %s, want %s", got, tc.want)
 			}
 		})
@@ -298,7 +263,7 @@ func TestRESTStatusAndRetries(t *testing.T) {
 				io.WriteString(w, tc.body)
 			})
 			inv := newTestRESTInvoker(t, s.URL, &svc.Options{RetryCount: tc.retries, RetryInterval: svc.Duration(5 * time.Millisecond)})
-			m, req := requestOf(t, "SayHello", `{}`)
+			m, req := prototest.RequestOf(t, "SayHello", `{}`)
 			_, err := inv.Invoke(context.Background(), m, req)
 			if tc.wantErr == "" && err != nil {
 				t.Fatal(err)
@@ -321,7 +286,7 @@ func TestRESTTimeoutAndDown(t *testing.T) {
 		}
 	})
 	inv := newTestRESTInvoker(t, s.URL, &svc.Options{Timeout: svc.Duration(200 * time.Millisecond), RetryCount: 1, RetryInterval: svc.Duration(time.Millisecond)})
-	m, req := requestOf(t, "SayHello", `{}`)
+	m, req := prototest.RequestOf(t, "SayHello", `{}`)
 	start := time.Now()
 	_, err := inv.Invoke(context.Background(), m, req)
 	if want := "rest call POST " + s.URL + "/SayHello: timed out after 200ms"; err == nil || err.Error() != want {
@@ -360,7 +325,7 @@ func TestRESTInvokerAgainstHandler(t *testing.T) {
 	var got, reply proto.Message
 	var fail error
 	var methods []svc.RESTMethod
-	ms := transportFile(t).Services().ByName("Greeter").Methods()
+	ms := prototest.Transport(t).Services().ByName("Greeter").Methods()
 	for i := range ms.Len() {
 		m := ms.Get(i)
 		methods = append(methods, svc.RESTMethod{
@@ -387,7 +352,7 @@ func TestRESTInvokerAgainstHandler(t *testing.T) {
 		{"UpdateMessage", `{"messageId":"m 1","message":{"text":"t"},"revision":4}`, `{"text":"t","views":"1"}`, ""},
 		{"Watch", `{"name":"x"}`, `{"name":"dropped","text":"watched"}`, `{"text":"watched"}`},
 	} {
-		m, req := requestOf(t, tc.rpc, tc.req)
+		m, req := prototest.RequestOf(t, tc.rpc, tc.req)
 		want := dynamicpb.NewMessage(m.Output())
 		if err := protojson.Unmarshal([]byte(cmp.Or(tc.wantReply, tc.reply)), want); err != nil {
 			t.Fatal(err)
@@ -405,18 +370,18 @@ func TestRESTInvokerAgainstHandler(t *testing.T) {
 		}
 		mu.Lock()
 		if got == nil || !proto.Equal(got, req) {
-			t.Errorf("%s: implementation got %v\nwant %s", tc.rpc, got, asJSON(t, req))
+			t.Errorf("%s: implementation got %v\nwant %s", tc.rpc, got, prototest.AsJSON(t, req))
 		}
 		mu.Unlock()
 		if !proto.Equal(resp, want) {
-			t.Errorf("%s: invoker decoded %s\nwant %s", tc.rpc, asJSON(t, resp), asJSON(t, want))
+			t.Errorf("%s: invoker decoded %s\nwant %s", tc.rpc, prototest.AsJSON(t, resp), prototest.AsJSON(t, want))
 		}
 	}
 
 	mu.Lock()
 	reply, fail = nil, status.Error(codes.NotFound, "no such")
 	mu.Unlock()
-	m, req := requestOf(t, "SayHello", `{}`)
+	m, req := prototest.RequestOf(t, "SayHello", `{}`)
 	_, err = inv.Invoke(context.Background(), m, req)
 	if want := "rest call POST " + srv.URL + `/SayHello: 404 Not Found: {"code":5,"message":"no such"}`; err == nil || err.Error() != want {
 		t.Errorf("invoker: %v\nwant %s", err, want)

@@ -123,7 +123,7 @@ func TestBundleErrors(t *testing.T) {
 // runs both projects with it in-process.
 func TestBundle(t *testing.T) {
 	testutil.FreshKgenCache(t)
-	repo := repoRoot(t)
+	repo := testutil.RepoRoot(t)
 	greet := filepath.Join(t.TempDir(), "greet")
 	if _, err := scaffold.New(sdk.KindFunction, "greet", greet, scaffold.Options{KgenDir: repo}); err != nil {
 		t.Fatal(err)

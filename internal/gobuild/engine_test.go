@@ -13,16 +13,6 @@ import (
 	"github.com/kgen-dev/kgen/internal/testutil"
 )
 
-// repoRoot is the root of the kgen module.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // runEngine runs an engine Engine built on the project in dir, as kgen run
 // does, and returns its output and exit status.
 func runEngine(t *testing.T, exe, dir string, args ...string) (stdout, stderr string, code int) {
@@ -43,7 +33,7 @@ func runEngine(t *testing.T, exe, dir string, args ...string) (stdout, stderr st
 
 func TestEngineExample(t *testing.T) {
 	testutil.FreshKgenCache(t)
-	dir := filepath.Join(repoRoot(t), "examples", "wordcount")
+	dir := filepath.Join(testutil.RepoRoot(t), "examples", "wordcount")
 	exe, err := Engine(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +56,7 @@ func shoutProject(t *testing.T) string {
 	dir := t.TempDir()
 	testutil.WriteTree(t, dir, map[string]string{
 		"go.mod": "module example.com/shout\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
-			"replace github.com/kgen-dev/kgen => " + repoRoot(t) + "\n",
+			"replace github.com/kgen-dev/kgen => " + testutil.RepoRoot(t) + "\n",
 		"shout.go": `// Package shout is a function plugin: shout(s) is s in capitals with "!".
 package shout
 

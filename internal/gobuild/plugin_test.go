@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +35,7 @@ func TestPluginRefusesWhatItCannotAlign(t *testing.T) {
 	info.GoVersion = "go1.25.0"
 	out := t.TempDir()
 	_, err := Plugin(context.Background(), PluginOptions{
-		Dir:     filepath.Join(repoRoot(t), "gen", "markers", "testdata", "function"),
+		Dir:     filepath.Join(testutil.RepoRoot(t), "gen", "markers", "testdata", "function"),
 		Target:  &Target{Info: &info},
 		Out:     out,
 		Package: ".",
@@ -122,31 +120,6 @@ func TestAlignModules(t *testing.T) {
 	}
 }
 
-var kgenBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kgen-e2e-")
-	if err != nil {
-		return "", err
-	}
-	exe := filepath.Join(dir, "kgen")
-	cmd := exec.Command("go", "build", "-o", exe, "./cmd/kgen")
-	cmd.Dir = "../.."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", &exec.ExitError{Stderr: out}
-	}
-	return exe, nil
-})
-
-// builtKgen builds a real kgen binary once per test run: a test binary
-// records no module versions, so it cannot stand in for an engine.
-func builtKgen(t *testing.T) string {
-	t.Helper()
-	exe, err := kgenBinary()
-	if err != nil {
-		t.Fatalf("build kgen: %v", err)
-	}
-	return exe
-}
-
 // TestPluginLoadsIntoEngine builds a function plugin for a real kgen
 // binary, aligned to it and checked against its package hashes, serves an
 // engine with it, and runs the plugin's functions in a rule.
@@ -154,7 +127,7 @@ func TestPluginLoadsIntoEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds kgen and plugins")
 	}
-	kgen := builtKgen(t)
+	kgen := testutil.KgenBinary(t)
 	root := t.TempDir()
 	plugins := filepath.Join(root, "plugins")
 
@@ -167,7 +140,7 @@ func TestPluginLoadsIntoEngine(t *testing.T) {
 	}
 	start := time.Now()
 	var progress strings.Builder
-	built, err := Plugin(t.Context(), PluginOptions{Dir: filepath.Join(repoRoot(t), "gen", "markers", "testdata", "function"), Target: target, Out: plugins, Progress: &progress})
+	built, err := Plugin(t.Context(), PluginOptions{Dir: filepath.Join(testutil.RepoRoot(t), "gen", "markers", "testdata", "function"), Target: target, Out: plugins, Progress: &progress})
 	t.Logf("Plugin (%v):\n%s", time.Since(start), progress.String())
 	if err != nil {
 		t.Fatal(err)

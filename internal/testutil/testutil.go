@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,4 +84,44 @@ func Serve(t testing.TB, kgen, root string) (host string, logs *syncbuf.Buffer) 
 		}
 	}
 	return host, logs
+}
+
+// RepoRoot is the folder of the module the test runs in (kgen's).
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	return filepath.Dir(GoEnv(t, "GOMOD"))
+}
+
+var kgenBinary = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "kgen-test-")
+	if err != nil {
+		return "", err
+	}
+	exe := filepath.Join(dir, "kgen")
+	cmd := exec.Command("go", "build", "-o", exe, "./cmd/kgen")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", &exec.ExitError{Stderr: out}
+	}
+	return exe, nil
+})
+
+// KgenBinary builds a real kgen binary once per test process and returns
+// its path: a test binary records no module versions, so it cannot stand
+// in for an engine that plugins are built for. The binary is left in the
+// OS temp folder, shared by the package's tests.
+func KgenBinary(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds kgen with the go command")
+	}
+	exe, err := kgenBinary()
+	if err != nil {
+		t.Fatalf("build kgen: %v", err)
+	}
+	return exe
 }
