@@ -1,57 +1,14 @@
 package plugin
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/sdk"
 )
-
-// wordsSrc is the function the benchmark calls three ways. The .so fixture
-// and the compiled-in copy below are the same text.
-const wordsSrc = `
-type words struct{}
-
-func (words) Validate([]sdk.Arg) error { return nil }
-func (words) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
-	s, _ := args[0].(string)
-	return countWords(s), true
-}
-func (words) IsAggregate() bool { return false }
-
-func countWords(s string) int64 {
-	n, in := int64(0), false
-	for i := 0; i < len(s); i++ {
-		sp := s[i] == ' '
-		if !sp && !in {
-			n++
-		}
-		in = !sp
-	}
-	return n
-}
-`
-
-type words struct{}
-
-func (words) Validate([]sdk.Arg) error { return nil }
-func (words) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
-	s, _ := args[0].(string)
-	return countWords(s), true
-}
-func (words) IsAggregate() bool { return false }
-
-func countWords(s string) int64 {
-	n, in := int64(0), false
-	for i := 0; i < len(s); i++ {
-		sp := s[i] == ' '
-		if !sp && !in {
-			n++
-		}
-		in = !sp
-	}
-	return n
-}
 
 var sink any
 
@@ -61,10 +18,14 @@ var sink any
 // test binary, so it loads into the benchmark process.
 func BenchmarkPluginCall(b *testing.B) {
 	root := b.TempDir()
-	buildFixture(b, "kgenfixture/bench", "package main\n\nimport \"github.com/kgen-dev/kgen/sdk\"\n"+wordsSrc+
-		"\nfunc BenchWords() sdk.Function { return words{} }\n\nfunc main() {}\n",
+	src, err := os.ReadFile("words_test.go")
+	if err != nil {
+		b.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("package plugin"), []byte("package main"), 1)
+	buildFixture(b, "kgenfixture/bench", string(src)+"\nfunc BenchWords() sdk.Function { return words{} }\n\nfunc main() {}\n",
 		filepath.Join(root, "plugins", "functions", "BenchWords.so"))
-	m := NewManager(root, selfInfo(b), nil)
+	m := NewManager(root, testutil.BuildInfo(b), nil)
 	if errs := m.Scan(); len(errs) > 0 {
 		b.Fatal(errs)
 	}

@@ -65,10 +65,7 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 // plugin.Open, saying why and how to fix it. (internal/gobuild tests that a
 // plugin kgen build aligned to the engine loads and runs.)
 func TestEngineRefusesMismatched(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds kgen and plugins")
-	}
-	kgen := testutil.KgenBinary(t)
+	kgen := testutil.KgenBinary(t) // skips in -short mode
 	root := t.TempDir()
 	plugins := filepath.Join(root, "plugins")
 

@@ -5,12 +5,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -64,14 +64,6 @@ func (f fn) Exec(sdk.FunctionContext, []any) (any, bool) { return f.n, true }
 func (fn) IsAggregate() bool                             { return false }
 `
 
-func selfInfo(t testing.TB) *debug.BuildInfo {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		t.Fatal("no build info")
-	}
-	return bi
-}
-
 func TestScanPicksHighestVersion(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "plugins", "sources")
@@ -80,7 +72,7 @@ func TestScanPicksHighestVersion(t *testing.T) {
 		// Not Go plugins: each chosen file fails the check, which names it.
 		os.WriteFile(filepath.Join(dir, f), []byte("not elf"), 0o644)
 	}
-	m := NewManager(root, selfInfo(t), nil)
+	m := NewManager(root, testutil.BuildInfo(t), nil)
 	errs := m.Scan()
 	if len(errs) != 2 {
 		t.Fatalf("Scan: %d errors, want 2: %v", len(errs), errs)
@@ -120,7 +112,7 @@ func main() {}
 	os.WriteFile(filepath.Join(fns, "multi.json"), []byte(`{"name":"multi","functions":[{"name":"multi"},{"name":"second"}]}`), 0o644)
 	os.WriteFile(filepath.Join(src, "bad-name.so"), nil, 0o644)
 
-	m := NewManager(root, selfInfo(t), nil)
+	m := NewManager(root, testutil.BuildInfo(t), nil)
 	errs := m.Scan()
 	var texts []string
 	for _, e := range errs {

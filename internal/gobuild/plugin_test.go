@@ -20,18 +20,10 @@ import (
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-func selfInfo(t testing.TB) *debug.BuildInfo {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		t.Fatal("no build info")
-	}
-	return bi
-}
-
 // A build that cannot match the engine is refused with the difference and
 // the fix, and no .so is written.
 func TestPluginRefusesWhatItCannotAlign(t *testing.T) {
-	info := *selfInfo(t)
+	info := *testutil.BuildInfo(t)
 	info.GoVersion = "go1.25.0"
 	out := t.TempDir()
 	_, err := Plugin(context.Background(), PluginOptions{
@@ -44,7 +36,7 @@ func TestPluginRefusesWhatItCannotAlign(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("Plugin = %v, want a *BuildError", err)
 	}
-	goVersion := selfInfo(t).GoVersion
+	goVersion := testutil.BuildInfo(t).GoVersion
 	want := "build plugin: cannot align the build with the engine:\n\tgo version: engine go1.25.0, plugin " + goVersion +
 		"; put go1.25.0 first on PATH (or build the engine with " + goVersion + ")"
 	if err.Error() != want {
@@ -124,10 +116,7 @@ func TestAlignModules(t *testing.T) {
 // binary, aligned to it and checked against its package hashes, serves an
 // engine with it, and runs the plugin's functions in a rule.
 func TestPluginLoadsIntoEngine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds kgen and plugins")
-	}
-	kgen := testutil.KgenBinary(t)
+	kgen := testutil.KgenBinary(t) // skips in -short mode
 	root := t.TempDir()
 	plugins := filepath.Join(root, "plugins")
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -124,4 +125,14 @@ func KgenBinary(t testing.TB) string {
 		t.Fatalf("build kgen: %v", err)
 	}
 	return exe
+}
+
+// BuildInfo is the test binary's build information.
+func BuildInfo(t testing.TB) *debug.BuildInfo {
+	t.Helper()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build info")
+	}
+	return bi
 }
