@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -48,7 +49,7 @@ func (s *fileSource) SetEOFIngest(eof sdk.EOFIngest) { s.eof = eof }
 
 func (s *fileSource) Provision(ctx sdk.Context, props map[string]any) error {
 	r := propReader{props: props}
-	dir := r.string("path", filepath.Join(ctx.GetRootPath(), "data"))
+	dir := r.string("path", layout.Root(ctx.GetRootPath()).Data())
 	s.name = r.required("datasource")
 	fileType := r.oneOf("fileType", "", "json", "lines")
 	s.interval = r.duration("sendInterval", 0)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/internal/atomicfile"
+	"github.com/kgen-dev/kgen/internal/layout"
 )
 
 // Options configure a run.
@@ -179,7 +181,7 @@ func (p *printer) print(rule string, row map[string]any) {
 // setFileFolder points the file source's default conf key at the input
 // folder, keeping the engine's other defaults.
 func setFileFolder(e *engine.Engine, input string) error {
-	path := filepath.Join(e.Root(), "etc", "sources", "file.yaml")
+	path := layout.Root(e.Root()).SourceConf("file")
 	keys := map[string]map[string]any{}
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -196,7 +198,7 @@ func setFileFolder(e *engine.Engine, input string) error {
 	if err != nil {
 		return fmt.Errorf("file source conf: %w", err)
 	}
-	if err := os.WriteFile(path, out, 0o644); err != nil {
+	if err := atomicfile.Write(path, out); err != nil {
 		return fmt.Errorf("file source conf: %w", err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -23,7 +22,9 @@ import (
 	"github.com/kgen-dev/kgen/gen/proto"
 )
 
-var update = flag.Bool("update", os.Getenv("KGEN_UPDATE") == "1", "rewrite the golden files under testdata (or set KGEN_UPDATE=1)")
+// update rewrites the goldens instead of comparing them: KGEN_UPDATE=1
+// (any non-empty value), the one switch of every golden test.
+var update = os.Getenv("KGEN_UPDATE") != ""
 
 const featuresProto = "testdata/features/features.proto"
 
@@ -55,7 +56,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *update {
+			if update {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -73,11 +74,11 @@ func TestGolden(t *testing.T) {
 				}
 				old, err := os.ReadFile(filepath.Join(dir, name))
 				if err != nil {
-					t.Errorf("%v (run go test ./gen/proto -update)", err)
+					t.Errorf("%v (run KGEN_UPDATE=1 go test ./gen/proto)", err)
 					continue
 				}
 				if !bytes.Equal(old, data) {
-					t.Errorf("%s/%s is stale (run go test ./gen/proto -update); generated:\n%s", dir, name, data)
+					t.Errorf("%s/%s is stale (run KGEN_UPDATE=1 go test ./gen/proto); generated:\n%s", dir, name, data)
 				}
 			}
 			entries, _ := os.ReadDir(dir)
