@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -72,13 +73,7 @@ default:
 // ResolveRoot picks the engine root: dir if given, else $KGEN_ROOT, else the
 // current directory. The result is absolute.
 func ResolveRoot(dir string) (string, error) {
-	if dir == "" {
-		dir = os.Getenv("KGEN_ROOT")
-	}
-	if dir == "" {
-		dir = "."
-	}
-	return filepath.Abs(dir)
+	return filepath.Abs(cmp.Or(dir, os.Getenv("KGEN_ROOT"), "."))
 }
 
 // prepare creates the root folders and default settings files that are

@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -85,22 +87,14 @@ func Registered(kind Kind) []string {
 	var names []string
 	switch kind {
 	case KindSource:
-		names = keys(registry.sources)
+		names = slices.Collect(maps.Keys(registry.sources))
 	case KindSink:
-		names = keys(registry.sinks)
+		names = slices.Collect(maps.Keys(registry.sinks))
 	case KindFunction:
-		names = keys(registry.functions)
+		names = slices.Collect(maps.Keys(registry.functions))
 	}
 	sort.Strings(names)
 	return names
-}
-
-func keys[T any](m map[string]T) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // RegistrationErrors returns every registration that was refused.

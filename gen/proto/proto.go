@@ -1,6 +1,7 @@
 package proto
 
 import (
+	"cmp"
 	"fmt"
 	"go/token"
 	"maps"
@@ -120,10 +121,7 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := opts.Out
-	if out == "" {
-		out = "."
-	}
+	out := cmp.Or(opts.Out, ".")
 	byPath := make(map[string][]byte, len(files))
 	for n, data := range files {
 		byPath[filepath.Join(out, n)] = data
