@@ -2,7 +2,6 @@ package kgencli
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/pluginzip"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/layout"
+	"github.com/kgen-dev/kgen/internal/pluginmeta"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -153,28 +153,13 @@ func findBuilt(dir, name string, kind sdk.Kind, hasKind bool) (string, error) {
 	return "", fmt.Errorf("pack: several plugin files: %s; pick one with -name or -so", strings.Join(found, ", "))
 }
 
-// metadataKind tells a plugin's kind from the shape of its metadata JSON:
-// functions list "functions", sources key "properties" by conf key, sinks
-// list them.
+// metadataKind tells a plugin's kind from its metadata file.
 func metadataKind(path string) (sdk.Kind, bool) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, false
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(data, &m) != nil {
-		return 0, false
-	}
-	if _, ok := m["functions"]; ok {
-		return sdk.KindFunction, true
-	}
-	switch p := bytes.TrimSpace(m["properties"]); {
-	case len(p) > 0 && p[0] == '{':
-		return sdk.KindSource, true
-	case len(p) > 0 && p[0] == '[':
-		return sdk.KindSink, true
-	}
-	return 0, false
+	return pluginmeta.KindOf(data)
 }
 
 func fileExists(p string) bool {

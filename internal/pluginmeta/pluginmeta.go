@@ -2,8 +2,9 @@
 // format (see the extension notes, section 2.4) plus a "generated" key: JSON
 // has no comments, and kgen gen -clean must know the file as generated.
 // The marker generator writes these files, kgen build merges the files of
-// the functions one .so holds, and the plugin loader reads which functions a
-// function plugin provides; all three go through this package.
+// the functions one .so holds, kgen pack tells a plugin's kind from one, and
+// the plugin loader reads which functions a function plugin provides; all
+// go through this package.
 package pluginmeta
 
 import (
@@ -11,6 +12,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/kgen-dev/kgen/sdk"
 )
 
 // I18n is a text in the languages the metadata format carries.
@@ -120,6 +123,26 @@ func Encode(v any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// KindOf tells a plugin's kind from the shape of its metadata file:
+// functions list "functions", sources key "properties" by conf key, sinks
+// list them.
+func KindOf(data []byte) (sdk.Kind, bool) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil {
+		return 0, false
+	}
+	if _, ok := m["functions"]; ok {
+		return sdk.KindFunction, true
+	}
+	switch p := bytes.TrimSpace(m["properties"]); {
+	case len(p) > 0 && p[0] == '{':
+		return sdk.KindSource, true
+	case len(p) > 0 && p[0] == '[':
+		return sdk.KindSink, true
+	}
+	return 0, false
 }
 
 // Names is what the loader needs of a function plugin's metadata file: the

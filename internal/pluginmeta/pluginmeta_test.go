@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/kgen-dev/kgen/sdk"
 )
 
 func TestEncodeReadNames(t *testing.T) {
@@ -45,6 +47,27 @@ func TestMerge(t *testing.T) {
 	for _, want := range []string{`"generated": "gen"`, `"trial": true`, `"example": "a()"`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("merged file lacks %s:\n%s", want, data)
+		}
+	}
+}
+
+func TestKindOf(t *testing.T) {
+	fn, _ := Encode(Functions{Name: "f", Functions: []Function{{Name: "f"}}})
+	src, _ := Encode(Source{Properties: map[string][]Field{"default": {{Name: "interval"}}}})
+	sink, _ := Encode(Sink{Properties: []Field{{Name: "path"}}})
+	for _, c := range []struct {
+		data string
+		kind sdk.Kind
+		ok   bool
+	}{
+		{string(fn), sdk.KindFunction, true},
+		{string(src), sdk.KindSource, true},
+		{string(sink), sdk.KindSink, true},
+		{`{"about": {}}`, 0, false},
+		{`[1]`, 0, false},
+	} {
+		if kind, ok := KindOf([]byte(c.data)); kind != c.kind || ok != c.ok {
+			t.Errorf("KindOf(%s) = %v, %v; want %v, %v", c.data, kind, ok, c.kind, c.ok)
 		}
 	}
 }
