@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/internal/testutil/enginetest"
 )
 
 // benchPayloads are JSON messages of the demo stream; half pass the WHERE.
@@ -38,28 +38,9 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	payloads := benchPayloads(1000)
-	ctx := context.Background()
 
-	pipeline := func(n int) {
-		before, _ := e.RuleStatus("bench")
-		for i := range n {
-			if err := e.MemoryHub().PublishPayload(ctx, "bench/demo", payloads[i%len(payloads)]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		// Done when every message was processed and every passing row written.
-		want := before.RecordsIn + int64(n)
-		for {
-			st, _ := e.RuleStatus("bench")
-			if st.RecordsIn == want && st.Sinks[0].RecordsOut == st.RecordsOut {
-				if st.Exceptions != 0 {
-					b.Fatalf("exceptions: %s", st.LastError)
-				}
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	// Done when every message was processed and every passing row written.
+	pipeline := func(n int) { enginetest.Pump(b, e, "bench", "bench/demo", payloads, n) }
 	decode := func(n int) {
 		for i := range n {
 			var m map[string]any

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/examples/aiservice"
+	"github.com/kgen-dev/kgen/internal/testutil/enginetest"
 )
 
 var benchRequest = &aiservice.LabelRequest{Text: "the cat sat on the mat", Labels: []string{"dog", "cat"}}
@@ -104,25 +105,7 @@ func benchExternalFunction(b *testing.B, protocol string, concurrency int) {
 	}
 	payload := []byte(`{"text": "the cat sat on the mat", "labels": ["dog", "cat"]}`)
 	ctx := context.Background()
-	rule := func(n int) {
-		before, _ := e.RuleStatus("bench")
-		for range n {
-			if err := e.MemoryHub().PublishPayload(ctx, "in/texts", payload); err != nil {
-				b.Fatal(err)
-			}
-		}
-		want := before.RecordsIn + int64(n)
-		for {
-			st, _ := e.RuleStatus("bench")
-			if st.RecordsIn == want && st.Sinks[0].RecordsOut == st.RecordsOut {
-				if st.Exceptions != 0 {
-					b.Fatalf("exceptions: %s", st.LastError)
-				}
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	rule := func(n int) { enginetest.Pump(b, e, "bench", "in/texts", [][]byte{payload}, n) }
 	serial := func(n int) {
 		for range n {
 			bare()

@@ -1,0 +1,39 @@
+// Package enginetest drives an in-process engine for benchmarks: it feeds
+// a rule and waits until the rule has handled what it was fed.
+package enginetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine"
+)
+
+// Pump publishes n payloads (cycling through payloads) to topic on e's
+// memory hub, then waits until rule id has taken in all of them and its
+// first sink has written every row the rule put out. An exception fails t.
+func Pump(t testing.TB, e *engine.Engine, id, topic string, payloads [][]byte, n int) {
+	t.Helper()
+	before, err := e.RuleStatus(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range n {
+		if err := e.MemoryHub().PublishPayload(ctx, topic, payloads[i%len(payloads)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := before.RecordsIn + int64(n)
+	for {
+		st, _ := e.RuleStatus(id)
+		if st.RecordsIn == want && st.Sinks[0].RecordsOut == st.RecordsOut {
+			if st.Exceptions != 0 {
+				t.Fatalf("rule %q: exceptions: %s", id, st.LastError)
+			}
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
