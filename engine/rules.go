@@ -136,19 +136,40 @@ func (e *Engine) ruleLocked(id string) (*ruleEntry, error) {
 }
 
 // StartRule starts a stopped rule. Starting a running rule is a no-op.
-func (e *Engine) StartRule(id string) error {
+func (e *Engine) StartRule(id string) error { return e.setRunning(id, true, false) }
+
+// StopRule stops a rule; it stays stopped across engine restarts.
+func (e *Engine) StopRule(id string) error { return e.setRunning(id, false, false) }
+
+// RestartRule stops and starts a rule, picking up changed streams, source
+// conf keys and plugins.
+func (e *Engine) RestartRule(id string) error { return e.setRunning(id, true, true) }
+
+// setRunning records whether rule id is to run, which lasts across engine
+// restarts, and starts or stops it. A running rule is planned and started
+// again only when restart is set.
+func (e *Engine) setRunning(id string, running, restart bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.ruleLocked(id)
 	if err != nil {
 		return err
 	}
-	if r.rule != nil && r.rule.Status().Status == "running" {
+	if running && !restart && r.rule != nil && r.rule.Status().Status == "running" {
 		return nil
 	}
-	r.running = true
+	if !running {
+		if r.rule != nil {
+			r.rule.Stop()
+		}
+		r.err = nil
+	}
+	r.running = running
 	if err := e.saveRule(r); err != nil {
 		return fmt.Errorf("rule %q: save: %w", id, err)
+	}
+	if !running {
+		return nil
 	}
 	return e.startLocked(r)
 }
@@ -171,40 +192,6 @@ func (e *Engine) startLocked(r *ruleEntry) error {
 		return err
 	}
 	return nil
-}
-
-// StopRule stops a rule; it stays stopped across engine restarts.
-func (e *Engine) StopRule(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r, err := e.ruleLocked(id)
-	if err != nil {
-		return err
-	}
-	if r.rule != nil {
-		r.rule.Stop()
-	}
-	r.running, r.err = false, nil
-	if err := e.saveRule(r); err != nil {
-		return fmt.Errorf("rule %q: save: %w", id, err)
-	}
-	return nil
-}
-
-// RestartRule stops and starts a rule, picking up changed streams, source
-// conf keys and plugins.
-func (e *Engine) RestartRule(id string) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	r, err := e.ruleLocked(id)
-	if err != nil {
-		return err
-	}
-	r.running = true
-	if err := e.saveRule(r); err != nil {
-		return fmt.Errorf("rule %q: save: %w", id, err)
-	}
-	return e.startLocked(r)
 }
 
 // DeleteRule stops a rule and removes it and its extension state.

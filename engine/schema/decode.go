@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -169,39 +172,43 @@ const maxExact = 1 << 53
 // reports whether it met an integral float too large to be exact, which
 // means the payload must be decoded again to get its digits right.
 func normalizeMap(m map[string]any) (inexact bool) {
-	for k, v := range m {
-		switch x := v.(type) {
-		case float64:
-			if i, ok := exactInt(x); ok {
-				m[k] = i
-			} else if x == math.Trunc(x) {
-				inexact = true
-			}
-		case map[string]any:
-			inexact = normalizeMap(x) || inexact
-		case []any:
-			inexact = normalizeList(x) || inexact
+	return normalizeAll(maps.All(m), func(k string, n int64) { m[k] = n })
+}
+
+// normalizeList is normalizeMap of a list.
+func normalizeList(l []any) (inexact bool) {
+	return normalizeAll(slices.All(l), func(i int, n int64) { l[i] = n })
+}
+
+// normalizeAll normalizes the values of a map or list, setting each that
+// becomes an int64.
+func normalizeAll[K any](all iter.Seq2[K, any], set func(K, int64)) (inexact bool) {
+	for k, v := range all {
+		if n, changed, in := normalize(v); changed {
+			set(k, n)
+		} else if in {
+			inexact = true
 		}
 	}
 	return inexact
 }
 
-func normalizeList(l []any) (inexact bool) {
-	for i, v := range l {
-		switch x := v.(type) {
-		case float64:
-			if n, ok := exactInt(x); ok {
-				l[i] = n
-			} else if x == math.Trunc(x) {
-				inexact = true
-			}
-		case map[string]any:
-			inexact = normalizeMap(x) || inexact
-		case []any:
-			inexact = normalizeList(x) || inexact
+// normalize is one value of normalizeMap: the int64 an integral float64
+// becomes (changed), or, for a map or list, whether it held an inexact
+// integral float, which is normalized in place.
+func normalize(v any) (n int64, changed, inexact bool) {
+	switch x := v.(type) {
+	case float64:
+		if i, ok := exactInt(x); ok {
+			return i, true, false
 		}
+		return 0, false, x == math.Trunc(x)
+	case map[string]any:
+		return 0, false, normalizeMap(x)
+	case []any:
+		return 0, false, normalizeList(x)
 	}
-	return inexact
+	return 0, false, false
 }
 
 func exactInt(f float64) (int64, bool) {
