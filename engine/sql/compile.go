@@ -235,6 +235,42 @@ func fold(eval evalFn, parts ...code) (code, error) {
 	return code{eval: eval}, nil
 }
 
+// apply1 compiles f over the value of one operand: the operand's error
+// passes through, f's is positioned at pos.
+func apply1(x code, pos Pos, f func(any) (any, error)) (code, error) {
+	xe := x.eval
+	return fold(func(row map[string]any) (any, error) {
+		v, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = f(v); err != nil {
+			return nil, wrapAt(pos, "", err)
+		}
+		return v, nil
+	}, x)
+}
+
+// apply2 is apply1 over two operands, evaluated left to right.
+func apply2(x, y code, pos Pos, f func(a, b any) (any, error)) (code, error) {
+	xe, ye := x.eval, y.eval
+	return fold(func(row map[string]any) (any, error) {
+		a, err := xe(row)
+		if err != nil {
+			return nil, err
+		}
+		b, err := ye(row)
+		if err != nil {
+			return nil, err
+		}
+		v, err := f(a, b)
+		if err != nil {
+			return nil, wrapAt(pos, "", err)
+		}
+		return v, nil
+	}, x, y)
+}
+
 func (c *compiler) checkColumns(names []string, pos Pos) error {
 	if c.env.Schema == nil {
 		return nil
@@ -364,17 +400,8 @@ func (c *compiler) member(e *Member) (code, error) {
 			return code{}, errorf(e.pos, "unknown field %q in %q", e.Name, e.X.String())
 		}
 	}
-	name, pos, xe := e.Name, e.pos, x.eval
-	return fold(func(row map[string]any) (any, error) {
-		v, err := xe(row)
-		if err != nil {
-			return nil, err
-		}
-		if v, err = member(op, v, name); err != nil {
-			return nil, wrapAt(pos, "", err)
-		}
-		return v, nil
-	}, x)
+	name := e.Name
+	return apply1(x, e.pos, func(v any) (any, error) { return member(op, v, name) })
 }
 
 func (c *compiler) index(e *Index) (code, error) {
@@ -389,21 +416,7 @@ func (c *compiler) index(e *Index) (code, error) {
 	if t := c.staticType(e.X); t != nil && t.Kind != schema.Any && t.Kind != schema.Array && t.Kind != schema.Struct {
 		return code{}, errorf(e.pos, "cannot apply %q to %s column %q", "[]", t.Kind, e.X.String())
 	}
-	xe, ie, pos := x.eval, i.eval, e.pos
-	return fold(func(row map[string]any) (any, error) {
-		v, err := xe(row)
-		if err != nil {
-			return nil, err
-		}
-		k, err := ie(row)
-		if err != nil {
-			return nil, err
-		}
-		if v, err = index(v, k); err != nil {
-			return nil, wrapAt(pos, "", err)
-		}
-		return v, nil
-	}, x, i)
+	return apply2(x, i, e.pos, index)
 }
 
 func (c *compiler) unary(e *Unary) (code, error) {
@@ -411,33 +424,16 @@ func (c *compiler) unary(e *Unary) (code, error) {
 	if err != nil {
 		return code{}, err
 	}
-	xe, pos := x.eval, e.pos
 	if e.Op == OpNeg {
-		return fold(func(row map[string]any) (any, error) {
-			v, err := xe(row)
-			if err != nil {
-				return nil, err
-			}
-			if v, err = negate(v); err != nil {
-				return nil, wrapAt(pos, "", err)
-			}
-			return v, nil
-		}, x)
+		return apply1(x, e.pos, negate)
 	}
-	return fold(func(row map[string]any) (any, error) {
-		v, err := xe(row)
-		if err != nil {
+	return apply1(x, e.pos, func(v any) (any, error) {
+		b, null, err := truth("NOT", v)
+		if err != nil || null {
 			return nil, err
 		}
-		b, null, err := truth("NOT", v)
-		switch {
-		case err != nil:
-			return nil, wrapAt(pos, "", err)
-		case null:
-			return nil, nil
-		}
 		return !b, nil
-	}, x)
+	})
 }
 
 // logical compiles AND and OR with short-circuit evaluation and SQL's
@@ -501,22 +497,8 @@ func (c *compiler) binary(e *Binary) (code, error) {
 	default:
 		return code{}, errorf(e.pos, "unsupported operator %s", e.Op)
 	}
-	le, re, pos, op := l.eval, r.eval, e.pos, e.Op
-	return fold(func(row map[string]any) (any, error) {
-		a, err := le(row)
-		if err != nil {
-			return nil, err
-		}
-		b, err := re(row)
-		if err != nil {
-			return nil, err
-		}
-		v, err := apply(op, a, b)
-		if err != nil {
-			return nil, wrapAt(pos, "", err)
-		}
-		return v, nil
-	}, l, r)
+	op := e.Op
+	return apply2(l, r, e.pos, func(a, b any) (any, error) { return apply(op, a, b) })
 }
 
 func (c *compiler) exprs(es []Expr) ([]code, error) {
