@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"time"
+
 	"github.com/kgen-dev/kgen/engine/schema"
 )
 
@@ -21,18 +23,50 @@ type CreateStream struct {
 	Options map[string]string
 }
 
-// Select is `SELECT fields FROM stream [AS alias] [WHERE expr]`.
+// Select is `SELECT fields FROM stream [AS alias] {join} [WHERE expr]
+// [GROUP BY items] [HAVING expr] [ORDER BY items] [LIMIT n]`.
 type Select struct {
 	Fields []Field
 	From   string
 	Alias  string
+	Joins  []Join
 	Where  Expr // nil without WHERE
 
-	// Designed for windows, not parsed yet: the parser reports GROUP BY,
-	// HAVING and ORDER BY as unsupported, so these stay zero.
+	// GroupBy holds the GROUP BY expressions other than the window, in
+	// order; Window the window call among them, nil when there is none.
 	GroupBy []Expr
 	Window  *Window
-	Having  Expr
+	Having  Expr // nil without HAVING
+	OrderBy []OrderItem
+	// Limit is the LIMIT count; -1 without LIMIT.
+	Limit int64
+}
+
+// JoinKind is the kind of a JOIN.
+type JoinKind int
+
+const (
+	InnerJoin JoinKind = iota + 1
+	LeftJoin
+	RightJoin
+	FullJoin
+	CrossJoin
+)
+
+// Join is `[INNER|LEFT|RIGHT|FULL|CROSS] JOIN stream [AS alias] [ON expr]`
+// (CROSS JOIN has no ON; the others require one).
+type Join struct {
+	node
+	Kind   JoinKind
+	Stream string
+	Alias  string
+	On     Expr
+}
+
+// OrderItem is one ORDER BY key.
+type OrderItem struct {
+	Expr Expr
+	Desc bool
 }
 
 // Field is one entry of the select list.
@@ -61,16 +95,53 @@ const (
 	CountWindow
 )
 
-// Window is the window of a grouped SELECT, e.g. TUMBLINGWINDOW(ss, 10) in
-// GROUP BY. Not parsed yet; the type fixes the shape the runtime will see.
+// Window is the window of a grouped SELECT, a call in GROUP BY:
+//
+//	TUMBLINGWINDOW(unit, length)
+//	HOPPINGWINDOW(unit, length, hop)
+//	SLIDINGWINDOW(unit, length[, delay]) [OVER (WHEN cond)]
+//	SESSIONWINDOW(unit, maxDuration, timeout)
+//	COUNTWINDOW(n[, hop])
+//
+// each optionally followed by FILTER (WHERE cond), before OVER. Units are
+// ms, ss, mi, hh and dd; lengths and counts are positive integer literals.
 type Window struct {
+	node
 	Kind WindowKind
-	// Unit is the time unit as written (ms, ss, mi, hh, dd); "" for count
-	// windows.
+	// Unit is the time unit, lower-cased (ms, ss, mi, hh, dd); "" for
+	// count windows.
 	Unit string
-	// Length is the window size in Unit (or rows); Interval the hop or
-	// trigger interval, 0 when the kind has none.
-	Length, Interval int64
+	// Length is the window size in Unit, the session's maximum duration,
+	// or the count window's row count.
+	Length int64
+	// Interval is the hop of a hopping window, the delay of a sliding one,
+	// the timeout of a session and the hop of a count window (n when not
+	// written); 0 when the kind has none.
+	Interval int64
+	// Filter is FILTER (WHERE cond): rows it does not keep never enter
+	// the window. nil without FILTER.
+	Filter Expr
+	// Trigger is OVER (WHEN cond) of a sliding window: only rows for which
+	// it is true trigger an emission. nil without OVER.
+	Trigger Expr
+}
+
+// UnitDuration is the length of one Unit: ms, ss, mi, hh or dd (24h); 0
+// for a count window.
+func (w *Window) UnitDuration() time.Duration {
+	switch w.Unit {
+	case "ms":
+		return time.Millisecond
+	case "ss":
+		return time.Second
+	case "mi":
+		return time.Minute
+	case "hh":
+		return time.Hour
+	case "dd":
+		return 24 * time.Hour
+	}
+	return 0
 }
 
 func (*Select) statement()       {}

@@ -298,7 +298,7 @@ func (p *parser) options() (map[string]string, error) {
 
 func (p *parser) parseSelect() (*Select, error) {
 	p.next() // SELECT
-	sel := &Select{}
+	sel := &Select{Limit: -1}
 	for {
 		f, err := p.field()
 		if err != nil {
