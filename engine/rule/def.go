@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kgen-dev/kgen/internal/jsonpos"
 )
@@ -55,20 +56,66 @@ type RuleOptions struct {
 	// functions must then be safe for concurrent calls (built-in and
 	// external functions are).
 	Concurrency int `json:"concurrency,omitempty"`
+	// IsEventTime makes windows run on the stream's TIMESTAMP field rather
+	// than on arrival time.
+	IsEventTime bool `json:"isEventTime,omitempty"`
+	// LateTolerance is how far behind the newest event time a row may be
+	// and still count (event time only; default 1s, as eKuiper). Later rows
+	// are counted in the rule status as late, never merged.
+	LateTolerance Duration `json:"lateTolerance,omitempty"`
+	// MaxWindowRows bounds the rows a window holds at once (default
+	// 100000); a row beyond it is an exception of the rule, not memory.
+	MaxWindowRows int `json:"maxWindowRows,omitempty"`
+	// MaxGroups bounds the groups of one window result (default 10000).
+	MaxGroups int `json:"maxGroups,omitempty"`
+}
+
+// Duration is a rule option that is a duration: eKuiper's integer
+// milliseconds, or a Go duration string ("1.5s").
+type Duration time.Duration
+
+// MarshalJSON writes whole milliseconds as eKuiper does, else a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	if time.Duration(d)%time.Millisecond == 0 {
+		return json.Marshal(time.Duration(d).Milliseconds())
+	}
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads integer milliseconds or a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var ms int64
+	if err := json.Unmarshal(b, &ms); err == nil {
+		*d = Duration(time.Duration(ms) * time.Millisecond)
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return errors.New("want integer milliseconds or a duration string")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
 }
 
 const (
-	maxConcurrency      = 256
-	defaultBufferLength = 1024
-	policyBlock         = "block"
-	policyDrop          = "drop"
+	defaultLateTolerance = Duration(time.Second)
+	defaultMaxWindowRows = 100000
+	defaultMaxGroups     = 10000
+	maxConcurrency       = 256
+	defaultBufferLength  = 1024
+	policyBlock          = "block"
+	policyDrop           = "drop"
 )
 
 // Options that eKuiper rules carry and that have no effect here yet; they are
 // accepted so rules move between the two, and logged.
 var ignoredOptions = map[string]bool{
-	"isEventTime": true, "lateTolerance": true, "sendMetaToSink": true,
-	"sendError": true, "qos": true, "checkpointInterval": true, "restartStrategy": true,
+	"sendMetaToSink": true,
+	"sendError":      true, "qos": true, "checkpointInterval": true, "restartStrategy": true,
 	"cron": true, "duration": true, "debug": true, "disableBufferFullDiscard": true,
 }
 
@@ -151,9 +198,25 @@ func parseOptions(def *Def, opts map[string]json.RawMessage) error {
 			if err := json.Unmarshal(v, &def.Options.Concurrency); err != nil || def.Options.Concurrency < 1 || def.Options.Concurrency > maxConcurrency {
 				return fmt.Errorf(`rule %q: options.concurrency: want an integer from 1 to %d, got %s`, def.ID, maxConcurrency, v)
 			}
+		case "isEventTime":
+			if err := json.Unmarshal(v, &def.Options.IsEventTime); err != nil {
+				return fmt.Errorf(`rule %q: options.isEventTime: want true or false, got %s`, def.ID, v)
+			}
+		case "lateTolerance":
+			if err := json.Unmarshal(v, &def.Options.LateTolerance); err != nil || def.Options.LateTolerance < 0 {
+				return fmt.Errorf(`rule %q: options.lateTolerance: want milliseconds or a duration like "1s", not negative, got %s`, def.ID, v)
+			}
+		case "maxWindowRows":
+			if err := json.Unmarshal(v, &def.Options.MaxWindowRows); err != nil || def.Options.MaxWindowRows < 1 {
+				return fmt.Errorf(`rule %q: options.maxWindowRows: want a positive integer, got %s`, def.ID, v)
+			}
+		case "maxGroups":
+			if err := json.Unmarshal(v, &def.Options.MaxGroups); err != nil || def.Options.MaxGroups < 1 {
+				return fmt.Errorf(`rule %q: options.maxGroups: want a positive integer, got %s`, def.ID, v)
+			}
 		default:
 			if !ignoredOptions[k] {
-				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, concurrency)`, def.ID, k)
+				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, concurrency, isEventTime, lateTolerance, maxWindowRows, maxGroups)`, def.ID, k)
 			}
 			if def.Extra == nil {
 				def.Extra = map[string]string{}
@@ -187,24 +250,24 @@ func normalizeNumbers(v any) any {
 
 // MarshalJSON writes the rule back in the rule JSON shape.
 func (d *Def) MarshalJSON() ([]byte, error) {
-	opts := map[string]any{}
-	if d.Options.BufferLength != 0 {
-		opts["bufferLength"] = d.Options.BufferLength
+	// The options set (their zero values are the defaults), and the ones
+	// kept as they were written.
+	known, err := json.Marshal(d.Options)
+	if err != nil {
+		return nil, err
 	}
-	if d.Options.BufferFullPolicy != "" {
-		opts["bufferFullPolicy"] = d.Options.BufferFullPolicy
-	}
-	if d.Options.Concurrency != 0 {
-		opts["concurrency"] = d.Options.Concurrency
+	opts := map[string]json.RawMessage{}
+	if err := json.Unmarshal(known, &opts); err != nil {
+		return nil, err
 	}
 	for k, v := range d.Extra {
 		opts[k] = json.RawMessage(v)
 	}
 	return json.Marshal(struct {
-		ID      string         `json:"id"`
-		SQL     string         `json:"sql"`
-		Actions []Action       `json:"actions"`
-		Options map[string]any `json:"options"`
+		ID      string                     `json:"id"`
+		SQL     string                     `json:"sql"`
+		Actions []Action                   `json:"actions"`
+		Options map[string]json.RawMessage `json:"options"`
 	}{d.ID, d.SQL, d.Actions, opts})
 }
 

@@ -41,14 +41,19 @@ func TestParseRuleErrors(t *testing.T) {
 	cases := map[string]string{
 		ruleSeeds[2]: `rule "r": actions[0]: want one sink type as the only key, got 2 keys`,
 		ruleSeeds[3]: `rule "r": actions[0] (a): want an object of properties: json: cannot unmarshal array into Go value of type map[string]interface {}`,
-		ruleSeeds[4]: `rule "r": options: unknown option "nosuch" (known: bufferLength, bufferFullPolicy, concurrency)`,
+		ruleSeeds[4]: `rule "r": options: unknown option "nosuch" (known: bufferLength, bufferFullPolicy, concurrency, isEventTime, lateTolerance, maxWindowRows, maxGroups)`,
 		ruleSeeds[5]: `rule JSON: line 1, column 43: unexpected data after the rule object`,
 		ruleSeeds[6]: `rule JSON: line 1, column 8: field "id": want string, got number`,
 		ruleSeeds[7]: `rule JSON: line 1, column 11: unexpected end of input`,
 		"":           `rule JSON: line 1, column 1: unexpected end of input`,
 		"null":       `rule JSON: "id" is required`,
-		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"concurrency":0}}`:   `rule "r": options.concurrency: want an integer from 1 to 256, got 0`,
-		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"concurrency":"8"}}`: `rule "r": options.concurrency: want an integer from 1 to 256, got "8"`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"concurrency":0}}`:     `rule "r": options.concurrency: want an integer from 1 to 256, got 0`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"concurrency":"8"}}`:   `rule "r": options.concurrency: want an integer from 1 to 256, got "8"`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"isEventTime":1}}`:     `rule "r": options.isEventTime: want true or false, got 1`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"lateTolerance":-5}}`:  `rule "r": options.lateTolerance: want milliseconds or a duration like "1s", not negative, got -5`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"lateTolerance":"x"}}`: `rule "r": options.lateTolerance: want milliseconds or a duration like "1s", not negative, got "x"`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"maxWindowRows":0}}`:   `rule "r": options.maxWindowRows: want a positive integer, got 0`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"maxGroups":-1}}`:      `rule "r": options.maxGroups: want a positive integer, got -1`,
 	}
 	for in, want := range cases {
 		if _, err := Parse([]byte(in)); err == nil || err.Error() != want {
@@ -107,4 +112,22 @@ func FuzzParseRule(f *testing.F) {
 			t.Fatalf("round trip changed the rule:\n%s\n%s", a, b)
 		}
 	})
+}
+
+func TestParseWindowOptions(t *testing.T) {
+	for in, want := range map[string]RuleOptions{
+		`{"isEventTime":true,"lateTolerance":1500,"maxWindowRows":10,"maxGroups":3}`: {IsEventTime: true, LateTolerance: Duration(1500 * time.Millisecond), MaxWindowRows: 10, MaxGroups: 3},
+		`{"lateTolerance":"250ms"}`: {LateTolerance: Duration(250 * time.Millisecond)},
+	} {
+		def, err := Parse([]byte(`{"id":"r","sql":"x","actions":[{"a":{}}],"options":` + in + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if def.Options != want {
+			t.Errorf("options %s: got %+v, want %+v", in, def.Options, want)
+		}
+		if again := roundTrip(t, def); again.Options != want {
+			t.Errorf("options %s after a round trip: %+v", in, again.Options)
+		}
+	}
 }
