@@ -351,8 +351,33 @@ func (r *Rule) deliver(out map[string]any) {
 		if i > 0 {
 			out = maps.Clone(out)
 		}
-		s.send(r.srcCtx, out)
+		s.send(r.srcCtx, result{row: out})
 	}
+}
+
+// deliverList hands the rows of one result set to every sink, as one
+// CollectList each.
+func (r *Rule) deliverList(rows []map[string]any) {
+	r.m.recordsOut.Add(int64(len(rows)))
+	if r.env.OnOutput != nil {
+		for _, row := range rows {
+			r.env.OnOutput(r.def.ID, row)
+		}
+	}
+	for i, s := range r.sinks {
+		if i > 0 {
+			rows = cloneRows(rows)
+		}
+		s.send(r.srcCtx, result{rows: rows})
+	}
+}
+
+func cloneRows(rows []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(rows))
+	for i, row := range rows {
+		out[i] = maps.Clone(row)
+	}
+	return out
 }
 
 // Status is a snapshot of a rule's state and metrics.

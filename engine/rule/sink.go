@@ -17,8 +17,10 @@ type sinkNode struct {
 	typ    string
 	sink   sdk.Sink
 	ctx    *extContext
-	queue  chan map[string]any
+	queue  chan result
 	drop   bool
+	// single sends the rows of a result set one by one (sendSingle).
+	single bool
 	done   chan struct{}
 	label  string
 	active bool
@@ -27,6 +29,21 @@ type sinkNode struct {
 	lastErr                           atomic.Pointer[string]
 	conn                              atomic.Pointer[connState]
 	queueOnce, closeOnce              sync.Once
+}
+
+// result is what a sink receives: one row, or the rows of one result set
+// (a window's output), which the sink gets in one CollectList.
+type result struct {
+	row  map[string]any
+	rows []map[string]any
+}
+
+// size is the number of rows in r.
+func (r result) size() int {
+	if r.rows != nil {
+		return len(r.rows)
+	}
+	return 1
 }
 
 const (
@@ -46,7 +63,7 @@ func (r *Rule) planSink(i int, a Action) (*sinkNode, error) {
 	n := &sinkNode{
 		r:     r,
 		typ:   a.Type,
-		queue: make(chan map[string]any, size),
+		queue: make(chan result, size),
 		drop:  r.def.Options.BufferFullPolicy == policyDrop,
 		done:  make(chan struct{}),
 		label: fmt.Sprintf("sink %q", a.Type),
@@ -62,6 +79,13 @@ func (r *Rule) planSink(i int, a Action) (*sinkNode, error) {
 			rep.SetStatusHandler(n.setStatus)
 		}
 		props := a.Props
+		// sendSingle is eKuiper's common sink property: every sink here
+		// honours it, so it is taken out before the sink sees its props.
+		if single, ok := props["sendSingle"]; ok {
+			n.single = single == true
+			props = maps.Clone(props)
+			delete(props, "sendSingle")
+		}
 		if r.env.SinkDefaults != nil {
 			if defaults := r.env.SinkDefaults(a.Type); len(defaults) > 0 {
 				props = maps.Clone(defaults)
@@ -131,29 +155,29 @@ func (n *sinkNode) reconnect() bool {
 	}
 }
 
-// send queues a row. With the block policy it waits for room (backpressure
-// up to the source) until ctx ends; with the drop policy a full queue drops
-// the row and counts it.
-func (n *sinkNode) send(ctx context.Context, row map[string]any) {
+// send queues a result. With the block policy it waits for room
+// (backpressure up to the source) until ctx ends; with the drop policy a
+// full queue drops the result and counts its rows.
+func (n *sinkNode) send(ctx context.Context, res result) {
 	if n.drop {
 		select {
-		case n.queue <- row:
+		case n.queue <- res:
 		default:
-			n.dropped.Add(1)
+			n.dropped.Add(int64(res.size()))
 		}
 		return
 	}
-	// A row that fits is queued even when ctx has ended (a stopping rule
+	// A result that fits is queued even when ctx has ended (a stopping rule
 	// hands on the rows in flight); only one that would wait is dropped.
 	select {
-	case n.queue <- row:
+	case n.queue <- res:
 		return
 	default:
 	}
 	select {
-	case n.queue <- row:
+	case n.queue <- res:
 	case <-ctx.Done():
-		n.dropped.Add(1)
+		n.dropped.Add(int64(res.size()))
 	}
 }
 
@@ -161,24 +185,37 @@ func (n *sinkNode) loop(connecting bool) {
 	defer close(n.done)
 	if connecting && !n.reconnect() {
 		// Never connected: account for what was queued and what still comes.
-		for range n.queue {
-			n.exceptions.Add(1)
+		for res := range n.queue {
+			n.exceptions.Add(int64(res.size()))
 		}
 		return
 	}
-	for row := range n.queue {
-		n.collect(row)
+	for res := range n.queue {
+		switch {
+		case res.rows == nil:
+			n.collect(res)
+		case n.single:
+			for _, row := range res.rows {
+				n.collect(result{row: row})
+			}
+		default:
+			n.collect(res)
+		}
 	}
 }
 
-// collect hands one row to the sink, retrying errors marked retryable with
-// exponential backoff until the rule stops.
-func (n *sinkNode) collect(row map[string]any) {
+// collect hands one result to the sink, retrying errors marked retryable
+// with exponential backoff until the rule stops.
+func (n *sinkNode) collect(res result) {
+	write := func() error { return n.sink.Collect(n.ctx, res.row) }
+	if res.rows != nil {
+		write = func() error { return n.sink.CollectList(n.ctx, res.rows) }
+	}
 	backoff := retryInitial
 	for {
-		err := guard(n.label, func() error { return n.sink.Collect(n.ctx, row) })
+		err := guard(n.label, write)
 		if err == nil {
-			n.out.Add(1)
+			n.out.Add(int64(res.size()))
 			return
 		}
 		msg := err.Error()
