@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/engine/store"
+	"github.com/kgen-dev/kgen/internal/clock"
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
@@ -49,6 +51,9 @@ type Options struct {
 	OnOutput func(rule string, row map[string]any)
 	// NoRestore skips starting the rules that were running at the last stop.
 	NoRestore bool
+	// Clock is the time windows run on in processing time; nil is the wall
+	// clock. Tests pass a clock.Fake to fire windows without sleeping.
+	Clock clock.Clock
 }
 
 // Engine is a running kgen engine.
@@ -167,6 +172,7 @@ func Open(opts Options) (_ *Engine, err error) {
 		},
 		Function: e.lookupFunction,
 		OnOutput: opts.OnOutput,
+		Clock:    cmp.Or[clock.Clock](opts.Clock, clock.Real),
 	}
 	if err := e.restore(!opts.NoRestore); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/schema"
 	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
+	"github.com/kgen-dev/kgen/internal/clock"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -48,6 +49,8 @@ type Env struct {
 	Function func(name string) (sdk.Function, error)
 	// OnOutput, if set, sees every row the rule sends to its sinks.
 	OnOutput func(rule string, row map[string]any)
+	// Clock is the time windows run on in processing time.
+	Clock clock.Clock
 }
 
 // Rule is one planned rule: its SQL compiled, its source and sinks
@@ -88,6 +91,7 @@ type metrics struct {
 	recordsIn    atomic.Int64
 	recordsOut   atomic.Int64
 	exceptions   atomic.Int64
+	late         atomic.Int64 // event-time rows behind the watermark
 	latencyTotal atomic.Int64 // ns, over processed rows
 	latencyCount atomic.Int64
 	lastLatency  atomic.Int64
@@ -385,10 +389,13 @@ type Status struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
 	// Message is the error that stopped the rule, if any.
-	Message          string         `json:"message,omitempty"`
-	RecordsIn        int64          `json:"recordsIn"`
-	RecordsOut       int64          `json:"recordsOut"`
-	Exceptions       int64          `json:"exceptions"`
+	Message    string `json:"message,omitempty"`
+	RecordsIn  int64  `json:"recordsIn"`
+	RecordsOut int64  `json:"recordsOut"`
+	Exceptions int64  `json:"exceptions"`
+	// LateRows counts the event-time rows that came after the watermark had
+	// passed them: counted here, never merged into a window.
+	LateRows         int64          `json:"lateRows,omitempty"`
 	LastError        string         `json:"lastError,omitempty"`
 	LastErrorTime    *time.Time     `json:"lastErrorTime,omitempty"`
 	ProcessLatencyUs int64          `json:"processLatencyUs"`
@@ -428,6 +435,7 @@ func (r *Rule) Status() Status {
 		RecordsIn:        r.m.recordsIn.Load(),
 		RecordsOut:       r.m.recordsOut.Load(),
 		Exceptions:       r.m.exceptions.Load(),
+		LateRows:         r.m.late.Load(),
 		ProcessLatencyUs: r.m.lastLatency.Load() / 1e3,
 	}
 	if n := r.m.latencyCount.Load(); n > 0 {
