@@ -945,10 +945,14 @@ func (p *parser) unary() (Expr, error) {
 	if !p.is(tokMinus) {
 		return p.postfix()
 	}
-	if err := p.enter(); err != nil {
-		return nil, err
+	// "-(" is one level, counted by the "(": the printer writes - -a as
+	// -(-a), which must stay within maxDepth wherever - -a did.
+	if p.peek(1).kind != tokLParen {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 	}
-	defer p.leave()
 	t := p.next()
 	// -5 is a literal, so that -9223372036854775808 can be written; -5[0]
 	// stays -(5[0]) as precedence says.

@@ -798,3 +798,23 @@ func TestCompileRefusesClauses(t *testing.T) {
 		t.Errorf("Compile of a plain SELECT: %v", err)
 	}
 }
+
+// Whatever parses within the nesting bound prints as text that parses too,
+// though the printer adds a "(" to every nested negation.
+func TestParseDeepRoundTrip(t *testing.T) {
+	for _, expr := range []string{
+		strings.Repeat("- ", 498) + "a",
+		strings.Repeat("- ", 497) + "1",
+		strings.Repeat("-(", 498) + "a" + strings.Repeat(")", 498),
+	} {
+		sel := mustSelect(t, "SELECT "+expr+" FROM demo")
+		again, err := ParseSelect(sel.String())
+		if err != nil {
+			t.Errorf("%.20s...: String() does not parse: %v", expr, err)
+			continue
+		}
+		if a, b := selectShape(sel), selectShape(again); a != b {
+			t.Errorf("%.20s...: round trip changed the tree", expr)
+		}
+	}
+}
