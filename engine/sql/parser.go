@@ -417,8 +417,11 @@ var joinKinds = map[string]JoinKind{
 
 func (p *parser) isJoin() bool {
 	t := p.tok()
+	if t.kind != tokIdent {
+		return false
+	}
 	_, ok := joinKinds[strings.ToUpper(t.text)]
-	return ok && t.kind == tokIdent
+	return ok
 }
 
 // join parses `[INNER|LEFT [OUTER]|RIGHT [OUTER]|FULL [OUTER]|CROSS] JOIN
@@ -650,9 +653,9 @@ func (p *parser) windowCond(kw, clause string) (Expr, error) {
 	return e, nil
 }
 
-// arg is an expression that must be a single token of some kind, a window
-// argument or the LIMIT count, kept with its first token so that errors
-// can quote what was written.
+// arg is a window argument or the LIMIT count: parsed as any expression,
+// then checked to be a bare word (a unit) or an integer literal, and kept
+// with its first token so that errors can quote what was written.
 type arg struct {
 	tok token // the first token
 	n   int   // how many tokens it spans
