@@ -57,8 +57,15 @@ type evalFn func(row map[string]any) (any, error)
 // Compile checks sel against env and compiles it. Errors are *Error with
 // the position of the offending token.
 func Compile(sel *Select, env Env) (*Program, error) {
-	if len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil {
+	switch {
+	case len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil:
 		return nil, errors.New("GROUP BY is not supported yet")
+	case len(sel.Joins) > 0:
+		return nil, errors.New("JOIN is not supported yet")
+	case len(sel.OrderBy) > 0:
+		return nil, errors.New("ORDER BY is not supported yet")
+	case sel.Limit >= 0:
+		return nil, errors.New("LIMIT is not supported yet")
 	}
 	c := &compiler{env: env, stream: env.Stream, funcIDs: map[*Call]int{}}
 	if c.stream == "" {

@@ -11,7 +11,10 @@
 //
 // Keywords are case-insensitive. Only the words listed as reserved below
 // must be backquoted to name a field; CREATE, STREAM, WITH, EXCEPT, type
-// names, GROUP and the like are recognised by position.
+// names and the clause words GROUP, BY, HAVING, ORDER, ASC, DESC, LIMIT,
+// JOIN, INNER, LEFT, RIGHT, FULL, OUTER, CROSS, ON, FILTER and OVER are
+// recognised by position: they come only where an expression or a name has
+// ended, and no expression goes on with a bare word.
 //
 //	Statement    = ( Select | CreateStream ) [ ";" ] .
 //	CreateStream = "CREATE" "STREAM" Name "(" [ Column { "," Column } ] ")"
@@ -20,8 +23,22 @@
 //	Type         = "BIGINT" | "FLOAT" | "STRING" | "DATETIME" | "BOOLEAN" | "BYTEA"
 //	             | "ARRAY" "(" Type ")" | "STRUCT" "(" Column { "," Column } ")" .
 //	Option       = Name "=" String .
-//	Select       = "SELECT" Field { "," Field } "FROM" Name [ "AS" Name ] [ "WHERE" Expr ] .
+//	Select       = "SELECT" Field { "," Field } "FROM" Source { Join } [ "WHERE" Expr ]
+//	               [ "GROUP" "BY" GroupItem { "," GroupItem } ] [ "HAVING" Expr ]
+//	               [ "ORDER" "BY" OrderItem { "," OrderItem } ] [ "LIMIT" Int ] .
 //	Field        = Star | Expr [ "AS" Name ] .
+//	Source       = Name [ "AS" Name ] .
+//	Join         = [ "INNER" | ( "LEFT" | "RIGHT" | "FULL" ) [ "OUTER" ] ] "JOIN" Source "ON" Expr
+//	             | "CROSS" "JOIN" Source .
+//	GroupItem    = Window | Expr .
+//	Window       = WindowCall [ "FILTER" "(" "WHERE" Expr ")" ] [ "OVER" "(" "WHEN" Expr ")" ] .
+//	WindowCall   = "TUMBLINGWINDOW" "(" Unit "," Int ")"
+//	             | "HOPPINGWINDOW" "(" Unit "," Int "," Int ")"
+//	             | "SLIDINGWINDOW" "(" Unit "," Int [ "," Int ] ")"
+//	             | "SESSIONWINDOW" "(" Unit "," Int "," Int ")"
+//	             | "COUNTWINDOW" "(" Int [ "," Int ] ")" .
+//	Unit         = "MS" | "SS" | "MI" | "HH" | "DD" .
+//	OrderItem    = Expr [ "ASC" | "DESC" ] .
 //	Star         = [ Name "." ] "*" [ "EXCEPT" "(" Name { "," Name } ")" ] .
 //	Expr         = And { "OR" And } .
 //	And          = Not { "AND" Not } .
@@ -48,10 +65,30 @@
 // Numbers are decimal; one with a fraction or exponent is a float. Comments
 // are -- to the end of the line and /* ... */.
 //
-// In SELECT, s.x is the field x when s is the stream's name or alias and
-// nested access into field s otherwise; s->x is always nested access.
-// GROUP BY, HAVING, ORDER BY, LIMIT and JOIN are reported as not supported
-// yet; Select has the fields windows will fill.
+// In SELECT, s.x is the field x when s is the name or alias of a stream in
+// FROM or JOIN, and nested access into field s otherwise; s->x is always
+// nested access. The streams must go by distinct names: alias the same
+// stream when it is joined twice.
+//
+// # Windows and the clauses after WHERE
+//
+// JOIN, GROUP BY, HAVING, ORDER BY and LIMIT are parsed into Select
+// (Joins, GroupBy, Window, Having, OrderBy, Limit) and print back as
+// canonical SQL, but Compile does not run them yet: it reports them as not
+// supported until the compiler's support lands separately.
+//
+// A window is a call among the GROUP BY items, at most one, and nowhere
+// else, so no function can take a window's name; eKuiper's STATEWINDOW is
+// reported as not supported. Other items are expressions. Window names and units are
+// case-insensitive, units unquoted words, and the lengths, hops, delays,
+// timeouts and counts positive integer literals. SLIDINGWINDOW's third
+// argument is a delay and SESSIONWINDOW's are the maximum duration then the
+// timeout; COUNTWINDOW's hop, n when left out, cannot exceed n. FILTER
+// (WHERE cond) keeps the rows that enter the window; OVER (WHEN cond),
+// only on a sliding window, says which rows trigger it. Plain JOIN is an
+// inner join; every join but CROSS JOIN needs ON. LIMIT takes an integer
+// literal, 0 or more. The canonical text writes INNER JOIN, drops OUTER and
+// ASC, and puts the window first in GROUP BY.
 //
 // # Errors
 //
@@ -65,6 +102,7 @@
 //	1:8: expected FROM, got end of input
 //	2:3: unknown type "INTEGR"
 //	1:8: unknown field "x" in stream "demo"
+//	1:44: TUMBLINGWINDOW: want 2 arguments (unit, length), got 3
 //	1:12: cannot apply "*" to string and int64
 //
 // # Values

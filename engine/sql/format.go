@@ -185,6 +185,8 @@ func writeExpr(b *strings.Builder, e Expr, min int) {
 		}
 	case *Self:
 		b.WriteString("self")
+	case *Window:
+		writeWindow(b, e)
 	default:
 		fmt.Fprintf(b, "%v", e)
 	}
@@ -212,7 +214,8 @@ func (e *Call) String() string     { return exprString(e) }
 func (e *Star) String() string     { return exprString(e) }
 func (e *Self) String() string     { return exprString(e) }
 
-// String returns the statement as canonical SQL.
+// String returns the statement as canonical SQL: joins as INNER, LEFT,
+// RIGHT, FULL or CROSS JOIN, the window first in GROUP BY, ASC left out.
 func (s *Select) String() string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
@@ -225,15 +228,119 @@ func (s *Select) String() string {
 			b.WriteString(" AS " + quoteIdent(f.Alias))
 		}
 	}
-	b.WriteString(" FROM " + quoteIdent(s.From))
-	if s.Alias != "" {
-		b.WriteString(" AS " + quoteIdent(s.Alias))
+	b.WriteString(" FROM ")
+	writeSource(&b, s.From, s.Alias)
+	for _, j := range s.Joins {
+		b.WriteString(" " + j.Kind.String() + " JOIN ")
+		writeSource(&b, j.Stream, j.Alias)
+		if j.On != nil {
+			b.WriteString(" ON ")
+			writeExpr(&b, j.On, 0)
+		}
 	}
 	if s.Where != nil {
 		b.WriteString(" WHERE ")
 		writeExpr(&b, s.Where, 0)
 	}
+	if s.Window != nil || len(s.GroupBy) > 0 {
+		b.WriteString(" GROUP BY ")
+		sep := ""
+		if s.Window != nil {
+			writeWindow(&b, s.Window)
+			sep = ", "
+		}
+		for _, e := range s.GroupBy {
+			b.WriteString(sep)
+			writeExpr(&b, e, 0)
+			sep = ", "
+		}
+	}
+	if s.Having != nil {
+		b.WriteString(" HAVING ")
+		writeExpr(&b, s.Having, 0)
+	}
+	for i, o := range s.OrderBy {
+		if i == 0 {
+			b.WriteString(" ORDER BY ")
+		} else {
+			b.WriteString(", ")
+		}
+		writeExpr(&b, o.Expr, 0)
+		if o.Desc {
+			b.WriteString(" DESC")
+		}
+	}
+	if s.Limit >= 0 {
+		b.WriteString(" LIMIT " + strconv.FormatInt(s.Limit, 10))
+	}
 	return b.String()
+}
+
+func writeSource(b *strings.Builder, name, alias string) {
+	b.WriteString(quoteIdent(name))
+	if alias != "" {
+		b.WriteString(" AS " + quoteIdent(alias))
+	}
+}
+
+// String returns the window as canonical SQL, e.g.
+// SLIDINGWINDOW(ss, 10, 2) FILTER (WHERE a > 1) OVER (WHEN b): the unit
+// lower-case, a count window's hop left out when it equals n.
+func (w *Window) String() string {
+	var b strings.Builder
+	writeWindow(&b, w)
+	return b.String()
+}
+
+func writeWindow(b *strings.Builder, w *Window) {
+	b.WriteString(w.Kind.String() + "(")
+	if w.Kind == CountWindow {
+		b.WriteString(strconv.FormatInt(w.Length, 10))
+		if w.Interval != w.Length {
+			b.WriteString(", " + strconv.FormatInt(w.Interval, 10))
+		}
+	} else {
+		b.WriteString(w.Unit + ", " + strconv.FormatInt(w.Length, 10))
+		if w.Interval != 0 {
+			b.WriteString(", " + strconv.FormatInt(w.Interval, 10))
+		}
+	}
+	b.WriteByte(')')
+	if w.Filter != nil {
+		b.WriteString(" FILTER (WHERE ")
+		writeExpr(b, w.Filter, 0)
+		b.WriteByte(')')
+	}
+	if w.Trigger != nil {
+		b.WriteString(" OVER (WHEN ")
+		writeExpr(b, w.Trigger, 0)
+		b.WriteByte(')')
+	}
+}
+
+var windowKindText = [...]string{
+	TumblingWindow: "TUMBLINGWINDOW", HoppingWindow: "HOPPINGWINDOW", SlidingWindow: "SLIDINGWINDOW",
+	SessionWindow: "SESSIONWINDOW", CountWindow: "COUNTWINDOW",
+}
+
+// String returns the window function's name, upper-case: TUMBLINGWINDOW, ...
+func (k WindowKind) String() string {
+	if k > 0 && int(k) < len(windowKindText) {
+		return windowKindText[k]
+	}
+	return "WindowKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+var joinKindText = [...]string{
+	InnerJoin: "INNER", LeftJoin: "LEFT", RightJoin: "RIGHT", FullJoin: "FULL", CrossJoin: "CROSS",
+}
+
+// String returns the word before JOIN: INNER, LEFT, RIGHT, FULL or CROSS.
+func (k JoinKind) String() string {
+	if k > 0 && int(k) < len(joinKindText) {
+		return joinKindText[k]
+	}
+	return "JoinKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // String returns the statement as canonical SQL, options sorted by key.

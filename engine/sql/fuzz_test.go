@@ -50,6 +50,9 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range parseErrorTests {
 		f.Add(tt.src)
 	}
+	for _, tt := range clauseTests {
+		f.Add(tt.src)
+	}
 	f.Add(`CREATE STREAM demo (a BIGINT, s STRUCT(x ARRAY(FLOAT))) WITH (DATASOURCE="t/#", TYPE='mqtt')`)
 	f.Fuzz(func(t *testing.T, src string) {
 		st, err := Parse(src)
@@ -111,7 +114,7 @@ func selectShape(s *Select) string {
 	for _, f := range s.Fields {
 		fmt.Fprintf(&b, "%s AS %q (%q), ", sexpr(f.Expr), f.Alias, f.Name)
 	}
-	fmt.Fprintf(&b, "FROM %q AS %q WHERE %s", s.From, s.Alias, sexpr(s.Where))
+	fmt.Fprintf(&b, "FROM %q AS %q WHERE %s; %s", s.From, s.Alias, sexpr(s.Where), clauseShape(s))
 	return b.String()
 }
 

@@ -45,6 +45,9 @@ func TestLexer(t *testing.T) {
 		{"select Select SELECT", "kw:SELECT@1:1 kw:SELECT@1:8 kw:SELECT@1:15 EOF@1:21"},
 		{"a _b c1 温度", "id:a@1:1 id:_b@1:3 id:c1@1:6 id:温度@1:9 EOF@1:15"},
 		{"create stream with except group", "id:create@1:1 id:stream@1:8 id:with@1:15 id:except@1:20 id:group@1:27 EOF@1:32"},
+		// The clause words are recognised by position, not reserved.
+		{"by having order asc desc limit join inner left right full outer cross on filter over",
+			"id:by@1:1 id:having@1:4 id:order@1:11 id:asc@1:17 id:desc@1:21 id:limit@1:26 id:join@1:32 id:inner@1:37 id:left@1:43 id:right@1:48 id:full@1:54 id:outer@1:59 id:cross@1:65 id:on@1:71 id:filter@1:74 id:over@1:81 EOF@1:85"},
 		{"`weird name` `a``b` `select`", "qid:weird name@1:1 qid:a`b@1:14 qid:select@1:21 EOF@1:29"},
 		{"0 42 3.14 .5 1e3 2.5E-3 7e+2", "int:0@1:1 int:42@1:3 float:3.14@1:6 float:.5@1:11 float:1e3@1:14 float:2.5E-3@1:18 float:7e+2@1:25 EOF@1:29"},
 		{"1.x", "int:1@1:1 .@1:2 id:x@1:3 EOF@1:4"},

@@ -48,6 +48,9 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	// clause is where expressions are being parsed ("SELECT", "WHERE",
+	// ...), for the error about a window call outside GROUP BY.
+	clause string
 }
 
 func newParser(src string) *parser { return &parser{toks: tokenize(src)} }
@@ -132,6 +135,15 @@ func (p *parser) expect(k tokenKind, what string) (token, error) {
 func (p *parser) expectKeyword(kw string) error {
 	if !p.isKeyword(kw) {
 		return p.expected(kw)
+	}
+	p.next()
+	return nil
+}
+
+// expectWord requires the unreserved word w.
+func (p *parser) expectWord(w string) error {
+	if !p.isWord(w) {
+		return p.expected(w)
 	}
 	p.next()
 	return nil
@@ -299,6 +311,7 @@ func (p *parser) options() (map[string]string, error) {
 func (p *parser) parseSelect() (*Select, error) {
 	p.next() // SELECT
 	sel := &Select{Limit: -1}
+	p.clause = "SELECT"
 	for {
 		f, err := p.field()
 		if err != nil {
@@ -312,27 +325,56 @@ func (p *parser) parseSelect() (*Select, error) {
 	if err := p.expectKeyword("FROM"); err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
 	var err error
-	if sel.From, _, err = p.name("stream name"); err != nil {
+	if sel.From, sel.Alias, err = p.source(seen); err != nil {
 		return nil, err
 	}
-	if err := p.unsupported(true); err != nil {
-		return nil, err
-	}
-	if p.isKeyword("AS") {
-		p.next()
-		if sel.Alias, _, err = p.name("alias"); err != nil {
+	for p.isJoin() {
+		j, err := p.join(seen)
+		if err != nil {
 			return nil, err
 		}
+		sel.Joins = append(sel.Joins, j)
 	}
 	if p.isKeyword("WHERE") {
 		p.next()
+		p.clause = "WHERE"
 		if sel.Where, err = p.expr(); err != nil {
 			return nil, err
 		}
 	}
-	if err := p.unsupported(sel.Where == nil); err != nil {
-		return nil, err
+	if p.isWord("GROUP") {
+		p.next()
+		if err := p.groupBy(sel); err != nil {
+			return nil, err
+		}
+	}
+	if p.isWord("HAVING") {
+		p.next()
+		p.clause = "HAVING"
+		if sel.Having, err = p.expr(); err != nil {
+			return nil, err
+		}
+	}
+	if p.isWord("ORDER") {
+		p.next()
+		if sel.OrderBy, err = p.orderBy(); err != nil {
+			return nil, err
+		}
+	}
+	if p.isWord("LIMIT") {
+		p.next()
+		p.clause = "LIMIT"
+		a, err := p.arg()
+		if err != nil {
+			return nil, err
+		}
+		n, ok := a.int()
+		if !ok || n < 0 {
+			return nil, errorf(a.tok.pos, "LIMIT: want a non-negative integer, got %s", a)
+		}
+		sel.Limit = n
 	}
 	if err := p.end(); err != nil {
 		return nil, err
@@ -343,28 +385,305 @@ func (p *parser) parseSelect() (*Select, error) {
 	return sel, nil
 }
 
-// unsupported reports the clauses that are designed but not implemented;
-// joins only where they could start, after the stream.
-func (p *parser) unsupported(joins bool) error {
+// source parses `name [AS alias]` in FROM or JOIN. seen holds the names
+// the streams before it go by (alias, else name), which must differ.
+func (p *parser) source(seen map[string]bool) (name, alias string, err error) {
+	name, pos, err := p.name("stream name")
+	if err != nil {
+		return "", "", err
+	}
+	if p.isKeyword("AS") {
+		p.next()
+		if alias, pos, err = p.name("alias"); err != nil {
+			return "", "", err
+		}
+		if seen[alias] {
+			return "", "", errorf(pos, "duplicate alias %q in FROM, want a distinct one", alias)
+		}
+		seen[alias] = true
+		return name, alias, nil
+	}
+	if seen[name] {
+		return "", "", errorf(pos, "duplicate stream %q in FROM, want an alias with AS", name)
+	}
+	seen[name] = true
+	return name, "", nil
+}
+
+// joinKinds are the words that start a join.
+var joinKinds = map[string]JoinKind{
+	"JOIN": InnerJoin, "INNER": InnerJoin, "LEFT": LeftJoin, "RIGHT": RightJoin, "FULL": FullJoin, "CROSS": CrossJoin,
+}
+
+func (p *parser) isJoin() bool {
 	t := p.tok()
 	if t.kind != tokIdent {
-		return nil
+		return false
 	}
-	switch strings.ToUpper(t.text) {
-	case "GROUP":
-		return errorf(t.pos, "GROUP BY is not supported yet")
-	case "HAVING":
-		return errorf(t.pos, "HAVING is not supported yet")
-	case "ORDER":
-		return errorf(t.pos, "ORDER BY is not supported yet")
-	case "LIMIT":
-		return errorf(t.pos, "LIMIT is not supported yet")
-	case "JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS":
-		if joins {
-			return errorf(t.pos, "JOIN is not supported yet")
+	_, ok := joinKinds[strings.ToUpper(t.text)]
+	return ok
+}
+
+// join parses `[INNER|LEFT [OUTER]|RIGHT [OUTER]|FULL [OUTER]|CROSS] JOIN
+// stream [AS alias] [ON expr]` at its first word.
+func (p *parser) join(seen map[string]bool) (Join, error) {
+	t := p.next()
+	word := strings.ToUpper(t.text)
+	j := Join{node: at(t.pos), Kind: joinKinds[word]}
+	if word != "JOIN" {
+		if j.Kind == LeftJoin || j.Kind == RightJoin || j.Kind == FullJoin {
+			if p.isWord("OUTER") {
+				p.next()
+			}
+		}
+		if err := p.expectWord("JOIN"); err != nil {
+			return Join{}, err
 		}
 	}
-	return nil
+	var err error
+	if j.Stream, j.Alias, err = p.source(seen); err != nil {
+		return Join{}, err
+	}
+	if j.Kind == CrossJoin {
+		if p.isWord("ON") {
+			return Join{}, errorf(p.tok().pos, "CROSS JOIN takes no ON; write INNER JOIN for a join condition")
+		}
+		return j, nil
+	}
+	if err := p.expectWord("ON"); err != nil {
+		return Join{}, err
+	}
+	p.clause = "ON"
+	if j.On, err = p.expr(); err != nil {
+		return Join{}, err
+	}
+	return j, nil
+}
+
+// groupBy parses `BY item, ...` after GROUP: expressions and at most one
+// window.
+func (p *parser) groupBy(sel *Select) error {
+	if err := p.expectWord("BY"); err != nil {
+		return err
+	}
+	for {
+		t := p.tok()
+		if kind, ok := windowKinds[strings.ToUpper(t.text)]; ok && t.kind == tokIdent && p.peek(1).kind == tokLParen {
+			if kind == stateWindow {
+				return errStateWindow(t)
+			}
+			if w := sel.Window; w != nil {
+				return errorf(t.pos, "%s: GROUP BY already has a window (%s at %s), want one at most", kind, w.Kind, w.pos)
+			}
+			w, err := p.window(kind)
+			if err != nil {
+				return err
+			}
+			sel.Window = w
+		} else {
+			p.clause = "a GROUP BY expression"
+			e, err := p.expr()
+			if err != nil {
+				return err
+			}
+			sel.GroupBy = append(sel.GroupBy, e)
+		}
+		if !p.accept(tokComma) {
+			return nil
+		}
+	}
+}
+
+// orderBy parses `BY expr [ASC|DESC], ...` after ORDER.
+func (p *parser) orderBy() ([]OrderItem, error) {
+	if err := p.expectWord("BY"); err != nil {
+		return nil, err
+	}
+	p.clause = "ORDER BY"
+	var items []OrderItem
+	for {
+		e, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		item := OrderItem{Expr: e}
+		if p.isWord("ASC") {
+			p.next()
+		} else if p.isWord("DESC") {
+			p.next()
+			item.Desc = true
+		}
+		items = append(items, item)
+		if !p.accept(tokComma) {
+			return items, nil
+		}
+	}
+}
+
+// stateWindow is eKuiper's STATEWINDOW, which kgen recognises only to say
+// that it has no such window.
+const stateWindow WindowKind = -1
+
+var windowKinds = map[string]WindowKind{
+	"TUMBLINGWINDOW": TumblingWindow, "HOPPINGWINDOW": HoppingWindow, "SLIDINGWINDOW": SlidingWindow,
+	"SESSIONWINDOW": SessionWindow, "COUNTWINDOW": CountWindow, "STATEWINDOW": stateWindow,
+}
+
+func errStateWindow(name token) error {
+	return errorf(name.pos, "STATEWINDOW is not supported, want TUMBLINGWINDOW, HOPPINGWINDOW, SLIDINGWINDOW, SESSIONWINDOW or COUNTWINDOW")
+}
+
+// windowParams are the parameters of each kind of window: the names used
+// in messages, how many are required, and the signature.
+var windowParams = [...]struct {
+	names     []string
+	required  int
+	signature string
+}{
+	TumblingWindow: {[]string{"unit", "length"}, 2, "2 arguments (unit, length)"},
+	HoppingWindow:  {[]string{"unit", "length", "hop"}, 3, "3 arguments (unit, length, hop)"},
+	SlidingWindow:  {[]string{"unit", "length", "delay"}, 2, "2 or 3 arguments (unit, length[, delay])"},
+	SessionWindow:  {[]string{"unit", "maxDuration", "timeout"}, 3, "3 arguments (unit, maxDuration, timeout)"},
+	CountWindow:    {[]string{"n", "hop"}, 1, "1 or 2 arguments (n[, hop])"},
+}
+
+var timeUnits = map[string]bool{"ms": true, "ss": true, "mi": true, "hh": true, "dd": true}
+
+// window parses a window call at its name, then FILTER (WHERE cond) and
+// OVER (WHEN cond). The arguments are parsed as expressions first, so that
+// an error can say what was written and how many there are.
+func (p *parser) window(kind WindowKind) (*Window, error) {
+	name := p.next()
+	p.next() // (
+	p.clause = "a window argument"
+	var args []arg
+	for !p.is(tokRParen) {
+		a, err := p.arg()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, a)
+		if p.is(tokRParen) {
+			break
+		}
+		if _, err := p.expect(tokComma, `"," or ")"`); err != nil {
+			return nil, err
+		}
+		if p.is(tokRParen) {
+			return nil, p.unexpected()
+		}
+	}
+	rparen := p.next().pos
+
+	w := &Window{node: at(name.pos), Kind: kind}
+	params := windowParams[kind]
+	var ints []int64
+	for i, a := range args {
+		if i == len(params.names) {
+			return nil, errorf(a.tok.pos, "%s: want %s, got %d", kind, params.signature, len(args))
+		}
+		if params.names[i] == "unit" {
+			if a.n != 1 || a.tok.kind != tokIdent {
+				return nil, errorf(a.tok.pos, "%s: argument 1 (unit): want a time unit (ms, ss, mi, hh or dd), got %s", kind, a)
+			}
+			if w.Unit = strings.ToLower(a.tok.text); !timeUnits[w.Unit] {
+				return nil, errorf(a.tok.pos, "%s: unknown time unit %q, want ms, ss, mi, hh or dd", kind, a.tok.text)
+			}
+			continue
+		}
+		n, ok := a.int()
+		if !ok || n <= 0 {
+			return nil, errorf(a.tok.pos, "%s: argument %d (%s): want a positive integer, got %s", kind, i+1, params.names[i], a)
+		}
+		ints = append(ints, n)
+	}
+	if len(args) < params.required {
+		return nil, errorf(rparen, "%s: want %s, got %d", kind, params.signature, len(args))
+	}
+	w.Length = ints[0]
+	if len(ints) > 1 {
+		w.Interval = ints[1]
+	}
+	if kind == CountWindow {
+		if len(ints) == 1 {
+			w.Interval = w.Length
+		} else if w.Interval > w.Length {
+			return nil, errorf(args[1].tok.pos, "%s: argument 2 (hop): want at most %d (n), got %s", kind, w.Length, args[1])
+		}
+	}
+
+	var err error
+	if p.isWord("FILTER") {
+		p.next()
+		if w.Filter, err = p.windowCond("WHERE", "FILTER"); err != nil {
+			return nil, err
+		}
+	}
+	if p.isWord("OVER") {
+		t := p.next()
+		if kind != SlidingWindow {
+			return nil, errorf(t.pos, "%s: OVER (WHEN ...) is for SLIDINGWINDOW only", kind)
+		}
+		if w.Trigger, err = p.windowCond("WHEN", "OVER"); err != nil {
+			return nil, err
+		}
+		if p.isWord("FILTER") {
+			return nil, errorf(p.tok().pos, "%s: FILTER after OVER, want FILTER (WHERE ...) before OVER (WHEN ...)", kind)
+		}
+	}
+	return w, nil
+}
+
+// windowCond parses `(kw expr)` after FILTER or OVER.
+func (p *parser) windowCond(kw, clause string) (Expr, error) {
+	if _, err := p.expect(tokLParen, `"("`); err != nil {
+		return nil, err
+	}
+	if err := p.expectKeyword(kw); err != nil {
+		return nil, err
+	}
+	p.clause = clause
+	e, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.expect(tokRParen, `")"`); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// arg is a window argument or the LIMIT count: parsed as any expression,
+// then checked to be a bare word (a unit) or an integer literal, and kept
+// with its first token so that errors can quote what was written.
+type arg struct {
+	tok token // the first token
+	n   int   // how many tokens it spans
+	e   Expr
+}
+
+func (p *parser) arg() (arg, error) {
+	start, t := p.i, p.tok()
+	e, err := p.expr()
+	return arg{tok: t, n: p.i - start, e: e}, err
+}
+
+// int returns the value of an integer literal.
+func (a arg) int() (int64, bool) {
+	if l, ok := a.e.(*Literal); ok {
+		n, ok := l.Value.(int64)
+		return n, ok
+	}
+	return 0, false
+}
+
+// String describes the argument for messages: the token, or the
+// expression in canonical form, quoted.
+func (a arg) String() string {
+	if a.n == 1 {
+		return describe(a.tok)
+	}
+	return strconv.Quote(a.e.String())
 }
 
 func (p *parser) field() (Field, error) {
@@ -629,10 +948,14 @@ func (p *parser) unary() (Expr, error) {
 	if !p.is(tokMinus) {
 		return p.postfix()
 	}
-	if err := p.enter(); err != nil {
-		return nil, err
+	// "-(" is one level, counted by the "(": the printer writes - -a as
+	// -(-a), which must stay within maxDepth wherever - -a did.
+	if p.peek(1).kind != tokLParen {
+		if err := p.enter(); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 	}
-	defer p.leave()
 	t := p.next()
 	// -5 is a literal, so that -9223372036854775808 can be written; -5[0]
 	// stays -(5[0]) as precedence says.
@@ -688,6 +1011,12 @@ func (p *parser) primary() (Expr, error) {
 	case tokIdent:
 		p.next()
 		if p.is(tokLParen) {
+			if kind, ok := windowKinds[strings.ToUpper(t.text)]; ok {
+				if kind == stateWindow {
+					return nil, errStateWindow(t)
+				}
+				return nil, errorf(t.pos, "%s: window call in %s, want it as a GROUP BY item", kind, p.clause)
+			}
 			return p.call(t)
 		}
 		return &FieldRef{node: at(t.pos), Name: t.val}, nil
@@ -801,30 +1130,53 @@ func (p *parser) caseExpr() (Expr, error) {
 	return c, nil
 }
 
-// resolve finishes a parsed SELECT once the stream is known: s.x, where s
-// is the stream name or alias, becomes a qualified field reference (any
-// other a.b is nested access); a qualified star must name the stream; and
-// every field gets its output name.
+// resolve finishes a parsed SELECT once its streams are known: s.x, where
+// s is the name or alias of a stream in FROM or JOIN, becomes a qualified
+// field reference (any other a.b is nested access); a qualified star must
+// name one of the streams; and every field gets its output name.
 func resolve(sel *Select) error {
-	isStream := func(n string) bool { return n == sel.From || sel.Alias != "" && n == sel.Alias }
+	streams := map[string]bool{}
+	add := func(name, alias string) {
+		streams[name] = true
+		if alias != "" {
+			streams[alias] = true
+		}
+	}
+	add(sel.From, sel.Alias)
+	for _, j := range sel.Joins {
+		add(j.Stream, j.Alias)
+	}
 	qualify := func(e Expr) Expr {
 		if m, ok := e.(*Member); ok && !m.Arrow {
-			if f, ok := m.X.(*FieldRef); ok && f.Stream == "" && isStream(f.Name) {
+			if f, ok := m.X.(*FieldRef); ok && f.Stream == "" && streams[f.Name] {
 				return &FieldRef{node: f.node, Stream: f.Name, Name: m.Name}
 			}
 		}
 		return e
 	}
+	q := func(e *Expr) { *e = rewrite(*e, qualify) }
 	for i := range sel.Fields {
 		f := &sel.Fields[i]
-		if s, ok := f.Expr.(*Star); ok && s.Stream != "" && !isStream(s.Stream) {
+		if s, ok := f.Expr.(*Star); ok && s.Stream != "" && !streams[s.Stream] {
 			return errorf(s.pos, "unknown stream %q", s.Stream)
 		}
-		f.Expr = rewrite(f.Expr, qualify)
+		q(&f.Expr)
 		f.Name = outputName(*f, i)
 	}
-	if sel.Where != nil {
-		sel.Where = rewrite(sel.Where, qualify)
+	for i := range sel.Joins {
+		q(&sel.Joins[i].On)
+	}
+	q(&sel.Where)
+	for i := range sel.GroupBy {
+		q(&sel.GroupBy[i])
+	}
+	if w := sel.Window; w != nil {
+		q(&w.Filter)
+		q(&w.Trigger)
+	}
+	q(&sel.Having)
+	for i := range sel.OrderBy {
+		q(&sel.OrderBy[i].Expr)
 	}
 	return nil
 }
