@@ -276,8 +276,13 @@ func (w *Window) Add(ts time.Time, row any) (out []Emission, late bool, err erro
 		r := w.pending.pop()
 		out = w.release(r.ts, r.row, out)
 	}
-	// The watermark moves even for a row refused below: otherwise a window
-	// whose held rows all wait for it would refuse every row from then on.
+	// The watermark moves even for a row refused below, and windows it
+	// completes make room first: otherwise a window whose held rows all
+	// wait for the watermark would refuse every row from then on. The
+	// clock stops at t if the row is released now, to store it in order.
+	if w.anchored {
+		out = w.advance(min(t, w.watermark), out)
+	}
 	if err = w.checkRoom(); err == nil {
 		if t <= w.watermark {
 			// Every pending row is newer, so release order is kept.
