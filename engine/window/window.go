@@ -10,12 +10,13 @@ import (
 // Kind is the kind of a window.
 type Kind int
 
+// The kinds of windows, one per SQL window function.
 const (
-	Tumbling Kind = iota + 1
-	Hopping
-	Sliding
-	Session
-	Count
+	Tumbling Kind = iota + 1 // TUMBLINGWINDOW(unit, length)
+	Hopping                  // HOPPINGWINDOW(unit, length, hop)
+	Sliding                  // SLIDINGWINDOW(unit, length[, delay]) [OVER (WHEN cond)]
+	Session                  // SESSIONWINDOW(unit, maxDuration, timeout)
+	Count                    // COUNTWINDOW(n[, hop])
 )
 
 func (k Kind) String() string {
@@ -236,7 +237,7 @@ func (s *Spec) check() error {
 // Add adds a row with its timestamp: in processing time the arrival time
 // (the clock's now), in event time the row's event time. It first moves
 // the clock to ts (event time: releases the rows the new watermark passes)
-// and returns the windows that completes, oldest first, then adds the row,
+// and returns the windows this completes, oldest first, then adds the row,
 // which may complete a sliding or count window too.
 //
 // In event time a row older than the watermark is late: it is not added,
@@ -299,7 +300,7 @@ func (w *Window) Add(ts time.Time, row any) (out []Emission, late bool, err erro
 }
 
 // Advance moves the processing-time clock to now and returns the windows
-// that completes, oldest first: tumbling and hopping ends, session
+// this completes, oldest first: tumbling and hopping ends, session
 // timeouts and max-duration ticks, delayed sliding windows. Call it when
 // the timer armed for Next fires, and once when the rule starts: the
 // first call to Advance or Add starts the clock, from which the first
