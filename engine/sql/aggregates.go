@@ -47,7 +47,15 @@ var windowFuncs = map[string]*builtin{
 
 // badValue says that v is not what an aggregate wants, naming the value.
 func badValue(want string, v any) error {
-	return fmt.Errorf("want %s, got %s %s", want, typeName(v), shortText(v))
+	return fmt.Errorf("want %s, got %s", want, valueText(v))
+}
+
+// valueText is v for a message: its type and its text, cut short.
+func valueText(v any) string {
+	if v == nil {
+		return "null"
+	}
+	return typeName(v) + " " + shortText(v)
 }
 
 // firstValid is the first non-nil element of col: how a constant
@@ -138,15 +146,18 @@ func extreme(col []any, sign int) (any, error) {
 		if v == nil {
 			continue
 		}
-		if n, ok := number(v); ok {
+		switch v.(type) {
+		case int64, string, time.Time:
+		case float64:
+			anyFloat = true
+		default: // other Go number types, boxed anew only here
+			n, ok := number(v)
+			if !ok {
+				return nil, badValue("number, string or datetime", v)
+			}
 			v, anyFloat = n.value(), anyFloat || n.isFloat
 		}
 		if best == nil {
-			switch v.(type) {
-			case int64, float64, string, time.Time:
-			default:
-				return nil, badValue("number, string or datetime", v)
-			}
 			best = v
 			continue
 		}
@@ -158,10 +169,8 @@ func extreme(col []any, sign int) (any, error) {
 			best = v
 		}
 	}
-	if anyFloat {
-		if n, ok := number(best); ok {
-			return n.float(), nil
-		}
+	if i, ok := best.(int64); ok && anyFloat {
+		return float64(i), nil
 	}
 	return best, nil
 }
@@ -337,7 +346,7 @@ var errFraction = errors.New("want a number between 0 and 1")
 func fraction(v any) (float64, error) {
 	n, ok := number(v)
 	if !ok || n.float() < 0 || n.float() > 1 || math.IsNaN(n.float()) {
-		return 0, fmt.Errorf("argument 2: %w, got %s %s", errFraction, typeName(v), shortText(v))
+		return 0, fmt.Errorf("argument 2: %w, got %s", errFraction, valueText(v))
 	}
 	return n.float(), nil
 }
