@@ -1,8 +1,11 @@
 package sql
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/schema"
@@ -28,7 +31,17 @@ type Env struct {
 	// site's number depends only on the rule's text. It is called once per
 	// plugin call site, at compile time; when nil, Exec gets a nil context.
 	FuncContext func(funcId int, name string) sdk.FunctionContext
+	// MaxGroups bounds the GROUP BY groups ProjectGroups holds at once;
+	// more fail the call with ErrTooManyGroups. 0 means DefaultMaxGroups.
+	MaxGroups int
 }
+
+// DefaultMaxGroups is the bound on groups when Env.MaxGroups is 0.
+const DefaultMaxGroups = 10000
+
+// ErrTooManyGroups is wrapped by the error of ProjectGroups when the rows
+// fall into more than Env.MaxGroups groups.
+var ErrTooManyGroups = errors.New("too many groups")
 
 // Program is a compiled SELECT. Evaluation runs closures built once by
 // Compile; it does not walk the syntax tree. A Program is safe for
@@ -40,6 +53,7 @@ type Program struct {
 	fields   []outField
 	columns  []string
 	agg      bool
+	group    *grouping // nil when not Grouped
 }
 
 type outField struct {
@@ -57,35 +71,28 @@ type evalFn func(row map[string]any) (any, error)
 // Compile checks sel against env and compiles it. Errors are *Error with
 // the position of the offending token.
 func Compile(sel *Select, env Env) (*Program, error) {
-	switch {
-	case len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil:
-		return nil, errors.New("GROUP BY is not supported yet")
-	case len(sel.Joins) > 0:
-		return nil, errors.New("JOIN is not supported yet")
-	case len(sel.OrderBy) > 0:
-		return nil, errors.New("ORDER BY is not supported yet")
-	case sel.Limit >= 0:
-		return nil, errors.New("LIMIT is not supported yet")
+	if len(sel.Joins) > 0 {
+		return nil, errorf(sel.Joins[0].pos, "JOIN is not supported yet")
 	}
-	c := &compiler{env: env, stream: env.Stream, funcIDs: map[*Call]int{}}
+	if sel.Limit < -1 {
+		return nil, fmt.Errorf("LIMIT %d: want a count of at least 0", sel.Limit)
+	}
+	c := &compiler{env: env, stream: env.Stream, funcIDs: map[*Call]int{}, plugins: map[*Call]resolved{}, aggIndex: map[string]int{}}
 	if c.stream == "" {
 		c.stream = sel.From
 	}
-	// Number the call sites in source order before compiling, so that
-	// constant folding or a compile order change cannot renumber them.
-	numberCalls := func(e Expr) bool {
-		if call, ok := e.(*Call); ok {
-			c.funcIDs[call] = len(c.funcIDs)
-		}
-		return true
+	if err := c.prepare(sel); err != nil {
+		return nil, err
 	}
-	for _, f := range sel.Fields {
-		walk(f.Expr, numberCalls)
-	}
-	walk(sel.Where, numberCalls)
+	grouped := c.hasAggregate || len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil || len(sel.OrderBy) > 0 || sel.Limit >= 0
+	c.window = sel.Window != nil
+	// Group rows carry aggregate results and window bounds under hidden
+	// keys, which * and self must not show.
+	c.hideKeys = c.hasAggregate || c.hasWindowBound
 
 	p := &Program{}
 	seen := map[string]bool{}
+	aliases := map[string]code{}
 	for i, f := range sel.Fields {
 		if s, ok := f.Expr.(*Star); ok {
 			if p.star != nil {
@@ -101,6 +108,9 @@ func Compile(sel *Select, env Env) (*Program, error) {
 		if name == "" {
 			name = outputName(f, i)
 		}
+		if call := namingCall(f.Expr); call != nil && f.Alias == "" && name == call.Name && c.groupCall(call) {
+			name = strings.ToLower(name) // eKuiper names count(*) "count"
+		}
 		if seen[name] {
 			return nil, errorf(startPos(f.Expr), "duplicate output column %q", name)
 		}
@@ -110,6 +120,9 @@ func Compile(sel *Select, env Env) (*Program, error) {
 			return nil, err
 		}
 		p.fields = append(p.fields, outField{name: name, eval: code.eval})
+		if f.Alias != "" {
+			aliases[f.Alias] = code
+		}
 	}
 	// Columns in select-list order; a star gives the schema's columns that
 	// no named field overrides.
@@ -128,7 +141,9 @@ func Compile(sel *Select, env Env) (*Program, error) {
 		}
 	}
 	if sel.Where != nil {
+		c.clause = "WHERE"
 		code, err := c.expr(sel.Where)
+		c.clause = ""
 		if err != nil {
 			return nil, err
 		}
@@ -139,17 +154,126 @@ func Compile(sel *Select, env Env) (*Program, error) {
 			}
 		}
 	}
-	p.agg = c.aggregate
+	if grouped {
+		g, err := c.grouping(sel, aliases)
+		if err != nil {
+			return nil, err
+		}
+		p.group = g
+	}
+	p.agg = c.hasAggregate
 	return p, nil
+}
+
+// namingCall is the call that names a field, if any: f(x) and f(x)[i].
+func namingCall(e Expr) *Call {
+	for {
+		switch x := e.(type) {
+		case *Call:
+			return x
+		case *Index:
+			e = x.X
+			continue
+		}
+		return nil
+	}
+}
+
+// prepare numbers the call sites in source order, before compiling, so
+// that constant folding or a compile order change cannot renumber them;
+// resolves the plugin functions in that order; and finds whether the
+// statement aggregates.
+func (c *compiler) prepare(sel *Select) error {
+	var calls []*Call
+	collect := func(e Expr) {
+		walk(e, func(e Expr) bool {
+			if call, ok := e.(*Call); ok {
+				calls = append(calls, call)
+			}
+			return true
+		})
+	}
+	for _, f := range sel.Fields {
+		collect(f.Expr)
+	}
+	collect(sel.Where)
+	for _, k := range sel.GroupBy {
+		collect(k)
+	}
+	if w := sel.Window; w != nil {
+		collect(w.Filter)
+		collect(w.Trigger)
+	}
+	collect(sel.Having)
+	for _, o := range sel.OrderBy {
+		collect(o.Expr)
+	}
+	slices.SortStableFunc(calls, func(a, b *Call) int {
+		return cmp.Or(cmp.Compare(a.pos.Line, b.pos.Line), cmp.Compare(a.pos.Col, b.pos.Col))
+	})
+	for i, call := range calls {
+		c.funcIDs[call] = i
+		if IsBuiltin(call.Name) {
+			continue
+		}
+		if _, err := c.resolve(call); err != nil {
+			return err
+		}
+	}
+	// Aggregates in the clauses that have groups; elsewhere they are
+	// errors, reported with the clause when compiled.
+	mark := func(e Expr) {
+		walk(e, func(e Expr) bool {
+			if call, ok := e.(*Call); ok {
+				lower := strings.ToLower(call.Name)
+				if _, ok := windowFuncs[lower]; ok {
+					c.hasWindowBound = true
+				} else if c.isAggregate(call) {
+					c.hasAggregate = true
+				}
+			}
+			return true
+		})
+	}
+	for _, f := range sel.Fields {
+		mark(f.Expr)
+	}
+	mark(sel.Having)
+	for _, o := range sel.OrderBy {
+		mark(o.Expr)
+	}
+	return nil
+}
+
+// isAggregate reports whether call is a built-in aggregate or resolves to
+// an aggregate plugin function.
+func (c *compiler) isAggregate(call *Call) bool {
+	if b, ok := builtins[strings.ToLower(call.Name)]; ok {
+		return b.agg != nil
+	}
+	return c.plugins[call].agg
+}
+
+// groupCall reports whether call is an aggregate, window_start or
+// window_end: the calls named in lower case, as eKuiper names them.
+func (c *compiler) groupCall(call *Call) bool {
+	_, ok := windowFuncs[strings.ToLower(call.Name)]
+	return ok || c.isAggregate(call)
 }
 
 // Match evaluates WHERE: true without a WHERE, false when it is NULL, an
 // error when it is not a bool.
 func (p *Program) Match(row map[string]any) (bool, error) {
-	if p.where == nil {
+	return condition(p.where, p.wherePos, "WHERE", row)
+}
+
+// condition evaluates a WHERE-like condition: true when eval is nil, false
+// for NULL, an error for a value that is not a bool.
+func condition(eval evalFn, pos Pos, clause string, row map[string]any) (bool, error) {
+	if eval == nil {
 		return true, nil
 	}
-	v, err := p.where(row)
+	v, err := eval(row)
 	if err != nil {
 		return false, err
 	}
@@ -159,22 +283,39 @@ func (p *Program) Match(row map[string]any) (bool, error) {
 	case nil:
 		return false, nil
 	}
-	return false, errorf(p.wherePos, "WHERE: want bool, got %s", typeName(v))
+	return false, errorf(pos, "%s: want bool, got %s", clause, typeName(v))
 }
 
 // Project evaluates the select list into a fresh map. A star copies the
 // row's keys (less EXCEPT); named fields are set after it and win over a
 // key of the same name. A field whose value is NULL is present with a nil
 // value.
+//
+// A Grouped program treats the row as a result set of its own, as eKuiper
+// does without a window: Project returns the first row of
+// ProjectGroups([row], 0, 0), or nil when HAVING or LIMIT 0 drops it, so
+// that an aggregate sees the row as a group of one.
 func (p *Program) Project(row map[string]any) (map[string]any, error) {
+	if p.group != nil {
+		out, err := p.ProjectGroups([]map[string]any{row}, 0, 0)
+		if err != nil || len(out) == 0 {
+			return nil, err
+		}
+		return out[0], nil
+	}
+	return p.project(row)
+}
+
+func (p *Program) project(row map[string]any) (map[string]any, error) {
 	size := len(p.fields)
 	if p.star != nil {
 		size += len(row)
 	}
 	out := make(map[string]any, size)
 	if p.star != nil {
+		hide := p.group != nil && p.group.hidden
 		for k, v := range row {
-			if !slices.Contains(p.star.except, k) {
+			if !slices.Contains(p.star.except, k) && !(hide && isHidden(k)) {
 				out[k] = v
 			}
 		}
@@ -190,9 +331,8 @@ func (p *Program) Project(row map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// IsAggregate reports whether the program calls an aggregate plugin
-// function. Without windows each row is its own group: every argument of
-// an aggregate is passed as a one-element []any.
+// IsAggregate reports whether the program calls an aggregate function,
+// built-in or plugin.
 func (p *Program) IsAggregate() bool { return p.agg }
 
 // Columns returns the output column names in select-list order. A star
@@ -202,10 +342,30 @@ func (p *Program) Columns() []string { return slices.Clone(p.columns) }
 
 // compiler holds the state of one Compile.
 type compiler struct {
-	env       Env
-	stream    string
-	funcIDs   map[*Call]int
-	aggregate bool
+	env     Env
+	stream  string
+	funcIDs map[*Call]int
+	plugins map[*Call]resolved
+
+	// hasAggregate and hasWindowBound tell whether SELECT, HAVING or
+	// ORDER BY call an aggregate, and window_start or window_end.
+	hasAggregate, hasWindowBound bool
+	// window is set when the SELECT has a window.
+	window bool
+	// hideKeys makes * and self leave out the hidden keys of group rows.
+	hideKeys bool
+	// clause names the clause being compiled when it refuses aggregates
+	// and window bounds (WHERE, GROUP BY, FILTER, OVER); else "".
+	clause string
+	// inAggregate names the aggregate whose arguments are being compiled.
+	inAggregate string
+	// aliases are the SELECT aliases, visible as columns while HAVING and
+	// ORDER BY are compiled.
+	aliases map[string]code
+	// aggs are the aggregate computations; aggIndex finds a built-in one
+	// by aggregateKey.
+	aggs     []aggSlot
+	aggIndex map[string]int
 }
 
 // code is a compiled expression. konst marks a value known at compile
@@ -299,12 +459,18 @@ func (c *compiler) expr(e Expr) (code, error) {
 		}
 		return code{}, errorf(e.pos, "unsupported literal of type %T", e.Value)
 	case *FieldRef:
+		if a, ok := c.alias(e); ok {
+			return a, nil
+		}
 		if err := c.checkColumns([]string{e.Name}, e.pos); err != nil {
 			return code{}, err
 		}
 		name := e.Name
 		return code{eval: func(row map[string]any) (any, error) { return row[name], nil }}, nil
 	case *Self:
+		if c.hidesKeys() {
+			return code{eval: func(row map[string]any) (any, error) { return self(visible(row, nil)), nil }}, nil
+		}
 		return code{eval: func(row map[string]any) (any, error) { return self(row), nil }}, nil
 	case *Star:
 		return c.star(e)
@@ -350,10 +516,13 @@ func (c *compiler) star(e *Star) (code, error) {
 	if err := c.checkColumns(e.Except, e.pos); err != nil {
 		return code{}, err
 	}
-	if len(e.Except) == 0 {
+	except := e.Except
+	if c.hidesKeys() {
+		return code{eval: func(row map[string]any) (any, error) { return visible(row, except), nil }}, nil
+	}
+	if len(except) == 0 {
 		return code{eval: func(row map[string]any) (any, error) { return row, nil }}, nil
 	}
-	except := e.Except
 	return code{eval: func(row map[string]any) (any, error) {
 		out := make(map[string]any, len(row))
 		for k, v := range row {
@@ -365,6 +534,21 @@ func (c *compiler) star(e *Star) (code, error) {
 	}}, nil
 }
 
+// hidesKeys tells whether the expression being compiled runs on group
+// rows that carry hidden keys, rather than on input rows.
+func (c *compiler) hidesKeys() bool { return c.hideKeys && c.inAggregate == "" && c.clause == "" }
+
+// alias resolves a reference to a SELECT alias in HAVING and ORDER BY
+// (outside aggregate arguments) to the aliased expression, evaluated on
+// the same group row. An alias wins over a column of the same name.
+func (c *compiler) alias(e *FieldRef) (code, bool) {
+	if e.Stream != "" || c.inAggregate != "" {
+		return code{}, false
+	}
+	a, ok := c.aliases[e.Name]
+	return a, ok
+}
+
 // staticType is the schema type of e when the schema fixes it: a column,
 // or a path into STRUCT and ARRAY columns. nil when unknown.
 func (c *compiler) staticType(e Expr) *schema.Type {
@@ -373,6 +557,9 @@ func (c *compiler) staticType(e Expr) *schema.Type {
 	}
 	switch e := e.(type) {
 	case *FieldRef:
+		if _, ok := c.alias(e); ok {
+			return nil
+		}
 		if f, ok := c.env.Schema.Lookup(e.Name); ok {
 			return &f.Type
 		}

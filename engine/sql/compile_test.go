@@ -456,8 +456,10 @@ func TestCompileErrors(t *testing.T) {
 	if _, err := Compile(mustSelect(t, ok), Env{Schema: demoSchema}); err != nil {
 		t.Errorf("%s: %v", ok, err)
 	}
-	if _, err := Compile(&Select{From: "demo", GroupBy: []Expr{&FieldRef{Name: "a"}}}, Env{}); err == nil || err.Error() != "GROUP BY is not supported yet" {
-		t.Errorf("Compile with GroupBy: %v", err)
+	join := mustSelect(t, "SELECT a FROM demo")
+	join.Joins = []Join{{node: at(Pos{1, 20}), Kind: InnerJoin, Stream: "demo1"}}
+	if _, err := Compile(join, Env{}); err == nil || err.Error() != "1:20: JOIN is not supported yet" {
+		t.Errorf("Compile with a join: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kgen-dev/kgen/sdk"
@@ -28,6 +29,18 @@ type builtin struct {
 	// need constant arguments (cast, regexp_matches) or lazy ones
 	// (coalesce).
 	compile func(s site, args []code) (code, error)
+
+	// agg, when set, makes the function an aggregate (aggregates.go): it
+	// runs once per group on one []any per argument, one element per row,
+	// and call is unused.
+	agg func(args [][]any) (any, error)
+	// star aggregates take * (the row) as their argument.
+	star bool
+	// rows aggregates get the group's rows as an implicit first column.
+	rows bool
+	// check, when set, checks the constant arguments of an aggregate
+	// further at compile time.
+	check func(s site, args []code) error
 }
 
 // site is a call site, for compile hooks and messages.
@@ -51,9 +64,10 @@ const (
 	numberParam
 	intParam
 	stringParam
+	boolParam
 )
 
-var paramNames = [...]string{anyParam: "any value", numberParam: "number", intParam: "integer", stringParam: "string"}
+var paramNames = [...]string{anyParam: "any value", numberParam: "number", intParam: "integer", stringParam: "string", boolParam: "bool"}
 
 // check converts v for p, or says why it cannot.
 func (p param) check(v any) (any, error) {
@@ -68,6 +82,10 @@ func (p param) check(v any) (any, error) {
 		}
 	case stringParam:
 		if _, ok := v.(string); ok {
+			return v, nil
+		}
+	case boolParam:
+		if _, ok := v.(bool); ok {
 			return v, nil
 		}
 	default:
@@ -110,7 +128,7 @@ func (b *builtin) checkArgs(args []any) error {
 // its own table.
 var builtins = func() map[string]*builtin {
 	m := map[string]*builtin{}
-	for _, t := range []map[string]*builtin{mathFuncs, stringFuncs, otherFuncs} {
+	for _, t := range []map[string]*builtin{mathFuncs, stringFuncs, otherFuncs, aggregateFuncs, windowFuncs} {
 		maps.Copy(m, t)
 	}
 	return m
@@ -151,8 +169,18 @@ func (c *compiler) call(e *Call) (code, error) {
 		return c.plugin(e)
 	}
 	s := site{name: lower, pos: e.pos}
-	if n := len(e.Args); n < b.min || b.max >= 0 && n > b.max {
+	written := e.Args
+	if b.rows && len(written) == b.max+1 && isStar(written[0]) {
+		written = written[1:] // the * that eKuiper's parser adds
+	}
+	if n := len(written); n < b.min || b.max >= 0 && n > b.max {
 		return code{}, s.errorf("%s", argCountError(b.min, b.max, n))
+	}
+	if b.agg != nil {
+		return c.builtinAggregate(e, s, b)
+	}
+	if _, ok := windowFuncs[lower]; ok {
+		return c.windowBound(s)
 	}
 	args, err := c.exprs(e.Args)
 	if err != nil {
@@ -197,9 +225,156 @@ func (c *compiler) call(e *Call) (code, error) {
 	return fold(eval, args...)
 }
 
-// plugin compiles a call of a function from Env.Function: a fresh instance
-// per call site, validated once here, run with panics recovered.
-func (c *compiler) plugin(e *Call) (code, error) {
+func isStar(e Expr) bool {
+	_, ok := e.(*Star)
+	return ok
+}
+
+// builtinAggregate compiles a call of a built-in aggregate: its arguments
+// per row, its result read from the group row. Calls written alike share
+// one computation.
+func (c *compiler) builtinAggregate(e *Call, s site, b *builtin) (code, error) {
+	if err := c.aggregateAllowed(e.pos, s.name); err != nil {
+		return code{}, err
+	}
+	args := e.Args
+	var rowsArg Expr
+	if b.rows && len(args) == b.max+1 {
+		rowsArg, args = args[0], args[1:]
+	}
+	for i, a := range args {
+		if isStar(a) && (!b.star || i > 0) {
+			return code{}, s.errorf("argument %d: * is not allowed", i+1)
+		}
+	}
+	key := aggregateKey(s.name, e)
+	if k, ok := c.aggIndex[key]; ok && key != "" {
+		return hidden(c.aggs[k].key), nil
+	}
+	codes, err := c.aggregateArgs(s.name, args)
+	if err != nil {
+		return code{}, err
+	}
+	for i, a := range codes {
+		if a.konst && a.val != nil {
+			if _, err := b.checkArg(i, a.val); err != nil {
+				return code{}, s.wrap(err)
+			}
+		}
+	}
+	if b.check != nil {
+		if err := b.check(s, codes); err != nil {
+			return code{}, err
+		}
+	}
+	fns := evals(codes)
+	if b.rows {
+		rows := code{eval: func(row map[string]any) (any, error) { return row, nil }}
+		if rowsArg != nil {
+			r, err := c.aggregateArgs(s.name, []Expr{rowsArg})
+			if err != nil {
+				return code{}, err
+			}
+			rows = r[0]
+		}
+		fns = append([]evalFn{rows.eval}, fns...)
+	}
+	return c.addAggregate(key, fns, func(cols [][]any) (any, error) {
+		v, err := b.agg(cols)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		return v, nil
+	}), nil
+}
+
+// aggregateKey identifies a built-in aggregate call by its function and
+// arguments, so that count(*) in SELECT and HAVING is computed once; ""
+// when an argument calls a plugin, whose call sites stay apart.
+func aggregateKey(lower string, e *Call) string {
+	key := lower + "("
+	for i, a := range e.Args {
+		plugin := false
+		walk(a, func(x Expr) bool {
+			if call, ok := x.(*Call); ok && !IsBuiltin(call.Name) {
+				plugin = true
+			}
+			return !plugin
+		})
+		if plugin {
+			return ""
+		}
+		if i > 0 {
+			key += ", "
+		}
+		key += a.String()
+	}
+	return key + ")"
+}
+
+// aggregateAllowed refuses an aggregate call where there is no group:
+// WHERE, GROUP BY, FILTER, OVER and another aggregate's arguments.
+func (c *compiler) aggregateAllowed(pos Pos, name string) error {
+	if c.clause != "" {
+		return errorf(pos, "aggregate function %q is not allowed in %s", name, c.clause)
+	}
+	if c.inAggregate != "" {
+		return errorf(pos, "aggregate function %q is not allowed inside aggregate function %q", name, c.inAggregate)
+	}
+	return nil
+}
+
+// aggregateArgs compiles the arguments of aggregate name, evaluated on
+// each input row rather than on the group row.
+func (c *compiler) aggregateArgs(name string, args []Expr) ([]code, error) {
+	c.inAggregate = name
+	defer func() { c.inAggregate = "" }()
+	return c.exprs(args)
+}
+
+// addAggregate registers an aggregate computation and returns the code
+// that reads its result from a group row.
+func (c *compiler) addAggregate(key string, args []evalFn, call func(cols [][]any) (any, error)) code {
+	k := len(c.aggs)
+	c.aggs = append(c.aggs, aggSlot{key: hiddenPrefix + "agg" + strconv.Itoa(k), args: args, call: call})
+	if key != "" {
+		c.aggIndex[key] = k
+	}
+	return hidden(c.aggs[k].key)
+}
+
+// hidden reads a hidden key of a group row.
+func hidden(key string) code {
+	return code{eval: func(row map[string]any) (any, error) { return row[key], nil }}
+}
+
+// windowBound compiles window_start() or window_end().
+func (c *compiler) windowBound(s site) (code, error) {
+	switch {
+	case c.clause != "":
+		return code{}, errorf(s.pos, "function %q is not allowed in %s", s.name, c.clause)
+	case c.inAggregate != "":
+		return code{}, errorf(s.pos, "function %q is not allowed inside aggregate function %q", s.name, c.inAggregate)
+	case !c.window:
+		return code{}, s.errorf("only allowed in a windowed SELECT")
+	}
+	if s.name == "window_start" {
+		return hidden(windowStartKey), nil
+	}
+	return hidden(windowEndKey), nil
+}
+
+// resolved is a plugin function of one call site.
+type resolved struct {
+	fn  sdk.Function
+	agg bool
+}
+
+// resolve gets the plugin function of call site e from Env.Function, once.
+func (c *compiler) resolve(e *Call) (resolved, error) {
+	if r, ok := c.plugins[e]; ok {
+		return r, nil
+	}
 	name, pos := e.Name, e.pos
 	var fn sdk.Function
 	err := ErrUnknownFunction
@@ -208,13 +383,39 @@ func (c *compiler) plugin(e *Call) (code, error) {
 	}
 	switch {
 	case errors.Is(err, ErrUnknownFunction):
-		return code{}, &Error{Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf("unknown function %q", name), Err: err}
+		return resolved{}, &Error{Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf("unknown function %q", name), Err: err}
 	case err != nil:
-		return code{}, wrapAt(pos, fmt.Sprintf("function %q: ", name), err)
+		return resolved{}, wrapAt(pos, fmt.Sprintf("function %q: ", name), err)
 	case fn == nil:
-		return code{}, errorf(pos, "unknown function %q", name)
+		return resolved{}, errorf(pos, "unknown function %q", name)
 	}
-	args, err := c.exprs(e.Args)
+	r := resolved{fn: fn}
+	if err := protect(func() error { r.agg = fn.IsAggregate(); return nil }); err != nil {
+		return resolved{}, wrapAt(pos, fmt.Sprintf("function %q: ", name), err)
+	}
+	c.plugins[e] = r
+	return r, nil
+}
+
+// plugin compiles a call of a function from Env.Function: a fresh instance
+// per call site, validated once here, run with panics recovered. An
+// aggregate one runs once per group, on one []any per argument with one
+// element per row.
+func (c *compiler) plugin(e *Call) (code, error) {
+	name, pos := e.Name, e.pos
+	r, err := c.resolve(e)
+	if err != nil {
+		return code{}, err
+	}
+	var args []code
+	if r.agg {
+		if err := c.aggregateAllowed(pos, name); err != nil {
+			return code{}, err
+		}
+		args, err = c.aggregateArgs(name, e.Args)
+	} else {
+		args, err = c.exprs(e.Args)
+	}
 	if err != nil {
 		return code{}, err
 	}
@@ -222,31 +423,18 @@ func (c *compiler) plugin(e *Call) (code, error) {
 	for i, a := range e.Args {
 		described[i] = describeArg(a)
 	}
-	var agg bool
-	if err := protect(func() error { agg = fn.IsAggregate(); return fn.Validate(described) }); err != nil {
+	if err := protect(func() error { return r.fn.Validate(described) }); err != nil {
 		return code{}, wrapAt(pos, fmt.Sprintf("function %q: ", name), err)
 	}
-	c.aggregate = c.aggregate || agg
 	var ctx sdk.FunctionContext
 	if c.env.FuncContext != nil {
 		ctx = c.env.FuncContext(c.funcIDs[e], name)
 	}
 	fns := evals(args)
-	return code{eval: func(row map[string]any) (any, error) {
-		vals := make([]any, len(fns))
-		for i, f := range fns {
-			v, err := f(row)
-			if err != nil {
-				return nil, err
-			}
-			if agg {
-				v = []any{v}
-			}
-			vals[i] = v
-		}
+	exec := func(vals []any) (any, error) {
 		var res any
 		var ok bool
-		if err := protect(func() error { res, ok = fn.Exec(ctx, vals); return nil }); err != nil {
+		if err := protect(func() error { res, ok = r.fn.Exec(ctx, vals); return nil }); err != nil {
 			return nil, wrapAt(pos, fmt.Sprintf("function %q: ", name), err)
 		}
 		if !ok {
@@ -256,6 +444,26 @@ func (c *compiler) plugin(e *Call) (code, error) {
 			return nil, errorf(pos, "function %q: %v", name, res)
 		}
 		return normalize(res), nil
+	}
+	if r.agg {
+		return c.addAggregate("", fns, func(cols [][]any) (any, error) {
+			vals := make([]any, len(cols))
+			for i, col := range cols {
+				vals[i] = col
+			}
+			return exec(vals)
+		}), nil
+	}
+	return code{eval: func(row map[string]any) (any, error) {
+		vals := make([]any, len(fns))
+		for i, f := range fns {
+			v, err := f(row)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = v
+		}
+		return exec(vals)
 	}}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -39,7 +40,7 @@ func (f *testFunc) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	f.execCtx = append(f.execCtx, ctx)
 	f.execArgs = append(f.execArgs, args)
 	switch f.name {
-	case "fail":
+	case "fail", "failAgg":
 		return errBoom, false
 	case "failText":
 		return "bad input", false
@@ -93,7 +94,7 @@ func (p *plugins) env() Env {
 			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			f := &testFunc{name: name, agg: name == "agg"}
+			f := &testFunc{name: name, agg: strings.EqualFold(name, "agg") || name == "failAgg"}
 			p.instances = append(p.instances, f)
 			return f, nil
 		},
@@ -222,6 +223,60 @@ func TestPluginAggregate(t *testing.T) {
 	want := []any{[]any{int64(7)}, []any{"x"}, []any{int64(1)}}
 	if err != nil || !reflect.DeepEqual(out["a"], want) {
 		t.Errorf("aggregate args %#v, %v, want %#v", out["a"], err, want)
+	}
+}
+
+// In a grouped SELECT an aggregate plugin gets one []any per argument with
+// one element per row of the group, literals included; an unaliased call
+// is named in lower case. A scalar plugin runs on the group row.
+func TestPluginAggregateGrouped(t *testing.T) {
+	var p plugins
+	src := "SELECT color, AGG(size, 1), first(count(*)) AS c FROM demo WHERE first(TRUE) GROUP BY color HAVING echo(count(*)) IS NOT NULL ORDER BY agg(ts) DESC"
+	prog, err := Compile(groupedSelect(t, src), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prog.IsAggregate() || !prog.Grouped() {
+		t.Errorf("IsAggregate() = %v, Grouped() = %v", prog.IsAggregate(), prog.Grouped())
+	}
+	// Call sites are numbered in source order over all clauses.
+	if want := []string{"0:AGG", "1:first", "3:first", "4:echo", "6:agg"}; !reflect.DeepEqual(p.contexts, want) {
+		t.Errorf("FuncContext calls %q, want %q", p.contexts, want)
+	}
+	rows := demoRows()[:3]
+	got, err := prog.ProjectGroups(rows, 0, 0)
+	want := []map[string]any{
+		{"color": "red", "agg": []any{[]any{int64(3)}, []any{int64(1)}}, "c": int64(1)},
+		{"color": "blue", "agg": []any{[]any{int64(6), int64(2)}, []any{int64(1), int64(1)}}, "c": int64(2)},
+	}
+	// ORDER BY agg(ts) DESC compares []any values: an error.
+	if err == nil || !strings.Contains(err.Error(), "ORDER BY: cannot compare []any and []any") {
+		t.Errorf("ORDER BY a list: %v", err)
+	}
+	prog, err = Compile(groupedSelect(t, "SELECT color, AGG(size, 1), first(count(*)) AS c FROM demo GROUP BY color"), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = prog.ProjectGroups(rows, 0, 0)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ProjectGroups\n got %v, %v\nwant %v", got, err, want)
+	}
+
+	for _, tt := range []struct{ src, err string }{
+		{"SELECT a FROM demo WHERE agg(a)", `1:26: aggregate function "agg" is not allowed in WHERE`},
+		{"SELECT agg(count(*)) FROM demo", `1:12: aggregate function "count" is not allowed inside aggregate function "agg"`},
+		{"SELECT count(agg(a)) FROM demo", `1:14: aggregate function "agg" is not allowed inside aggregate function "count"`},
+	} {
+		if _, err := Compile(groupedSelect(t, tt.src), p.env()); err == nil || err.Error() != tt.err {
+			t.Errorf("%s:\n got %v\nwant %s", tt.src, err, tt.err)
+		}
+	}
+	prog, err = Compile(groupedSelect(t, "SELECT color, 1 + failAgg(size) AS f FROM demo GROUP BY color"), p.env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prog.ProjectGroups(rows, 0, 0); err == nil || err.Error() != `1:19: function "failAgg": boom` || !errors.Is(err, errBoom) {
+		t.Errorf("failing aggregate plugin: %v", err)
 	}
 }
 
