@@ -260,7 +260,7 @@ func TestBadInputIsRefusedAndNothingIsSaved(t *testing.T) {
 	cases := []struct{ rule, want string }{
 		{`{"id":"r","sql":"SELECT a FROM","actions":[{"nop":{}}]}`, `rule "r": sql: 1:14: expected stream name, got end of input`},
 		{`{"id":"r","sql":"SELECT a FROM nope","actions":[{"nop":{}}]}`, `rule "r": stream "nope": not found`},
-		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"nosuch":{}}]}`, `rule "r": actions[0] (nosuch): unknown sink type "nosuch" (known: file, log, memory, mqtt, nop, testFail, testFlaky, testSlow)`},
+		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"nosuch":{}}]}`, `rule "r": actions[0] (nosuch): unknown sink type "nosuch" (known: file, log, memory, mqtt, nop, testFail, testFlaky, testSets, testSlow)`},
 		{`{"id":"r","sql":"SELECT nosuch(a) FROM s","actions":[{"nop":{}}]}`, `rule "r": sql: 1:8: unknown function "nosuch"`},
 		{`{"id":"r","sql":"SELECT testCount(a, a) FROM s","actions":[{"nop":{}}]}`, `rule "r": sql: 1:8: function "testCount": testCount: want 1 argument, got 2`},
 		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"memory":{}}]}`, `rule "r": actions[0] (memory): memory sink: property "topic" is required`},

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -78,6 +79,9 @@ type Rule struct {
 	// ord, with options.concurrency > 1, processes rows concurrently and
 	// in order; nil otherwise.
 	ord *ordered
+	// grp runs windows, GROUP BY and aggregates; nil for a rule whose
+	// rows are projected one by one.
+	grp *grouper
 
 	m       metrics
 	state   atomic.Value // string: "planned", "running", "stopped", "finished", "failed"
@@ -136,9 +140,15 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 		FuncContext: func(funcID int, name string) sdk.FunctionContext {
 			return r.newContext(r.ctx, fmt.Sprintf("func:%d:%s", funcID, name), 0, funcID)
 		},
+		MaxGroups: cmp.Or(def.Options.MaxGroups, defaultMaxGroups),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rule %q: sql: %w", def.ID, err)
+	}
+	if r.prog.Grouped() {
+		if err := r.planGroups(r.stream); err != nil {
+			return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+		}
 	}
 	src, err := r.planSource(r.stream)
 	if err != nil {
@@ -178,6 +188,11 @@ func (r *Rule) Start() error {
 	}
 	if n := r.def.Options.Concurrency; n > 1 {
 		r.startOrdered(n)
+	}
+	if r.grp != nil {
+		r.procMu.Lock()
+		r.grp.start()
+		r.procMu.Unlock()
 	}
 	for _, s := range r.sources {
 		if err := s.start(); err != nil {
@@ -221,6 +236,11 @@ func (r *Rule) shutdown(final string) {
 	r.procMu.Lock()
 	if r.ord != nil {
 		r.ord.drain()
+	}
+	if r.grp != nil {
+		// A bounded source that reached its end has its open windows
+		// emitted; a stopped rule does not.
+		r.grp.stop(final == "finished")
 	}
 	r.inputClosed = true
 	for _, s := range r.sinks {
@@ -316,6 +336,10 @@ func (r *Rule) observeLatency(start time.Time) {
 // so the next rows of the same payload are still processed. With
 // options.concurrency the row is queued for the workers instead.
 func (r *Rule) emitLocked(row map[string]any) error {
+	if r.grp != nil {
+		r.grp.add(row)
+		return nil
+	}
 	if r.ord != nil {
 		r.ord.submit(row)
 		return nil

@@ -13,12 +13,12 @@ import (
 
 // sinkNode runs one sink of a rule behind a bounded queue.
 type sinkNode struct {
-	r      *Rule
-	typ    string
-	sink   sdk.Sink
-	ctx    *extContext
-	queue  chan result
-	drop   bool
+	r     *Rule
+	typ   string
+	sink  sdk.Sink
+	ctx   *extContext
+	queue chan result
+	drop  bool
 	// single sends the rows of a result set one by one (sendSingle).
 	single bool
 	done   chan struct{}

@@ -1,0 +1,256 @@
+package rule
+
+import (
+	"cmp"
+	"fmt"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/schema"
+	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/engine/window"
+	"github.com/kgen-dev/kgen/internal/clock"
+)
+
+// grouper is the grouped path of a rule (a window, GROUP BY or aggregate
+// functions): a row that passes WHERE and the window's FILTER enters the
+// window, and each emission of the window is one result set, grouped,
+// aggregated and projected by the program, that the sinks receive in one
+// CollectList. Without a window every row is a result set of its own. It
+// runs under the rule's procMu: rows arrive there, and the timer that
+// fires time windows takes it too.
+type grouper struct {
+	r     *Rule
+	w     *window.Window // nil without a window
+	clock clock.Clock
+
+	// Event time: the TIMESTAMP column and its layout.
+	eventTime bool
+	tsField   string
+	tsLayout  string
+
+	timer clock.Timer
+	due   time.Time // when timer fires
+}
+
+func (r *Rule) planGroups(st *Stream) error {
+	g := &grouper{r: r, clock: r.env.Clock}
+	if g.clock == nil {
+		g.clock = clock.Real
+	}
+	if r.def.Options.Concurrency > 1 {
+		return fmt.Errorf("options.concurrency: a rule with a window, GROUP BY or aggregates runs one row at a time")
+	}
+	opts := r.def.Options
+	if opts.IsEventTime {
+		g.eventTime = true
+		g.tsField = st.Options["TIMESTAMP"]
+		if g.tsField == "" {
+			return fmt.Errorf("options.isEventTime: stream %q has no TIMESTAMP column (CREATE STREAM ... WITH (TIMESTAMP=\"field\"))", st.Name)
+		}
+		if f := st.Options["TIMESTAMP_FORMAT"]; f != "" {
+			layout, err := schema.TimeLayout(f)
+			if err != nil {
+				return fmt.Errorf("stream %q: TIMESTAMP_FORMAT: %w", st.Name, err)
+			}
+			g.tsLayout = layout
+		}
+	}
+	if win := r.prog.Window(); win != nil {
+		spec, err := g.spec(win)
+		if err != nil {
+			return err
+		}
+		if g.w, err = window.New(spec); err != nil {
+			return fmt.Errorf("window %s: %w", win, err)
+		}
+	}
+	r.grp = g
+	return nil
+}
+
+// spec turns the SQL window and the rule options into the window's spec.
+func (g *grouper) spec(win *sql.Window) (window.Spec, error) {
+	opts := g.r.def.Options
+	unit := win.UnitDuration()
+	spec := window.Spec{
+		Unit:          unit,
+		Length:        time.Duration(win.Length) * unit,
+		Interval:      time.Duration(win.Interval) * unit,
+		EventTime:     g.eventTime,
+		LateTolerance: time.Duration(cmp.Or(opts.LateTolerance, defaultLateTolerance)),
+		MaxRows:       cmp.Or(opts.MaxWindowRows, defaultMaxWindowRows),
+	}
+	switch win.Kind {
+	case sql.TumblingWindow:
+		spec.Kind = window.Tumbling
+	case sql.HoppingWindow:
+		spec.Kind = window.Hopping
+	case sql.SlidingWindow:
+		spec.Kind = window.Sliding
+		if win.Trigger != nil {
+			prog := g.r.prog
+			spec.Trigger = func(row any) bool {
+				ok, err := prog.Trigger(row.(map[string]any))
+				if err != nil {
+					g.r.exception(err)
+				}
+				return ok
+			}
+		}
+	case sql.SessionWindow:
+		spec.Kind = window.Session
+	case sql.CountWindow:
+		spec.Kind = window.Count
+		spec.Count, spec.CountHop = int(win.Length), int(win.Interval)
+	}
+	return spec, nil
+}
+
+// add takes one decoded row; procMu is held.
+func (g *grouper) add(row map[string]any) {
+	r := g.r
+	// In event time every row moves the watermark, so WHERE runs on the
+	// window's rows when it fires (as eKuiper does); in processing time it
+	// runs first, and the window holds only the rows it keeps.
+	if (!g.eventTime || g.w == nil) && !g.match(row) {
+		return
+	}
+	if ok, err := r.prog.Filter(row); err != nil || !ok {
+		if err != nil {
+			r.exception(err)
+		}
+		return
+	}
+	if g.w == nil {
+		g.emit(nil, 0, 0, []map[string]any{row})
+		return
+	}
+	ts := g.clock.Now()
+	if g.eventTime {
+		var err error
+		if ts, err = schema.EventTime(row[g.tsField], g.tsLayout); err != nil {
+			r.exception(fmt.Errorf("stream %q: TIMESTAMP column %q: %w", r.stream.Name, g.tsField, err))
+			return
+		}
+	}
+	ems, late, err := g.w.Add(ts, row)
+	switch {
+	case err != nil:
+		r.exception(err)
+	case late:
+		r.m.late.Add(1)
+	}
+	g.fire(ems)
+	g.arm()
+}
+
+// match runs WHERE on a row, counting an error as an exception.
+func (g *grouper) match(row map[string]any) bool {
+	ok, err := g.r.prog.Match(row)
+	if err != nil {
+		g.r.exception(err)
+	}
+	return ok
+}
+
+// fire turns window emissions into result sets.
+func (g *grouper) fire(ems []window.Emission) {
+	for _, em := range ems {
+		rows := make([]map[string]any, 0, len(em.Rows))
+		for _, row := range em.Rows {
+			row := row.(map[string]any)
+			if !g.eventTime || g.match(row) {
+				rows = append(rows, row)
+			}
+		}
+		if g.eventTime && len(rows) == 0 {
+			continue // a window WHERE empties is not emitted
+		}
+		g.emit(&em, em.Start.UnixMilli(), em.End.UnixMilli(), rows)
+	}
+}
+
+func (g *grouper) emit(em *window.Emission, start, end int64, rows []map[string]any) {
+	r := g.r
+	out, err := g.project(rows, start, end)
+	if err != nil {
+		r.exception(err)
+		return
+	}
+	if len(out) == 0 {
+		return
+	}
+	if em == nil && len(out) == 1 {
+		r.deliver(out[0])
+		return
+	}
+	r.deliverList(out)
+}
+
+// project runs the program over one result set, a panic in it (a plugin
+// aggregate) becoming an error of the result set.
+func (g *grouper) project(rows []map[string]any, start, end int64) (out []map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic while processing a result set: %v", p)
+		}
+	}()
+	return g.r.prog.ProjectGroups(rows, start, end)
+}
+
+// start starts the window's clock (processing time); procMu is held.
+func (g *grouper) start() {
+	if g.w == nil || g.eventTime {
+		return
+	}
+	g.fire(g.w.Advance(g.clock.Now()))
+	g.arm()
+}
+
+// arm sets the timer for the window's next due time (processing time).
+func (g *grouper) arm() {
+	if g.w == nil || g.eventTime {
+		return
+	}
+	due, ok := g.w.Next()
+	if !ok {
+		if g.timer != nil {
+			g.timer.Stop()
+			g.timer = nil
+		}
+		return
+	}
+	if g.timer != nil && due.Equal(g.due) {
+		return
+	}
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.due = due
+	g.timer = g.clock.AfterFunc(due.Sub(g.clock.Now()), g.tick)
+}
+
+// tick fires the windows due now.
+func (g *grouper) tick() {
+	r := g.r
+	r.procMu.Lock()
+	defer r.procMu.Unlock()
+	g.timer = nil
+	if r.inputClosed {
+		return
+	}
+	g.fire(g.w.Advance(g.clock.Now()))
+	g.arm()
+}
+
+// stop cancels the timer; with flush, the windows still open are emitted
+// first (a bounded source reached its end). procMu is held.
+func (g *grouper) stop(flush bool) {
+	if g.timer != nil {
+		g.timer.Stop()
+		g.timer = nil
+	}
+	if flush && g.w != nil {
+		g.fire(g.w.Flush())
+	}
+}
