@@ -133,9 +133,113 @@
 // (concat skips NULLs). Other names go to Env.Function, which returns an
 // sdk.Function per call site; Compile calls its Validate with sdk.Arg
 // descriptions of the arguments, and a failing or panicking Exec becomes an
-// error of that row. Without windows an aggregate function sees each row
-// as a group of one: every argument is a one-element []any.
+// error of that row. A plugin function whose IsAggregate is true is an
+// aggregate, run once per group like the built-in ones below.
 //
 // Constant subexpressions are evaluated once at compile time, LIKE patterns
 // and regular expressions that are constants are compiled once.
+//
+// # Grouped SELECTs
+//
+// A SELECT is grouped (Program.Grouped) when it has GROUP BY keys, a window,
+// an aggregate call, HAVING, ORDER BY or LIMIT. The engine keeps the rows
+// that pass Match (WHERE) and, with a window, Filter (its FILTER (WHERE
+// ...)); asks Trigger (a sliding window's OVER (WHEN ...), where NULL and
+// non-bools are false) when to emit; and calls ProjectGroups on each result
+// set, a window's rows with its bounds, which does the rest (group.go):
+//
+//   - Rows are grouped by the GROUP BY keys, in order of first appearance.
+//     Keys are equal as by =, numbers across int64 and float64 (1 and 1.0,
+//     0 and -0.0 are one group, shown with the first row's value), maps and
+//     lists by content, and NULL is a key of its own. Without keys all rows
+//     form one group when the SELECT aggregates or has HAVING; otherwise each
+//     row is its own group, so a window without aggregates emits its rows one
+//     by one, as in eKuiper. No rows give no output, also for an
+//     aggregate-only SELECT (an empty result set, not a row of NULLs).
+//     Env.MaxGroups (default 10000) bounds the groups of one result set;
+//     beyond it ProjectGroups fails with an error wrapping ErrTooManyGroups.
+//   - Aggregates are computed from the group's rows; then the select list,
+//     HAVING and ORDER BY are evaluated on the group row, a copy of the
+//     group's first row that also holds the aggregate results and window
+//     bounds under hidden keys (which * and self do not show). So a plain
+//     column beside an aggregate has the first row's value, as in eKuiper:
+//     SELECT color, count(*) ... gives the first row's color.
+//   - HAVING and ORDER BY can name SELECT aliases, as eKuiper allows in
+//     practice (HAVING c > 1 for count(*) AS c); an alias is evaluated from
+//     its expression and wins over a column of the same name. GROUP BY keys
+//     and aggregate arguments cannot name aliases. HAVING keeps the groups
+//     where it is true; NULL drops a group, other non-bools are errors.
+//   - ORDER BY sorts the kept groups, stably, ascending unless DESC, with
+//     NULLs first in both directions (eKuiper puts them last); values order
+//     as comparisons do, and false before true; other pairs are errors.
+//     LIMIT n then keeps the first n, LIMIT 0 none; without ORDER BY the
+//     groups after the nth are not evaluated at all.
+//
+// Project on a grouped program treats its row as a result set of its own,
+// as eKuiper treats a row without a window: an aggregate sees a group of
+// one row, and the result is nil when HAVING or LIMIT 0 drops the row.
+//
+// window_start() and window_end() are the bounds ProjectGroups was given,
+// int64 Unix milliseconds. They and the aggregates are allowed in SELECT,
+// HAVING and ORDER BY only: not in WHERE, GROUP BY, FILTER or OVER, which
+// see single rows, nor inside an aggregate's arguments; window_start() and
+// window_end() also need a window. An unaliased field that is an aggregate
+// call or a window bound is named after the function in lower case, as in
+// eKuiper (count(*) gives "count", AVG(x) "avg"); two such fields of one
+// function are a duplicate output column, where eKuiper lets the last one
+// overwrite the first.
+//
+// # Aggregate functions
+//
+// An aggregate's arguments are evaluated on each row of the group (* is the
+// row), and it gets one []any per argument with one element per row, as an
+// aggregate plugin does; literal arguments are evaluated per row too. A
+// constant argument (percentile's p, last_value's ignoreNull) is read as
+// its first non-NULL element; when it is a literal it is also checked at
+// compile time. Built-in aggregate calls written alike are computed once
+// per group. Every aggregate but collect and last_value returns NULL for an
+// empty group, as in eKuiper, and the numeric ones skip NULLs. Where
+// eKuiper fails with a bare message or silently returns NULL, these fail
+// with the function and the offending value, positioned at the call:
+//
+//	1:15: function "sum": want number, got string "red"
+//
+// The built-in aggregates:
+//
+//   - count(x), count(*): the number of non-NULL values, int64.
+//   - sum(x): an int64 total while the values are integers, a float64 one
+//     from the first float on (eKuiper fails on a float after an integer);
+//     integer overflow is an error, where eKuiper wraps around.
+//   - avg(x): for integers the int64 total divided by the count in integer
+//     division, truncated toward zero, as eKuiper does: avg of 1 and 2 is 1.
+//     Write avg(cast(x, "float")) for a fractional mean. float64 when a
+//     value is a float.
+//   - min(x), max(x): numbers, strings or datetimes; the first value fixes
+//     which. Numbers compare across int64 and float64, and the result is
+//     float64 when any value is a float (eKuiper fails on such a mix).
+//   - collect(x), collect(*): the list of the values, NULLs included, or of
+//     the rows (less EXCEPT columns); an empty list for an empty group.
+//     collect(*)[0]->color reads the first row's color.
+//   - merge_agg(x), merge_agg(*): the shallow union of the maps, later keys
+//     winning; NULL when there is none. A value that is neither a map nor
+//     NULL is an error (eKuiper skips it).
+//   - deduplicate(x, all): gets the rows too, as an implicit first argument
+//     (deduplicate(*, x, all) is accepted as well). With all true, the rows
+//     whose x was not seen on an earlier row; with false, the last row when
+//     its x is new, else an empty map. Values are equal as GROUP BY keys are
+//     (eKuiper compares their printed text, so 1 and "1" are equal).
+//   - stddev(x), stddevs(x), var(x), vars(x): population and sample standard
+//     deviation and variance, float64. The sample forms are NULL for fewer
+//     than two values (eKuiper gives NaN, which JSON cannot carry).
+//   - median(x): the middle value, or the mean of the two middle values,
+//     int64 (truncated) when every value is an integer, else float64.
+//   - percentile_cont(x, p), also named percentile: SQL's PERCENTILE_CONT,
+//     linear interpolation at rank p·(n−1), float64. eKuiper computes
+//     montanaflynn/stats' Percentile instead, which differs and fails for
+//     p = 0. p is a number between 0 and 1.
+//   - percentile_disc(x, p): SQL's PERCENTILE_DISC, the first value whose
+//     cumulative share reaches p (nearest rank), keeping its type (eKuiper
+//     converts it to float64).
+//   - last_value(x, ignoreNull): the last value, or with ignoreNull the last
+//     that is not NULL.
 package sql

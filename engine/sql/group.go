@@ -19,7 +19,8 @@ import (
 // so the expressions around them compile and run as in an ungrouped
 // SELECT.
 
-// Hidden keys start with a NUL byte, which no SQL name contains.
+// Hidden keys start with a NUL byte, which no real column name does; a row
+// key that does is reserved in a grouped SELECT (* and self leave it out).
 const (
 	hiddenPrefix   = "\x00"
 	windowStartKey = hiddenPrefix + "window_start"

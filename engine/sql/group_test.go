@@ -567,3 +567,39 @@ func BenchmarkProjectGroups(b *testing.B) {
 		}
 	}
 }
+
+// FuzzAggregates runs aggregate expressions over a fixed result set: no
+// panic, errors are *Error, and a second run gives the same output.
+func FuzzAggregates(f *testing.F) {
+	for _, e := range []string{
+		"count(*)", "sum(size) * 2 + count(*)", "avg(x)", "max(color)", "collect(*)[0]->color", "merge_agg(m)",
+		"deduplicate(color, true)", "stddevs(size)", "median(x)", "percentile_cont(size, 0.5)", "percentile_disc(x, 0.1)",
+		"last_value(m, true)", "min(ts) + var(size)", "CASE WHEN count(size) > 2 THEN collect(color) END",
+	} {
+		f.Add("SELECT " + e + " AS v, color FROM demo")
+	}
+	rows := append(demoRows(), map[string]any{"color": nil, "x": 2.5, "m": map[string]any{"a": int64(1)}},
+		map[string]any{"size": "big", "x": int64(-3), "m": nil})
+	f.Fuzz(func(t *testing.T, src string) {
+		sel, err := ParseSelect(src)
+		if err != nil {
+			return
+		}
+		prog, err := Compile(sel, Env{})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Compile(%q): error %T is not *Error: %v", src, err, err)
+			}
+			return
+		}
+		if strings.Contains(strings.ToLower(src), "now(") || strings.Contains(strings.ToLower(src), "newuuid(") {
+			return
+		}
+		out, err := prog.ProjectGroups(rows, ws, we)
+		again, err2 := prog.ProjectGroups(rows, ws, we)
+		if a, b := fmt.Sprint(out, err), fmt.Sprint(again, err2); a != b {
+			t.Fatalf("%q gives %s, then %s", src, a, b)
+		}
+	})
+}
