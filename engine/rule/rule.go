@@ -291,7 +291,7 @@ func (r *Rule) exception(err error) {
 }
 
 // ingestBytes decodes a payload by the stream format and processes each row.
-func (r *Rule) ingestBytes(src *sourceNode, payload []byte) {
+func (r *Rule) ingestBytes(src *sourceNode, payload []byte, meta map[string]any) {
 	r.m.recordsIn.Add(1)
 	start := time.Now()
 	r.procMu.Lock()
@@ -299,7 +299,14 @@ func (r *Rule) ingestBytes(src *sourceNode, payload []byte) {
 	if r.inputClosed {
 		return
 	}
-	if err := src.decoder.DecodeInto(payload, r.emitLocked); err != nil {
+	emit := r.emitLocked
+	if meta != nil && r.prog.UsesMeta() {
+		emit = func(row map[string]any) error {
+			row[sql.MetaKey] = meta
+			return r.emitLocked(row)
+		}
+	}
+	if err := src.decoder.DecodeInto(payload, emit); err != nil {
 		r.exception(fmt.Errorf("stream %q: %w", src.stream.Name, err))
 	}
 	r.observeLatency(start)
@@ -307,7 +314,7 @@ func (r *Rule) ingestBytes(src *sourceNode, payload []byte) {
 
 // ingestRows processes rows a source decoded itself, checking them against
 // the stream schema.
-func (r *Rule) ingestRows(src *sourceNode, rows ...map[string]any) {
+func (r *Rule) ingestRows(src *sourceNode, meta map[string]any, rows ...map[string]any) {
 	r.m.recordsIn.Add(int64(len(rows)))
 	start := time.Now()
 	r.procMu.Lock()
@@ -319,6 +326,9 @@ func (r *Rule) ingestRows(src *sourceNode, rows ...map[string]any) {
 		if err := src.stream.Schema.Convert(row); err != nil {
 			r.exception(fmt.Errorf("stream %q: %w", src.stream.Name, err))
 			continue
+		}
+		if meta != nil && r.prog.UsesMeta() {
+			row[sql.MetaKey] = meta
 		}
 		r.emitLocked(row)
 	}

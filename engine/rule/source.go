@@ -164,17 +164,17 @@ func (n *sourceNode) pullLoop(s sdk.PullSource, interval time.Duration) {
 }
 
 // ingest is the sdk.Ingest the source calls.
-func (n *sourceNode) ingest(_ sdk.Context, data any, _ map[string]any, _ time.Time) {
+func (n *sourceNode) ingest(_ sdk.Context, data any, meta map[string]any, _ time.Time) {
 	if n.closed.Load() {
 		return
 	}
 	switch v := data.(type) {
 	case []byte:
-		n.r.ingestBytes(n, v)
+		n.r.ingestBytes(n, v, meta)
 	case map[string]any:
-		n.r.ingestRows(n, v)
+		n.r.ingestRows(n, meta, v)
 	case []map[string]any:
-		n.r.ingestRows(n, v...)
+		n.r.ingestRows(n, meta, v...)
 	default:
 		n.r.exception(fmt.Errorf("source %q: ingested %T; want map[string]any, []map[string]any or []byte", n.typ, data))
 	}

@@ -54,7 +54,13 @@ type Program struct {
 	columns  []string
 	agg      bool
 	group    *grouping // nil when not Grouped
+	// hide makes a star leave out hidden keys; meta reports meta() calls.
+	hide, meta bool
 }
+
+// UsesMeta reports whether the program reads source metadata with meta():
+// its input rows must then carry it under MetaKey.
+func (p *Program) UsesMeta() bool { return p.meta }
 
 type outField struct {
 	name string
@@ -87,8 +93,9 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	grouped := c.hasAggregate || len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil || len(sel.OrderBy) > 0 || sel.Limit >= 0
 	c.window = sel.Window != nil
 	// Group rows carry aggregate results and window bounds under hidden
-	// keys, which * and self must not show.
-	c.hideKeys = c.hasAggregate || c.hasWindowBound
+	// keys, which * and self must not show; so do input rows whose
+	// metadata meta() reads.
+	c.hideKeys = c.hasAggregate || c.hasWindowBound || c.usesMeta
 
 	p := &Program{}
 	seen := map[string]bool{}
@@ -162,6 +169,7 @@ func Compile(sel *Select, env Env) (*Program, error) {
 		p.group = g
 	}
 	p.agg = c.hasAggregate
+	p.hide, p.meta = c.hideKeys, c.usesMeta
 	return p, nil
 }
 
@@ -213,6 +221,9 @@ func (c *compiler) prepare(sel *Select) error {
 	})
 	for i, call := range calls {
 		c.funcIDs[call] = i
+		if strings.EqualFold(call.Name, "meta") {
+			c.usesMeta = true
+		}
 		if IsBuiltin(call.Name) {
 			continue
 		}
@@ -313,7 +324,7 @@ func (p *Program) project(row map[string]any) (map[string]any, error) {
 	}
 	out := make(map[string]any, size)
 	if p.star != nil {
-		hide := p.group != nil && p.group.hidden
+		hide := p.hide
 		for k, v := range row {
 			if !slices.Contains(p.star.except, k) && !(hide && isHidden(k)) {
 				out[k] = v
@@ -352,8 +363,11 @@ type compiler struct {
 	hasAggregate, hasWindowBound bool
 	// window is set when the SELECT has a window.
 	window bool
-	// hideKeys makes * and self leave out the hidden keys of group rows.
+	// hideKeys makes * and self leave out the hidden keys of group rows
+	// and of rows carrying metadata.
 	hideKeys bool
+	// usesMeta is set when the SELECT calls meta().
+	usesMeta bool
 	// clause names the clause being compiled when it refuses aggregates
 	// and window bounds (WHERE, GROUP BY, FILTER, OVER); else "".
 	clause string
@@ -536,7 +550,9 @@ func (c *compiler) star(e *Star) (code, error) {
 
 // hidesKeys tells whether the expression being compiled runs on group
 // rows that carry hidden keys, rather than on input rows.
-func (c *compiler) hidesKeys() bool { return c.hideKeys && c.inAggregate == "" && c.clause == "" }
+func (c *compiler) hidesKeys() bool {
+	return c.usesMeta || c.hideKeys && c.inAggregate == "" && c.clause == ""
+}
 
 // alias resolves a reference to a SELECT alias in HAVING and ORDER BY
 // (outside aggregate arguments) to the aliased expression, evaluated on

@@ -137,12 +137,16 @@ var builtins = func() map[string]*builtin {
 // IsBuiltin reports whether name (any case) is a built-in function. The
 // engine refuses plugin functions that would be shadowed by one.
 func IsBuiltin(name string) bool {
-	_, ok := builtins[strings.ToLower(name)]
-	return ok
+	lower := strings.ToLower(name)
+	_, ok := builtins[lower]
+	return ok || lower == "meta"
 }
 
-// Builtins returns the names of the built-in functions, sorted.
-func Builtins() []string { return slices.Sorted(maps.Keys(builtins)) }
+// Builtins returns the names of the built-in functions, sorted: those of
+// the table and meta, whose argument is a metadata key, not a value.
+func Builtins() []string {
+	return slices.Sorted(slices.Values(append(slices.Collect(maps.Keys(builtins)), "meta")))
+}
 
 func argCountError(lo, hi, n int) string {
 	plural := func(n int) string {
@@ -164,6 +168,9 @@ func argCountError(lo, hi, n int) string {
 // any case, else whatever Env.Function resolves.
 func (c *compiler) call(e *Call) (code, error) {
 	lower := strings.ToLower(e.Name)
+	if lower == "meta" {
+		return c.meta(e)
+	}
 	b, ok := builtins[lower]
 	if !ok {
 		return c.plugin(e)

@@ -15,6 +15,9 @@ var funcTests = []struct {
 	err     string
 	compile bool
 }{
+	{expr: "meta(topic)", want: nil}, // the test rows carry no metadata
+	{expr: "meta(1)", err: `1:13: function "meta": want a metadata key or *, got 1`, compile: true},
+	{expr: "meta(a, b)", err: `1:8: function "meta": want 1 argument, got 2`, compile: true},
 	{expr: "abs(j)", want: int64(2)},
 	{expr: "abs(-2.5)", want: 2.5},
 	{expr: "abs(n)", want: nil},
@@ -210,7 +213,7 @@ func TestVolatileFunctions(t *testing.T) {
 }
 
 func TestBuiltins(t *testing.T) {
-	want := []string{"abs", "cast", "ceil", "coalesce", "concat", "floor", "isnull", "length", "lower", "mod", "newuuid", "now",
+	want := []string{"abs", "cast", "ceil", "coalesce", "concat", "floor", "isnull", "length", "lower", "meta", "mod", "newuuid", "now",
 		"parse_json", "power", "regexp_matches", "round", "split_value", "sqrt", "substring", "to_json", "trim", "upper"}
 	// The aggregates and window bounds are tested in aggregates_test.go.
 	grouped := []string{"avg", "collect", "count", "deduplicate", "last_value", "max", "median", "merge_agg", "min",
@@ -218,7 +221,7 @@ func TestBuiltins(t *testing.T) {
 	if got := Builtins(); !reflect.DeepEqual(got, slices.Sorted(slices.Values(append(slices.Clone(want), grouped...)))) {
 		t.Errorf("Builtins() = %q, want %q", got, want)
 	}
-	for _, n := range []string{"abs", "ABS", "Regexp_Matches", "now", "count", "Window_Start"} {
+	for _, n := range []string{"abs", "ABS", "Regexp_Matches", "now", "count", "Window_Start", "META"} {
 		if !IsBuiltin(n) {
 			t.Errorf("IsBuiltin(%q) = false", n)
 		}
