@@ -27,6 +27,17 @@
 //	sdk.ErrRetryable with exponential backoff, reconnecting a sink that
 //	failed to connect
 //
+// A rule with a window, GROUP BY or aggregates takes another branch at
+// Rule.emitLocked (group.go): the row passes WHERE (in processing time;
+// in event time WHERE runs on the window's rows when it fires, as every
+// row moves the watermark) and the window's FILTER, enters the
+// engine/window state machine with its time (the clock's, or its
+// TIMESTAMP column's), and each emission becomes one result set, grouped,
+// aggregated and projected by sql.Program.ProjectGroups, that every sink
+// gets in one CollectList. Time windows fire from a clock.Clock timer
+// that takes procMu like a source; tests move a fake clock instead of
+// sleeping. A bounded source that ends emits the windows still open.
+//
 // Stop cancels srcCtx first (releasing a source blocked on a full queue),
 // stops the sources, drains the ordered workers and closes the sink queues
 // under procMu, then gives the sinks up to drainTimeout to write what they
