@@ -173,3 +173,30 @@ func TestWindowRowLimit(t *testing.T) {
 	eventually(t, "the window", func() bool { return len(setsOf("full")) == 1 })
 	wantSets(t, "full", `[{"c":2}]`)
 }
+
+// eKuiper's TestWindowRule9: a hopping window whose FILTER keeps rows out
+// of the window; each row is its own result row.
+func TestHoppingWindowFilter(t *testing.T) {
+	e, fake := windowEngine(t, "hop", 1541152486000, "")
+	mustRule(t, e, `{"id": "hop", "sql": "SELECT color, window_start(), window_end() FROM demo GROUP BY HOPPINGWINDOW(ss, 2, 1) FILTER (WHERE size > 2)", "actions": [{"testSets": {}}]}`)
+	feed(t, e, fake, "hop", true, demoRows...)
+	fake.Set(time.UnixMilli(1541152490000))
+	eventually(t, "four windows", func() bool { return len(setsOf("hop")) == 4 })
+	wantSets(t, "hop",
+		`[{"color":"red","window_end":1541152487000,"window_start":1541152485000},{"color":"blue","window_end":1541152487000,"window_start":1541152485000}]`,
+		`[{"color":"red","window_end":1541152488000,"window_start":1541152486000},{"color":"blue","window_end":1541152488000,"window_start":1541152486000}]`,
+		`[{"color":"yellow","window_end":1541152489000,"window_start":1541152487000}]`,
+		`[{"color":"yellow","window_end":1541152490000,"window_start":1541152488000}]`,
+	)
+}
+
+// eKuiper's TestSlidingDelay: the row that matches OVER (WHEN) triggers a
+// window emitted one second later, holding the rows that came meanwhile.
+func TestSlidingWindowDelay(t *testing.T) {
+	e, fake := windowEngine(t, "slide", 1541152486000, "")
+	mustRule(t, e, `{"id": "slide", "sql": "SELECT size, color FROM demo GROUP BY SLIDINGWINDOW(ss, 5, 1) OVER (WHEN size = 2)", "actions": [{"testSets": {}}]}`)
+	feed(t, e, fake, "slide", true, demoRows[:4]...)
+	fake.Set(time.UnixMilli(1541152488632))
+	eventually(t, "the delayed window", func() bool { return len(setsOf("slide")) == 1 })
+	wantSets(t, "slide", `[{"color":"red","size":3},{"color":"blue","size":6},{"color":"blue","size":2},{"color":"yellow","size":4}]`)
+}
