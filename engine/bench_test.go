@@ -51,16 +51,6 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 	pipeline(2000) // warm up
 
-	measure := func(f func(int), n int) (perSec, allocs float64) {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		start := time.Now()
-		f(n)
-		elapsed := time.Since(start)
-		runtime.ReadMemStats(&m1)
-		return float64(n) / elapsed.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
-	}
 	b.ResetTimer()
 	pipeRate, pipeAllocs := measure(pipeline, b.N)
 	b.StopTimer()
@@ -70,4 +60,17 @@ func BenchmarkPipeline(b *testing.B) {
 	b.ReportMetric(pipeRate/decRate, "ratio")
 	b.ReportMetric(pipeAllocs, "pipeline-allocs/msg")
 	b.ReportMetric(decAllocs, "decode-allocs/msg")
+}
+
+// measure runs f over n messages and returns messages per second and
+// allocations per message.
+func measure(f func(int), n int) (perSec, allocs float64) {
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	start := time.Now()
+	f(n)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&m1)
+	return float64(n) / elapsed.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
 }

@@ -67,16 +67,6 @@ func BenchmarkWindowPipeline(b *testing.B) {
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
-	measure := func(f func(int), n int) (perSec, allocs float64) {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		start := time.Now()
-		f(n)
-		elapsed := time.Since(start)
-		runtime.ReadMemStats(&m1)
-		return float64(n) / elapsed.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
-	}
 	window(2 * devices) // warm up
 	flat(2000)
 
