@@ -355,6 +355,10 @@ func (c *compiler) joinMeta(path []string) code {
 	}}
 }
 
+// Joined reports whether the SELECT has JOIN: its result sets are then
+// rows tagged with their stream, for Join.
+func (p *Program) Joined() bool { return p.join != nil }
+
 // Join pairs up one result set of a joined SELECT, rows tagged with their
 // stream in arrival order, by its JOIN clauses, left to right, and returns
 // the joined rows (see the package documentation). ON is evaluated on each
