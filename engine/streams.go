@@ -134,7 +134,7 @@ func (e *Engine) DropStream(name string) error {
 	}
 	var users []string
 	for id, r := range e.rules {
-		if sel, err := sql.ParseSelect(r.def.SQL); err == nil && sel.From == name {
+		if sel, err := sql.ParseSelect(r.def.SQL); err == nil && slices.Contains(sel.Streams(), name) {
 			users = append(users, id)
 		}
 	}

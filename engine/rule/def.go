@@ -65,6 +65,8 @@ type RuleOptions struct {
 	LateTolerance Duration `json:"lateTolerance,omitempty"`
 	// MaxWindowRows bounds the rows a window holds at once (default
 	// 100000); a row beyond it is an exception of the rule, not memory.
+	// With JOIN it also bounds the rows a window's rows join into; a
+	// window that would join into more is an exception and not emitted.
 	MaxWindowRows int `json:"maxWindowRows,omitempty"`
 	// MaxGroups bounds the groups of one window result (default 10000).
 	MaxGroups int `json:"maxGroups,omitempty"`

@@ -1,17 +1,23 @@
 // Package rule runs one SQL rule: Parse reads its JSON (eKuiper's rule
-// format), Plan compiles its SQL against the stream and provisions its
-// source and sinks, Start runs it and Stop drains and ends it. The engine
+// format), Plan compiles its SQL against its streams and provisions its
+// sources and sinks, Start runs it and Stop drains and ends it. The engine
 // package owns the set of rules; this package owns what happens to a row.
 //
-// A row's path, and who runs each step:
+// A rule has one source per stream it reads: the FROM stream and each
+// stream it joins, once even when joined with itself (sql.Select.Streams);
+// Status reports one SourceStatus per stream. Every source feeds the same
+// rule, so a row's path is the same whichever stream it comes from, and
+// who runs each step:
 //
-//	source goroutine (the connector's own, or pullLoop for a PullSource)
-//	  │  sdk.Ingest → sourceNode.ingest: []byte, a row or rows
+//	source goroutine, one per source (the connector's own, or pullLoop for
+//	  │  a PullSource); sdk.Ingest → sourceNode.ingest: []byte, a row or rows
 //	  ▼
-//	Rule.ingestBytes / ingestRows          ── takes procMu (one row at a time per rule)
+//	Rule.ingestBytes / ingestRows          ── takes procMu (one row at a time
+//	  │  per rule, whichever source it comes from)
 //	  │  decode: schema.Decoder by the stream FORMAT, or Schema.Convert for rows
 //	  ▼
-//	Rule.emitLocked
+//	Rule.emitLocked(source, row)
+//	  │  grouped (a window, GROUP BY, aggregates): grouper.add, see below
 //	  │  concurrency 1: evaluate here, still under procMu
 //	  │  concurrency N: ordered.submit → N worker goroutines evaluate,
 //	  │                 one sequencer goroutine hands rows on in input order
@@ -27,20 +33,36 @@
 //	sdk.ErrRetryable with exponential backoff, reconnecting a sink that
 //	failed to connect
 //
-// A rule with a window, GROUP BY or aggregates takes another branch at
-// Rule.emitLocked (group.go): the row passes WHERE (in processing time;
-// in event time WHERE runs on the window's rows when it fires, as every
-// row moves the watermark) and the window's FILTER, enters the
-// engine/window state machine with its time (the clock's, or its
-// TIMESTAMP column's), and each emission becomes one result set, grouped,
-// aggregated and projected by sql.Program.ProjectGroups, that every sink
-// gets in one CollectList. Time windows fire from a clock.Clock timer
-// that takes procMu like a source; tests move a fake clock instead of
-// sleeping. A bounded source that ends emits the windows still open.
+// The grouped path (group.go) runs under procMu too, from rows and from the
+// timer that fires time windows on the engine's clock:
+//
+//	grouper.add: WHERE (processing time, no JOIN), FILTER, then the row
+//	  │  enters the window (engine/window) at its arrival time, or at its
+//	  │  stream's TIMESTAMP column in event time. A rule that joins streams
+//	  │  puts the rows of all its streams into the one window, each as a
+//	  │  sql.JoinInput tagged with the index of its stream.
+//	  ▼
+//	grouper.fire, per emission: Program.Join (with JOIN), then WHERE on each
+//	  │  row (event time, or with JOIN: WHERE sees joined rows), then
+//	  │  ProjectGroups: GROUP BY, aggregates, HAVING, ORDER BY, LIMIT and
+//	  │  the select list; an error fails the result set, an exception
+//	  ▼
+//	Rule.deliverList: the result set to each sink, one CollectList
+//
+// With JOIN, event time needs a TIMESTAMP column on every stream; rows of
+// all of them move the window's one watermark (eKuiper takes the least of
+// the streams' newest times instead, so a slow stream does not make the
+// others' rows late). maxWindowRows also bounds the rows a window joins
+// into.
+//
+// Time windows fire from a clock.Clock timer; tests move a fake clock
+// instead of sleeping. A bounded source that ends emits the windows still
+// open.
 //
 // Stop cancels srcCtx first (releasing a source blocked on a full queue),
 // stops the sources, drains the ordered workers and closes the sink queues
 // under procMu, then gives the sinks up to drainTimeout to write what they
-// hold before ctx ends their retries.
+// hold before ctx ends their retries. The rule finishes by itself when
+// every bounded source has reached its end.
 // Metrics are atomics read by Status without locks.
 package rule

@@ -18,22 +18,32 @@ import (
 // CollectList. Without a window every row is a result set of its own. It
 // runs under the rule's procMu: rows arrive there, and the timer that
 // fires time windows takes it too.
+//
+// A rule that joins streams puts the rows of all its sources into the one
+// window, each as a sql.JoinInput tagged with its stream; an emission is
+// joined first, and WHERE then runs on the joined rows.
 type grouper struct {
 	r     *Rule
 	w     *window.Window // nil without a window
 	clock clock.Clock
+	join  bool
 
-	// Event time: the TIMESTAMP column and its layout.
+	// Event time: per stream of the rule, the TIMESTAMP column and its
+	// layout.
 	eventTime bool
-	tsField   string
-	tsLayout  string
+	times     []eventTime
 
 	timer clock.Timer
 	due   time.Time // when timer fires
 }
 
-func (r *Rule) planGroups(st *Stream) error {
-	g := &grouper{r: r, clock: r.env.Clock}
+// eventTime is where a stream's rows carry their event time.
+type eventTime struct {
+	field, layout string
+}
+
+func (r *Rule) planGroups() error {
+	g := &grouper{r: r, clock: r.env.Clock, join: r.prog.Joined()}
 	if g.clock == nil {
 		g.clock = clock.Real
 	}
@@ -43,16 +53,21 @@ func (r *Rule) planGroups(st *Stream) error {
 	opts := r.def.Options
 	if opts.IsEventTime {
 		g.eventTime = true
-		g.tsField = st.Options["TIMESTAMP"]
-		if g.tsField == "" {
-			return fmt.Errorf("options.isEventTime: stream %q has no TIMESTAMP column (CREATE STREAM ... WITH (TIMESTAMP=\"field\"))", st.Name)
-		}
-		if f := st.Options["TIMESTAMP_FORMAT"]; f != "" {
-			layout, err := schema.TimeLayout(f)
-			if err != nil {
-				return fmt.Errorf("stream %q: TIMESTAMP_FORMAT: %w", st.Name, err)
+		// Every stream needs its TIMESTAMP column: rows of all of them
+		// move the one watermark.
+		for _, st := range r.streams {
+			et := eventTime{field: st.Options["TIMESTAMP"]}
+			if et.field == "" {
+				return fmt.Errorf("options.isEventTime: stream %q has no TIMESTAMP column (CREATE STREAM ... WITH (TIMESTAMP=\"field\"))", st.Name)
 			}
-			g.tsLayout = layout
+			if f := st.Options["TIMESTAMP_FORMAT"]; f != "" {
+				layout, err := schema.TimeLayout(f)
+				if err != nil {
+					return fmt.Errorf("stream %q: TIMESTAMP_FORMAT: %w", st.Name, err)
+				}
+				et.layout = layout
+			}
+			g.times = append(g.times, et)
 		}
 	}
 	if win := r.prog.Window(); win != nil {
@@ -106,13 +121,14 @@ func (g *grouper) spec(win *sql.Window) (window.Spec, error) {
 	return spec, nil
 }
 
-// add takes one decoded row; procMu is held.
-func (g *grouper) add(row map[string]any) {
+// add takes one decoded row of src; procMu is held.
+func (g *grouper) add(src *sourceNode, row map[string]any) {
 	r := g.r
 	// In event time every row moves the watermark, so WHERE runs on the
 	// window's rows when it fires (as eKuiper does); in processing time it
-	// runs first, and the window holds only the rows it keeps.
-	if (!g.eventTime || g.w == nil) && !g.match(row) {
+	// runs first, and the window holds only the rows it keeps. With a join
+	// WHERE sees joined rows, so it runs after the join.
+	if !g.lateWhere() && !g.match(row) {
 		return
 	}
 	if ok, err := r.prog.Filter(row); err != nil || !ok {
@@ -127,13 +143,18 @@ func (g *grouper) add(row map[string]any) {
 	}
 	ts := g.clock.Now()
 	if g.eventTime {
+		et := g.times[src.index]
 		var err error
-		if ts, err = schema.EventTime(row[g.tsField], g.tsLayout); err != nil {
-			r.exception(fmt.Errorf("stream %q: TIMESTAMP column %q: %w", r.stream.Name, g.tsField, err))
+		if ts, err = schema.EventTime(row[et.field], et.layout); err != nil {
+			r.exception(fmt.Errorf("stream %q: TIMESTAMP column %q: %w", src.stream.Name, et.field, err))
 			return
 		}
 	}
-	ems, late, err := g.w.Add(ts, row)
+	var item any = row
+	if g.join {
+		item = sql.JoinInput{Stream: src.index, Row: row}
+	}
+	ems, late, err := g.w.Add(ts, item)
 	switch {
 	case err != nil:
 		r.exception(err)
@@ -142,6 +163,12 @@ func (g *grouper) add(row map[string]any) {
 	}
 	g.fire(ems)
 	g.arm()
+}
+
+// lateWhere tells whether WHERE runs on the rows of a window's emission
+// rather than on each row before it enters the window.
+func (g *grouper) lateWhere() bool {
+	return g.w != nil && (g.eventTime || g.join)
 }
 
 // match runs WHERE on a row, counting an error as an exception.
@@ -153,14 +180,23 @@ func (g *grouper) match(row map[string]any) bool {
 	return ok
 }
 
-// fire turns window emissions into result sets.
+// fire turns window emissions into result sets: joined, when the rule
+// joins streams, and filtered by WHERE if it has not run yet.
 func (g *grouper) fire(ems []window.Emission) {
+	late := g.lateWhere()
 	for _, em := range ems {
-		rows := make([]map[string]any, 0, len(em.Rows))
-		for _, row := range em.Rows {
-			row := row.(map[string]any)
-			if !g.eventTime || g.match(row) {
-				rows = append(rows, row)
+		in, err := g.rows(em.Rows)
+		if err != nil {
+			g.r.exception(err)
+			continue
+		}
+		rows := in
+		if late {
+			rows = in[:0] // in is this emission's own: filter it in place
+			for _, row := range in {
+				if g.match(row) {
+					rows = append(rows, row)
+				}
 			}
 		}
 		if g.eventTime && len(rows) == 0 {
@@ -168,6 +204,29 @@ func (g *grouper) fire(ems []window.Emission) {
 		}
 		g.emit(&em, em.Start.UnixMilli(), em.End.UnixMilli(), rows)
 	}
+}
+
+// rows are the rows of an emission: the window's, or joined by the
+// program, a panic in it (a plugin function in ON) becoming an error of the
+// result set.
+func (g *grouper) rows(items []any) (out []map[string]any, err error) {
+	if !g.join {
+		out = make([]map[string]any, len(items))
+		for i, item := range items {
+			out[i] = item.(map[string]any)
+		}
+		return out, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic while joining a result set: %v", p)
+		}
+	}()
+	in := make([]sql.JoinInput, len(items))
+	for i, item := range items {
+		in[i] = item.(sql.JoinInput)
+	}
+	return g.r.prog.Join(in)
 }
 
 func (g *grouper) emit(em *window.Emission, start, end int64, rows []map[string]any) {

@@ -62,7 +62,9 @@ type Rule struct {
 	env    *Env
 	logger *slog.Logger
 	prog   *sql.Program
-	stream *Stream
+	// streams are the streams the rule reads: FROM's, then those it joins,
+	// each once (sql.Select.Streams); sources has one node for each.
+	streams []*Stream
 
 	sources []*sourceNode
 	sinks   []*sinkNode
@@ -129,32 +131,48 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("rule %q: sql: %w", def.ID, err)
 	}
-	r.stream, err = env.Stream(sel.From)
-	if err != nil {
-		return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+	var joined map[string]schema.Schema
+	for i, name := range sel.Streams() {
+		st, err := env.Stream(name)
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+		}
+		r.streams = append(r.streams, st)
+		if i > 0 {
+			if joined == nil {
+				joined = map[string]schema.Schema{}
+			}
+			joined[name] = st.Schema
+		}
 	}
+	from := r.streams[0]
 	r.prog, err = sql.Compile(sel, sql.Env{
-		Schema:   r.stream.Schema,
-		Stream:   r.stream.Name,
+		Schema:   from.Schema,
+		Stream:   from.Name,
+		Streams:  joined,
 		Function: env.Function,
 		FuncContext: func(funcID int, name string) sdk.FunctionContext {
 			return r.newContext(r.ctx, fmt.Sprintf("func:%d:%s", funcID, name), 0, funcID)
 		},
 		MaxGroups: cmp.Or(def.Options.MaxGroups, defaultMaxGroups),
+		// A window's rows join into at most as many rows as it may hold.
+		MaxJoinRows: cmp.Or(def.Options.MaxWindowRows, defaultMaxWindowRows),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rule %q: sql: %w", def.ID, err)
 	}
 	if r.prog.Grouped() {
-		if err := r.planGroups(r.stream); err != nil {
+		if err := r.planGroups(); err != nil {
 			return nil, fmt.Errorf("rule %q: %w", def.ID, err)
 		}
 	}
-	src, err := r.planSource(r.stream)
-	if err != nil {
-		return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+	for i, st := range r.streams {
+		src, err := r.planSource(i, st)
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: %w", def.ID, err)
+		}
+		r.sources = append(r.sources, src)
 	}
-	r.sources = append(r.sources, src)
 	for i, a := range def.Actions {
 		s, err := r.planSink(i, a)
 		if err != nil {
@@ -299,11 +317,11 @@ func (r *Rule) ingestBytes(src *sourceNode, payload []byte, meta map[string]any)
 	if r.inputClosed {
 		return
 	}
-	emit := r.emitLocked
+	emit := src.emit
 	if meta != nil && r.prog.UsesMeta() {
 		emit = func(row map[string]any) error {
 			row[sql.MetaKey] = meta
-			return r.emitLocked(row)
+			return r.emitLocked(src, row)
 		}
 	}
 	if err := src.decoder.DecodeInto(payload, emit); err != nil {
@@ -330,7 +348,7 @@ func (r *Rule) ingestRows(src *sourceNode, meta map[string]any, rows ...map[stri
 		if meta != nil && r.prog.UsesMeta() {
 			row[sql.MetaKey] = meta
 		}
-		r.emitLocked(row)
+		r.emitLocked(src, row)
 	}
 	r.observeLatency(start)
 }
@@ -342,12 +360,12 @@ func (r *Rule) observeLatency(start time.Time) {
 	r.m.latencyCount.Add(1)
 }
 
-// emitLocked processes one decoded row, recording a failure as an exception
-// so the next rows of the same payload are still processed. With
+// emitLocked processes one decoded row of src, recording a failure as an
+// exception so the next rows of the same payload are still processed. With
 // options.concurrency the row is queued for the workers instead.
-func (r *Rule) emitLocked(row map[string]any) error {
+func (r *Rule) emitLocked(src *sourceNode, row map[string]any) error {
 	if r.grp != nil {
-		r.grp.add(row)
+		r.grp.add(src, row)
 		return nil
 	}
 	if r.ord != nil {

@@ -13,8 +13,13 @@ import (
 
 // sourceNode runs one source instance of a rule.
 type sourceNode struct {
-	r       *Rule
-	stream  *Stream
+	r      *Rule
+	stream *Stream
+	// index is the stream's among the rule's streams, which tags its rows
+	// in a joined rule's window.
+	index int
+	// emit is Rule.emitLocked for this source, made once.
+	emit    func(row map[string]any) error
 	typ     string
 	src     sdk.Source
 	ctx     *extContext
@@ -36,7 +41,7 @@ type connState struct {
 
 const defaultPullInterval = time.Second
 
-func (r *Rule) planSource(st *Stream) (*sourceNode, error) {
+func (r *Rule) planSource(index int, st *Stream) (*sourceNode, error) {
 	ctor, err := r.env.Source(st.Type)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
@@ -51,7 +56,8 @@ func (r *Rule) planSource(st *Stream) (*sourceNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
 	}
-	n := &sourceNode{r: r, stream: st, typ: st.Type, decoder: dec, props: props}
+	n := &sourceNode{r: r, stream: st, index: index, typ: st.Type, decoder: dec, props: props}
+	n.emit = func(row map[string]any) error { return r.emitLocked(n, row) }
 	n.ctx = r.newContext(r.srcCtx, "source:"+st.Name, 0, 0)
 	n.conn.Store(&connState{status: sdk.StatusConnecting})
 	err = guard(fmt.Sprintf("source %q", st.Type), func() error {

@@ -16,10 +16,15 @@ import (
 type Env struct {
 	// Schema is the stream's schema; nil when schemaless. When set, a
 	// reference to a column it lacks is a compile error, and nested access
-	// into STRUCT and ARRAY columns is checked against it.
+	// into STRUCT and ARRAY columns is checked against it. With JOIN it is
+	// the schema of the FROM stream.
 	Schema schema.Schema
 	// Stream is the stream's name for messages; the FROM name when empty.
 	Stream string
+	// Streams holds the schemas of the streams a JOIN reads, by stream
+	// name, a nil schema for a schemaless one: each joined stream but the
+	// FROM stream must be there. Only a SELECT with JOIN reads it.
+	Streams map[string]schema.Schema
 	// Function resolves a function that is not built in (a plugin or an
 	// external function) to a fresh instance for one call site. It returns
 	// an error wrapping ErrUnknownFunction for a name it does not know. A
@@ -34,6 +39,9 @@ type Env struct {
 	// MaxGroups bounds the GROUP BY groups ProjectGroups holds at once;
 	// more fail the call with ErrTooManyGroups. 0 means DefaultMaxGroups.
 	MaxGroups int
+	// MaxJoinRows bounds the rows Join makes of one result set; more fail
+	// the call with ErrTooManyRows. 0 means DefaultMaxJoinRows.
+	MaxJoinRows int
 }
 
 // DefaultMaxGroups is the bound on groups when Env.MaxGroups is 0.
@@ -49,11 +57,12 @@ var ErrTooManyGroups = errors.New("too many groups")
 type Program struct {
 	where    evalFn // nil without WHERE
 	wherePos Pos
-	star     *starField
+	stars    []starField
 	fields   []outField
 	columns  []string
 	agg      bool
 	group    *grouping // nil when not Grouped
+	join     *joinPlan // nil without JOIN
 	// hide makes a star leave out hidden keys; meta reports meta() calls.
 	hide, meta bool
 }
@@ -67,8 +76,49 @@ type outField struct {
 	eval evalFn
 }
 
+// starField is a star in the select list: the row's keys, or with JOIN
+// the keys of the rows of sides, less except.
 type starField struct {
 	except []string
+	// qualifier is s of s.*; sides the names of the sides a star of a
+	// joined SELECT merges, in FROM order, so that later sides win.
+	qualifier string
+	sides     []string
+}
+
+// copyInto copies the star's keys of row to out, less hidden keys when
+// hide is set. The rows of the sides of a joined row never show hidden
+// keys.
+func (s *starField) copyInto(out, row map[string]any, hide bool) {
+	if s.sides == nil {
+		for k, v := range row {
+			if !slices.Contains(s.except, k) && !(hide && isHidden(k)) {
+				out[k] = v
+			}
+		}
+		return
+	}
+	for _, side := range s.sides {
+		m, _ := row[side].(map[string]any)
+		for k, v := range m {
+			if !isHidden(k) && !slices.Contains(s.except, k) {
+				out[k] = v
+			}
+		}
+	}
+}
+
+// size is how many keys the star may copy from row.
+func (s *starField) size(row map[string]any) int {
+	if s.sides == nil {
+		return len(row)
+	}
+	n := 0
+	for _, side := range s.sides {
+		m, _ := row[side].(map[string]any)
+		n += len(m)
+	}
+	return n
 }
 
 // evalFn evaluates an expression against one row.
@@ -77,9 +127,6 @@ type evalFn func(row map[string]any) (any, error)
 // Compile checks sel against env and compiles it. Errors are *Error with
 // the position of the offending token.
 func Compile(sel *Select, env Env) (*Program, error) {
-	if len(sel.Joins) > 0 {
-		return nil, errorf(sel.Joins[0].pos, "JOIN is not supported yet")
-	}
 	if sel.Limit < -1 {
 		return nil, fmt.Errorf("LIMIT %d: want a count of at least 0", sel.Limit)
 	}
@@ -87,8 +134,18 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	if c.stream == "" {
 		c.stream = sel.From
 	}
+	if len(sel.Joins) > 0 {
+		if err := c.joinScope(sel); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.prepare(sel); err != nil {
 		return nil, err
+	}
+	if c.join != nil {
+		if err := c.joinOn(sel); err != nil {
+			return nil, err
+		}
 	}
 	grouped := c.hasAggregate || len(sel.GroupBy) > 0 || sel.Window != nil || sel.Having != nil || len(sel.OrderBy) > 0 || sel.Limit >= 0
 	c.window = sel.Window != nil
@@ -102,13 +159,19 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	aliases := map[string]code{}
 	for i, f := range sel.Fields {
 		if s, ok := f.Expr.(*Star); ok {
-			if p.star != nil {
-				return nil, errorf(s.pos, "duplicate output column %q", "*")
-			}
-			if err := c.checkColumns(s.Except, s.pos); err != nil {
+			st, err := c.selectStar(s)
+			if err != nil {
 				return nil, err
 			}
-			p.star = &starField{except: s.Except}
+			for _, o := range p.stars {
+				if c.join == nil {
+					return nil, errorf(s.pos, "duplicate output column %q", "*")
+				}
+				if o.qualifier == st.qualifier {
+					return nil, errorf(s.pos, "duplicate output column %q", strings.TrimPrefix(s.Stream+".*", "."))
+				}
+			}
+			p.stars = append(p.stars, st)
 			continue
 		}
 		name := f.Name
@@ -132,8 +195,9 @@ func Compile(sel *Select, env Env) (*Program, error) {
 		}
 	}
 	// Columns in select-list order; a star gives the schema's columns that
-	// no named field overrides.
-	next := 0
+	// no named field overrides, with JOIN those of its sides' schemas, each
+	// column once.
+	next, stars := 0, 0
 	for _, f := range sel.Fields {
 		s, ok := f.Expr.(*Star)
 		if !ok {
@@ -141,11 +205,15 @@ func Compile(sel *Select, env Env) (*Program, error) {
 			next++
 			continue
 		}
-		for _, col := range env.Schema {
-			if !slices.Contains(s.Except, col.Name) && !seen[col.Name] {
-				p.columns = append(p.columns, col.Name)
+		for _, sch := range c.starSchemas(&p.stars[stars]) {
+			for _, col := range sch {
+				if !slices.Contains(s.Except, col.Name) && !seen[col.Name] {
+					p.columns = append(p.columns, col.Name)
+					seen[col.Name] = true
+				}
 			}
 		}
+		stars++
 	}
 	if sel.Where != nil {
 		c.clause = "WHERE"
@@ -168,9 +236,35 @@ func Compile(sel *Select, env Env) (*Program, error) {
 		}
 		p.group = g
 	}
+	if c.join != nil {
+		p.join = &joinPlan{sides: c.join.sides, streams: len(sel.Streams()), maxRows: cmp.Or(env.MaxJoinRows, DefaultMaxJoinRows)}
+	}
 	p.agg = c.hasAggregate
 	p.hide, p.meta = c.hideKeys, c.usesMeta
 	return p, nil
+}
+
+// selectStar compiles a star of the select list.
+func (c *compiler) selectStar(s *Star) (starField, error) {
+	if c.join != nil {
+		return c.joinStar(s)
+	}
+	if err := c.checkColumns(s.Except, s.pos); err != nil {
+		return starField{}, err
+	}
+	return starField{except: s.Except, qualifier: s.Stream}, nil
+}
+
+// starSchemas are the schemas whose columns a select-list star shows.
+func (c *compiler) starSchemas(s *starField) []schema.Schema {
+	if c.join == nil {
+		return []schema.Schema{c.env.Schema}
+	}
+	var out []schema.Schema
+	for _, name := range s.sides {
+		out = append(out, c.join.sides[c.join.names[name]].schema)
+	}
+	return out
 }
 
 // namingCall is the call that names a field, if any: f(x) and f(x)[i].
@@ -203,6 +297,9 @@ func (c *compiler) prepare(sel *Select) error {
 	}
 	for _, f := range sel.Fields {
 		collect(f.Expr)
+	}
+	for _, j := range sel.Joins {
+		collect(j.On)
 	}
 	collect(sel.Where)
 	for _, k := range sel.GroupBy {
@@ -319,17 +416,12 @@ func (p *Program) Project(row map[string]any) (map[string]any, error) {
 
 func (p *Program) project(row map[string]any) (map[string]any, error) {
 	size := len(p.fields)
-	if p.star != nil {
-		size += len(row)
+	for i := range p.stars {
+		size += p.stars[i].size(row)
 	}
 	out := make(map[string]any, size)
-	if p.star != nil {
-		hide := p.hide
-		for k, v := range row {
-			if !slices.Contains(p.star.except, k) && !(hide && isHidden(k)) {
-				out[k] = v
-			}
-		}
+	for i := range p.stars {
+		p.stars[i].copyInto(out, row, p.hide)
 	}
 	for i := range p.fields {
 		f := &p.fields[i]
@@ -368,8 +460,10 @@ type compiler struct {
 	hideKeys bool
 	// usesMeta is set when the SELECT calls meta().
 	usesMeta bool
+	// join resolves names in a SELECT with JOIN; nil without.
+	join *joinScope
 	// clause names the clause being compiled when it refuses aggregates
-	// and window bounds (WHERE, GROUP BY, FILTER, OVER); else "".
+	// and window bounds (ON, WHERE, GROUP BY, FILTER, OVER); else "".
 	clause string
 	// inAggregate names the aggregate whose arguments are being compiled.
 	inAggregate string
@@ -476,12 +570,25 @@ func (c *compiler) expr(e Expr) (code, error) {
 		if a, ok := c.alias(e); ok {
 			return a, nil
 		}
+		if c.join != nil {
+			return c.joinField(e)
+		}
 		if err := c.checkColumns([]string{e.Name}, e.pos); err != nil {
 			return code{}, err
 		}
 		name := e.Name
 		return code{eval: func(row map[string]any) (any, error) { return row[name], nil }}, nil
 	case *Self:
+		if c.join != nil {
+			merged, err := c.star(&Star{node: e.node})
+			if err != nil {
+				return code{}, err
+			}
+			return code{eval: func(row map[string]any) (any, error) {
+				v, _ := merged.eval(row)
+				return self(v.(map[string]any)), nil
+			}}, nil
+		}
 		if c.hidesKeys() {
 			return code{eval: func(row map[string]any) (any, error) { return self(visible(row, nil)), nil }}, nil
 		}
@@ -527,6 +634,17 @@ func self(row map[string]any) any {
 }
 
 func (c *compiler) star(e *Star) (code, error) {
+	if c.join != nil {
+		st, err := c.joinStar(e)
+		if err != nil {
+			return code{}, err
+		}
+		return code{eval: func(row map[string]any) (any, error) {
+			out := make(map[string]any, st.size(row))
+			st.copyInto(out, row, true)
+			return out, nil
+		}}, nil
+	}
 	if err := c.checkColumns(e.Except, e.pos); err != nil {
 		return code{}, err
 	}
@@ -568,15 +686,16 @@ func (c *compiler) alias(e *FieldRef) (code, bool) {
 // staticType is the schema type of e when the schema fixes it: a column,
 // or a path into STRUCT and ARRAY columns. nil when unknown.
 func (c *compiler) staticType(e Expr) *schema.Type {
-	if c.env.Schema == nil {
-		return nil
-	}
 	switch e := e.(type) {
 	case *FieldRef:
 		if _, ok := c.alias(e); ok {
 			return nil
 		}
-		if f, ok := c.env.Schema.Lookup(e.Name); ok {
+		sch := c.env.Schema
+		if c.join != nil {
+			sch = c.join.schemaOf(e)
+		}
+		if f, ok := sch.Lookup(e.Name); ok {
 			return &f.Type
 		}
 	case *Member:

@@ -458,7 +458,7 @@ func TestCompileErrors(t *testing.T) {
 	}
 	join := mustSelect(t, "SELECT a FROM demo")
 	join.Joins = []Join{{node: at(Pos{1, 20}), Kind: InnerJoin, Stream: "demo1"}}
-	if _, err := Compile(join, Env{}); err == nil || err.Error() != "1:20: JOIN is not supported yet" {
+	if _, err := Compile(join, Env{}); err == nil || err.Error() != "1:20: JOIN needs a window: streams are joined per window, as in GROUP BY TUMBLINGWINDOW(ss, 10)" {
 		t.Errorf("Compile with a join: %v", err)
 	}
 }

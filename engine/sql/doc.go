@@ -74,8 +74,8 @@
 //
 // JOIN, GROUP BY, HAVING, ORDER BY and LIMIT are parsed into Select
 // (Joins, GroupBy, Window, Having, OrderBy, Limit) and print back as
-// canonical SQL, but Compile does not run them yet: it reports them as not
-// supported until the compiler's support lands separately.
+// canonical SQL; Compile runs them as described under Grouped SELECTs and
+// Joins.
 //
 // A window is a call among the GROUP BY items, at most one, and nowhere
 // else, so no function can take a window's name; eKuiper's STATEWINDOW is
@@ -188,6 +188,61 @@
 // eKuiper (count(*) gives "count", AVG(x) "avg"); two such fields of one
 // function are a duplicate output column, where eKuiper lets the last one
 // overwrite the first.
+//
+// # Joins
+//
+// Streams are joined per window, as in eKuiper: a SELECT with JOIN needs a
+// window, and Compile reports one without at its first JOIN. The engine
+// puts the rows of all the streams (Select.Streams) into the one window,
+// each tagged with its stream (JoinInput), and on each emission calls Join,
+// then Match on each joined row, then ProjectGroups: the order is window,
+// join, WHERE, GROUP BY and aggregates, HAVING, ORDER BY, LIMIT, select
+// list. So WHERE sees joined rows, also in processing time, where a
+// SELECT without JOIN filters rows before they enter the window. FILTER
+// (WHERE ...) and OVER (WHEN ...), which would see one stream's rows, are
+// not supported with JOIN.
+//
+// Each stream is a side of the join, named by its alias or else its
+// stream's name; a joined row maps each side's name to that stream's row,
+// or to nil (NULL) where an outer join found no match:
+//
+//	SELECT d.color, demo1.hum FROM demo AS d LEFT JOIN demo1 ON d.ts = demo1.ts
+//	joined row: {"d": {"color": "red", "ts": 1, ...}, "demo1": nil}
+//
+// The joins run left to right, each joining a stream to the rows joined
+// so far; its ON sees the sides up to its own and is evaluated on each
+// pair of a row so far and a row of the stream: true joins them, NULL and
+// false do not, and another value is an error of the result set. INNER
+// JOIN keeps the pairs; LEFT JOIN also each row so far without a match,
+// NULL on the right; RIGHT JOIN the pairs and each right row without a
+// match, NULL for every side before it, in the order of the right rows;
+// FULL JOIN what LEFT JOIN keeps, then the right rows without a match;
+// CROSS JOIN every pair. Otherwise rows come in the order of the rows so
+// far, then of the right rows, each stream's rows in arrival order. A
+// stream joined with itself under two aliases has its rows on both sides.
+// Env.MaxJoinRows (default 100000) bounds the joined rows of one result
+// set; beyond it Join fails with an error wrapping ErrTooManyRows.
+//
+// Columns:
+//
+//   - s.x reads column x of side s, NULL when the side is. s is an alias,
+//     the name of a stream without one, or the name of an aliased stream
+//     joined once.
+//   - An unqualified x is resolved at compile time to the one side whose
+//     schema (Env.Schema for FROM, Env.Streams for the others) has it; two
+//     such sides are an error naming them. Where no schema has x, it is
+//     looked up at run time in the schemaless sides, in FROM order: the
+//     first side present whose row has the key. With neither, x is an
+//     unknown field.
+//   - * merges the rows of the sides in FROM order, a later side's column
+//     winning over an earlier one of the same name, and a NULL side adding
+//     nothing; s.* is the row of side s; EXCEPT applies to each. Both can
+//     appear in one select list. self and * as an argument (collect(*),
+//     to_json(*)) are the merged row as well; count(*) counts joined rows.
+//   - An unaliased s.x is named x, as in eKuiper, so two such fields of
+//     one name are a duplicate output column: alias one.
+//   - meta(s.key) reads the metadata of side s, meta(key) that of the
+//     first side, in FROM order, whose row is present and has the key.
 //
 // # Aggregate functions
 //

@@ -275,8 +275,18 @@ func (c *compiler) builtinAggregate(e *Call, s site, b *builtin) (code, error) {
 		}
 	}
 	fns := evals(codes)
+	if c.join != nil && s.name == "count" && isStar(args[0]) {
+		// A joined row is never NULL: count it without merging its sides.
+		fns[0] = constant(true).eval
+	}
 	if b.rows {
 		rows := code{eval: func(row map[string]any) (any, error) { return row, nil }}
+		if c.join != nil {
+			rows, err = c.star(&Star{node: e.node})
+			if err != nil {
+				return code{}, err
+			}
+		}
 		if rowsArg != nil {
 			r, err := c.aggregateArgs(s.name, []Expr{rowsArg})
 			if err != nil {
@@ -320,7 +330,7 @@ func aggregateKey(lower string, e *Call) string {
 }
 
 // aggregateAllowed refuses an aggregate call where there is no group:
-// WHERE, GROUP BY, FILTER, OVER and another aggregate's arguments.
+// ON, WHERE, GROUP BY, FILTER, OVER and another aggregate's arguments.
 func (c *compiler) aggregateAllowed(pos Pos, name string) error {
 	if c.clause != "" {
 		return errorf(pos, "aggregate function %q is not allowed in %s", name, c.clause)

@@ -20,6 +20,9 @@ func (c *compiler) meta(e *Call) (code, error) {
 			return code{}, errorf(a.pos, "function %q: want a metadata key or *, got %s", "meta", a.String())
 		}
 	case *FieldRef:
+		if a.Stream != "" && c.join != nil {
+			path = append(path, a.Stream) // meta(s.key): the key of side s
+		}
 		path = append(path, a.Name)
 	case *Member:
 		for x := Expr(a); ; {
@@ -44,6 +47,9 @@ func (c *compiler) meta(e *Call) (code, error) {
 		}
 	default:
 		return code{}, errorf(e.Args[0].Pos(), "function %q: want a metadata key or *, got %s", "meta", e.Args[0].String())
+	}
+	if c.join != nil {
+		return c.joinMeta(path), nil
 	}
 	// meta(stream.key): the qualifier names this stream (the only one
 	// without joins), so it is dropped.

@@ -778,22 +778,6 @@ func TestStringClausesHandBuilt(t *testing.T) {
 	}
 }
 
-// Until the compiler supports them, Compile refuses every parsed clause
-// rather than ignore it.
-func TestCompileRefusesClauses(t *testing.T) {
-	tests := []struct{ src, err string }{
-		{"SELECT a FROM demo CROSS JOIN t", "1:20: JOIN is not supported yet"},
-	}
-	for _, tt := range tests {
-		if _, err := Compile(mustSelect(t, tt.src), Env{}); err == nil || err.Error() != tt.err {
-			t.Errorf("%s: Compile error %v, want %s", tt.src, err, tt.err)
-		}
-	}
-	if _, err := Compile(mustSelect(t, "SELECT a FROM demo"), Env{}); err != nil {
-		t.Errorf("Compile of a plain SELECT: %v", err)
-	}
-}
-
 // Whatever parses within the nesting bound prints as text that parses too,
 // though the printer adds a "(" to every nested negation.
 func TestParseDeepRoundTrip(t *testing.T) {
