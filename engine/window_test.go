@@ -200,3 +200,14 @@ func TestSlidingWindowDelay(t *testing.T) {
 	eventually(t, "the delayed window", func() bool { return len(setsOf("slide")) == 1 })
 	wantSets(t, "slide", `[{"color":"red","size":3},{"color":"blue","size":6},{"color":"blue","size":2},{"color":"yellow","size":4}]`)
 }
+
+// sendSingle, eKuiper's common sink property, hands a window's rows to the
+// sink one by one instead of as one list.
+func TestSendSingle(t *testing.T) {
+	e, fake := windowEngine(t, "single", 1541152486000, "")
+	mustRule(t, e, `{"id": "single", "sql": "SELECT color FROM demo GROUP BY TUMBLINGWINDOW(ss, 1)", "actions": [{"testSets": {"sendSingle": true}}]}`)
+	feed(t, e, fake, "single", true, demoRows[:2]...)
+	fake.Set(time.UnixMilli(1541152487000))
+	eventually(t, "two rows", func() bool { return len(setsOf("single")) == 2 })
+	wantSets(t, "single", `{"color":"red"}`, `{"color":"blue"}`)
+}
