@@ -15,6 +15,10 @@ package window
 type rowBuf struct {
 	ts   []int64 // Unix nanoseconds, non-decreasing
 	rows []any
+	// seq is the sequence number of rows[0]: rows are numbered 0, 1, 2...
+	// in the order they are pushed, and drop moves seq past the rows it
+	// drops.
+	seq uint64
 }
 
 func (b *rowBuf) len() int { return len(b.rows) }
@@ -47,7 +51,11 @@ func (b *rowBuf) dropBefore(ts int64) {
 func (b *rowBuf) drop(n int) {
 	b.ts = b.ts[n:]
 	b.rows = b.rows[n:]
+	b.seq += uint64(n)
 }
+
+// lastSeq is the sequence number of the first of last(n).
+func (b *rowBuf) lastSeq(n int) uint64 { return b.seq + uint64(len(b.rows)-n) }
 
 // last is the newest n rows, capped so that appending to it allocates
 // instead of writing into the buffer. nil when n is 0.

@@ -99,6 +99,19 @@
 //   - Rows of a hopping window whose hop exceeds its length that fall
 //     between two windows are in none and are not held.
 //
+// # Row numbers
+//
+// Rows are numbered 0, 1, 2... in the order they are stored, which is
+// timestamp order (in event time, the order the watermark releases them),
+// and Emission.First is the number of an emission's first row. Since an
+// emission is always the buffer or its newest rows (see below), across
+// the emissions of one Window, of every kind (sliding windows with and
+// without delay or trigger, processing or event time), First and
+// First+len(Rows) never decrease. A consumer keeping state across
+// emissions removes the rows numbered below the new First and adds those
+// from the previous First+len(Rows) on; it should still check that
+// neither went backwards, and rebuild its state from Rows if one did.
+//
 // # Memory and cost
 //
 // Rows are held in timestamp order in a buffer that is appended to at the

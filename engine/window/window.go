@@ -89,6 +89,18 @@ type Emission struct {
 	// processing time); empty for a time window that got none. The window
 	// never writes to this memory again, and appending to it copies.
 	Rows []any
+	// First is the sequence number of Rows[0] (of the row that would be
+	// there, when Rows is empty). Rows are numbered 0, 1, 2... in the
+	// order the window stores them, so Rows holds numbers First to
+	// First+len(Rows)−1. Across the emissions of one Window, of every
+	// kind, First and First+len(Rows) never decrease: the rows are a
+	// window on a buffer that only grows at the back and drops from the
+	// front. A consumer that keeps state across emissions (an incremental
+	// aggregate over a sliding window) can thus tell the rows that left
+	// (numbers below the new First) from those that entered (numbers from
+	// the previous First+len(Rows) on); it should still check the
+	// invariant and start over should it fail.
+	First uint64
 }
 
 var (
@@ -372,7 +384,7 @@ func (w *Window) Flush() []Emission {
 		out = w.sessionDue(math.MaxInt64, out)
 	}
 	w.closed = true
-	w.buf, w.pending, w.triggers = rowBuf{}, nil, nil
+	w.buf, w.pending, w.triggers = rowBuf{seq: w.buf.seq + uint64(w.buf.len())}, nil, nil
 	return out
 }
 
@@ -476,7 +488,7 @@ func (w *Window) store(t int64, row any, out []Emission) []Emission {
 			w.triggers = append(w.triggers, t)
 			return out
 		}
-		out = append(out, Emission{Start: w.time(t - int64(w.spec.Length)), End: w.time(t), Rows: w.buf.all()})
+		out = append(out, Emission{Start: w.time(t - int64(w.spec.Length)), End: w.time(t), Rows: w.buf.all(), First: w.buf.seq})
 	case Session:
 		if !w.open {
 			w.open = true
@@ -492,7 +504,7 @@ func (w *Window) store(t int64, row any, out []Emission) []Emission {
 			w.since = 0
 			if w.buf.len() >= n {
 				first := w.buf.ts[w.buf.len()-n]
-				out = append(out, Emission{Start: w.time(first), End: w.time(t), Rows: w.buf.last(n)})
+				out = append(out, Emission{Start: w.time(first), End: w.time(t), Rows: w.buf.last(n), First: w.buf.lastSeq(n)})
 			}
 		}
 		if extra := w.buf.len() - (n - 1); extra > 0 {
@@ -518,7 +530,7 @@ func (w *Window) fireEnd(out []Emission) []Emission {
 	if w.buf.len() == 0 && w.grid.at(w.endIdx+1) <= w.now {
 		w.setEnd(w.grid.floor(w.now))
 	}
-	out = append(out, Emission{Start: w.time(w.lo), End: w.time(w.end), Rows: w.buf.all()})
+	out = append(out, Emission{Start: w.time(w.lo), End: w.time(w.end), Rows: w.buf.all(), First: w.buf.seq})
 	w.setEnd(w.endIdx + 1)
 	w.buf.dropBefore(w.lo)
 	return out
@@ -530,7 +542,7 @@ func (w *Window) fireTrigger(out []Emission) []Emission {
 	w.triggers = w.triggers[1:]
 	lo := t - int64(w.spec.Length)
 	w.buf.dropBefore(lo)
-	return append(out, Emission{Start: w.time(lo), End: w.time(t + int64(w.spec.Interval)), Rows: w.buf.all()})
+	return append(out, Emission{Start: w.time(lo), End: w.time(t + int64(w.spec.Interval)), Rows: w.buf.all(), First: w.buf.seq})
 }
 
 // sessionTimeout is when the open session times out.
@@ -557,7 +569,7 @@ func (w *Window) sessionDue(t int64, out []Emission) []Emission {
 			break
 		}
 		if n := w.buf.len(); n > 0 {
-			out = append(out, Emission{Start: w.time(w.start), End: w.time(end), Rows: w.buf.all()})
+			out = append(out, Emission{Start: w.time(w.start), End: w.time(end), Rows: w.buf.all(), First: w.buf.seq})
 			w.buf.drop(n)
 		}
 		if timeout <= cut {
