@@ -296,13 +296,15 @@ func (c *compiler) builtinAggregate(e *Call, s site, b *builtin) (code, error) {
 		}
 		fns = append([]evalFn{rows.eval}, fns...)
 	}
-	return c.addAggregate(key, fns, func(cols [][]any) (any, error) {
+	agg := c.addAggregate(key, fns, func(cols [][]any) (any, error) {
 		v, err := b.agg(cols)
 		if err != nil {
 			return nil, s.wrap(err)
 		}
 		return v, nil
-	}), nil
+	})
+	c.aggs[len(c.aggs)-1].builtin = s.name
+	return agg, nil
 }
 
 // aggregateKey identifies a built-in aggregate call by its function and

@@ -77,6 +77,9 @@ type grouping struct {
 type aggSlot struct {
 	key  string   // hidden key of the result in group rows
 	args []evalFn // evaluated on each row of the group
+	// builtin is the name of a built-in aggregate (count, sum...); ""
+	// for a plugin's.
+	builtin string
 	// call gets one column per argument, one element per row.
 	call func(cols [][]any) (any, error)
 }
@@ -239,49 +242,74 @@ func (p *Program) ProjectGroups(rows []map[string]any, start, end int64) ([]map[
 	if err != nil {
 		return nil, err
 	}
+	var (
+		// cols backs the argument columns of every aggregate of every
+		// group: each row is in exactly one group. It is not reused, so an
+		// aggregate may return a column (collect does).
+		cols = make([]any, len(rows)*g.nargs)
+		argv [][]any
+	)
+	return p.finish(len(groups), func(i int) (map[string]any, error) {
+		grp := groups[i]
+		row := grp[0]
+		if !g.hidden {
+			return row, nil
+		}
+		row = g.groupRow(grp[0], start, end)
+		for i := range g.aggs {
+			a := &g.aggs[i]
+			argv = argv[:0]
+			for _, f := range a.args {
+				col := cols[:len(grp):len(grp)]
+				cols = cols[len(grp):]
+				for j, r := range grp {
+					var err error
+					if col[j], err = f(r); err != nil {
+						return nil, err
+					}
+				}
+				argv = append(argv, col)
+			}
+			var err error
+			if row[a.key], err = a.call(argv); err != nil {
+				return nil, err
+			}
+		}
+		return row, nil
+	})
+}
+
+// groupRow is a new group row: a copy of first with the window bounds,
+// when the SELECT reads them, and room for the aggregate results.
+func (g *grouping) groupRow(first map[string]any, start, end int64) map[string]any {
+	row := make(map[string]any, len(first)+len(g.aggs)+2)
+	maps.Copy(row, first)
+	if g.bounds {
+		row[windowStartKey], row[windowEndKey] = start, end
+	}
+	return row
+}
+
+// finish is the end of ProjectGroups, once the n groups are known: in
+// group order it gets each group row from groupRow (aggregates computed),
+// keeps the group when HAVING is true, sorts the groups kept by ORDER BY,
+// applies LIMIT and evaluates the select list. Without ORDER BY, groups
+// after the LIMIT-th kept are not computed.
+func (p *Program) finish(n int, groupRow func(i int) (map[string]any, error)) ([]map[string]any, error) {
+	g := p.group
 	type result struct {
 		row  map[string]any
 		keys []any
 	}
 	var (
-		// cols backs the argument columns of every aggregate of every
-		// group: each row is in exactly one group. It is not reused, so an
-		// aggregate may return a column (collect does).
-		cols       = make([]any, len(rows)*g.nargs)
-		argv       [][]any
-		orderKeys  = make([]any, len(groups)*len(g.order))
-		kept       = make([]result, 0, len(groups))
-		bounds     [2]any
+		orderKeys  = make([]any, n*len(g.order))
+		kept       = make([]result, 0, n)
 		earlyLimit = len(g.order) == 0 && g.limit > 0
 	)
-	if g.bounds {
-		bounds = [2]any{start, end}
-	}
-	for _, grp := range groups {
-		row := grp[0]
-		if g.hidden {
-			row = make(map[string]any, len(grp[0])+len(g.aggs)+2)
-			maps.Copy(row, grp[0])
-			if g.bounds {
-				row[windowStartKey], row[windowEndKey] = bounds[0], bounds[1]
-			}
-			for i := range g.aggs {
-				a := &g.aggs[i]
-				argv = argv[:0]
-				for _, f := range a.args {
-					col := cols[:len(grp):len(grp)]
-					cols = cols[len(grp):]
-					for j, r := range grp {
-						if col[j], err = f(r); err != nil {
-							return nil, err
-						}
-					}
-					argv = append(argv, col)
-				}
-				if row[a.key], err = a.call(argv); err != nil {
-					return nil, err
-				}
-			}
+	for i := range n {
+		row, err := groupRow(i)
+		if err != nil {
+			return nil, err
 		}
 		if ok, err := condition(g.having, g.havingPos, "HAVING", row); err != nil || !ok {
 			if err != nil {
@@ -324,6 +352,7 @@ func (p *Program) ProjectGroups(rows []map[string]any, start, end int64) ([]map[
 	}
 	out := make([]map[string]any, len(kept))
 	for i, r := range kept {
+		var err error
 		if out[i], err = p.project(r.row); err != nil {
 			return nil, err
 		}
