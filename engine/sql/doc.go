@@ -189,6 +189,24 @@
 // function are a duplicate output column, where eKuiper lets the last one
 // overwrite the first.
 //
+// # Incremental results
+//
+// ProjectGroups recomputes a result set from all its rows, so over a
+// sliding window whose every row emits, the cost per row grows with the
+// window. Program.Incremental gives, for a grouped SELECT without JOIN
+// whose aggregates are all built-in count, sum, avg, min or max of one
+// argument, an Incremental: rows enter it at the back (Add) and leave at
+// the front in the same order (Remove), each costing O(1) amortised, and
+// Result returns what ProjectGroups over the current rows would, in
+// O(groups). Per group it keeps a FIFO of its rows (the front is the
+// group's first row), a count, an exact int64 total with the total of
+// absolute values (so an overflow ProjectGroups would report is noticed),
+// and for min and max a monotonic deque; groups stay in order of their
+// oldest row in a linked list. Float sums, possible integer overflows,
+// NaN and non-numeric values are recomputed from the group's stored
+// arguments by the aggregate itself while they are in the group, so
+// results and errors stay identical; incremental.go has the details.
+//
 // # Joins
 //
 // Streams are joined per window, as in eKuiper: a SELECT with JOIN needs a
