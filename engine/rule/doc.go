@@ -49,6 +49,14 @@
 //	  ▼
 //	Rule.deliverList: the result set to each sink, one CollectList
 //
+// A sliding window without JOIN (and, in event time, without WHERE) whose
+// aggregates are count, sum, avg, min and max skips the recomputation: the
+// grouper keeps a sql.Incremental holding the previous emission's rows,
+// removes those numbered before the new emission's First, adds those
+// after the previous emission's last, and takes its Result, in O(groups)
+// per emission instead of O(rows). Should the numbers go backwards, or a
+// panic or error occur, it is rebuilt from the emission's rows.
+//
 // With JOIN, event time needs a TIMESTAMP column on every stream; rows of
 // all of them move the window's one watermark (eKuiper takes the least of
 // the streams' newest times instead, so a slow stream does not make the

@@ -35,6 +35,17 @@ type grouper struct {
 
 	timer clock.Timer
 	due   time.Time // when timer fires
+
+	// A sliding window's emissions are evaluated incrementally when the
+	// program allows it (see sql.Incremental), the rule does not join
+	// and, in event time, has no WHERE (which then runs on each
+	// emission's rows): inc holds the rows of the previous emission,
+	// incRows, the first numbered incFirst (window.Emission.First), when
+	// incOK.
+	inc      *sql.Incremental
+	incOK    bool
+	incRows  []any
+	incFirst uint64
 }
 
 // eventTime is where a stream's rows carry their event time.
@@ -77,6 +88,9 @@ func (r *Rule) planGroups() error {
 		}
 		if g.w, err = window.New(spec); err != nil {
 			return fmt.Errorf("window %s: %w", win, err)
+		}
+		if win.Kind == sql.SlidingWindow && !g.join && !(g.eventTime && r.prog.HasWhere()) {
+			g.inc, _ = r.prog.Incremental()
 		}
 	}
 	r.grp = g
@@ -185,6 +199,14 @@ func (g *grouper) match(row map[string]any) bool {
 func (g *grouper) fire(ems []window.Emission) {
 	late := g.lateWhere()
 	for _, em := range ems {
+		if g.inc != nil {
+			if g.eventTime && len(em.Rows) == 0 {
+				continue
+			}
+			out, err := g.incremental(&em)
+			g.deliver(&em, out, err)
+			continue
+		}
 		in, err := g.rows(em.Rows)
 		if err != nil {
 			g.r.exception(err)
@@ -230,8 +252,13 @@ func (g *grouper) rows(items []any) (out []map[string]any, err error) {
 }
 
 func (g *grouper) emit(em *window.Emission, start, end int64, rows []map[string]any) {
-	r := g.r
 	out, err := g.project(rows, start, end)
+	g.deliver(em, out, err)
+}
+
+// deliver hands the output of a result set to the sinks.
+func (g *grouper) deliver(em *window.Emission, out []map[string]any, err error) {
+	r := g.r
 	if err != nil {
 		r.exception(err)
 		return
@@ -255,6 +282,51 @@ func (g *grouper) project(rows []map[string]any, start, end int64) (out []map[st
 		}
 	}()
 	return g.r.prog.ProjectGroups(rows, start, end)
+}
+
+// incremental evaluates a sliding window's emission with g.inc: the rows
+// numbered before em.First leave it, those after the previous emission's
+// enter it, and its result is that of ProjectGroups over em.Rows. When the
+// numbers go backwards (which the window does not do), after a panic or an
+// error, the state is rebuilt from em.Rows. A panic (a plugin function in
+// a key or an argument) becomes an error of the result set.
+func (g *grouper) incremental(em *window.Emission) (out []map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.incOK = false
+			out, err = nil, fmt.Errorf("panic while processing a result set: %v", p)
+		}
+	}()
+	end := em.First + uint64(len(em.Rows))
+	prevEnd := g.incFirst + uint64(len(g.incRows))
+	if !g.incOK || em.First < g.incFirst || end < prevEnd || g.slide(em, prevEnd) != nil {
+		g.incOK = false
+		g.inc, _ = g.r.prog.Incremental()
+		g.incRows, g.incFirst = nil, em.First
+		if err := g.slide(em, em.First); err != nil {
+			return nil, err
+		}
+	}
+	return g.inc.Result(em.Start.UnixMilli(), em.End.UnixMilli())
+}
+
+// slide moves g.inc from incRows to em.Rows, where prevEnd is the number
+// after the last of incRows.
+func (g *grouper) slide(em *window.Emission, prevEnd uint64) error {
+	g.incOK = false
+	for ; g.incFirst < em.First && len(g.incRows) > 0; g.incFirst++ {
+		if err := g.inc.Remove(g.incRows[0].(map[string]any)); err != nil {
+			return err
+		}
+		g.incRows = g.incRows[1:]
+	}
+	for _, item := range em.Rows[max(prevEnd, em.First)-em.First:] {
+		if err := g.inc.Add(item.(map[string]any)); err != nil {
+			return err
+		}
+	}
+	g.incRows, g.incFirst, g.incOK = em.Rows, em.First, true
+	return nil
 }
 
 // start starts the window's clock (processing time); procMu is held.

@@ -369,6 +369,9 @@ func (c *compiler) groupCall(call *Call) bool {
 	return ok || c.isAggregate(call)
 }
 
+// HasWhere reports whether the SELECT has a WHERE clause.
+func (p *Program) HasWhere() bool { return p.where != nil }
+
 // Match evaluates WHERE: true without a WHERE, false when it is NULL, an
 // error when it is not a bool.
 func (p *Program) Match(row map[string]any) (bool, error) {
