@@ -201,11 +201,14 @@
 // O(groups). Per group it keeps a FIFO of its rows (the front is the
 // group's first row), a count, an exact int64 total with the total of
 // absolute values (so an overflow ProjectGroups would report is noticed),
-// and for min and max a monotonic deque; groups stay in order of their
-// oldest row in a linked list. Float sums, possible integer overflows,
-// NaN and non-numeric values are recomputed from the group's stored
-// arguments by the aggregate itself while they are in the group, so
-// results and errors stay identical; incremental.go has the details.
+// an exact sum of the floats (floats are summed exactly and rounded once,
+// so the running sum, with values added and subtracted, is the sum
+// ProjectGroups gives), and for min and max a monotonic deque; groups stay
+// in order of their oldest row in a linked list. Possible integer
+// overflows, non-finite sums, NaN and non-numeric values are recomputed
+// from the group's stored arguments by the aggregate itself while they are
+// in the group, so results and errors stay identical; incremental.go has
+// the details.
 //
 // # Joins
 //
