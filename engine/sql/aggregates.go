@@ -84,9 +84,12 @@ func aggCount(args [][]any) (any, error) {
 }
 
 // total adds the numbers of col, skipping NULLs: an int64 total while
-// every value is an integer, a float64 one from the first float on.
-// count is the number of values added.
+// every value is an integer, overflow an error; from the first float on,
+// the exact sum of all the values (integers included) correctly rounded
+// to float64, which does not depend on their order (fsum). count is the
+// number of values added.
 func total(col []any) (sum num, count int, err error) {
+	var fs *fsum
 	for _, v := range col {
 		if v == nil {
 			continue
@@ -97,10 +100,16 @@ func total(col []any) (sum num, count int, err error) {
 		}
 		count++
 		switch {
-		case sum.isFloat:
-			sum.f += n.float()
+		case fs != nil:
+			if n.isFloat {
+				fs.add(n.f)
+			} else {
+				fs.addInt(n.i)
+			}
 		case n.isFloat:
-			sum = num{f: float64(sum.i) + n.f, isFloat: true}
+			fs = &fsum{}
+			fs.addInt(sum.i)
+			fs.add(n.f)
 		default:
 			s := sum.i + n.i
 			if (s > sum.i) != (n.i > 0) {
@@ -109,8 +118,12 @@ func total(col []any) (sum num, count int, err error) {
 			sum.i = s
 		}
 	}
-	if sum.isFloat && (math.IsInf(sum.f, 0) || math.IsNaN(sum.f)) {
-		return num{}, 0, fmt.Errorf("result is not a finite number: %v", sum.f)
+	if fs != nil {
+		f := fs.value()
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return num{}, 0, fmt.Errorf("result is not a finite number: %v", f)
+		}
+		sum = num{f: f, isFloat: true}
 	}
 	return sum, count, nil
 }

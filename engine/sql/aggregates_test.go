@@ -46,11 +46,18 @@ var aggTests = []struct {
 	{name: "sum", args: [][]any{{int64(1), "red"}}, err: `want number, got string "red"`},
 	{name: "sum", args: [][]any{{int64(math.MaxInt64), int64(1)}}, err: "integer overflow: 9223372036854775807 + 1"},
 	{name: "sum", args: [][]any{{math.MaxFloat64, math.MaxFloat64}}, err: "result is not a finite number: +Inf"},
+	{name: "sum", args: [][]any{{0.1, 0.2, 0.3}}, want: 0.6},                        // exactly rounded: 0.1 + 0.2 + 0.3 is 0.6000000000000001
+	{name: "sum", args: [][]any{{1e100, int64(1), -1e100}}, want: 1.0},              // order does not matter
+	{name: "sum", args: [][]any{{1e308, 1e308, -1e308}}, want: 1e308},               // no intermediate overflow
+	{name: "sum", args: [][]any{{int64(1<<53 + 1), 0.5}}, want: float64(1<<53 + 2)}, // integers added exactly
+	{name: "sum", args: [][]any{{math.Inf(1), 1.0}}, err: "result is not a finite number: +Inf"},
+	{name: "sum", args: [][]any{{math.Inf(1), math.Inf(-1)}}, err: "result is not a finite number: NaN"},
 
 	{name: "avg", args: [][]any{{int64(1), int64(2)}}, want: int64(1)}, // integer division, as eKuiper
 	{name: "avg", args: [][]any{{int64(-3), nil, int64(-4)}}, want: int64(-3)},
 	{name: "avg", args: [][]any{{1.0, 2.0}}, want: 1.5},
 	{name: "avg", args: [][]any{{int64(1), 2.0}}, want: 1.5},
+	{name: "avg", args: [][]any{{1e100, int64(1), -1e100, 2.0}}, want: 0.75},
 	{name: "avg", args: [][]any{{nil}}, want: nil},
 	{name: "avg", args: [][]any{{}}, want: nil},
 	{name: "avg", args: [][]any{{true}}, err: `want number, got bool "true"`},

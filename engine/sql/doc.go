@@ -201,11 +201,14 @@
 // O(groups). Per group it keeps a FIFO of its rows (the front is the
 // group's first row), a count, an exact int64 total with the total of
 // absolute values (so an overflow ProjectGroups would report is noticed),
-// and for min and max a monotonic deque; groups stay in order of their
-// oldest row in a linked list. Float sums, possible integer overflows,
-// NaN and non-numeric values are recomputed from the group's stored
-// arguments by the aggregate itself while they are in the group, so
-// results and errors stay identical; incremental.go has the details.
+// an exact sum of the floats (floats are summed exactly and rounded once,
+// so the running sum, with values added and subtracted, is the sum
+// ProjectGroups gives), and for min and max a monotonic deque; groups stay
+// in order of their oldest row in a linked list. Possible integer
+// overflows, non-finite sums, NaN and non-numeric values are recomputed
+// from the group's stored arguments by the aggregate itself while they are
+// in the group, so results and errors stay identical; incremental.go has
+// the details.
 //
 // # Joins
 //
@@ -280,13 +283,19 @@
 // The built-in aggregates:
 //
 //   - count(x), count(*): the number of non-NULL values, int64.
-//   - sum(x): an int64 total while the values are integers, a float64 one
-//     from the first float on (eKuiper fails on a float after an integer);
-//     integer overflow is an error, where eKuiper wraps around.
+//   - sum(x): an int64 total while the values are integers, integer
+//     overflow an error, where eKuiper wraps around. With a float among
+//     the values (eKuiper fails on a float after an integer) a float64:
+//     the exact sum of all the values, integers included, correctly
+//     rounded, as Python's math.fsum, so it does not depend on the order
+//     of the rows (0.1 + 0.2 + 0.3 is 0.6, not 0.6000000000000001) and
+//     only a sum that is itself past MaxFloat64 overflows. A non-finite
+//     result (an infinity among the values, or a sum rounding past
+//     MaxFloat64) is an error.
 //   - avg(x): for integers the int64 total divided by the count in integer
 //     division, truncated toward zero, as eKuiper does: avg of 1 and 2 is 1.
 //     Write avg(cast(x, "float")) for a fractional mean. float64 when a
-//     value is a float.
+//     value is a float: the exactly rounded sum above divided by the count.
 //   - min(x), max(x): numbers, strings or datetimes; the first value fixes
 //     which. Numbers compare across int64 and float64, and the result is
 //     float64 when any value is a float (eKuiper fails on such a mix).

@@ -24,16 +24,20 @@ import (
 //
 //   - count: the number of non-NULL arguments (every row for count(*));
 //   - sum, avg: that count, the int64 total of the integer arguments
-//     (wrapping), the 128-bit total of their absolute values and the
-//     number of floats. While there is no float and the absolute total is
-//     at most MaxInt64, no partial sum ProjectGroups computes can overflow,
-//     so the running total is its sum, and avg is total/count in integers
-//     as ProjectGroups does. With a float, an absolute total past MaxInt64
-//     or a value that is not a number, the aggregate is recomputed from
-//     the group's stored arguments by the aggregate itself: floating-point
-//     sums depend on the order of additions, and this keeps them, integer
-//     overflow errors and type errors identical to recomputation (at
-//     O(group rows) per Result for that group, only then);
+//     (wrapping), the 128-bit total of their absolute values, the number
+//     of floats and their exact sum (fsum: a float leaving is subtracted,
+//     exactly). While the absolute total is at most MaxInt64, no partial
+//     sum ProjectGroups computes can overflow, so the running int64 total
+//     is exact. Without a float it is the sum, and avg is total/count in
+//     integers as ProjectGroups does; with floats, the exact sum of the
+//     floats plus that total, rounded once, is the sum ProjectGroups gives
+//     (it sums exactly too, in any order), and avg is it / count. With an
+//     absolute total past MaxInt64, a NaN, a value that is not a number,
+//     or a float sum that is not finite (an error), the aggregate is
+//     recomputed from the group's stored arguments by the aggregate
+//     itself, which keeps integer overflow errors, type errors and their
+//     wording identical to recomputation (at O(group rows) per Result for
+//     that group, only then);
 //   - min, max: a monotonic deque of (row number, number): a value enters
 //     at the back after dropping the values it beats (strictly, so that
 //     among equal values the oldest stays in front, the one ProjectGroups
@@ -110,6 +114,7 @@ type incAgg struct {
 	n, floats, irregular int
 	sum                  int64
 	absLo, absHi         uint64
+	fs                   fsum          // the floats, for sum and avg
 	ext                  deque[incNum] // min and max
 }
 
@@ -349,16 +354,30 @@ func (in *Incremental) value(grp *incGroup, i int, k incKind) (any, error) {
 	case incCount:
 		return int64(a.n), nil
 	case incSum, incAvg:
-		if a.irregular > 0 || a.floats > 0 || a.absHi != 0 || a.absLo > math.MaxInt64 {
+		if a.irregular > 0 || a.absHi != 0 || a.absLo > math.MaxInt64 {
 			break
 		}
 		switch {
 		case a.n == 0:
 			return nil, nil
+		case a.floats > 0:
+			// The integers' total is exact here: add it for the
+			// reading and take it out again, both exactly.
+			a.fs.addInt(a.sum)
+			f := a.fs.value()
+			a.fs.subInt(a.sum)
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				break // the aggregate reports it
+			}
+			if k == incSum {
+				return f, nil
+			}
+			return f / float64(a.n), nil
 		case k == incSum:
 			return a.sum, nil
+		default:
+			return a.sum / int64(a.n), nil
 		}
-		return a.sum / int64(a.n), nil
 	default:
 		if a.irregular > 0 {
 			break
@@ -401,12 +420,14 @@ func (a *incAgg) add(k incKind, seq uint64, v any) {
 	}
 	switch k {
 	case incSum, incAvg:
-		if !x.isFloat {
-			a.sum += x.i
-			var c uint64
-			a.absLo, c = bits.Add64(a.absLo, absInt(x.i), 0)
-			a.absHi += c
+		if x.isFloat {
+			a.fs.add(x.f)
+			break
 		}
+		a.sum += x.i
+		var c uint64
+		a.absLo, c = bits.Add64(a.absLo, absInt(x.i), 0)
+		a.absHi += c
 	case incMin, incMax:
 		sign := 1
 		if k == incMin {
@@ -442,12 +463,14 @@ func (a *incAgg) remove(k incKind, seq uint64, v any) {
 	}
 	switch k {
 	case incSum, incAvg:
-		if !x.isFloat {
-			a.sum -= x.i
-			var b uint64
-			a.absLo, b = bits.Sub64(a.absLo, absInt(x.i), 0)
-			a.absHi -= b
+		if x.isFloat {
+			a.fs.sub(x.f)
+			break
 		}
+		a.sum -= x.i
+		var b uint64
+		a.absLo, b = bits.Sub64(a.absLo, absInt(x.i), 0)
+		a.absHi -= b
 	case incMin, incMax:
 		if a.ext.len() > 0 && a.ext.front().seq == seq {
 			a.ext.popFront()

@@ -22,6 +22,8 @@ var incrementalSelects = []string{
 	"SELECT k, i FROM demo GROUP BY k, SLIDINGWINDOW(ss, 10)",
 	"SELECT k, count(*) AS n FROM demo GROUP BY k, SLIDINGWINDOW(ss, 10) LIMIT 2",
 	"SELECT k, sum(big) AS s, avg(big) AS a FROM demo GROUP BY k, SLIDINGWINDOW(ss, 10)",
+	"SELECT k, sum(g) AS s, avg(g) AS a, count(g) AS n FROM demo GROUP BY k, SLIDINGWINDOW(ss, 10)",
+	"SELECT sum(h) AS s, avg(h) AS a, max(h) AS m FROM demo GROUP BY SLIDINGWINDOW(ss, 10)",
 	"SELECT k, max(m) AS m, sum(m) AS s FROM demo GROUP BY k, SLIDINGWINDOW(ss, 10)",
 	"SELECT count(*) AS n, sum(i) + 1 AS s1, max(i) - min(i) AS spread FROM demo GROUP BY k % 2, SLIDINGWINDOW(ss, 10) ORDER BY n",
 	"SELECT k, count(*) AS n FROM demo GROUP BY 10 / i, k, SLIDINGWINDOW(ss, 10)",
@@ -30,7 +32,9 @@ var incrementalSelects = []string{
 
 // randomRow draws a row: keys that collide across int64 and float64 (1
 // and 1.0) and NULL, ints, floats, NULLs, a column mixing both, rare huge
-// ints (overflow), rare strings (type errors) and zeros (division errors).
+// ints (overflow), rare strings (type errors) and zeros (division errors);
+// g is floats whose sums round, of spread magnitudes, with rare huge ones
+// (sums past MaxFloat64) and infinities, h mixes g with huge ints.
 func randomRow(r *rand.Rand, id int) map[string]any {
 	pick := func(p float64, v any) any {
 		if r.Float64() < p {
@@ -66,6 +70,21 @@ func randomRow(r *rand.Rand, id int) map[string]any {
 	}
 	if r.IntN(40) == 0 {
 		row["k"] = map[string]any{"k": int64(1)} // k % 2 fails
+	}
+	g := math.Ldexp(r.NormFloat64(), r.IntN(120)-60)
+	switch r.IntN(40) {
+	case 0:
+		g = 1e308 * float64(1-2*r.IntN(2))
+	case 1:
+		g = math.Inf(1 - 2*r.IntN(2))
+	case 2:
+		g = 0.1
+	}
+	row["g"] = pick(0.1, g)
+	if r.IntN(2) == 0 {
+		row["h"] = g
+	} else {
+		row["h"] = pick(0.1, r.Int64N(1<<62)*(1-2*r.Int64N(2)))
 	}
 	return row
 }
@@ -174,58 +193,68 @@ func TestIncrementalRemoveOrder(t *testing.T) {
 // BenchmarkSlidingAggregates is a sliding window over one group in which
 // every row triggers: per op one row enters (and, the window being full,
 // the oldest leaves) and the window's result is computed, incrementally
-// or by ProjectGroups over the rows held.
+// or by ProjectGroups over the rows held. The values are int64, or under
+// float/ float64 values whose sums round (kept exactly by fsum).
 func BenchmarkSlidingAggregates(b *testing.B) {
 	const src = "SELECT avg(v) AS a, max(v) AS m, count(*) AS n FROM demo GROUP BY SLIDINGWINDOW(ss, 10)"
 	prog, err := Compile(groupedSelect(b, src), Env{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	pool := func(n int) []map[string]any {
-		rows := make([]map[string]any, n+1024)
-		for i := range rows {
-			rows[i] = map[string]any{"v": int64(i*7919%1000 - 500)}
+	variants := []struct {
+		prefix string
+		value  func(i int) any
+	}{
+		{"", func(i int) any { return int64(i*7919%1000 - 500) }},
+		{"float/", func(i int) any { return float64(i*7919%1000-500) / 7 }},
+	}
+	for _, vr := range variants {
+		pool := func(n int) []map[string]any {
+			rows := make([]map[string]any, n+1024)
+			for i := range rows {
+				rows[i] = map[string]any{"v": vr.value(i)}
+			}
+			return rows
 		}
-		return rows
-	}
-	for _, n := range []int{1000, 10000, 100000} {
-		b.Run(fmt.Sprintf("incremental/%d", n), func(b *testing.B) {
-			rows := pool(n)
-			in, _ := prog.Incremental()
-			for i := range n {
-				in.Add(rows[i])
-			}
-			b.ReportAllocs()
-			i := n
-			for b.Loop() {
-				if err := in.Remove(rows[(i-n)%len(rows)]); err != nil {
-					b.Fatal(err)
+		for _, n := range []int{1000, 10000, 100000} {
+			b.Run(fmt.Sprintf("%sincremental/%d", vr.prefix, n), func(b *testing.B) {
+				rows := pool(n)
+				in, _ := prog.Incremental()
+				for i := range n {
+					in.Add(rows[i])
 				}
-				in.Add(rows[i%len(rows)])
-				i++
-				if out, err := in.Result(0, 1); err != nil || out[0]["n"] != int64(n) {
-					b.Fatal(out, err)
+				b.ReportAllocs()
+				i := n
+				for b.Loop() {
+					if err := in.Remove(rows[(i-n)%len(rows)]); err != nil {
+						b.Fatal(err)
+					}
+					in.Add(rows[i%len(rows)])
+					i++
+					if out, err := in.Result(0, 1); err != nil || out[0]["n"] != int64(n) {
+						b.Fatal(out, err)
+					}
 				}
-			}
-		})
-	}
-	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("recompute/%d", n), func(b *testing.B) {
-			rows := pool(n)
-			win := make([]map[string]any, 0, 2*n)
-			win = append(win, rows[:n]...)
-			b.ReportAllocs()
-			i := n
-			for b.Loop() {
-				win = append(win[1:], rows[i%len(rows)])
-				if len(win) == cap(win) {
-					win = append(make([]map[string]any, 0, 2*n), win...)
+			})
+		}
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("%srecompute/%d", vr.prefix, n), func(b *testing.B) {
+				rows := pool(n)
+				win := make([]map[string]any, 0, 2*n)
+				win = append(win, rows[:n]...)
+				b.ReportAllocs()
+				i := n
+				for b.Loop() {
+					win = append(win[1:], rows[i%len(rows)])
+					if len(win) == cap(win) {
+						win = append(make([]map[string]any, 0, 2*n), win...)
+					}
+					i++
+					if out, err := prog.ProjectGroups(win, 0, 1); err != nil || out[0]["n"] != int64(n) {
+						b.Fatal(out, err)
+					}
 				}
-				i++
-				if out, err := prog.ProjectGroups(win, 0, 1); err != nil || out[0]["n"] != int64(n) {
-					b.Fatal(out, err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
