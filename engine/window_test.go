@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -93,8 +94,13 @@ func feed(t *testing.T, e *engine.Engine, fake *clock.Fake, rule string, at bool
 	}
 }
 
+// wantSets waits until the rule's sink has received as many result sets as
+// want (sinks run in their own goroutines), then compares them.
 func wantSets(t *testing.T, rule string, want ...string) {
 	t.Helper()
+	if len(want) > 0 {
+		eventually(t, fmt.Sprintf("%d result sets of rule %s", len(want), rule), func() bool { return len(setsOf(rule)) >= len(want) })
+	}
 	got := setsOf(rule)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("rule %s result sets:\n%s\nwant:\n%s", rule, strings.Join(got, "\n"), strings.Join(want, "\n"))
