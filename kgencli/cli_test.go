@@ -285,44 +285,13 @@ func TestRunInProcess(t *testing.T) {
 // printed its error, and its status is kgen's.
 func TestRunBuildsEngine(t *testing.T) {
 	testutil.FreshKgenCache(t)
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
+	dir := testutil.ShoutProject(t)
 	write := func(files map[string]string) { testutil.WriteTree(t, dir, files) }
-	write(map[string]string{
-		"go.mod": "module example.com/loud\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
-			"replace github.com/kgen-dev/kgen => " + repo + "\n",
-		"loud.go": `package loud
-
-import (
-	"strings"
-
-	"github.com/kgen-dev/kgen/sdk"
-)
-
-func init() { sdk.RegisterFunction("loud", func() sdk.Function { return loud{} }) }
-
-type loud struct{}
-
-func (loud) Validate(args []sdk.Arg) error { return sdk.CheckArgCount("loud", args, 1, 1) }
-func (loud) IsAggregate() bool              { return false }
-
-func (loud) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
-	s, _ := args[0].(string)
-	return strings.ToUpper(s), true
-}
-`,
-		"streams/words.sql": `CREATE STREAM words (word STRING) WITH (DATASOURCE="words.jsonl", TYPE="file")`,
-		"rules/loud.json":   `{"id": "loud", "sql": "SELECT loud(word) AS w FROM words", "actions": [{"nop": {}}]}`,
-		"input/words.jsonl": "{\"word\": \"hello\"}\n",
-	})
-	if got := mustRun(t, "run", "-timeout", "1m", dir); got != "{\"w\":\"HELLO\"}\n" {
+	if got := mustRun(t, "run", "-timeout", "1m", dir); got != "{\"loud\":\"HELLO!\"}\n{\"loud\":\"KGEN!\"}\n" {
 		t.Errorf("kgen run: %q", got)
 	}
 
-	write(map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT loud() FROM words", "actions": [{"nop": {}}]}`})
+	write(map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT shout() FROM words", "actions": [{"nop": {}}]}`})
 	r := kgen(t, "", "run", dir)
 	if ExitCode(r.err) != 1 || !errors.As(r.err, new(quietError)) {
 		t.Errorf("bad rule: %v (exit %d), want the engine's status 1, already reported", r.err, ExitCode(r.err))
@@ -331,7 +300,7 @@ func (loud) Exec(_ sdk.FunctionContext, args []any) (any, bool) {
 		t.Errorf("bad rule: stderr %q, want prefix %q", r.stderr, want)
 	}
 
-	write(map[string]string{"broken.go": "package loud\n\nvar x int = \"s\"\n"})
+	write(map[string]string{"broken.go": "package shout\n\nvar x int = \"s\"\n"})
 	r = kgen(t, "", "run", dir)
 	if r.err == nil || ExitCode(r.err) != 1 || !strings.HasPrefix(r.err.Error(), `build "`+dir+`": build engine: `) || !strings.Contains(r.err.Error(), "broken.go:3:13") {
 		t.Errorf("broken plugin: %v (exit %d)", r.err, ExitCode(r.err))

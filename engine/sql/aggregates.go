@@ -374,48 +374,45 @@ func checkFraction(s site, args []code) error {
 	return nil
 }
 
+// percentile builds a percentile aggregate: pick chooses the result from
+// the column's numbers, sorted, at fraction p; NULL for an empty group or
+// one of NULLs only.
+func percentile(pick func(ns []num, p float64) any) func(args [][]any) (any, error) {
+	return func(args [][]any) (any, error) {
+		if len(args[0]) == 0 {
+			return nil, nil
+		}
+		p, err := fraction(firstValid(args[1]))
+		if err != nil {
+			return nil, err
+		}
+		ns, _, err := sortedNumbers(args[0])
+		if err != nil || len(ns) == 0 {
+			return nil, err
+		}
+		return pick(ns, p), nil
+	}
+}
+
 // aggPercentileCont interpolates linearly between the values around rank
 // p·(n−1), as SQL's PERCENTILE_CONT; float64. (eKuiper uses another
 // definition, montanaflynn/stats' Percentile, and fails for p = 0.)
-func aggPercentileCont(args [][]any) (any, error) {
-	if len(args[0]) == 0 {
-		return nil, nil
-	}
-	p, err := fraction(firstValid(args[1]))
-	if err != nil {
-		return nil, err
-	}
-	ns, _, err := sortedNumbers(args[0])
-	if err != nil || len(ns) == 0 {
-		return nil, err
-	}
+var aggPercentileCont = percentile(func(ns []num, p float64) any {
 	rank := p * float64(len(ns)-1)
 	lo := int(math.Floor(rank))
 	if lo == len(ns)-1 {
-		return ns[lo].float(), nil
+		return ns[lo].float()
 	}
 	frac := rank - float64(lo)
-	return ns[lo].float()*(1-frac) + ns[lo+1].float()*frac, nil
-}
+	return ns[lo].float()*(1-frac) + ns[lo+1].float()*frac
+})
 
 // aggPercentileDisc is the first value whose cumulative share reaches p
 // (nearest rank), as SQL's PERCENTILE_DISC; the value keeps its type
 // (eKuiper converts it to float64).
-func aggPercentileDisc(args [][]any) (any, error) {
-	if len(args[0]) == 0 {
-		return nil, nil
-	}
-	p, err := fraction(firstValid(args[1]))
-	if err != nil {
-		return nil, err
-	}
-	ns, _, err := sortedNumbers(args[0])
-	if err != nil || len(ns) == 0 {
-		return nil, err
-	}
-	k := max(int(math.Ceil(p*float64(len(ns))))-1, 0)
-	return ns[k].value(), nil
-}
+var aggPercentileDisc = percentile(func(ns []num, p float64) any {
+	return ns[max(int(math.Ceil(p*float64(len(ns))))-1, 0)].value()
+})
 
 // aggLastValue is the last value of the column, or with ignoreNull the
 // last that is not NULL.

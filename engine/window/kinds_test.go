@@ -175,17 +175,7 @@ func TestEventTime(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := tt.spec
-			spec.EventTime = true
-			spec.LateTolerance = tt.tolerance
-			w := mustNew(t, spec)
-			out, late := runEvent(t, w, tt.rows)
-			if !reflect.DeepEqual(out, tt.want) {
-				t.Errorf("got  %v\nwant %v", out, tt.want)
-			}
-			if !reflect.DeepEqual(late, tt.late) || w.Late() != int64(len(tt.late)) {
-				t.Errorf("late %v (Late() %d), want %v", late, w.Late(), tt.late)
-			}
+			w := checkEvent(t, tt.spec, tt.tolerance, tt.rows, tt.want, tt.late)
 			if _, ok := w.Next(); ok {
 				t.Error("Next in event time: want false")
 			}

@@ -31,6 +31,23 @@ func rowsAt(ts ...int64) []row {
 	return rs
 }
 
+// checkEvent runs rows through a window of spec in event time with the
+// given tolerance and checks its emissions and late rows.
+func checkEvent(t *testing.T, spec Spec, tolerance time.Duration, rows []row, want []got, wantLate []string) *Window {
+	t.Helper()
+	spec.EventTime = true
+	spec.LateTolerance = tolerance
+	w := mustNew(t, spec)
+	out, late := runEvent(t, w, rows)
+	if !reflect.DeepEqual(out, want) {
+		t.Errorf("got  %v\nwant %v", out, want)
+	}
+	if !reflect.DeepEqual(late, wantLate) || w.Late() != int64(len(wantLate)) {
+		t.Errorf("late %v (Late() %d), want %v", late, w.Late(), wantLate)
+	}
+	return w
+}
+
 // got is an emission in the tests' terms: rows are names joined by spaces.
 type got struct {
 	start, end int64
@@ -281,17 +298,7 @@ func TestReferenceEventTime(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			spec := tt.spec
-			spec.EventTime = true
-			spec.LateTolerance = time.Second
-			w := mustNew(t, spec)
-			out, late := runEvent(t, w, tt.rows)
-			if !reflect.DeepEqual(out, tt.want) {
-				t.Errorf("got  %v\nwant %v", out, tt.want)
-			}
-			if !reflect.DeepEqual(late, tt.late) || w.Late() != int64(len(tt.late)) {
-				t.Errorf("late %v (Late() %d), want %v", late, w.Late(), tt.late)
-			}
+			checkEvent(t, tt.spec, time.Second, tt.rows, tt.want, tt.late)
 		})
 	}
 }

@@ -49,48 +49,9 @@ func TestEngineExample(t *testing.T) {
 	}
 }
 
-// shoutProject is a plugin project outside the kgen module: a function
-// plugin in the root package using an internal package, a main package that
-// must be left out, and a stream, rule and input.
-func shoutProject(t *testing.T) string {
-	dir := t.TempDir()
-	testutil.WriteTree(t, dir, map[string]string{
-		"go.mod": "module example.com/shout\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
-			"replace github.com/kgen-dev/kgen => " + testutil.RepoRoot(t) + "\n",
-		"shout.go": `// Package shout is a function plugin: shout(s) is s in capitals with "!".
-package shout
-
-import (
-	"example.com/shout/internal/text"
-	"github.com/kgen-dev/kgen/sdk"
-)
-
-func init() {
-	sdk.RegisterFunction("shout", func() sdk.Function { return shout{} })
-}
-
-type shout struct{}
-
-func (shout) Validate(args []sdk.Arg) error { return sdk.CheckArgCount("shout", args, 1, 1) }
-func (shout) IsAggregate() bool              { return false }
-
-func (shout) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
-	s, _ := args[0].(string)
-	return text.Shout(s), true
-}
-`,
-		"internal/text/text.go": "package text\n\nimport \"strings\"\n\nfunc Shout(s string) string { return strings.ToUpper(s) + \"!\" }\n",
-		"cmd/tool/main.go":      "package main\n\nfunc main() {}\n",
-		"streams/words.sql":     `CREATE STREAM words (word STRING) WITH (DATASOURCE="words.jsonl", TYPE="file")`,
-		"rules/shout.json":      `{"id": "shout", "sql": "SELECT shout(word) AS loud FROM words", "actions": [{"nop": {}}]}`,
-		"input/words.jsonl":     "{\"word\": \"hello\"}\n{\"word\": \"kgen\"}\n",
-	})
-	return dir
-}
-
 func TestEngineExternalProject(t *testing.T) {
 	testutil.FreshKgenCache(t)
-	dir := shoutProject(t)
+	dir := testutil.ShoutProject(t)
 	want := "{\"loud\":\"HELLO!\"}\n{\"loud\":\"KGEN!\"}\n"
 	var first string
 	for i := range 2 { // the second build is the cached one

@@ -136,3 +136,45 @@ func BuildInfo(t testing.TB) *debug.BuildInfo {
 	}
 	return bi
 }
+
+// ShoutProject writes a plugin project outside the kgen module to a
+// temporary folder and returns it: a function plugin, shout, in the root
+// package using an internal package, a main package that must be left out,
+// and a stream, a rule and input whose output is {"loud":"HELLO!"} and
+// {"loud":"KGEN!"}.
+func ShoutProject(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	WriteTree(t, dir, map[string]string{
+		"go.mod": "module example.com/shout\n\ngo 1.26.0\n\nrequire github.com/kgen-dev/kgen v0.0.0\n\n" +
+			"replace github.com/kgen-dev/kgen => " + RepoRoot(t) + "\n",
+		"shout.go": `// Package shout is a function plugin: shout(s) is s in capitals with "!".
+package shout
+
+import (
+	"example.com/shout/internal/text"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+func init() {
+	sdk.RegisterFunction("shout", func() sdk.Function { return shout{} })
+}
+
+type shout struct{}
+
+func (shout) Validate(args []sdk.Arg) error { return sdk.CheckArgCount("shout", args, 1, 1) }
+func (shout) IsAggregate() bool              { return false }
+
+func (shout) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
+	s, _ := args[0].(string)
+	return text.Shout(s), true
+}
+`,
+		"internal/text/text.go": "package text\n\nimport \"strings\"\n\nfunc Shout(s string) string { return strings.ToUpper(s) + \"!\" }\n",
+		"cmd/tool/main.go":      "package main\n\nfunc main() {}\n",
+		"streams/words.sql":     `CREATE STREAM words (word STRING) WITH (DATASOURCE="words.jsonl", TYPE="file")`,
+		"rules/shout.json":      `{"id": "shout", "sql": "SELECT shout(word) AS loud FROM words", "actions": [{"nop": {}}]}`,
+		"input/words.jsonl":     "{\"word\": \"hello\"}\n{\"word\": \"kgen\"}\n",
+	})
+	return dir
+}
