@@ -81,7 +81,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	top := mustRun(t, "help")
-	for _, name := range []string{"serve", "stream", "rule", "run", "version", "help"} {
+	for _, name := range []string{"serve", "stream", "rule", "state", "run", "version", "help"} {
 		if !strings.Contains(top, "\n\t"+name+" ") {
 			t.Errorf("kgen help does not list %s:\n%s", name, top)
 		}
@@ -92,7 +92,7 @@ func TestHelp(t *testing.T) {
 	if got := mustRun(t, "-h"); got != top {
 		t.Errorf("kgen -h differs from kgen help")
 	}
-	for _, name := range []string{"serve", "stream", "rule", "run", "version", "help"} {
+	for _, name := range []string{"serve", "stream", "rule", "state", "run", "version", "help"} {
 		help := mustRun(t, "help", name)
 		if got := mustRun(t, name, "-h"); got != help {
 			t.Errorf("kgen %s -h differs from kgen help %s:\n%s\n---\n%s", name, name, got, help)

@@ -20,9 +20,10 @@ func hostFlag(fs *flag.FlagSet) *string {
 
 const hostHelp = `
 
-The stream and rule commands talk to a running engine (kgen serve) through
-its REST API at -host, else $KGEN_HOST, else ` + api.DefaultHost + `. Errors
-print the engine's message and exit with status 1.`
+The stream, rule, state and service commands talk to a running engine
+(kgen serve) through its REST API at -host, else $KGEN_HOST, else
+` + api.DefaultHost + `. Errors print the engine's message and exit with
+status 1.`
 
 // subcommand is one action of a client command like `kgen stream list`.
 type subcommand struct {

@@ -18,6 +18,8 @@
 //	POST   /rules/{id}/stop                                      "Rule r1 was stopped."
 //	POST   /rules/{id}/restart                                   "Rule r1 was restarted"
 //	GET    /rules/{id}/status     status and metrics JSON
+//	GET    /rules/{id}/state      {"rule": "r1", "scopes": [...]} (see RuleState)
+//	DELETE /rules/{id}/state                                     "State of rule r1 was reset."
 //	GET    /  and  GET /ping      {"version", "sdkVersion", "os", "arch", "upTimeSeconds"}
 //	GET    /version               build info JSON (see BuildInfo)
 //	GET    /sources, /sinks, /functions   registered extension names

@@ -76,6 +76,8 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /rules/{id}/stop", s.ruleAction(engineStop, "Rule %s was stopped."))
 	mux.HandleFunc("POST /rules/{id}/restart", s.ruleAction(engineRestart, "Rule %s was restarted"))
 	mux.HandleFunc("GET /rules/{id}/status", s.ruleStatus)
+	mux.HandleFunc("GET /rules/{id}/state", s.ruleState)
+	mux.HandleFunc("DELETE /rules/{id}/state", s.resetRuleState)
 
 	mux.HandleFunc("GET /sources", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, engine.SourceTypes()) })
 	mux.HandleFunc("GET /sinks", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, engine.SinkTypes()) })
