@@ -4,7 +4,8 @@
 // the rows a rule produces) or a Function (it is called from SQL). Each is
 // handed a Context that carries its identity (rule, operator, instance), a
 // logger, the engine root path and key-value state that the engine keeps for
-// that one extension instance.
+// that one extension instance. StateAs and StateOr read that state as typed
+// Go values, converting integers between kinds.
 //
 // Extensions are made known to the engine by name, either statically with
 // RegisterSource, RegisterSink and RegisterFunction (the generated code and

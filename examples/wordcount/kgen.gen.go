@@ -63,6 +63,64 @@ func (kgenFunctionAccumulateWordCount) IsAggregate() bool {
 	return false
 }
 
+// totalsState reads and writes the fields of totals in the key-value state of an
+// extension instance, one key per field.
+type totalsState struct {
+	ctx sdk.Context
+}
+
+// newTotalsState returns the totalsState over ctx's state.
+func newTotalsState(ctx sdk.Context) totalsState {
+	return totalsState{ctx: ctx}
+}
+
+// Words returns the state "words"; the zero value when there is none.
+func (s totalsState) Words() (int64, error) {
+	v, _, err := sdk.StateAs[int64](s.ctx, "words")
+	return v, err
+}
+
+// SetWords stores v as the state "words".
+func (s totalsState) SetWords(v int64) error {
+	return s.ctx.PutState("words", v)
+}
+
+// AddWords adds n to the counter "words"; a missing one starts from an int 0.
+func (s totalsState) AddWords(n int) error {
+	return s.ctx.IncrCounter("words", n)
+}
+
+// Load reads every field; one without state keeps its zero value.
+func (s totalsState) Load() (totals, error) {
+	var out totals
+	var err error
+	if out.Words, err = s.Words(); err != nil {
+		return totals{}, err
+	}
+	return out, nil
+}
+
+// Save stores every field of v, in field order. The fields are separate keys:
+// when one fails, those before it are stored.
+func (s totalsState) Save(v totals) error {
+	if err := s.SetWords(v.Words); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Reset deletes the state of every field.
+func (s totalsState) Reset() error {
+	for _, key := range [...]string{
+		"words",
+	} {
+		if err := s.ctx.DeleteState(key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // kgenWantError is an engine value of the wrong type.
 type kgenWantError struct {
 	want string

@@ -30,6 +30,7 @@ type emitter struct {
 	// declared lists the package-level identifiers the file declares, with
 	// what they are for collision errors.
 	declared map[string]string
+	errs     ErrorList // problems only emitting finds
 }
 
 func (e *emitter) useLib(name string) {
@@ -76,6 +77,12 @@ func emitGo(p *Package) ([]byte, error) {
 	}
 	for _, s := range sortedBy(p.Sinks, func(s *Sink) string { return s.Name }) {
 		e.sink(s)
+	}
+	for _, s := range sortedBy(p.States, func(s *State) string { return s.Struct.Name }) {
+		e.state(s)
+	}
+	if err := e.errs.err(); err != nil {
+		return nil, err
 	}
 	// Struct codecs may need more codecs (nested structs): repeat until none
 	// is missing, each round in name order.
@@ -202,8 +209,11 @@ func (e *emitter) checkCollisions(src []byte, decls []*libDecl) error {
 	return errs.err()
 }
 
-// registrations emits the init func registering every plugin.
+// registrations emits the init func registering every plugin, if any.
 func (e *emitter) registrations() {
+	if len(e.p.plugins()) == 0 {
+		return
+	}
 	e.f.Line().Func().Id("init").Params().BlockFunc(func(g *jen.Group) {
 		for _, fn := range sortedBy(e.p.Functions, func(f *Function) string { return f.Name }) {
 			g.Qual(sdkPath, "RegisterFunction").Call(jen.Lit(fn.Name), jen.Id(e.names.plugins[fn].Ctor))

@@ -15,6 +15,7 @@ import (
 	_ "github.com/kgen-dev/kgen/gen/markers/testdata/pushsource"
 	"github.com/kgen-dev/kgen/gen/markers/testdata/sink"
 	_ "github.com/kgen-dev/kgen/gen/markers/testdata/source"
+	_ "github.com/kgen-dev/kgen/gen/markers/testdata/state"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -248,5 +249,56 @@ func TestSinkInARule(t *testing.T) {
 	if _, err := e.CreateRule([]byte(`{"id":"nt","sql":"SELECT * FROM alerts","actions":[{"alert":{}}]}`)); err == nil ||
 		!strings.Contains(err.Error(), `alert sink: property "topic" is required`) {
 		t.Errorf("CreateRule without topic = %v", err)
+	}
+}
+
+// A function keeps a running tally in state through the generated
+// accessor; the state outlives the engine.
+func TestStateInARule(t *testing.T) {
+	root := t.TempDir()
+	e := openEngine(t, root)
+	if _, err := e.CreateStream(`CREATE STREAM words () WITH (DATASOURCE="in/state", TYPE="memory")`); err != nil {
+		t.Fatal(err)
+	}
+	out, cancel := e.MemoryHub().Subscribe("out/state", 16)
+	defer cancel()
+	if _, err := e.CreateRule([]byte(`{"id":"tally","sql":"SELECT tallyWord(word, n) AS t FROM words","actions":[{"memory":{"topic":"out/state"}}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	publishRows(t, e, "in/state",
+		map[string]any{"word": "a", "n": int64(2)},
+		map[string]any{"word": "b", "n": int64(5)},
+		map[string]any{"word": "a", "n": int64(1)},
+	)
+	want := []string{
+		"map[t:map[calls:1 last:a max:2 recent:[a] total:2 words:map[a:1]]]",
+		"map[t:map[calls:2 last:b max:5 recent:[a b] total:7 words:map[a:1 b:1]]]",
+		"map[t:map[calls:3 last:a max:5 recent:[b a] total:8 words:map[a:2 b:1]]]",
+	}
+	if got := receiveRows(t, out, 3); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	cancel()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The reopened engine restarts the rule with the tally it kept.
+	e = openEngine(t, root)
+	out, cancel = e.MemoryHub().Subscribe("out/state", 16)
+	defer cancel()
+	eventually(t, func() bool { st, _ := e.RuleStatus("tally"); return st.Status == "running" })
+	publishRows(t, e, "in/state",
+		map[string]any{"word": "c", "n": int64(4)},
+		map[string]any{"word": "reset", "n": int64(0)},
+		map[string]any{"word": "d", "n": int64(3)},
+	)
+	want = []string{
+		"map[t:map[calls:4 last:c max:5 recent:[a c] total:12 words:map[a:2 b:1 c:1]]]",
+		"map[t:map[]]",
+		"map[t:map[calls:1 last:d max:3 recent:[d] total:3 words:map[d:1]]]",
+	}
+	if got := receiveRows(t, out, 3); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows after reopening:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -494,7 +494,7 @@ func (b *builder) structOf(obj *types.TypeName) (*Struct, string) {
 				continue
 			}
 			fld := &Field{GoName: n.Name, Key: cmp.Or(ft.key, lowerFirst(n.Name)), Type: typ, Doc: doc, Default: ft.def, HasDef: ft.hasDef,
-				Required: ft.required, OneOf: ft.oneOf, Pos: pos}
+				Required: ft.required, OneOf: ft.oneOf, Pos: pos, TypePos: b.position(f.Type.Pos())}
 			if err := checkFieldOptions(fld); err != "" {
 				b.errs = append(b.errs, errorAt(pos, "struct %s: field %s: %s", s.Name, n.Name, err))
 				continue

@@ -14,7 +14,7 @@ import (
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-// typeDecl builds a //kgen:source or //kgen:sink struct.
+// typeDecl builds a //kgen:source, //kgen:sink or //kgen:state struct.
 func (b *builder) typeDecl(ts *ast.TypeSpec, m *marker) {
 	if m.kind == "function" {
 		b.errs = append(b.errs, errorAt(m.pos, "//kgen:function must be on a top-level func, not a type"))
@@ -24,6 +24,10 @@ func (b *builder) typeDecl(ts *ast.TypeSpec, m *marker) {
 	named, _ := types.Unalias(typeOfObj(obj)).(*types.Named)
 	if _, isStruct := ts.Type.(*ast.StructType); !isStruct || named == nil || ts.TypeParams != nil {
 		b.errs = append(b.errs, errorAt(m.pos, "//kgen:%s must be on a struct type", m.kind))
+		return
+	}
+	if m.kind == "state" {
+		b.state(ts, obj, m)
 		return
 	}
 	name, ok := b.pluginName(m, ts.Name.Name)

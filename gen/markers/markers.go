@@ -12,9 +12,10 @@ const markerPrefix = "//kgen:"
 
 // marker is one parsed //kgen:<kind> line.
 type marker struct {
-	kind      string // "function", "source" or "sink"
+	kind      string // "function", "source", "sink" or "state"
 	name      string // name=; "" when absent
 	aggregate bool
+	prefix    string // state: prefix=; "" when absent
 	pos       token.Position
 }
 
@@ -27,18 +28,22 @@ var markerKeys = map[string][]struct {
 	"function": {{"name", true}, {"aggregate", false}},
 	"source":   {{"name", true}},
 	"sink":     {{"name", true}},
+	"state":    {{"prefix", true}},
 }
+
+// knownMarkers lists the marker kinds for errors.
+const knownMarkers = "known: //kgen:function, //kgen:sink, //kgen:source, //kgen:state"
 
 // parseMarker parses the text of a comment starting with //kgen:.
 func parseMarker(text string, pos token.Position) (*marker, *Error) {
 	fields := strings.Fields(strings.TrimPrefix(text, markerPrefix))
 	if len(fields) == 0 {
-		return nil, errorAt(pos, "empty marker %s (known: //kgen:function, //kgen:sink, //kgen:source)", markerPrefix)
+		return nil, errorAt(pos, "empty marker %s (%s)", markerPrefix, knownMarkers)
 	}
 	m := &marker{kind: fields[0], pos: pos}
 	keys, ok := markerKeys[m.kind]
 	if !ok {
-		return nil, errorAt(pos, "unknown marker //kgen:%s (known: //kgen:function, //kgen:sink, //kgen:source)", m.kind)
+		return nil, errorAt(pos, "unknown marker //kgen:%s (%s)", m.kind, knownMarkers)
 	}
 	seen := map[string]bool{}
 	for _, f := range fields[1:] {
@@ -70,6 +75,8 @@ func parseMarker(text string, pos token.Position) (*marker, *Error) {
 			m.name = value
 		case "aggregate":
 			m.aggregate = true
+		case "prefix":
+			m.prefix = value
 		}
 	}
 	return m, nil

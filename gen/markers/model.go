@@ -13,6 +13,7 @@ type Package struct {
 	Functions []*Function
 	Sources   []*Source
 	Sinks     []*Sink
+	States    []*State
 	// Structs are the struct types that need a generated decoder or
 	// encoder, sorted by name.
 	Structs []*Struct
@@ -28,9 +29,10 @@ type userDecl struct {
 	pos        token.Position
 }
 
-// Empty reports whether the package has no plugins.
+// Empty reports whether the package has nothing to generate: no plugins
+// and no state accessors.
 func (p *Package) Empty() bool {
-	return len(p.Functions) == 0 && len(p.Sources) == 0 && len(p.Sinks) == 0
+	return len(p.Functions) == 0 && len(p.Sources) == 0 && len(p.Sinks) == 0 && len(p.States) == 0
 }
 
 // Function is a //kgen:function.
@@ -78,6 +80,17 @@ type Sink struct {
 	Close       bool
 	Pos         token.Position
 }
+
+// State is a //kgen:state: a struct whose fields are kept in extension
+// state, one key per field, through a generated accessor.
+type State struct {
+	Struct *Struct // its fields' keys are without Prefix
+	Prefix string  // prepended to every field key
+	Pos    token.Position
+}
+
+// Key is the state key of a field.
+func (s *State) Key(f *Field) string { return s.Prefix + f.Key }
 
 // Kind is a category of supported Go type.
 type Kind int
@@ -174,7 +187,8 @@ type Field struct {
 	HasDef   bool
 	Required bool
 	OneOf    []string
-	Pos      token.Position
+	Pos      token.Position // of the name
+	TypePos  token.Position // of the type expression
 }
 
 func upperFirst(s string) string {

@@ -1,6 +1,10 @@
 package markers
 
-import "github.com/kgen-dev/kgen/sdk"
+import (
+	"go/token"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
 
 // Names of the library declarations the emitters call directly.
 const (
@@ -16,13 +20,48 @@ type pluginNames struct {
 	Impl string // the unexported adapter type
 }
 
+// stateNames are the identifiers generated for one //kgen:state struct.
+type stateNames struct {
+	Type string // the accessor type: <Struct>State
+	Ctor string // New<Struct>State; new<Struct>State for an unexported struct
+	// The methods by field: getter, setter and, for integer fields, adder.
+	Get, Set, Add map[*Field]string
+}
+
+// The accessor methods over all fields.
+const (
+	stateLoad  = "Load"
+	stateSave  = "Save"
+	stateReset = "Reset"
+)
+
+func newStateNames(s *State) stateNames {
+	name := s.Struct.Name
+	sn := stateNames{Type: name + "State", Ctor: "New" + upperFirst(name) + "State",
+		Get: map[*Field]string{}, Set: map[*Field]string{}, Add: map[*Field]string{}}
+	if !token.IsExported(name) {
+		sn.Ctor = "new" + upperFirst(name) + "State"
+	}
+	for _, f := range s.Struct.Fields {
+		sn.Get[f], sn.Set[f] = f.GoName, "Set"+f.GoName
+		if f.Type.Kind == Int || f.Type.Kind == Uint {
+			sn.Add[f] = "Add" + f.GoName
+		}
+	}
+	return sn
+}
+
 // names holds every identifier generated for a package, computed once.
 type names struct {
 	plugins map[any]pluginNames // by *Function, *Source or *Sink
+	states  map[*State]stateNames
 }
 
 func newNames(p *Package) *names {
-	n := &names{plugins: map[any]pluginNames{}}
+	n := &names{plugins: map[any]pluginNames{}, states: map[*State]stateNames{}}
+	for _, s := range p.States {
+		n.states[s] = newStateNames(s)
+	}
 	for _, f := range p.Functions {
 		n.plugins[f] = pluginNames{Ctor: sdk.SymbolName(f.Name), Impl: "kgenFunction" + sdk.SymbolName(f.Name)}
 	}

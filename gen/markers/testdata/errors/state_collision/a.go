@@ -1,0 +1,8 @@
+package p
+
+//kgen:state
+type stats struct {
+	Total int64
+}
+
+func newStatsState() {}

@@ -1,0 +1,4 @@
+package p
+
+//kgen:state prefix=level.
+type level int
