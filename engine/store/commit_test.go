@@ -239,3 +239,39 @@ func TestCommitConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// TestCommitLarge commits thousands of puts, deletes and adds to one bucket
+// at once, beyond what one Redis command in the script takes.
+func TestCommitLarge(t *testing.T) {
+	kvs(t, func(t *testing.T, kv KV) {
+		old := map[string][]byte{}
+		for i := range 1500 {
+			old[fmt.Sprintf("old%04d", i)] = []byte("x")
+		}
+		check(t, kv.Apply("b", old))
+		w := Write{Puts: puts{"b": {}}, Adds: adds{"b": {}}}
+		for i := range 1500 {
+			w.Puts["b"][fmt.Sprintf("old%04d", i)] = nil
+			w.Puts["b"][fmt.Sprintf("new%04d", i)] = []byte(strconv.Itoa(i))
+			if i%2 == 0 {
+				w.Adds["b"][fmt.Sprintf("new%04d", i)] = 1 // after the put
+				w.Adds["b"][fmt.Sprintf("n%04d", i)] = int64(i)
+			}
+		}
+		got := mustCommit(t, kv, w)
+		if len(got["b"]) != 1500 || got["b"]["new0010"] != 11 || got["b"]["n0010"] != 10 {
+			t.Fatalf("%d totals; new0010 = %d, n0010 = %d", len(got["b"]), got["b"]["new0010"], got["b"]["n0010"])
+		}
+		keys := mustKeys(t, kv, "b")
+		if len(keys) != 1500+750 || keys[0] != "n0000" || keys[len(keys)-1] != "new1499" {
+			t.Fatalf("%d keys, from %q to %q", len(keys), keys[0], keys[len(keys)-1])
+		}
+		for _, k := range []string{"new0000", "new0001", "new1498", "new1499"} {
+			i, _ := strconv.Atoi(k[3:])
+			want := strconv.Itoa(i + 1 - i%2)
+			if v, _ := mustGet(t, kv, "b", k); v != want {
+				t.Errorf("%s = %q, want %q", k, v, want)
+			}
+		}
+	})
+}

@@ -311,18 +311,30 @@ for i = 0, n - 1 do
 	end
 end
 
-local j = 1
+-- Runs of entries to one hash go in one HSET or HDEL each, in order (a
+-- field put then added is set twice, the total last), with at most 1000
+-- arguments as unpack is bounded by the Lua stack.
+local cmd, key, args, j = nil, nil, {}, 1
+local function flush()
+	if #args > 0 then redis.call(cmd, key, unpack(args)) end
+	args = {}
+end
 for i = 0, n - 1 do
-	local kind, key, f, arg = ARGV[4*i+1], KEYS[tonumber(ARGV[4*i+2])], ARGV[4*i+3], ARGV[4*i+4]
+	local kind, k, f, arg = ARGV[4*i+1], KEYS[tonumber(ARGV[4*i+2])], ARGV[4*i+3], ARGV[4*i+4]
+	local c = kind == 'd' and 'HDEL' or 'HSET'
+	if c ~= cmd or k ~= key or #args >= 1000 then
+		flush()
+		cmd, key = c, k
+	end
+	args[#args + 1] = f
 	if kind == 'p' then
-		redis.call('HSET', key, f, arg)
-	elseif kind == 'd' then
-		redis.call('HDEL', key, f)
-	else
+		args[#args + 1] = arg
+	elseif kind == 'a' then
 		j = j + 1
-		redis.call('HSET', key, f, out[j])
+		args[#args + 1] = out[j]
 	end
 end
+flush()
 return out
 `)
 

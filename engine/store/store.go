@@ -140,10 +140,15 @@ type addOp struct {
 // key, so that every backend applies a Write, and names its first failing
 // Add, in the same order.
 func flatten(w Write) ([]putOp, []addOp, error) {
-	var (
-		puts []putOp
-		adds []addOp
-	)
+	var np, na int
+	for _, m := range w.Puts {
+		np += len(m)
+	}
+	for _, m := range w.Adds {
+		na += len(m)
+	}
+	puts := make([]putOp, 0, np)
+	adds := make([]addOp, 0, na)
 	for _, b := range slices.Sorted(maps.Keys(w.Puts)) {
 		if b == "" {
 			return nil, nil, bucketErr("commit to", b, errNoBucket)
