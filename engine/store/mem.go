@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -94,29 +95,57 @@ func (m *Mem) Scan(bucket, prefix string, fn func(key string, value []byte) erro
 }
 
 func (m *Mem) Apply(bucket string, puts map[string][]byte) error {
-	if bucket == "" {
-		return bucketErr("apply to", bucket, errNoBucket)
+	if err := checkApply(bucket, puts); err != nil {
+		return err
 	}
-	if _, ok := puts[""]; ok {
-		return bucketErr("apply to", bucket, errNoKey)
+	_, err := m.commit(putOps(bucket, puts), nil)
+	return bucketErr("apply to", bucket, err)
+}
+
+func (m *Mem) Commit(w Write) (map[string]map[string]int64, error) {
+	puts, adds, err := flatten(w)
+	if err != nil {
+		return nil, err
 	}
+	sums, err := m.commit(puts, adds)
+	if err != nil {
+		return nil, commitErr(err)
+	}
+	return totals(adds, sums), nil
+}
+
+// commit checks every add before it writes anything, so a failing one
+// leaves the store as it was.
+func (m *Mem) commit(puts []putOp, adds []addOp) ([]int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.buckets == nil {
-		return bucketErr("apply to", bucket, ErrClosed)
+		return nil, ErrClosed
 	}
-	if len(puts) == 0 {
-		return nil
+	sums := make([]int64, len(adds))
+	for i, a := range adds {
+		// The value the add sees is the one the puts leave.
+		v, ok := m.buckets[a.bucket][a.key]
+		if j, put := slices.BinarySearchFunc(puts, a, cmpPutAdd); put {
+			v, ok = puts[j].value, puts[j].value != nil
+		}
+		sum, err := a.add(v, ok)
+		if err != nil {
+			return nil, err
+		}
+		sums[i] = sum
 	}
-	b := m.bucket(bucket)
-	for k, v := range puts {
-		if v == nil {
-			delete(b, k)
+	for _, p := range puts {
+		if p.value == nil {
+			delete(m.buckets[p.bucket], p.key)
 		} else {
-			b[k] = append([]byte{}, v...)
+			m.bucket(p.bucket)[p.key] = append([]byte{}, p.value...)
 		}
 	}
-	return nil
+	for i, a := range adds {
+		m.bucket(a.bucket)[a.key] = strconv.AppendInt(nil, sums[i], 10)
+	}
+	return sums, nil
 }
 
 func (m *Mem) DeletePrefix(bucket, prefix string) error {

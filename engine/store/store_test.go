@@ -8,21 +8,45 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kgen-dev/kgen/internal/testutil/redistest"
 )
 
-// kvs runs a test against every KV implementation.
-func kvs(t *testing.T, test func(t *testing.T, kv KV)) {
-	t.Run("bolt", func(t *testing.T) {
+// backends opens a fresh, empty store of each kind for a test.
+var backends = []struct {
+	name string
+	open func(t testing.TB) KV
+}{
+	{"bolt", func(t testing.TB) KV {
 		b, err := OpenBolt(filepath.Join(t.TempDir(), "data", "kgen.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { b.Close() })
-		test(t, b)
-	})
-	t.Run("mem", func(t *testing.T) {
-		test(t, NewMem())
-	})
+		return b
+	}},
+	{"mem", func(testing.TB) KV { return NewMem() }},
+	{"redis", func(t testing.TB) KV {
+		return openRedis(t, redistest.Start(t).Addr(), "kgen-"+t.Name())
+	}},
+}
+
+// kvs runs a test against every KV implementation.
+func kvs(t *testing.T, test func(t *testing.T, kv KV)) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, b.open(t)) })
+	}
+}
+
+// openRedis opens a Redis store on addr under prefix, closed when the test ends.
+func openRedis(t testing.TB, addr, prefix string) *Redis {
+	t.Helper()
+	r, err := OpenRedis(RedisOptions{Addr: addr, Prefix: prefix, DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 func mustGet(t *testing.T, kv KV, bucket, key string) (string, bool) {
@@ -284,6 +308,26 @@ func TestClosed(t *testing.T) {
 		}
 		if _, err := kv.Keys("b"); !errors.Is(err, ErrClosed) {
 			t.Fatalf("keys after close = %v", err)
+		}
+		noop := func(string, []byte) error { return nil }
+		if err := kv.Scan("b", "", noop); !errors.Is(err, ErrClosed) {
+			t.Fatalf("scan after close = %v", err)
+		}
+		if err := kv.Delete("b", "k"); !errors.Is(err, ErrClosed) {
+			t.Fatalf("delete after close = %v", err)
+		}
+		if err := kv.DeletePrefix("b", "k"); !errors.Is(err, ErrClosed) {
+			t.Fatalf("delete prefix after close = %v", err)
+		}
+		err = kv.Apply("b", map[string][]byte{"k": nil})
+		if !errors.Is(err, ErrClosed) || err.Error() != `apply to bucket "b": store closed` {
+			t.Fatalf("apply after close = %v", err)
+		}
+		for _, w := range []Write{{}, {Adds: map[string]map[string]int64{"b": {"n": 1}}}} {
+			_, err = kv.Commit(w)
+			if !errors.Is(err, ErrClosed) || err.Error() != "commit: store closed" {
+				t.Fatalf("commit %v after close = %v", w, err)
+			}
 		}
 	})
 }
