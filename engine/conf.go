@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kgen-dev/kgen/engine/store"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -32,9 +33,18 @@ type Config struct {
 		// Listen is the address of the REST management API.
 		Listen string `yaml:"listen"`
 	} `yaml:"rest"`
+	// Name names this engine among those that share a state store (Redis);
+	// rules keep their checkpoints under it. Default: "local" with the
+	// embedded store, else the host name and a hash of the root folder.
+	Name  string `yaml:"name"`
 	Store struct {
-		// FlushInterval is how often extension state is written to disk.
+		// FlushInterval is how often extension state of rules at qos 0 is
+		// written to the store (rules at qos 1 and 2 write it with their
+		// checkpoints).
 		FlushInterval time.Duration `yaml:"flushInterval"`
+		// Type and Redis choose where extension state and checkpoints
+		// live: "bolt" (data/state.db) or "redis".
+		store.Config `yaml:",inline"`
 	} `yaml:"store"`
 	Log struct {
 		// Level is debug, info, warn or error.
@@ -52,9 +62,23 @@ mqtt:
 rest:
   # The REST management API.
   listen: 127.0.0.1:9081
+# Names this engine among those sharing a Redis state store; rules keep
+# their checkpoints under it. Empty: "local" with the embedded store, else
+# the host name and a hash of the root folder.
+name: ""
 store:
-  # How often extension state is written to data/kgen.db.
+  # Where extension state and rule checkpoints live: bolt (the embedded
+  # file data/state.db) or redis (shared by the engines that point at it).
+  type: bolt
+  # How often extension state of rules at qos 0 is written to the store;
+  # rules at qos 1 and 2 write theirs with each checkpoint.
   flushInterval: 1s
+  redis:
+    addr: 127.0.0.1:6379
+    password: ""
+    db: 0
+    # Keys are <prefix>:<bucket> hashes.
+    prefix: kgen
 log:
   level: info
 `

@@ -61,8 +61,12 @@ type Engine struct {
 	layout layout.Root
 	conf   *Config
 	logger *slog.Logger
-	kv     store.KV
-	states *state.Manager
+	// kv holds the definitions (streams, rules) in data/kgen.db; stateKV
+	// holds extension state and checkpoints (data/state.db or Redis).
+	kv       store.KV
+	stateKV  store.KV
+	stateErr error // the state store was damaged at Open
+	states   *state.Manager
 	broker *broker.Broker
 	hub    *connector.MemoryHub
 	ctx    context.Context
@@ -135,7 +139,15 @@ func Open(opts Options) (_ *Engine, err error) {
 		return nil, err
 	}
 	e.kv = kv
-	e.states = state.NewManager(e.kv, conf.Store.FlushInterval, logger)
+	skv, damaged, err := openStateStore(l, conf.Store.Config, kv)
+	if err != nil {
+		return nil, err
+	}
+	e.stateKV, e.stateErr = skv, damaged
+	if damaged != nil {
+		logger.Error("state store damaged", "err", damaged)
+	}
+	e.states = state.NewManager(e.stateKV, conf.Store.FlushInterval, logger)
 	if opts.Broker && conf.MQTT.Server == "" {
 		addr := conf.MQTT.Embedded
 		if opts.BrokerAddr != "" {
@@ -173,7 +185,12 @@ func Open(opts Options) (_ *Engine, err error) {
 		Function: e.lookupFunction,
 		OnOutput: opts.OnOutput,
 		Clock:    cmp.Or[clock.Clock](opts.Clock, clock.Real),
+		Instance: instanceName(conf, root),
+		StateError: func(string) error {
+			return e.stateErr
+		},
 	}
+	e.env.DurableSourceProps = e.durableSourceProps
 	if err := e.restore(!opts.NoRestore); err != nil {
 		return nil, err
 	}
@@ -217,6 +234,9 @@ func (e *Engine) Close() error {
 	}
 	if e.states != nil {
 		errs = append(errs, e.states.Close())
+	}
+	if e.stateKV != nil {
+		errs = append(errs, e.stateKV.Close())
 	}
 	if e.kv != nil {
 		errs = append(errs, e.kv.Close())

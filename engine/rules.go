@@ -63,6 +63,11 @@ func (e *Engine) UpdateRule(id string, data []byte) error {
 	if entry.rule != nil {
 		entry.rule.Stop()
 	}
+	// The call sites that are still there keep their state (matched by
+	// their text, see sql.CallSite); the state of those gone goes.
+	if err := e.states.Prune(id+"/", planned.ScopeIDs()); err != nil {
+		e.logger.Warn("rule update: the state of removed call sites stays", "rule", id, "err", err)
+	}
 	entry.def, entry.rule, entry.err = def, planned, nil
 	if err := e.saveRule(entry); err != nil {
 		*entry = old
@@ -209,8 +214,12 @@ func (e *Engine) DeleteRule(id string) error {
 		return fmt.Errorf("rule %q: %w", id, err)
 	}
 	delete(e.rules, id)
+	e.states.Release(id + "/")
 	if err := e.states.DeleteScopes(id + "/"); err != nil {
 		return fmt.Errorf("rule %q: delete state: %w", id, err)
+	}
+	if err := e.dropCheckpoint(id); err != nil {
+		return fmt.Errorf("rule %q: delete checkpoint: %w", id, err)
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // RuleState returns the extension state of rule id: one ScopeState per
-// operator that has state (Op is "func:0:wordCount", "source:demo",
+// operator that has state (Op is "func:wordCount(text)", "source:demo",
 // "sink:0:log" …), whether the rule runs or not.
 func (e *Engine) RuleState(id string) ([]state.ScopeState, error) {
 	e.mu.Lock()
@@ -41,6 +41,10 @@ func (e *Engine) ResetRuleState(id string) error {
 	var errs []error
 	if err := e.states.DeleteScopes(id + "/"); err != nil {
 		errs = append(errs, fmt.Errorf("rule %q: reset state: %w", id, err))
+	}
+	// The window and the sources' positions go too: the rule starts over.
+	if err := e.dropCheckpoint(id); err != nil {
+		errs = append(errs, fmt.Errorf("rule %q: reset checkpoint: %w", id, err))
 	}
 	// Start again even when the delete failed: a failed reset must not
 	// leave a running rule stopped.

@@ -21,7 +21,7 @@ func counted(t *testing.T, e *engine.Engine, rule string) any {
 	case 0:
 		return nil
 	case 1:
-		want := state.ScopeState{ID: rule + "/func:0:testCount", Op: "func:0:testCount",
+		want := state.ScopeState{ID: rule + "/func:testCount(n)", Op: "func:testCount(n)",
 			Keys: []state.KeyState{{Key: "total", Type: "int", Value: scopes[0].Keys[0].Value}}}
 		if !reflect.DeepEqual(scopes[0], want) {
 			t.Fatalf("state of %s: %+v, want %+v", rule, scopes[0], want)

@@ -73,12 +73,12 @@ func TestStateShowAndReset(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
-	want := `OP                     KEY         TYPE     VALUE
-func:0:testStateKinds  calls       int      2
-func:0:testStateKinds  last        map      {"at": 2024-01-02T03:04:05.0000006Z, "n": 2.5, "tags": ["a b", 7, null, true]}
-func:0:testStateKinds  ratio       float32  0.25
-func:0:testStateKinds  raw         bytes    aGk=
-func:0:testStateKinds  "tab\tkey"  string   "line\nbreak"
+	want := `OP                      KEY         TYPE     VALUE
+func:testStateKinds(n)  calls       int      2
+func:testStateKinds(n)  last        map      {"at": 2024-01-02T03:04:05.0000006Z, "n": 2.5, "tags": ["a b", 7, null, true]}
+func:testStateKinds(n)  ratio       float32  0.25
+func:testStateKinds(n)  raw         bytes    aGk=
+func:testStateKinds(n)  "tab\tkey"  string   "line\nbreak"
 `
 	if got := mustRun(t, "state", "show", "r1"); got != want {
 		t.Errorf("state show:\n%s\nwant:\n%s", got, want)
@@ -91,7 +91,7 @@ func:0:testStateKinds  "tab\tkey"  string   "line\nbreak"
 		if err := json.Unmarshal([]byte(got), &st); err != nil {
 			t.Fatalf("state show %s: %v\n%s", flag, err, got)
 		}
-		if st.Rule != "r1" || len(st.Scopes) != 1 || st.Scopes[0].ID != "r1/func:0:testStateKinds" || len(st.Scopes[0].Keys) != 5 {
+		if st.Rule != "r1" || len(st.Scopes) != 1 || st.Scopes[0].ID != "r1/func:testStateKinds(n)" || len(st.Scopes[0].Keys) != 5 {
 			t.Fatalf("state show %s: %+v", flag, st)
 		}
 		last := st.Scopes[0].Keys[1].Value.(map[string]state.TypedValue)

@@ -71,8 +71,8 @@ func TestRuleState(t *testing.T) {
   "rule": "r1",
   "scopes": [
     {
-      "id": "r1/func:0:testTotal",
-      "op": "func:0:testTotal",
+      "id": "r1/func:testTotal(temp)",
+      "op": "func:testTotal(temp)",
       "keys": [
         {
           "key": "total",
@@ -101,7 +101,7 @@ func TestRuleState(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &api.RuleState{Rule: "r1", Scopes: []state.ScopeState{{
-		ID: "r1/func:0:testTotal", Op: "func:0:testTotal",
+		ID: "r1/func:testTotal(temp)", Op: "func:testTotal(temp)",
 		Keys: []state.KeyState{{Key: "total", Type: "int64", Value: int64(4)}},
 	}}}
 	if !reflect.DeepEqual(st, want) {

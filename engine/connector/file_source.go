@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kgen-dev/kgen/internal/layout"
@@ -39,6 +40,30 @@ type fileSource struct {
 	file *os.File
 	stop chan struct{}
 	done chan struct{}
+
+	// start is where Rewind puts the reader; pos is where it is, read by
+	// GetOffset from inside the reader's ingest.
+	start int64
+	pos   atomic.Int64
+}
+
+// The file source takes part in checkpoints (sdk.Rewindable): its offset
+// is the byte offset after the line being ingested (lines) or the number of
+// array elements read (a JSON array), and Rewind continues from there.
+var _ sdk.Rewindable = (*fileSource)(nil)
+
+// GetOffset is the position after the row being ingested.
+func (s *fileSource) GetOffset() (any, error) { return s.pos.Load(), nil }
+
+// Rewind makes the reader start after offset, an offset GetOffset gave.
+func (s *fileSource) Rewind(offset any) error {
+	n, ok := offset.(int64)
+	if !ok || n < 0 {
+		return fmt.Errorf("file source %q: offset %v: want a non-negative int64", s.name, offset)
+	}
+	s.start = n
+	s.pos.Store(n)
+	return nil
 }
 
 // fileSourceCloseWait bounds how long Close waits for the reader to notice,
@@ -97,7 +122,7 @@ func (s *fileSource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, ingestErr sdk
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	r := &fileReader{
 		ctx: ctx, name: s.name, interval: s.interval, stop: s.stop,
-		ingest: ingest, ingestErr: ingestErr,
+		ingest: ingest, ingestErr: ingestErr, start: s.start, pos: &s.pos,
 	}
 	go func(f *os.File) {
 		defer close(s.done)
@@ -162,10 +187,14 @@ type fileReader struct {
 	ingestErr sdk.ErrorIngest
 	rows      int
 	timer     *time.Timer
+	// start is the offset to continue after; pos is set before each
+	// ingest to the offset after its row.
+	start int64
+	pos   *atomic.Int64
 }
 
 // emit ingests one row, after waiting interval since the previous one.
-func (r *fileReader) emit(row map[string]any) error {
+func (r *fileReader) emit(row map[string]any, pos int64) error {
 	if r.rows > 0 && r.interval > 0 {
 		if r.timer == nil {
 			r.timer = time.NewTimer(r.interval)
@@ -188,6 +217,7 @@ func (r *fileReader) emit(row map[string]any) error {
 		default:
 		}
 	}
+	r.pos.Store(pos)
 	r.ingest(r.ctx, row, nil, time.Time{})
 	r.rows++
 	return nil
@@ -196,17 +226,28 @@ func (r *fileReader) emit(row map[string]any) error {
 // readLines reads one JSON object per line. A bad line is reported and
 // skipped; blank lines are ignored.
 func (r *fileReader) readLines(f io.Reader) error {
+	pos := r.start
+	if pos > 0 {
+		seeker, ok := f.(io.Seeker)
+		if !ok {
+			return fmt.Errorf("file source %q: cannot continue at offset %d", r.name, pos)
+		}
+		if _, err := seeker.Seek(pos, io.SeekStart); err != nil {
+			return fmt.Errorf("file source %q: continue at offset %d: %w", r.name, pos, err)
+		}
+	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	for n := 1; ; n++ {
 		line, readErr := br.ReadBytes('\n')
 		if readErr != nil && readErr != io.EOF {
 			return fmt.Errorf("file source %q: line %d: %w", r.name, n, readErr)
 		}
+		pos += int64(len(line))
 		if line = bytes.TrimSpace(line); len(line) > 0 {
 			row, err := decodeObject(line)
 			if err != nil {
 				r.ingestErr(r.ctx, fmt.Errorf("file source %q: line %d: %w", r.name, n, err))
-			} else if err := r.emit(row); err != nil {
+			} else if err := r.emit(row, pos); err != nil {
 				return err
 			}
 		}
@@ -239,7 +280,10 @@ func (r *fileReader) readJSON(f io.Reader) error {
 		if !ok {
 			return fmt.Errorf("file source %q: want a JSON array of objects or an object, got %s", r.name, jsonKind(v))
 		}
-		return r.emit(convertNumbers(row).(map[string]any))
+		if r.start > 0 {
+			return nil // read before
+		}
+		return r.emit(convertNumbers(row).(map[string]any), 1)
 	}
 	if _, err := dec.Token(); err != nil {
 		return fmt.Errorf("file source %q: %w", r.name, err)
@@ -249,12 +293,15 @@ func (r *fileReader) readJSON(f io.Reader) error {
 		if err := dec.Decode(&v); err != nil {
 			return fmt.Errorf("file source %q: element %d: %w", r.name, i, err)
 		}
+		if int64(i) <= r.start {
+			continue // read before
+		}
 		row, ok := v.(map[string]any)
 		if !ok {
 			r.ingestErr(r.ctx, fmt.Errorf("file source %q: element %d: want an object, got %s", r.name, i, jsonKind(v)))
 			continue
 		}
-		if err := r.emit(convertNumbers(row).(map[string]any)); err != nil {
+		if err := r.emit(convertNumbers(row).(map[string]any), int64(i)); err != nil {
 			return err
 		}
 	}

@@ -55,6 +55,80 @@ type mqttSource struct {
 	// subscribe for it: subscribing twice would make the broker resend its
 	// retained messages.
 	onConnectRan bool
+
+	// In a rule that checkpoints (DeferAcks), messages are acknowledged
+	// by Ack: unacked holds them in arrival order, numbered by seq; cur is
+	// the number of the message being ingested.
+	deferAcks  bool
+	maxUnacked int
+	ackMu      sync.Mutex
+	seq        uint64
+	cur        uint64
+	unacked    []unackedMsg
+}
+
+type unackedMsg struct {
+	seq uint64
+	msg paho.Message
+}
+
+var _ sdk.Acknowledger = (*mqttSource)(nil)
+
+// DeferAcks holds acknowledgements until Ack. The broker stops sending
+// once it has as many unacknowledged messages out as its in-flight window
+// (mosquitto: max_inflight_messages, 20 by default), so the engine is
+// asked to checkpoint after maxUnacked (the property, default 16).
+func (s *mqttSource) DeferAcks() int {
+	s.deferAcks = true
+	return s.maxUnacked
+}
+
+// GetOffset is the number of the message being ingested.
+func (s *mqttSource) GetOffset() (any, error) {
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock()
+	return s.cur, nil
+}
+
+// Ack acknowledges, in arrival order, every message up to the one numbered
+// offset.
+func (s *mqttSource) Ack(offset any) error {
+	upTo, ok := offset.(uint64)
+	if !ok {
+		return fmt.Errorf("mqtt source: offset %v: want a uint64", offset)
+	}
+	s.ackMu.Lock()
+	i := 0
+	for i < len(s.unacked) && s.unacked[i].seq <= upTo {
+		i++
+	}
+	done := s.unacked[:i:i]
+	s.unacked = s.unacked[i:]
+	s.ackMu.Unlock()
+	for _, u := range done {
+		u.msg.Ack()
+	}
+	return nil
+}
+
+// hold queues a message for Ack and makes it the current one. It reports
+// false for a message the broker sends again (after a reconnection) while
+// the first delivery still waits for its Ack: that one was ingested
+// already.
+func (s *mqttSource) hold(m paho.Message) bool {
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock()
+	if m.Duplicate() && m.Qos() > 0 {
+		for _, u := range s.unacked {
+			if u.msg.MessageID() == m.MessageID() {
+				return false
+			}
+		}
+	}
+	s.seq++
+	s.cur = s.seq
+	s.unacked = append(s.unacked, unackedMsg{seq: s.seq, msg: m})
+	return true
 }
 
 func (s *mqttSource) Provision(ctx sdk.Context, props map[string]any) error {
@@ -63,6 +137,7 @@ func (s *mqttSource) Provision(ctx sdk.Context, props map[string]any) error {
 	s.cfg = readMQTTConfig(ctx, &r, "clientid")
 	s.filter = r.required("datasource")
 	s.qos = byte(r.intRange("qos", 1, 0, 2))
+	s.maxUnacked = r.intRange("maxUnacked", 16, 1, 65535)
 	if r.err != nil {
 		return fmt.Errorf("mqtt source: %w", r.err)
 	}
@@ -213,6 +288,12 @@ func (s *mqttSource) onMessage(_ paho.Client, m paho.Message) {
 		"topic":     m.Topic(),
 		"messageId": int64(m.MessageID()),
 		"qos":       int64(m.Qos()),
+	}
+	if s.deferAcks {
+		if s.hold(m) {
+			ingest(ctx, m.Payload(), meta, time.Time{})
+		}
+		return
 	}
 	ingest(ctx, m.Payload(), meta, time.Time{})
 	m.Ack()

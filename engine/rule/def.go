@@ -70,6 +70,13 @@ type RuleOptions struct {
 	MaxWindowRows int `json:"maxWindowRows,omitempty"`
 	// MaxGroups bounds the groups of one window result (default 10000).
 	MaxGroups int `json:"maxGroups,omitempty"`
+	// Qos is the processing guarantee: 0 at most once (default), 1 at
+	// least once, 2 exactly once where the sources can rewind. At 1 and 2
+	// the rule takes checkpoints (see checkpoint.go).
+	Qos int `json:"qos,omitempty"`
+	// CheckpointInterval is how often a rule at qos 1 or 2 takes a
+	// checkpoint (default 1s).
+	CheckpointInterval Duration `json:"checkpointInterval,omitempty"`
 }
 
 // Duration is a rule option that is a duration: eKuiper's integer
@@ -107,6 +114,7 @@ const (
 	defaultLateTolerance = Duration(time.Second)
 	defaultMaxWindowRows = 100000
 	defaultMaxGroups     = 10000
+	defaultCheckpoint    = Duration(time.Second)
 	maxConcurrency       = 256
 	defaultBufferLength  = 1024
 	policyBlock          = "block"
@@ -117,7 +125,7 @@ const (
 // accepted so rules move between the two, and logged.
 var ignoredOptions = map[string]bool{
 	"sendMetaToSink": true,
-	"sendError":      true, "qos": true, "checkpointInterval": true, "restartStrategy": true,
+	"sendError":      true, "restartStrategy": true,
 	"cron": true, "duration": true, "debug": true, "disableBufferFullDiscard": true,
 }
 
@@ -216,9 +224,17 @@ func parseOptions(def *Def, opts map[string]json.RawMessage) error {
 			if err := json.Unmarshal(v, &def.Options.MaxGroups); err != nil || def.Options.MaxGroups < 1 {
 				return fmt.Errorf(`rule %q: options.maxGroups: want a positive integer, got %s`, def.ID, v)
 			}
+		case "qos":
+			if err := json.Unmarshal(v, &def.Options.Qos); err != nil || def.Options.Qos < 0 || def.Options.Qos > 2 {
+				return fmt.Errorf(`rule %q: options.qos: want 0 (at most once), 1 (at least once) or 2 (exactly once), got %s`, def.ID, v)
+			}
+		case "checkpointInterval":
+			if err := json.Unmarshal(v, &def.Options.CheckpointInterval); err != nil || def.Options.CheckpointInterval <= 0 {
+				return fmt.Errorf(`rule %q: options.checkpointInterval: want milliseconds or a duration like "1s", positive, got %s`, def.ID, v)
+			}
 		default:
 			if !ignoredOptions[k] {
-				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, concurrency, isEventTime, lateTolerance, maxWindowRows, maxGroups)`, def.ID, k)
+				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, checkpointInterval, concurrency, isEventTime, lateTolerance, maxGroups, maxWindowRows, qos)`, def.ID, k)
 			}
 			if def.Extra == nil {
 				def.Extra = map[string]string{}

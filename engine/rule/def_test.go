@@ -25,7 +25,7 @@ func TestParseRuleRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if def.Options.BufferLength != 8 || def.Options.BufferFullPolicy != "drop" || def.Extra["qos"] != "1" {
+	if def.Options.BufferLength != 8 || def.Options.BufferFullPolicy != "drop" || def.Options.Qos != 1 {
 		t.Fatalf("options = %+v extra = %v", def.Options, def.Extra)
 	}
 	if def.Actions[0].Props["qos"] != int64(1) {
@@ -41,7 +41,7 @@ func TestParseRuleErrors(t *testing.T) {
 	cases := map[string]string{
 		ruleSeeds[2]: `rule "r": actions[0]: want one sink type as the only key, got 2 keys`,
 		ruleSeeds[3]: `rule "r": actions[0] (a): want an object of properties: json: cannot unmarshal array into Go value of type map[string]interface {}`,
-		ruleSeeds[4]: `rule "r": options: unknown option "nosuch" (known: bufferLength, bufferFullPolicy, concurrency, isEventTime, lateTolerance, maxWindowRows, maxGroups)`,
+		ruleSeeds[4]: `rule "r": options: unknown option "nosuch" (known: bufferLength, bufferFullPolicy, checkpointInterval, concurrency, isEventTime, lateTolerance, maxGroups, maxWindowRows, qos)`,
 		ruleSeeds[5]: `rule JSON: line 1, column 43: unexpected data after the rule object`,
 		ruleSeeds[6]: `rule JSON: line 1, column 8: field "id": want string, got number`,
 		ruleSeeds[7]: `rule JSON: line 1, column 11: unexpected end of input`,

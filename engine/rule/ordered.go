@@ -19,6 +19,9 @@ type orderedJob struct {
 	out   map[string]any // nil when WHERE dropped the row
 	err   error
 	ready chan struct{}
+	// mark, for a job of sync, is closed by the sequencer when it gets
+	// there; the workers never see such a job.
+	mark chan struct{}
 }
 
 // startOrdered starts n workers and the sequencer.
@@ -37,6 +40,10 @@ func (r *Rule) startOrdered(n int) {
 	go func() {
 		defer close(o.done)
 		for j := range o.order {
+			if j.mark != nil {
+				close(j.mark)
+				continue
+			}
 			<-j.ready
 			if j.err != nil {
 				r.exception(j.err)
@@ -55,6 +62,15 @@ func (o *ordered) submit(row map[string]any) {
 	j := &orderedJob{row: row, ready: make(chan struct{})}
 	o.order <- j
 	o.jobs <- j
+}
+
+// sync waits until every submitted row is handed on; the caller holds
+// procMu, so nothing more is submitted meanwhile.
+func (o *ordered) sync() {
+	j := &orderedJob{ready: make(chan struct{}), mark: make(chan struct{})}
+	close(j.ready)
+	o.order <- j
+	<-j.mark
 }
 
 // drain waits until every submitted row is handed on, then ends the

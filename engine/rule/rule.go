@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,16 @@ type Env struct {
 	OnOutput func(rule string, row map[string]any)
 	// Clock is the time windows run on in processing time.
 	Clock clock.Clock
+	// Instance names this engine among those that share a store; rules
+	// keep their checkpoint records under it.
+	Instance string
+	// DurableSourceProps, if set, returns properties a source type gets
+	// in a rule that checkpoints, unless its configuration sets them (a
+	// stable MQTT client id, so that the broker keeps the session).
+	DurableSourceProps func(typ, rule, stream string) map[string]any
+	// StateError, if set, says why the rule's state could not be restored
+	// whatever the rule does (the state store was damaged at start).
+	StateError func(rule string) error
 }
 
 // Rule is one planned rule: its SQL compiled, its source and sinks
@@ -84,6 +95,12 @@ type Rule struct {
 	// grp runs windows, GROUP BY and aggregates; nil for a rule whose
 	// rows are projected one by one.
 	grp *grouper
+	// ckpt takes the checkpoints of a rule at qos 1 or 2; nil at qos 0.
+	ckpt *checkpointer
+	// funcScopes are the state scopes of the rule's function call sites.
+	funcScopes []*state.Scope
+	// restoreErr says what of the last checkpoint could not be restored.
+	restoreErr atomic.Pointer[timedError]
 
 	m       metrics
 	state   atomic.Value // string: "planned", "running", "stopped", "finished", "failed"
@@ -127,6 +144,13 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 		}
 	}()
 
+	// The state of a rule that checkpoints is written by its checkpoints
+	// only; hold the background flush off before any extension runs.
+	if def.Options.Qos > 0 {
+		env.States.Hold(def.ID + "/")
+	} else {
+		env.States.Release(def.ID + "/")
+	}
 	sel, err := sql.ParseSelect(def.SQL)
 	if err != nil {
 		return nil, fmt.Errorf("rule %q: sql: %w", def.ID, err)
@@ -151,8 +175,12 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 		Stream:   from.Name,
 		Streams:  joined,
 		Function: env.Function,
-		FuncContext: func(funcID int, name string) sdk.FunctionContext {
-			return r.newContext(r.ctx, fmt.Sprintf("func:%d:%s", funcID, name), 0, funcID)
+		// A call site's state follows its key, so an edit of the rule
+		// that keeps the call keeps its state.
+		FuncContext: func(site sql.CallSite) sdk.FunctionContext {
+			c := r.newContext(r.ctx, "func:"+strings.ReplaceAll(site.Key, "\x00", `\x00`), 0, site.ID)
+			r.funcScopes = append(r.funcScopes, c.Scope)
+			return c
 		},
 		MaxGroups: cmp.Or(def.Options.MaxGroups, defaultMaxGroups),
 		// A window's rows join into at most as many rows as it may hold.
@@ -180,7 +208,32 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 		}
 		r.sinks = append(r.sinks, s)
 	}
+	if def.Options.Qos > 0 {
+		r.ckpt = newCheckpointer(r)
+	}
 	return r, nil
+}
+
+// ScopeIDs are the ids of the state scopes of the rule's extensions.
+func (r *Rule) ScopeIDs() []string {
+	var ids []string
+	for _, s := range r.scopes() {
+		ids = append(ids, s.ID())
+	}
+	return ids
+}
+
+// scopes are the state scopes of all the rule's extensions.
+func (r *Rule) scopes() []*state.Scope {
+	var out []*state.Scope
+	for _, s := range r.sources {
+		out = append(out, s.ctx.Scope)
+	}
+	out = append(out, r.funcScopes...)
+	for _, s := range r.sinks {
+		out = append(out, s.ctx.Scope)
+	}
+	return out
 }
 
 // ID returns the rule id.
@@ -207,10 +260,27 @@ func (r *Rule) Start() error {
 	if n := r.def.Options.Concurrency; n > 1 {
 		r.startOrdered(n)
 	}
+	if r.env.StateError != nil {
+		if err := r.env.StateError(r.def.ID); err != nil {
+			r.stateNotRestored(err)
+		}
+	}
+	if r.ckpt != nil {
+		if err := r.ckpt.restore(); err != nil {
+			r.stateNotRestored(err)
+		}
+		for _, s := range r.sources {
+			s.prepareCheckpoints()
+		}
+	}
 	if r.grp != nil {
 		r.procMu.Lock()
 		r.grp.start()
 		r.procMu.Unlock()
+	}
+	if r.ckpt != nil {
+		r.ckpt.started.Store(true)
+		go r.ckpt.run()
 	}
 	for _, s := range r.sources {
 		if err := s.start(); err != nil {
@@ -220,6 +290,13 @@ func (r *Rule) Start() error {
 	}
 	r.logger.Info("rule started")
 	return nil
+}
+
+// stateNotRestored records on the status that the rule runs without (some
+// of) its saved state.
+func (r *Rule) stateNotRestored(err error) {
+	r.restoreErr.Store(&timedError{msg: err.Error(), at: time.Now()})
+	r.logger.Error("rule state not restored; the rule runs on without it", "err", err)
 }
 
 // fail records a fatal error and stops the rule.
@@ -245,26 +322,27 @@ func (r *Rule) shutdown(final string) {
 	r.stopped = true
 	r.stopMu.Unlock()
 
-	r.srcCancel()
-	for _, s := range r.sources {
-		s.stop()
-	}
-	// No row is in flight once the processing lock is free and the sources are
-	// closed.
-	r.procMu.Lock()
-	if r.ord != nil {
-		r.ord.drain()
-	}
-	if r.grp != nil {
-		// A bounded source that reached its end has its open windows
-		// emitted; a stopped rule does not.
-		r.grp.stop(final == "finished")
+	var cp *capture
+	if r.ckpt != nil {
+		cp = r.stopCheckpointing(final)
+	} else {
+		r.srcCancel()
+		for _, s := range r.sources {
+			s.stop()
+		}
+		// No row is in flight once the processing lock is free and the
+		// sources are closed.
+		r.procMu.Lock()
+		r.quiesce(final)
 	}
 	r.inputClosed = true
 	for _, s := range r.sinks {
 		s.closeQueue()
 	}
 	r.procMu.Unlock()
+	if cp != nil {
+		r.finishCheckpointing(cp)
+	}
 	deadline := time.NewTimer(drainTimeout)
 	for _, s := range r.sinks {
 		select {
@@ -282,6 +360,79 @@ func (r *Rule) shutdown(final string) {
 	r.state.Store(final)
 	r.logger.Info("rule " + final)
 	close(r.done)
+}
+
+// quiesce ends processing: the rows in flight are handed on and the window
+// stops. procMu is held.
+func (r *Rule) quiesce(final string) {
+	if r.ord != nil {
+		r.ord.drain()
+	}
+	if r.grp != nil {
+		// A bounded source that reached its end has its open windows
+		// emitted; a stopped rule does not.
+		r.grp.stop(final == "finished")
+	}
+}
+
+// stopCheckpointing stops a rule that checkpoints up to the point where its
+// last checkpoint is captured: the sources stop handing rows on but stay
+// connected (their messages are acknowledged after the checkpoint), and
+// the rows in flight are processed. It returns with procMu held, and the
+// last checkpoint captured unless the rows in flight could not be processed
+// within drainTimeout (a sink stuck on a full queue): then the previous
+// checkpoint stands and what came after it will be delivered again.
+func (r *Rule) stopCheckpointing(final string) *capture {
+	r.ckpt.halt()
+	for _, s := range r.sources {
+		s.closed.Store(true)
+	}
+	locked := make(chan struct{})
+	go func() {
+		r.procMu.Lock()
+		close(locked)
+	}()
+	skip := false
+	select {
+	case <-locked:
+	case <-time.After(drainTimeout):
+		// Release the ingests blocked on a full sink queue; the rows they
+		// drop must not count as covered.
+		r.logger.Warn("rows in flight not processed in time; the last checkpoint is not taken")
+		r.srcCancel()
+		<-locked
+		skip = true
+	}
+	r.quiesce(final)
+	if skip {
+		return nil
+	}
+	r.ckpt.mu.Lock()
+	defer r.ckpt.mu.Unlock()
+	cp, err := r.ckpt.captureLocked()
+	if err != nil {
+		r.ckpt.failed(err)
+		return nil
+	}
+	return cp
+}
+
+// finishCheckpointing writes the last checkpoint once the sinks have
+// written the rows before it (for at most drainTimeout), then closes the
+// sources.
+func (r *Rule) finishCheckpointing(cp *capture) {
+	abort := make(chan struct{})
+	t := time.AfterFunc(drainTimeout, func() { close(abort) })
+	r.ckpt.mu.Lock()
+	if err := r.ckpt.finish(cp, abort); err != nil {
+		r.ckpt.failed(err)
+	}
+	r.ckpt.mu.Unlock()
+	t.Stop()
+	r.srcCancel()
+	for _, s := range r.sources {
+		s.stop()
+	}
 }
 
 // closeAll closes every provisioned source and sink once.
@@ -327,6 +478,9 @@ func (r *Rule) ingestBytes(src *sourceNode, payload []byte, meta map[string]any)
 	if err := src.decoder.DecodeInto(payload, emit); err != nil {
 		r.exception(fmt.Errorf("stream %q: %w", src.stream.Name, err))
 	}
+	if r.ckpt != nil {
+		src.recordOffset()
+	}
 	r.observeLatency(start)
 }
 
@@ -349,6 +503,9 @@ func (r *Rule) ingestRows(src *sourceNode, meta map[string]any, rows ...map[stri
 			row[sql.MetaKey] = meta
 		}
 		r.emitLocked(src, row)
+	}
+	if r.ckpt != nil {
+		src.recordOffset()
 	}
 	r.observeLatency(start)
 }
@@ -447,7 +604,14 @@ type Status struct {
 	Exceptions int64  `json:"exceptions"`
 	// LateRows counts the event-time rows that came after the watermark had
 	// passed them: counted here, never merged into a window.
-	LateRows         int64          `json:"lateRows,omitempty"`
+	LateRows int64 `json:"lateRows,omitempty"`
+	// Qos is the rule's processing guarantee; Checkpoints describes its
+	// checkpoints at qos 1 and 2.
+	Qos         int               `json:"qos"`
+	Checkpoints *CheckpointStatus `json:"checkpoints,omitempty"`
+	// StateError says what of the rule's saved state could not be
+	// restored when it started; the rule runs on without it.
+	StateError       string         `json:"stateError,omitempty"`
 	LastError        string         `json:"lastError,omitempty"`
 	LastErrorTime    *time.Time     `json:"lastErrorTime,omitempty"`
 	ProcessLatencyUs int64          `json:"processLatencyUs"`
@@ -498,6 +662,13 @@ func (r *Rule) Status() Status {
 	}
 	if e := r.m.fatal.Load(); e != nil {
 		st.Message = e.msg
+	}
+	st.Qos = r.def.Options.Qos
+	if r.ckpt != nil {
+		st.Checkpoints = r.ckpt.status()
+	}
+	if e := r.restoreErr.Load(); e != nil {
+		st.StateError = e.msg
 	}
 	if ns := r.m.startedAt.Load(); ns > 0 {
 		t := time.Unix(0, ns)

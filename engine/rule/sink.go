@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -36,10 +37,17 @@ type sinkNode struct {
 type result struct {
 	row  map[string]any
 	rows []map[string]any
+	// barrier, in a rule that checkpoints, marks where a checkpoint was
+	// taken: the sink has written every row before it, and hands its
+	// changed state keys over.
+	barrier chan state.Changes
 }
 
 // size is the number of rows in r.
 func (r result) size() int {
+	if r.barrier != nil {
+		return 0
+	}
 	if r.rows != nil {
 		return len(r.rows)
 	}
@@ -186,12 +194,18 @@ func (n *sinkNode) loop(connecting bool) {
 	if connecting && !n.reconnect() {
 		// Never connected: account for what was queued and what still comes.
 		for res := range n.queue {
+			if res.barrier != nil {
+				res.barrier <- n.ctx.Capture()
+				continue
+			}
 			n.exceptions.Add(int64(res.size()))
 		}
 		return
 	}
 	for res := range n.queue {
 		switch {
+		case res.barrier != nil:
+			res.barrier <- n.ctx.Capture()
 		case res.rows == nil:
 			n.collect(res)
 		case n.single:

@@ -32,7 +32,19 @@ type sourceNode struct {
 	conn      atomic.Pointer[connState]
 	errors    atomic.Int64
 	eofOnce   sync.Once
+
+	// Checkpoints (qos 1 and 2): the source's roles, then, under procMu,
+	// its offset as of the last ingest, and the acknowledgement mark of
+	// the last ingest with the number of ingests not yet acknowledged.
+	rewinder   sdk.Rewindable
+	acker      sdk.Acknowledger
+	maxPending int
+	offset     any
+	ackMark    any
+	unacked    int
 }
+
+func (n *sourceNode) label() string { return fmt.Sprintf("source %q", n.typ) }
 
 type connState struct {
 	status  sdk.ConnectionStatus
@@ -49,6 +61,13 @@ func (r *Rule) planSource(index int, st *Stream) (*sourceNode, error) {
 	props, err := r.env.SourceProps(st.Type, st.ConfKey)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
+	}
+	if r.def.Options.Qos > 0 && r.env.DurableSourceProps != nil {
+		for k, v := range r.env.DurableSourceProps(st.Type, r.def.ID, st.Name) {
+			if _, set := props[k]; !set {
+				props[k] = v
+			}
+		}
 	}
 	props["datasource"] = st.Options["DATASOURCE"]
 	props["format"] = st.Format
@@ -75,6 +94,9 @@ func (r *Rule) planSource(index int, st *Stream) (*sourceNode, error) {
 		}
 		if err := n.src.Provision(n.ctx, props); err != nil {
 			return err
+		}
+		if r.def.Options.Qos > 0 {
+			n.checkpointRoles()
 		}
 		if b, ok := n.src.(sdk.Bounded); ok {
 			b.SetEOFIngest(n.eof)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,12 +31,10 @@ type Env struct {
 	// an error wrapping ErrUnknownFunction for a name it does not know. A
 	// nil Function knows no names.
 	Function func(name string) (sdk.Function, error)
-	// FuncContext returns the context handed to the Exec of call site
-	// funcId of function name. Call sites are numbered 0, 1, 2, ... in
-	// source order over all calls, built-ins included, so that a call
-	// site's number depends only on the rule's text. It is called once per
-	// plugin call site, at compile time; when nil, Exec gets a nil context.
-	FuncContext func(funcId int, name string) sdk.FunctionContext
+	// FuncContext returns the context handed to the Exec of one call site
+	// of a plugin function. It is called once per plugin call site, at
+	// compile time; when nil, Exec gets a nil context.
+	FuncContext func(site CallSite) sdk.FunctionContext
 	// MaxGroups bounds the GROUP BY groups ProjectGroups holds at once;
 	// more fail the call with ErrTooManyGroups. 0 means DefaultMaxGroups.
 	MaxGroups int
@@ -130,7 +129,7 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	if sel.Limit < -1 {
 		return nil, fmt.Errorf("LIMIT %d: want a count of at least 0", sel.Limit)
 	}
-	c := &compiler{env: env, stream: env.Stream, funcIDs: map[*Call]int{}, plugins: map[*Call]resolved{}, aggIndex: map[string]int{}}
+	c := &compiler{env: env, stream: env.Stream, funcIDs: map[*Call]int{}, siteKeys: map[*Call]string{}, plugins: map[*Call]resolved{}, aggIndex: map[string]int{}}
 	if c.stream == "" {
 		c.stream = sel.From
 	}
@@ -281,6 +280,21 @@ func namingCall(e Expr) *Call {
 	}
 }
 
+// CallSite is one call of a plugin function in a statement.
+type CallSite struct {
+	// ID numbers the call sites 0, 1, 2, ... in source order over all
+	// calls, built-ins included, so that it depends only on the rule's
+	// text (sdk.FunctionContext.GetFuncId).
+	ID int
+	// Name is the function name as written.
+	Name string
+	// Key identifies the call site across edits of the statement: the
+	// call as the statement formats it ("wordCount(text)"), and for the
+	// second and later identical calls " #2", " #3"... in source order.
+	// Editing other parts of the statement leaves it unchanged.
+	Key string
+}
+
 // prepare numbers the call sites in source order, before compiling, so
 // that constant folding or a compile order change cannot renumber them;
 // resolves the plugin functions in that order; and finds whether the
@@ -316,8 +330,15 @@ func (c *compiler) prepare(sel *Select) error {
 	slices.SortStableFunc(calls, func(a, b *Call) int {
 		return cmp.Or(cmp.Compare(a.pos.Line, b.pos.Line), cmp.Compare(a.pos.Col, b.pos.Col))
 	})
+	seen := map[string]int{}
 	for i, call := range calls {
 		c.funcIDs[call] = i
+		text := call.String()
+		seen[text]++
+		if n := seen[text]; n > 1 {
+			text += " #" + strconv.Itoa(n)
+		}
+		c.siteKeys[call] = text
 		if strings.EqualFold(call.Name, "meta") {
 			c.usesMeta = true
 		}
@@ -451,7 +472,9 @@ type compiler struct {
 	env     Env
 	stream  string
 	funcIDs map[*Call]int
-	plugins map[*Call]resolved
+	// siteKeys are the call sites' CallSite.Key.
+	siteKeys map[*Call]string
+	plugins  map[*Call]resolved
 
 	// hasAggregate and hasWindowBound tell whether SELECT, HAVING or
 	// ORDER BY call an aggregate, and window_start or window_end.

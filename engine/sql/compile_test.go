@@ -308,7 +308,7 @@ func TestEval(t *testing.T) { runEvalTests(t, evalTests) }
 // Constant subexpressions are folded: the program holds a constant, and
 // errors that would happen on every row are compile errors.
 func TestConstantFolding(t *testing.T) {
-	c := &compiler{funcIDs: map[*Call]int{}}
+	c := &compiler{funcIDs: map[*Call]int{}, siteKeys: map[*Call]string{}}
 	for src, want := range map[string]any{
 		"1 + 2 * 3":                  int64(7),
 		"upper('a') = 'A' AND 2 > 1": true,

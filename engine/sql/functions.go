@@ -447,7 +447,7 @@ func (c *compiler) plugin(e *Call) (code, error) {
 	}
 	var ctx sdk.FunctionContext
 	if c.env.FuncContext != nil {
-		ctx = c.env.FuncContext(c.funcIDs[e], name)
+		ctx = c.env.FuncContext(CallSite{ID: c.funcIDs[e], Name: name, Key: c.siteKeys[e]})
 	}
 	fns := evals(args)
 	exec := func(vals []any) (any, error) {

@@ -81,6 +81,7 @@ type plugins struct {
 	mu        sync.Mutex
 	instances []*testFunc
 	contexts  []string
+	keys      []string
 }
 
 func (p *plugins) env() Env {
@@ -98,9 +99,10 @@ func (p *plugins) env() Env {
 			p.instances = append(p.instances, f)
 			return f, nil
 		},
-		FuncContext: func(id int, name string) sdk.FunctionContext {
-			p.contexts = append(p.contexts, fmt.Sprintf("%d:%s", id, name))
-			return testFuncCtx{Context: context.Background(), id: id, name: name}
+		FuncContext: func(site CallSite) sdk.FunctionContext {
+			p.contexts = append(p.contexts, fmt.Sprintf("%d:%s", site.ID, site.Name))
+			p.keys = append(p.keys, site.Key)
+			return testFuncCtx{Context: context.Background(), id: site.ID, name: site.Name}
 		},
 	}
 }
@@ -207,6 +209,27 @@ func TestPluginCallSites(t *testing.T) {
 	}
 	if got := p.instances[0].execArgs[0]; !reflect.DeepEqual(got, []any{int64(1)}) {
 		t.Errorf("echo(abs(i)) got %#v", got)
+	}
+}
+
+// A call site's key is its text, numbered when repeated, and stays the
+// same when other parts of the statement change.
+func TestPluginCallSiteKeys(t *testing.T) {
+	keys := func(src string) []string {
+		var p plugins
+		if _, err := Compile(mustSelect(t, src), p.env()); err != nil {
+			t.Fatal(err)
+		}
+		return p.keys
+	}
+	got := keys("SELECT echo(i) AS a, echo(i) AS b, echo(abs(i)) FROM demo WHERE first(b)")
+	want := []string{"echo(i)", "echo(i) #2", "echo(abs(i))", "first(b)"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("keys %q, want %q", got, want)
+	}
+	edited := keys("SELECT upper(s), echo(i) AS a, lower(s) AS x, echo(i) AS b, echo(abs(i)) FROM demo WHERE first(b) AND i > 2")
+	if !reflect.DeepEqual(edited, want) {
+		t.Errorf("after an edit, keys %q, want %q", edited, want)
 	}
 }
 

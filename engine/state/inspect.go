@@ -15,7 +15,7 @@ import (
 type ScopeState struct {
 	ID string `json:"id"`
 	// Op is ID without the prefix given to Inspect: for a rule's scopes,
-	// the operator ("func:0:wordCount", "source:demo", "sink:0:log").
+	// the operator ("func:wordCount(text)", "source:demo", "sink:0:log").
 	Op   string     `json:"op"`
 	Keys []KeyState `json:"keys"`
 }
@@ -72,23 +72,24 @@ func (m *Manager) Inspect(prefix string) ([]ScopeState, error) {
 			found[id] = keys
 		}
 	}
-	err := m.kv.Scan(Bucket, prefix, func(storeKey string, value []byte) error {
-		id, key, ok := strings.Cut(storeKey, sep)
-		if !ok || inMemory[id] {
-			return nil
+	stored := map[string]bool{}
+	err := m.kv.Scan(Bucket, prefix, func(storeKey string, _ []byte) error {
+		if id, _, ok := strings.Cut(storeKey, sep); ok && !inMemory[id] {
+			stored[id] = true
 		}
-		k, n, v, err := decode(value)
-		if err != nil {
-			return fmt.Errorf("scope %q: key %q: %w", id, key, err)
-		}
-		if k.isInt() {
-			v = intValue(k, n)
-		}
-		found[id] = append(found[id], keyState(key, v))
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("inspect state %q: %w", prefix, err)
+	}
+	for id := range stored {
+		slots, err := m.read(id)
+		if err != nil {
+			return nil, fmt.Errorf("inspect state %q: %w", prefix, err)
+		}
+		if keys := slotKeys(slots); len(keys) > 0 {
+			found[id] = keys
+		}
 	}
 	out := make([]ScopeState, 0, len(found))
 	for id, keys := range found {
@@ -109,8 +110,13 @@ func (s *Scope) entries() ([]KeyState, bool) {
 	if !s.loaded {
 		return nil, false
 	}
-	keys := make([]KeyState, 0, len(s.slots))
-	for key, sl := range s.slots {
+	return slotKeys(s.slots), true
+}
+
+// slotKeys are the keys of slots in JSON form, unsorted.
+func slotKeys(slots map[string]*slot) []KeyState {
+	keys := make([]KeyState, 0, len(slots))
+	for key, sl := range slots {
 		switch {
 		case sl.kind == kDeleted:
 		case sl.kind.isInt():
@@ -119,7 +125,7 @@ func (s *Scope) entries() ([]KeyState, bool) {
 			keys = append(keys, keyState(key, sl.v))
 		}
 	}
-	return keys, true
+	return keys
 }
 
 func keyState(key string, v any) KeyState {

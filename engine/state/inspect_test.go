@@ -157,7 +157,7 @@ func TestInspectCorruptValue(t *testing.T) {
 	m, kv := newManager(t)
 	check(t, kv.Put(Bucket, "r1/op\x00k", []byte{formatV1, 99}))
 	_, err := m.Inspect("r1/")
-	wantErr(t, err, `inspect state "r1/": scope "r1/op": key "k": unknown type tag 99`)
+	wantErr(t, err, `inspect state "r1/": load state "r1/op": key "k": unknown type tag 99`)
 }
 
 func TestKeyStateBadJSON(t *testing.T) {

@@ -3,7 +3,6 @@ package state
 import (
 	"fmt"
 	"math"
-	"strings"
 	"sync"
 )
 
@@ -27,14 +26,21 @@ type slot struct {
 	dirty bool  // the key is in Scope.dirty
 	n     int64 // integer kinds; unsigned kinds keep their bits
 	v     any   // kValue: a private copy, replaced but never modified
+	// An integer is written as what IncrCounter added since the last
+	// write (delta), so that engines sharing a store add up, unless it
+	// was set (set: PutState, or a kind change), which writes n.
+	delta int64
+	set   bool
 }
 
 // entry is a copy of a dirty slot taken for a flush.
 type entry struct {
-	key  string
-	kind kind
-	n    int64
-	v    any
+	key   string
+	kind  kind
+	n     int64
+	v     any
+	delta int64
+	set   bool
 }
 
 // ID returns the scope id.
@@ -58,6 +64,7 @@ func (s *Scope) PutState(key string, v any) error {
 	}
 	sl := s.slot(key)
 	sl.kind, sl.n, sl.v = k, n, v
+	sl.delta, sl.set = 0, true
 	s.touch(key, sl)
 	return nil
 }
@@ -91,8 +98,13 @@ func (s *Scope) IncrCounter(key string, amount int) error {
 	}
 	sl := s.slots[key]
 	if sl == nil || sl.kind == kDeleted {
+		// A new counter adds to what the store has (another engine's
+		// increments); one that replaces a deleted key is set, so the
+		// deletion is not lost.
+		set := sl != nil
 		sl = s.slot(key)
 		sl.kind, sl.n, sl.v = kInt, 0, nil
+		sl.delta, sl.set = 0, set
 	}
 	if !sl.kind.isInt() {
 		return s.notCounter(key, sl)
@@ -102,6 +114,7 @@ func (s *Scope) IncrCounter(key string, amount int) error {
 		return fmt.Errorf("state %q: adding %d overflows %s counter %v", key, amount, intKindNames[sl.kind], intValue(sl.kind, sl.n))
 	}
 	sl.n = n
+	sl.delta += int64(amount)
 	s.touch(key, sl)
 	return nil
 }
@@ -140,6 +153,7 @@ func (s *Scope) DeleteState(key string) error {
 	}
 	// The slot stays as a tombstone until the flush deletes the key.
 	sl.kind, sl.n, sl.v = kDeleted, 0, nil
+	sl.delta, sl.set = 0, true
 	s.touch(key, sl)
 	return nil
 }
@@ -153,21 +167,25 @@ func (s *Scope) load() error {
 	if s.loaded {
 		return nil
 	}
-	slots := map[string]*slot{}
-	prefix := s.id + sep
-	err := s.m.kv.Scan(Bucket, prefix, func(key string, value []byte) error {
-		k, n, v, err := decode(value)
-		if err != nil {
-			return fmt.Errorf("key %q: %w", strings.TrimPrefix(key, prefix), err)
-		}
-		slots[strings.TrimPrefix(key, prefix)] = &slot{kind: k, n: n, v: v}
-		return nil
-	})
+	slots, err := s.m.read(s.id)
 	if err != nil {
-		return fmt.Errorf("load state %q: %w", s.id, err)
+		return err
 	}
 	s.slots, s.loaded = slots, true
+	for key, sl := range slots {
+		if sl.set {
+			s.touch(key, sl)
+		}
+	}
 	return nil
+}
+
+// Load reads the scope's keys from the store unless it has already: the
+// state methods do on first use, Load reports a failure at a chosen time.
+func (s *Scope) Load() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.load()
 }
 
 // slot returns the slot of key, adding an empty one. s.mu is held.
@@ -204,7 +222,8 @@ func (s *Scope) takeDirty() []entry {
 		e := entry{key: key}
 		if sl := s.slots[key]; sl != nil {
 			sl.dirty = false
-			e.kind, e.n, e.v = sl.kind, sl.n, sl.v
+			e.kind, e.n, e.v, e.delta, e.set = sl.kind, sl.n, sl.v, sl.delta, sl.set
+			sl.delta, sl.set = 0, false
 			if sl.kind == kDeleted {
 				delete(s.slots, key) // the flush deletes it on disk
 			}
@@ -225,12 +244,51 @@ func (s *Scope) redirty(es []entry) {
 	for _, e := range es {
 		sl := s.slots[e.key]
 		if sl == nil {
-			sl = &slot{kind: kDeleted}
+			sl = &slot{kind: kDeleted, set: true}
 			s.slots[e.key] = sl
+		}
+		// What was not written is written next time: a value set
+		// since stands; else the increments add up.
+		switch {
+		case sl.set:
+		case e.set || e.kind != sl.kind:
+			sl.set = true
+		default:
+			sl.delta += e.delta
 		}
 		s.touch(e.key, sl)
 	}
 }
+
+// settle takes the totals a write returned for the counters it added to:
+// each becomes the counter's value, plus what was added since.
+func (s *Scope) settle(es []entry, totals map[string]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted {
+		return
+	}
+	for _, e := range es {
+		total, ok := totals[s.id+sep+e.key]
+		sl := s.slots[e.key]
+		if !ok || sl == nil || sl.set || sl.kind != e.kind || !sl.kind.isInt() {
+			continue
+		}
+		sl.n = total + sl.delta
+	}
+}
+
+// Changes are the keys of one scope changed since the last checkpoint,
+// taken by Capture; Manager.Commit writes them.
+type Changes struct {
+	s  *Scope
+	es []entry
+}
+
+// Capture takes the keys changed since the last capture (or flush), for a
+// checkpoint. After Capture they are no longer pending: Manager.Commit
+// writes them, or Manager.Abandon makes them pending again.
+func (s *Scope) Capture() Changes { return Changes{s: s, es: s.takeDirty()} }
 
 // drop empties a scope removed by DeleteScopes.
 func (s *Scope) drop() {

@@ -521,3 +521,25 @@ func (d *decoder) value(depth int) any {
 	}
 	return nil
 }
+
+// Marshal encodes v, which may be any value PutState takes, as state keeps
+// it in the store; Unmarshal gives it back with its types.
+func Marshal(v any) ([]byte, error) {
+	k, n, isInt := intOf(v)
+	if !isInt {
+		k = kValue
+	}
+	return encode(nil, k, n, v)
+}
+
+// Unmarshal decodes what Marshal made.
+func Unmarshal(b []byte) (any, error) {
+	k, n, v, err := decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if k.isInt() {
+		return intValue(k, n), nil
+	}
+	return v, nil
+}

@@ -63,6 +63,9 @@ func (r Root) Data() string { return r.join("data") }
 // StoreFile is the embedded store.
 func (r Root) StoreFile() string { return r.join("data", "kgen.db") }
 
+// StateFile is the embedded store of extension state and checkpoints.
+func (r Root) StateFile() string { return r.join("data", "state.db") }
+
 // Services is the folder of external-service descriptions.
 func (r Root) Services() string { return r.join("data", "services") }
 

@@ -1,0 +1,164 @@
+package engine_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/engine/rule"
+	"github.com/kgen-dev/kgen/engine/store"
+)
+
+func totals(rows []map[string]any, key string) []any {
+	var out []any
+	for _, r := range rows {
+		out = append(out, r[key])
+	}
+	return out
+}
+
+func scopeOps(t *testing.T, e *engine.Engine, id string) map[string]any {
+	t.Helper()
+	scopes, err := e.RuleState(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]any{}
+	for _, s := range scopes {
+		for _, k := range s.Keys {
+			ops[s.Op+" "+k.Key] = k.Value
+		}
+	}
+	return ops
+}
+
+// A rule at qos 1 stopped with the engine takes a last checkpoint: its
+// counter continues after a restart, and its status shows the checkpoints.
+func TestCheckpointOnStopAndStatus(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM q (n BIGINT) WITH (DATASOURCE="in/q", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"q","sql":"SELECT testCount(1) AS total FROM q","actions":[{"memory":{"topic":"out/q"}}],"options":{"qos":1,"checkpointInterval":"20ms"}}`)
+	out, cancel := e.MemoryHub().Subscribe("out/q", 16)
+	publish(t, e, "in/q", map[string]any{"n": 1}, map[string]any{"n": 2}, map[string]any{"n": 3})
+	receive(t, out, 3)
+	cancel()
+	eventually(t, "a checkpoint", func() bool {
+		st, _ := e.RuleStatus("q")
+		return st.Checkpoints != nil && st.Checkpoints.Count > 0
+	})
+	st, _ := e.RuleStatus("q")
+	if st.Qos != 1 || st.Checkpoints.IntervalMs != 20 || st.Checkpoints.LastBytes == 0 || st.StateError != "" {
+		t.Fatalf("status %+v, checkpoints %+v", st, st.Checkpoints)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = open(t, root)
+	defer e.Close()
+	out, cancel = e.MemoryHub().Subscribe("out/q", 16)
+	defer cancel()
+	publish(t, e, "in/q", map[string]any{"n": 4})
+	if got := receive(t, out, 1)[0]["total"]; got != int64(4) {
+		t.Fatalf("after a restart the total is %v, want 4", got)
+	}
+}
+
+// An update keeps the state of the call sites that are still in the rule,
+// matched by their text, and drops the others'.
+func TestRuleUpdateKeepsCallSiteState(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM u (n BIGINT) WITH (DATASOURCE="in/u", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"u","sql":"SELECT testCount(1) AS a, testCount(n) AS gone FROM u","actions":[{"memory":{"topic":"out/u"}}],"options":{"qos":1}}`)
+	out, cancel := e.MemoryHub().Subscribe("out/u", 16)
+	defer cancel()
+	publish(t, e, "in/u", map[string]any{"n": 5}, map[string]any{"n": 5})
+	receive(t, out, 2)
+	err := e.UpdateRule("u", []byte(`{"id":"u","sql":"SELECT n, testCount(2) AS b, testCount(1) AS a FROM u WHERE n > 0","actions":[{"memory":{"topic":"out/u"}}],"options":{"qos":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := scopeOps(t, e, "u")
+	if ops["func:testCount(1) total"] != 2 || ops["func:testCount(n) total"] != nil {
+		t.Fatalf("state after the update: %v", ops)
+	}
+	publish(t, e, "in/u", map[string]any{"n": 1})
+	got := receive(t, out, 1)[0]
+	if got["a"] != int64(3) || got["b"] != int64(2) {
+		t.Fatalf("after the update got %v, want a=3 (kept) and b=2 (new)", got)
+	}
+}
+
+// A damaged state file does not stop the engine: it is moved aside, the
+// rules say on their status that their state was not restored, and they
+// run.
+func TestDamagedStateStore(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM d (n BIGINT) WITH (DATASOURCE="in/d", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"d","sql":"SELECT testCount(1) AS total FROM d","actions":[{"memory":{"topic":"out/d"}}],"options":{"qos":1}}`)
+	out, cancel := e.MemoryHub().Subscribe("out/d", 16)
+	publish(t, e, "in/d", map[string]any{"n": 1}, map[string]any{"n": 1})
+	receive(t, out, 2)
+	cancel()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "data", "state.db")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	e = open(t, root)
+	defer e.Close()
+	st, err := e.RuleStatus("d")
+	if err != nil || st.Status != "running" || !strings.Contains(st.StateError, "damaged") || !strings.Contains(st.StateError, "state.db.damaged-") {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	matches, _ := filepath.Glob(path + ".damaged-*")
+	if len(matches) != 1 {
+		t.Fatalf("damaged file kept as %v", matches)
+	}
+	out, cancel = e.MemoryHub().Subscribe("out/d", 16)
+	defer cancel()
+	publish(t, e, "in/d", map[string]any{"n": 1})
+	if got := receive(t, out, 1)[0]["total"]; got != int64(1) {
+		t.Fatalf("total %v after starting without state, want 1", got)
+	}
+}
+
+// A checkpoint record that cannot be read is named on the rule's status;
+// the rule runs, and its next checkpoint replaces the record.
+func TestCorruptCheckpointRecord(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM c (n BIGINT) WITH (DATASOURCE="in/c", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"c","sql":"SELECT count(*) AS n FROM c GROUP BY TUMBLINGWINDOW(ss, 10)","actions":[{"memory":{"topic":"out/c"}}],"options":{"qos":1,"checkpointInterval":"20ms"}}`)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	kv, err := store.OpenBolt(filepath.Join(root, "data", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Put(rule.CheckpointBucket, rule.CheckpointKey("c", "local"), []byte("garbage")); err != nil {
+		t.Fatal(err)
+	}
+	kv.Close()
+	e = open(t, root)
+	defer e.Close()
+	st, _ := e.RuleStatus("c")
+	if st.Status != "running" || !strings.Contains(st.StateError, "checkpoint record") {
+		t.Fatalf("status %+v", st)
+	}
+	eventually(t, "a new checkpoint", func() bool {
+		st, _ := e.RuleStatus("c")
+		return st.Checkpoints.Count > 0
+	})
+}

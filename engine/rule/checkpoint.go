@@ -1,0 +1,407 @@
+package rule
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/engine/state"
+	"github.com/kgen-dev/kgen/engine/store"
+	"github.com/kgen-dev/kgen/engine/window"
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// A rule at qos 1 or 2 checkpoints: every checkpointInterval, when a source
+// holds as many unacknowledged messages as its sender allows, and when the
+// rule stops, it captures its extensions' state, its window and its
+// sources' positions, consistently, and writes them in one atomic store
+// write. Only then are the messages the checkpoint covers acknowledged.
+//
+// Consistency comes from the rule's shape: one processing lock (procMu)
+// serialises the rows of all its sources, so holding it is a point between
+// two rows at which the sources, the functions and the window agree; no
+// barrier needs aligning across inputs. Under procMu the checkpoint takes
+// the sources' offsets and acknowledgement marks (recorded by each ingest
+// while it still held the lock), the window's state, and the state keys the
+// sources and functions changed since the last checkpoint; with
+// options.concurrency it first waits for the rows in flight. It then puts a
+// barrier into each sink queue and lets the rows flow again. A sink takes
+// its own changed state keys when it reaches its barrier, that is after it
+// has written every row from before the checkpoint; when all sinks have,
+// the checkpoint is written, so nothing it covers can be lost downstream.
+//
+// Extension state of such a rule is written only by its checkpoints (the
+// state manager's background flush holds off), so the store holds exactly
+// the last complete checkpoint: a crash mid-write leaves the previous one,
+// since the write is one transaction. The checkpoint record itself (window,
+// offsets) is kept per engine instance, under the rule id and the
+// instance name, in bucket CheckpointBucket.
+
+// CheckpointBucket is the store bucket of the checkpoint records.
+const CheckpointBucket = "checkpoints"
+
+// CheckpointKey is the key of a rule's checkpoint record for one engine
+// instance; CheckpointPrefix(rule) starts the keys of all instances.
+func CheckpointKey(rule, instance string) string { return CheckpointPrefix(rule) + instance }
+
+// CheckpointPrefix starts the checkpoint keys of a rule.
+func CheckpointPrefix(rule string) string { return rule + "\x00" }
+
+// checkpointFormat is the version of the checkpoint record.
+const checkpointFormat = 1
+
+type checkpointer struct {
+	r        *Rule
+	interval time.Duration
+	key      string
+	kick     chan struct{} // a source asks for a checkpoint now
+	stop     chan struct{}
+	done     chan struct{}
+
+	started atomic.Bool // run was started
+	mu      sync.Mutex  // one checkpoint at a time
+	id int64      // of the last committed checkpoint
+
+	count    atomic.Int64
+	lastAt   atomic.Int64 // Unix ns
+	lastDur  atomic.Int64 // ns
+	lastSize atomic.Int64 // bytes of the record
+	lastErr  atomic.Pointer[timedError]
+}
+
+// capture is a checkpoint taken under procMu, on its way to the store.
+type capture struct {
+	id       int64
+	record   map[string]any
+	changes  []state.Changes
+	barriers []chan state.Changes
+	acks     []ackMark
+	start    time.Time
+}
+
+type ackMark struct {
+	src    *sourceNode
+	offset any
+}
+
+func newCheckpointer(r *Rule) *checkpointer {
+	return &checkpointer{
+		r:        r,
+		interval: time.Duration(cmp.Or(r.def.Options.CheckpointInterval, defaultCheckpoint)),
+		key:      CheckpointKey(r.def.ID, r.env.Instance),
+		kick:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+}
+
+// restore loads the rule's last checkpoint before its sources connect: the
+// window, the sources' offsets, and (by loading them now) the state scopes,
+// so that a damaged one is reported at start. What cannot be restored is
+// returned, and the rule runs on from what could be.
+func (c *checkpointer) restore() error {
+	r := c.r
+	var errs []error
+	for _, sc := range r.scopes() {
+		if err := sc.Load(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	b, ok, err := r.env.States.Store().Get(CheckpointBucket, c.key)
+	switch {
+	case err != nil:
+		return errors.Join(append(errs, fmt.Errorf("read checkpoint: %w", err))...)
+	case !ok:
+		return errors.Join(errs...)
+	}
+	rec, err := decodeRecord(b)
+	if err != nil {
+		return errors.Join(append(errs, fmt.Errorf("checkpoint record: %w", err))...)
+	}
+	c.id = rec.id
+	if ws, ok := rec.fields["window"]; ok && r.grp != nil && r.grp.w != nil {
+		st, err := decodeWindow(ws, r.grp.join)
+		if err == nil {
+			r.procMu.Lock()
+			err = r.grp.w.Restore(st)
+			r.procMu.Unlock()
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("checkpoint window: %w", err))
+		}
+	}
+	offsets, _ := rec.fields["offsets"].(map[string]any)
+	for _, s := range r.sources {
+		off, ok := offsets[s.stream.Name]
+		if !ok || s.rewinder == nil {
+			continue
+		}
+		if err := guard(fmt.Sprintf("source %q", s.typ), func() error { return s.rewinder.Rewind(off) }); err != nil {
+			errs = append(errs, fmt.Errorf("stream %q: rewind to %v: %w", s.stream.Name, off, err))
+			continue
+		}
+		s.offset = off
+	}
+	return errors.Join(errs...)
+}
+
+// run takes a checkpoint every interval and when a source asks, until
+// stopped.
+func (c *checkpointer) run() {
+	defer close(c.done)
+	t := time.NewTicker(c.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		case <-c.kick:
+		}
+		if err := c.take(); err != nil {
+			c.failed(err)
+		}
+	}
+}
+
+// requestNow asks the loop for a checkpoint without waiting for it.
+func (c *checkpointer) requestNow() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// halt ends the loop; a checkpoint in progress completes first.
+func (c *checkpointer) halt() {
+	select {
+	case <-c.stop:
+	default:
+		close(c.stop)
+	}
+	if c.started.Load() {
+		<-c.done
+	}
+}
+
+func (c *checkpointer) failed(err error) {
+	c.lastErr.Store(&timedError{msg: err.Error(), at: time.Now()})
+	c.r.logger.Error("checkpoint failed", "err", err)
+}
+
+// take takes one checkpoint while the rule runs.
+func (c *checkpointer) take() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r := c.r
+	r.procMu.Lock()
+	if r.inputClosed {
+		r.procMu.Unlock()
+		return nil
+	}
+	if r.ord != nil {
+		r.ord.sync()
+	}
+	cp, err := c.captureLocked()
+	r.procMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.finish(cp, r.ctx.Done())
+}
+
+// captureLocked captures the rule's state under procMu and puts a barrier
+// into each sink queue. The caller holds c.mu and procMu and has drained
+// the rows in flight.
+func (c *checkpointer) captureLocked() (*capture, error) {
+	r := c.r
+	cp := &capture{id: c.id + 1, start: time.Now()}
+	rec := map[string]any{
+		"format": int64(checkpointFormat),
+		"id":     cp.id,
+		"time":   cp.start.UTC(),
+	}
+	if r.grp != nil && r.grp.w != nil {
+		rec["window"] = encodeWindow(r.grp.w.Snapshot(), r.grp.join)
+	}
+	offsets := map[string]any{}
+	for _, s := range r.sources {
+		if s.offset != nil {
+			offsets[s.stream.Name] = s.offset
+		}
+		if s.acker != nil && s.unacked > 0 {
+			cp.acks = append(cp.acks, ackMark{s, s.ackMark})
+			s.unacked = 0
+		}
+	}
+	rec["offsets"] = offsets
+	cp.record = rec
+	for _, s := range r.sources {
+		cp.changes = append(cp.changes, s.ctx.Capture())
+	}
+	for _, f := range r.funcScopes {
+		cp.changes = append(cp.changes, f.Capture())
+	}
+	for _, s := range r.sinks {
+		ch := make(chan state.Changes, 1)
+		s.queue <- result{barrier: ch}
+		cp.barriers = append(cp.barriers, ch)
+	}
+	return cp, nil
+}
+
+// finish waits for the sinks to pass their barriers, writes the checkpoint
+// and acknowledges what it covers. Given up when abort is closed first;
+// then nothing is written and the changes stay pending.
+func (c *checkpointer) finish(cp *capture, abort <-chan struct{}) error {
+	r := c.r
+	for _, ch := range cp.barriers {
+		select {
+		case sc := <-ch:
+			cp.changes = append(cp.changes, sc)
+		case <-abort:
+			r.env.States.Abandon(cp.changes)
+			return errors.New("checkpoint abandoned: the rule stopped before its sinks wrote the rows it covers")
+		}
+	}
+	b, err := state.Marshal(cp.record)
+	if err != nil {
+		r.env.States.Abandon(cp.changes)
+		return fmt.Errorf("checkpoint %d: %w", cp.id, err)
+	}
+	w := store.Write{Puts: map[string]map[string][]byte{CheckpointBucket: {c.key: b}}}
+	if err := r.env.States.Commit(cp.changes, w); err != nil {
+		return fmt.Errorf("checkpoint %d: %w", cp.id, err)
+	}
+	c.id = cp.id
+	for _, a := range cp.acks {
+		err := guard(fmt.Sprintf("source %q", a.src.typ), func() error { return a.src.acker.Ack(a.offset) })
+		if err != nil {
+			a.src.errors.Add(1)
+			r.exception(fmt.Errorf("stream %q: acknowledge: %w", a.src.stream.Name, err))
+		}
+	}
+	c.count.Add(1)
+	c.lastAt.Store(time.Now().UnixNano())
+	c.lastDur.Store(int64(time.Since(cp.start)))
+	c.lastSize.Store(int64(len(b)))
+	return nil
+}
+
+// CheckpointStatus describes the checkpoints of a rule at qos 1 or 2.
+type CheckpointStatus struct {
+	Count        int64      `json:"count"`
+	LastAt       *time.Time `json:"lastAt,omitempty"`
+	LastMs       float64    `json:"lastMs"`
+	LastBytes    int64      `json:"lastBytes"`
+	LastError    string     `json:"lastError,omitempty"`
+	LastErrorAt  *time.Time `json:"lastErrorAt,omitempty"`
+	IntervalMs   int64      `json:"intervalMs"`
+	CheckpointID int64      `json:"id"`
+}
+
+func (c *checkpointer) status() *CheckpointStatus {
+	st := &CheckpointStatus{
+		Count:      c.count.Load(),
+		LastMs:     float64(c.lastDur.Load()) / 1e6,
+		LastBytes:  c.lastSize.Load(),
+		IntervalMs: c.interval.Milliseconds(),
+	}
+	if ns := c.lastAt.Load(); ns > 0 {
+		t := time.Unix(0, ns)
+		st.LastAt = &t
+	}
+	if e := c.lastErr.Load(); e != nil {
+		st.LastError, st.LastErrorAt = e.msg, &e.at
+	}
+	c.mu.Lock()
+	st.CheckpointID = c.id
+	c.mu.Unlock()
+	return st
+}
+
+// recordOffset notes, inside an ingest and under procMu, where the source
+// is; a source whose sender waits for acknowledgements may ask for a
+// checkpoint.
+func (n *sourceNode) recordOffset() {
+	var off any
+	var err error
+	switch {
+	case n.acker != nil:
+		err = guard(n.label(), func() (e error) { off, e = n.acker.GetOffset(); return })
+	case n.rewinder != nil:
+		err = guard(n.label(), func() (e error) { off, e = n.rewinder.GetOffset(); return })
+	default:
+		return
+	}
+	if err != nil {
+		n.errors.Add(1)
+		n.r.exception(fmt.Errorf("stream %q: offset: %w", n.stream.Name, err))
+		return
+	}
+	if n.acker != nil {
+		n.ackMark = off
+		n.unacked++
+		if n.unacked >= n.maxPending {
+			n.r.ckpt.requestNow()
+		}
+		return
+	}
+	n.offset = off
+}
+
+// prepareCheckpoints tells the sources that take part in checkpoints before
+// they connect.
+func (n *sourceNode) prepareCheckpoints() {
+	if n.acker == nil {
+		return
+	}
+	err := guard(n.label(), func() error { n.maxPending = n.acker.DeferAcks(); return nil })
+	if err != nil || n.maxPending <= 0 {
+		n.maxPending = 1
+	}
+}
+
+// checkpointRoles finds which checkpoint interfaces a source implements.
+func (n *sourceNode) checkpointRoles() {
+	if a, ok := n.src.(sdk.Acknowledger); ok {
+		n.acker = a
+	} else if rw, ok := n.src.(sdk.Rewindable); ok {
+		n.rewinder = rw
+	}
+}
+
+func int64s(xs []int64) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// encodeWindow turns a window's state into a value the state codec keeps.
+func encodeWindow(st window.State, join bool) map[string]any {
+	rows := func(rs []window.TimedRow) []any {
+		out := make([]any, len(rs))
+		for i, tr := range rs {
+			row := tr.Row
+			if join {
+				ji := row.(sql.JoinInput)
+				row = []any{int64(ji.Stream), ji.Row}
+			}
+			out[i] = []any{tr.TS, tr.Seq, row}
+		}
+		return out
+	}
+	return map[string]any{
+		"kind": int64(st.Kind), "closed": st.Closed, "late": st.Late, "anchored": st.Anchored, "now": st.Now,
+		"rows": rows(st.Rows), "seq": st.Seq, "pending": rows(st.Pending), "arrivals": st.Arrivals,
+		"seen": st.Seen, "maxTs": st.MaxTs, "watermark": st.Watermark,
+		"origin": st.Origin, "endIdx": st.EndIdx, "end": st.End, "lo": st.Lo,
+		"triggers": int64s(st.Triggers), "open": st.Open, "start": st.Start, "last": st.Last, "since": int64(st.Since),
+	}
+}
