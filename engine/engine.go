@@ -67,11 +67,11 @@ type Engine struct {
 	stateKV  store.KV
 	stateErr error // the state store was damaged at Open
 	states   *state.Manager
-	broker *broker.Broker
-	hub    *connector.MemoryHub
-	ctx    context.Context
-	cancel context.CancelFunc
-	env    *rule.Env
+	broker   *broker.Broker
+	hub      *connector.MemoryHub
+	ctx      context.Context
+	cancel   context.CancelFunc
+	env      *rule.Env
 	// plugins are the Go plugins (.so files) under <root>/plugins/.
 	plugins *plugin.Manager
 	// services are the external services under <root>/data/services/,

@@ -64,7 +64,7 @@ type checkpointer struct {
 
 	started atomic.Bool // run was started
 	mu      sync.Mutex  // one checkpoint at a time
-	id int64      // of the last committed checkpoint
+	id      int64       // of the last committed checkpoint
 
 	count    atomic.Int64
 	lastAt   atomic.Int64 // Unix ns
