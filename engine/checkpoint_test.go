@@ -162,3 +162,47 @@ func TestCorruptCheckpointRecord(t *testing.T) {
 		return st.Checkpoints.Count > 0
 	})
 }
+
+// An open window survives an update that keeps it and a restart of the
+// engine; an update that changes it starts it empty.
+func TestWindowKeptAcrossUpdateAndRestart(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM w (n BIGINT) WITH (DATASOURCE="in/w", TYPE="memory", FORMAT="json")`)
+	rule := func(sql string) []byte {
+		return []byte(`{"id":"w","sql":"` + sql + `","actions":[{"memory":{"topic":"out/w"}}],"options":{"qos":1}}`)
+	}
+	mustRule(t, e, string(rule("SELECT count(*) AS c, sum(n) AS s FROM w GROUP BY COUNTWINDOW(3)")))
+	publish(t, e, "in/w", map[string]any{"n": 1}, map[string]any{"n": 2})
+	if err := e.UpdateRule("w", rule("SELECT sum(n) AS s, count(*) AS c FROM w GROUP BY COUNTWINDOW(3)")); err != nil {
+		t.Fatal(err)
+	}
+	out, cancel := e.MemoryHub().Subscribe("out/w", 16)
+	publish(t, e, "in/w", map[string]any{"n": 3}, map[string]any{"n": 4})
+	if got := receive(t, out, 1)[0]; got["c"] != int64(3) || got["s"] != int64(6) {
+		t.Fatalf("after an update that kept the window: %v, want c=3 s=6", got)
+	}
+	cancel()
+	if err := e.Close(); err != nil { // n=4 waits in the window
+		t.Fatal(err)
+	}
+	e = open(t, root)
+	defer e.Close()
+	out, cancel = e.MemoryHub().Subscribe("out/w", 16)
+	defer cancel()
+	publish(t, e, "in/w", map[string]any{"n": 5}, map[string]any{"n": 6})
+	if got := receive(t, out, 1)[0]; got["c"] != int64(3) || got["s"] != int64(15) {
+		t.Fatalf("after a restart: %v, want c=3 s=15 (4 from before it)", got)
+	}
+	publish(t, e, "in/w", map[string]any{"n": 7})
+	if err := e.UpdateRule("w", rule("SELECT count(*) AS c, sum(n) AS s FROM w GROUP BY COUNTWINDOW(2)")); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, e, "in/w", map[string]any{"n": 8}, map[string]any{"n": 9})
+	if got := receive(t, out, 1)[0]; got["c"] != int64(2) || got["s"] != int64(17) {
+		t.Fatalf("after an update that changed the window: %v, want c=2 s=17 (7 dropped)", got)
+	}
+	if st, _ := e.RuleStatus("w"); st.StateError != "" {
+		t.Fatalf("a changed window is not an error: %q", st.StateError)
+	}
+}

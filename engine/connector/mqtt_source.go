@@ -24,6 +24,11 @@ func init() {
 // from the socket and TCP flow control pushes back to the broker. QoS 1 and
 // 2 messages are acknowledged only after ingest returns.
 //
+// In a rule at qos 1 or 2 the engine calls DeferAcks, and messages are
+// acknowledged once a checkpoint covers them (sdk.Acknowledger); the
+// engine then gives the source a client id of its own, so that its session
+// persists.
+//
 // Reconnection: paho reconnects with backoff (at once, then 1s doubling up to
 // 10s) and the OnConnect handler subscribes again after every connection, so
 // the subscription survives a broker that lost its state. A generated client
@@ -269,7 +274,8 @@ func (s *mqttSource) trySubscribe() error {
 
 // onMessage hands a message to the engine and then acknowledges it, so that
 // a message the source stopped before ingesting is redelivered by a broker
-// that keeps the session.
+// that keeps the session; in a rule that checkpoints it is acknowledged by
+// Ack instead, once a checkpoint covers it.
 func (s *mqttSource) onMessage(_ paho.Client, m paho.Message) {
 	select {
 	case <-s.ready:

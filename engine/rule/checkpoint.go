@@ -123,7 +123,12 @@ func (c *checkpointer) restore() error {
 		return errors.Join(append(errs, fmt.Errorf("checkpoint record: %w", err))...)
 	}
 	c.id = rec.id
-	if ws, ok := rec.fields["window"]; ok && r.grp != nil && r.grp.w != nil {
+	ws, ok := rec.fields["window"]
+	if ok && r.grp != nil && r.grp.w != nil && rec.fields["windowClause"] != r.windowClause() {
+		r.logger.Info("the window changed since the last checkpoint; it starts empty", "was", rec.fields["windowClause"])
+		ok = false
+	}
+	if ok && r.grp != nil && r.grp.w != nil {
 		st, err := decodeWindow(ws, r.grp.join)
 		if err == nil {
 			r.procMu.Lock()
@@ -147,6 +152,12 @@ func (c *checkpointer) restore() error {
 		s.offset = off
 	}
 	return errors.Join(errs...)
+}
+
+// windowClause identifies the rule's window in its checkpoint: a window
+// is restored only into the same window, in the same time mode.
+func (r *Rule) windowClause() string {
+	return fmt.Sprintf("%s eventTime=%v", r.prog.Window(), r.def.Options.IsEventTime)
 }
 
 // run takes a checkpoint every interval and when a source asks, until
@@ -227,6 +238,7 @@ func (c *checkpointer) captureLocked() (*capture, error) {
 	}
 	if r.grp != nil && r.grp.w != nil {
 		rec["window"] = encodeWindow(r.grp.w.Snapshot(), r.grp.join)
+		rec["windowClause"] = r.windowClause()
 	}
 	offsets := map[string]any{}
 	for _, s := range r.sources {

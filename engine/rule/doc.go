@@ -73,4 +73,54 @@
 // hold before ctx ends their retries. The rule finishes by itself when
 // every bounded source has reached its end.
 // Metrics are atomics read by Status without locks.
+//
+// # Checkpoints (qos 1 and 2)
+//
+// checkpoint.go explains how a rule at qos 1 or 2 captures its state:
+// under procMu (so between two rows), the window, the sources' offsets and
+// acknowledgement marks and the state keys of sources and functions; then
+// a barrier through each sink queue, at which the sink hands over its own
+// state keys once it has written the rows before it. The record (window,
+// offsets) and the state keys are written in one store transaction, and
+// only then are the covered messages acknowledged. Start restores the last
+// record before the sources connect: the window's rows and clock, each
+// rewindable source's offset; state scopes load what the checkpoint
+// wrote, since the background flush leaves a checkpointing rule's scopes
+// alone. Stop takes a last checkpoint before it closes the sources.
+//
+// What each level gives:
+//   - qos 0: no checkpoints; extension state is flushed every
+//     store.flushInterval and windows are lost on a restart.
+//   - qos 1 and 2: state, windows and offsets are consistent with one
+//     another at every checkpoint. With a source that rewinds (file), a
+//     crash replays exactly what came after the checkpoint: state is
+//     exactly once. With a source whose sender redelivers what was not
+//     acknowledged (MQTT at QoS 1 or 2, with the persistent session the
+//     engine gives such a rule), nothing acknowledged is lost and state is
+//     at least once: a crash between a checkpoint's write and the broker
+//     receiving its acknowledgements redelivers that checkpoint's messages
+//     (at most the broker's in-flight window). Sinks are at least once:
+//     rows written after the last checkpoint are written again.
+//   - kgen's checkpoints are always aligned (one lock serialises a rule's
+//     inputs), so qos 1 gives what eKuiper's qos 2 does; 2 is accepted for
+//     rules moving from eKuiper and behaves as 1.
+//
+// A source that acknowledges (sdk.Acknowledger) says how many messages it
+// can hold unacknowledged; the rule checkpoints as soon as one holds that
+// many (MQTT: the source property maxUnacked, 16 by default, under
+// mosquitto's in-flight window of 20), so the broker never stalls waiting
+// for checkpointInterval.
+//
+// # Call sites and rule updates
+//
+// A function's state belongs to its call site, named by the call's text as
+// the SQL formats it ("func:wordCount(text)"; identical calls are told
+// apart by " #2", " #3" in source order). An update keeps the state of the
+// call sites whose text is unchanged, wherever they moved, and deletes the
+// others'. Sources keep theirs by stream ("source:demo"), sinks by
+// position and type ("sink:0:mqtt"). The offsets of the last checkpoint
+// are restored after an update, and its window when the window clause and
+// the time mode are unchanged; otherwise the window starts empty. A
+// restore that fails is reported on the status (StateError) and the rule
+// runs on from what could be restored.
 package rule

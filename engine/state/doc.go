@@ -35,5 +35,34 @@
 //
 // Each key is stored in bucket "state" under scope id + "\x00" + key, as a
 // format byte followed by a type-tagged binary encoding (not gob, not JSON).
-// Scope ids therefore must not contain NUL.
+// Scope ids therefore must not contain NUL. An integer's "state" entry
+// keeps only its kind; its number is in bucket "counters" under the same
+// key, as base-10 text, so that the store can add to it atomically.
+//
+// # Writes, holds and checkpoints
+//
+// A counter is written as what IncrCounter added since its last write (a
+// store.Write add), unless it was set since (PutState, a kind change, a
+// delete), which writes its value. After a write it reads as the store's
+// total plus what was added since. Flush writes every changed key of the
+// scopes not held; a rule that checkpoints holds its scopes (Hold) and
+// writes them itself: Capture takes a scope's changed keys at the rule's
+// barrier, Commit writes captured keys with the checkpoint record in one
+// transaction, Abandon puts them back when the checkpoint fails.
+//
+// # Engines sharing a store (Redis)
+//
+// Engines that point at one Redis share the state of rules with the same
+// id. What that gives:
+//   - Counters are exact: every engine's increments add up in Redis
+//     (IncrCounter never loses another engine's increments), each written
+//     at that engine's next flush or checkpoint. An engine reads its own
+//     increments at once and the others' as of its last write.
+//   - A value set with PutState (or a counter set to a value) is last
+//     writer wins, at write time; another engine sees it when it loads the
+//     scope again (the rule restarts).
+//   - Windows and source offsets are each engine's own (checkpoint records
+//     are kept per engine name): with a shared MQTT subscription each
+//     engine's window aggregates the messages that engine received.
+//   - Deleting or resetting a rule's state deletes it for all of them.
 package state
