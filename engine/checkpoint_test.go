@@ -1,14 +1,17 @@
 package engine_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/rule"
 	"github.com/kgen-dev/kgen/engine/store"
+	"github.com/kgen-dev/kgen/sdk"
 )
 
 func totals(rows []map[string]any, key string) []any {
@@ -204,5 +207,48 @@ func TestWindowKeptAcrossUpdateAndRestart(t *testing.T) {
 	}
 	if st, _ := e.RuleStatus("w"); st.StateError != "" {
 		t.Fatalf("a changed window is not an error: %q", st.StateError)
+	}
+}
+
+func init() {
+	sdk.RegisterSink("testStuck", func() sdk.Sink {
+		return &scriptedSink{fail: func(int) error { return sdk.Retryable(errors.New("server down")) }}
+	})
+}
+
+// A sink that never writes holds the checkpoints that cover its rows back,
+// and stopping the rule still ends, without writing them.
+func TestCheckpointWaitsForStuckSink(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM k (n BIGINT) WITH (DATASOURCE="in/k", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"k","sql":"SELECT testCount(1) AS total FROM k","actions":[{"testStuck":{}}],"options":{"qos":1,"checkpointInterval":"10ms"}}`)
+	eventually(t, "a first checkpoint", func() bool {
+		st, _ := e.RuleStatus("k")
+		return st.Checkpoints.Count > 0
+	})
+	publish(t, e, "in/k", map[string]any{"n": 1})
+	eventually(t, "the row at the sink", func() bool {
+		st, _ := e.RuleStatus("k")
+		return st.Sinks[0].Retries > 0
+	})
+	st, _ := e.RuleStatus("k")
+	before := st.Checkpoints.Count
+	time.Sleep(50 * time.Millisecond) // five intervals
+	if st, _ := e.RuleStatus("k"); st.Checkpoints.Count > before+1 {
+		t.Fatalf("%d checkpoints completed past a sink that writes nothing", st.Checkpoints.Count-before)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.StopRule("k") }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("stopping a rule with a stuck sink hangs")
+	}
+	if ops := scopeOps(t, e, "k"); ops["func:testCount(1) total"] != 1 {
+		t.Fatalf("in memory the count is kept: %v", ops)
 	}
 }

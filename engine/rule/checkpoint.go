@@ -62,9 +62,9 @@ type checkpointer struct {
 	stop     chan struct{}
 	done     chan struct{}
 
-	started atomic.Bool // run was started
-	mu      sync.Mutex  // one checkpoint at a time
-	id      int64       // of the last committed checkpoint
+	started atomic.Bool  // run was started
+	mu      sync.Mutex   // one checkpoint at a time
+	id      atomic.Int64 // of the last committed checkpoint
 
 	count    atomic.Int64
 	lastAt   atomic.Int64 // Unix ns
@@ -73,12 +73,44 @@ type checkpointer struct {
 	lastErr  atomic.Pointer[timedError]
 }
 
+// barrier is where a checkpoint was taken in a sink's queue. The sink hands
+// its changed state keys over when it gets there; should the checkpoint be
+// given up, they are made pending again, before the sink goes on.
+type barrier struct {
+	mu        sync.Mutex
+	abandoned bool
+	changes   chan state.Changes // buffered, 1
+}
+
+// reach is called by the sink at the barrier.
+func (b *barrier) reach(c state.Changes, states *state.Manager) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.abandoned {
+		states.Abandon([]state.Changes{c})
+		return
+	}
+	b.changes <- c
+}
+
+// abandon gives the barrier up.
+func (b *barrier) abandon(states *state.Manager) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.abandoned = true
+	select {
+	case c := <-b.changes:
+		states.Abandon([]state.Changes{c})
+	default:
+	}
+}
+
 // capture is a checkpoint taken under procMu, on its way to the store.
 type capture struct {
 	id       int64
 	record   map[string]any
 	changes  []state.Changes
-	barriers []chan state.Changes
+	barriers []*barrier
 	acks     []ackMark
 	start    time.Time
 }
@@ -122,7 +154,7 @@ func (c *checkpointer) restore() error {
 	if err != nil {
 		return errors.Join(append(errs, fmt.Errorf("checkpoint record: %w", err))...)
 	}
-	c.id = rec.id
+	c.id.Store(rec.id)
 	ws, ok := rec.fields["window"]
 	if ok && r.grp != nil && r.grp.w != nil && rec.fields["windowClause"] != r.windowClause() {
 		r.logger.Info("the window changed since the last checkpoint; it starts empty", "was", rec.fields["windowClause"])
@@ -217,20 +249,22 @@ func (c *checkpointer) take() error {
 	if r.ord != nil {
 		r.ord.sync()
 	}
-	cp, err := c.captureLocked()
+	// Stop (halt) gives up a checkpoint that waits for a stuck sink.
+	cp, err := c.captureLocked(c.stop)
 	r.procMu.Unlock()
 	if err != nil {
 		return err
 	}
-	return c.finish(cp, r.ctx.Done())
+	return c.finish(cp, c.stop)
 }
 
 // captureLocked captures the rule's state under procMu and puts a barrier
-// into each sink queue. The caller holds c.mu and procMu and has drained
-// the rows in flight.
-func (c *checkpointer) captureLocked() (*capture, error) {
+// into each sink queue, unless abort closes while a full queue has no room
+// for it. The caller holds c.mu and procMu and has drained the rows in
+// flight.
+func (c *checkpointer) captureLocked(abort <-chan struct{}) (*capture, error) {
 	r := c.r
-	cp := &capture{id: c.id + 1, start: time.Now()}
+	cp := &capture{id: c.id.Load() + 1, start: time.Now()}
 	rec := map[string]any{
 		"format": int64(checkpointFormat),
 		"id":     cp.id,
@@ -259,11 +293,26 @@ func (c *checkpointer) captureLocked() (*capture, error) {
 		cp.changes = append(cp.changes, f.Capture())
 	}
 	for _, s := range r.sinks {
-		ch := make(chan state.Changes, 1)
-		s.queue <- result{barrier: ch}
-		cp.barriers = append(cp.barriers, ch)
+		b := &barrier{changes: make(chan state.Changes, 1)}
+		select {
+		case s.queue <- result{barrier: b}:
+			cp.barriers = append(cp.barriers, b)
+		case <-abort:
+			c.abandon(cp)
+			return nil, errors.New("checkpoint abandoned: a sink queue stayed full")
+		}
 	}
 	return cp, nil
+}
+
+// abandon gives up a capture: its changes are pending again, and so are
+// those of the sinks, now or when they reach their barriers.
+func (c *checkpointer) abandon(cp *capture) {
+	states := c.r.env.States
+	states.Abandon(cp.changes)
+	for _, b := range cp.barriers {
+		b.abandon(states)
+	}
 }
 
 // finish waits for the sinks to pass their barriers, writes the checkpoint
@@ -271,25 +320,26 @@ func (c *checkpointer) captureLocked() (*capture, error) {
 // then nothing is written and the changes stay pending.
 func (c *checkpointer) finish(cp *capture, abort <-chan struct{}) error {
 	r := c.r
-	for _, ch := range cp.barriers {
+	for len(cp.barriers) > 0 {
 		select {
-		case sc := <-ch:
+		case sc := <-cp.barriers[0].changes:
 			cp.changes = append(cp.changes, sc)
+			cp.barriers = cp.barriers[1:]
 		case <-abort:
-			r.env.States.Abandon(cp.changes)
+			c.abandon(cp)
 			return errors.New("checkpoint abandoned: the rule stopped before its sinks wrote the rows it covers")
 		}
 	}
 	b, err := state.Marshal(cp.record)
 	if err != nil {
-		r.env.States.Abandon(cp.changes)
+		c.abandon(cp)
 		return fmt.Errorf("checkpoint %d: %w", cp.id, err)
 	}
 	w := store.Write{Puts: map[string]map[string][]byte{CheckpointBucket: {c.key: b}}}
 	if err := r.env.States.Commit(cp.changes, w); err != nil {
 		return fmt.Errorf("checkpoint %d: %w", cp.id, err)
 	}
-	c.id = cp.id
+	c.id.Store(cp.id)
 	for _, a := range cp.acks {
 		err := guard(fmt.Sprintf("source %q", a.src.typ), func() error { return a.src.acker.Ack(a.offset) })
 		if err != nil {
@@ -330,9 +380,7 @@ func (c *checkpointer) status() *CheckpointStatus {
 	if e := c.lastErr.Load(); e != nil {
 		st.LastError, st.LastErrorAt = e.msg, &e.at
 	}
-	c.mu.Lock()
-	st.CheckpointID = c.id
-	c.mu.Unlock()
+	st.CheckpointID = c.id.Load()
 	return st
 }
 

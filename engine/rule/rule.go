@@ -322,6 +322,7 @@ func (r *Rule) shutdown(final string) {
 	r.stopped = true
 	r.stopMu.Unlock()
 
+	stopAt := time.Now()
 	var cp *capture
 	if r.ckpt != nil {
 		cp = r.stopCheckpointing(final)
@@ -343,7 +344,8 @@ func (r *Rule) shutdown(final string) {
 	if cp != nil {
 		r.finishCheckpointing(cp)
 	}
-	deadline := time.NewTimer(drainTimeout)
+	// drainTimeout bounds the whole stop, the last checkpoint included.
+	deadline := time.NewTimer(max(drainTimeout-time.Since(stopAt), 100*time.Millisecond))
 	for _, s := range r.sinks {
 		select {
 		case <-s.done:
@@ -409,7 +411,10 @@ func (r *Rule) stopCheckpointing(final string) *capture {
 	}
 	r.ckpt.mu.Lock()
 	defer r.ckpt.mu.Unlock()
-	cp, err := r.ckpt.captureLocked()
+	abort := make(chan struct{})
+	t := time.AfterFunc(drainTimeout, func() { close(abort) })
+	defer t.Stop()
+	cp, err := r.ckpt.captureLocked(abort)
 	if err != nil {
 		r.ckpt.failed(err)
 		return nil

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -40,7 +39,7 @@ type result struct {
 	// barrier, in a rule that checkpoints, marks where a checkpoint was
 	// taken: the sink has written every row before it, and hands its
 	// changed state keys over.
-	barrier chan state.Changes
+	barrier *barrier
 }
 
 // size is the number of rows in r.
@@ -195,7 +194,7 @@ func (n *sinkNode) loop(connecting bool) {
 		// Never connected: account for what was queued and what still comes.
 		for res := range n.queue {
 			if res.barrier != nil {
-				res.barrier <- n.ctx.Capture()
+				res.barrier.reach(n.ctx.Capture(), n.r.env.States)
 				continue
 			}
 			n.exceptions.Add(int64(res.size()))
@@ -205,7 +204,7 @@ func (n *sinkNode) loop(connecting bool) {
 	for res := range n.queue {
 		switch {
 		case res.barrier != nil:
-			res.barrier <- n.ctx.Capture()
+			res.barrier.reach(n.ctx.Capture(), n.r.env.States)
 		case res.rows == nil:
 			n.collect(res)
 		case n.single:
