@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +13,9 @@ import (
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/rule"
 	"github.com/kgen-dev/kgen/engine/store"
+	"github.com/kgen-dev/kgen/internal/testutil/redistest"
 	"github.com/kgen-dev/kgen/sdk"
+	"github.com/redis/go-redis/v9"
 )
 
 func totals(rows []map[string]any, key string) []any {
@@ -251,4 +255,36 @@ func TestCheckpointWaitsForStuckSink(t *testing.T) {
 	if ops := scopeOps(t, e, "k"); ops["func:testCount(1) total"] != 1 {
 		t.Fatalf("in memory the count is kept: %v", ops)
 	}
+}
+
+// While the state store is down, checkpoints fail and say so on the
+// status, the rule goes on, and the next checkpoint after the store is
+// back writes what the failed ones could not.
+func TestCheckpointsResumeAfterStoreOutage(t *testing.T) {
+	srv := redistest.Start(t)
+	root := engineRoot(t, "", "", fmt.Sprintf("  type: redis\n  redis:\n    addr: %s\n    dialTimeout: 200ms\n", srv.Addr()))
+	e := open(t, root)
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM o (n BIGINT) WITH (DATASOURCE="in/o", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"o","sql":"SELECT testCount(1) AS total FROM o","actions":[{"memory":{"topic":"out/o"}}],"options":{"qos":1,"checkpointInterval":"20ms"}}`)
+	out, cancel := e.MemoryHub().Subscribe("out/o", 16)
+	defer cancel()
+	srv.Kill()
+	publish(t, e, "in/o", map[string]any{"n": 1}, map[string]any{"n": 1})
+	receive(t, out, 2)
+	eventually(t, "a failed checkpoint on the status", func() bool {
+		st, _ := e.RuleStatus("o")
+		return st.Checkpoints.LastError != ""
+	})
+	srv.Start() // empty: nothing of before survives in it
+	publish(t, e, "in/o", map[string]any{"n": 1})
+	if got := receive(t, out, 1)[0]["total"]; got != int64(3) {
+		t.Fatalf("total %v while the store was down and back, want 3", got)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	eventually(t, "the count in the store", func() bool {
+		v, _ := rdb.HGet(context.Background(), "kgen:counters", "o/func:testCount(1)\x00total").Result()
+		return v == "3"
+	})
 }

@@ -243,18 +243,6 @@ func publishPaced(t *testing.T, c paho.Client, topic string, payloads []string, 
 	return done
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func boltStore(*testing.T) string { return "  type: bolt\n" }
 
 func redisStore(t *testing.T) string {

@@ -168,10 +168,16 @@ func receive(t *testing.T, ch <-chan map[string]any, n int) []map[string]any {
 // eventually polls cond until it holds or 10 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	waitFor(t, 10*time.Second, what, cond)
+}
+
+// waitFor polls cond until it holds or d passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %v waiting for %s", d, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -260,7 +266,7 @@ func TestBadInputIsRefusedAndNothingIsSaved(t *testing.T) {
 	cases := []struct{ rule, want string }{
 		{`{"id":"r","sql":"SELECT a FROM","actions":[{"nop":{}}]}`, `rule "r": sql: 1:14: expected stream name, got end of input`},
 		{`{"id":"r","sql":"SELECT a FROM nope","actions":[{"nop":{}}]}`, `rule "r": stream "nope": not found`},
-		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"nosuch":{}}]}`, `rule "r": actions[0] (nosuch): unknown sink type "nosuch" (known: file, log, memory, mqtt, nop, testFail, testFlaky, testSets, testSlow)`},
+		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"nosuch":{}}]}`, `rule "r": actions[0] (nosuch): unknown sink type "nosuch" (known: file, log, memory, mqtt, nop, testFail, testFlaky, testSets, testSlow, testStuck)`},
 		{`{"id":"r","sql":"SELECT nosuch(a) FROM s","actions":[{"nop":{}}]}`, `rule "r": sql: 1:8: unknown function "nosuch"`},
 		{`{"id":"r","sql":"SELECT testCount(a, a) FROM s","actions":[{"nop":{}}]}`, `rule "r": sql: 1:8: function "testCount": testCount: want 1 argument, got 2`},
 		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"memory":{}}]}`, `rule "r": actions[0] (memory): memory sink: property "topic" is required`},
