@@ -26,6 +26,16 @@ func totals(rows []map[string]any, key string) []any {
 	return out
 }
 
+// countOne sends one row to the rule that reads in/<id> and returns the
+// total it sends to out/<id>.
+func countOne(t *testing.T, e *engine.Engine, id string) any {
+	t.Helper()
+	out, cancel := e.MemoryHub().Subscribe("out/"+id, 16)
+	defer cancel()
+	publish(t, e, "in/"+id, map[string]any{"n": 1})
+	return receive(t, out, 1)[0]["total"]
+}
+
 func scopeOps(t *testing.T, e *engine.Engine, id string) map[string]any {
 	t.Helper()
 	scopes, err := e.RuleState(id)
@@ -65,10 +75,7 @@ func TestCheckpointOnStopAndStatus(t *testing.T) {
 	}
 	e = open(t, root)
 	defer e.Close()
-	out, cancel = e.MemoryHub().Subscribe("out/q", 16)
-	defer cancel()
-	publish(t, e, "in/q", map[string]any{"n": 4})
-	if got := receive(t, out, 1)[0]["total"]; got != int64(4) {
+	if got := countOne(t, e, "q"); got != int64(4) {
 		t.Fatalf("after a restart the total is %v, want 4", got)
 	}
 }
@@ -132,10 +139,7 @@ func TestDamagedStateStore(t *testing.T) {
 	if len(matches) != 1 {
 		t.Fatalf("damaged file kept as %v", matches)
 	}
-	out, cancel = e.MemoryHub().Subscribe("out/d", 16)
-	defer cancel()
-	publish(t, e, "in/d", map[string]any{"n": 1})
-	if got := receive(t, out, 1)[0]["total"]; got != int64(1) {
+	if got := countOne(t, e, "d"); got != int64(1) {
 		t.Fatalf("total %v after starting without state, want 1", got)
 	}
 }
@@ -287,4 +291,28 @@ func TestCheckpointsResumeAfterStoreOutage(t *testing.T) {
 		v, _ := rdb.HGet(context.Background(), "kgen:counters", "o/func:testCount(1)\x00total").Result()
 		return v == "3"
 	})
+}
+
+// An update that fails to plan leaves the running rule's state handling as
+// it was: a qos 0 rule's state is still flushed.
+func TestFailedUpdateKeepsFlushing(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM z (n BIGINT) WITH (DATASOURCE="in/z", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"z","sql":"SELECT testCount(1) AS total FROM z","actions":[{"memory":{"topic":"out/z"}}]}`)
+	out, cancel := e.MemoryHub().Subscribe("out/z", 16)
+	publish(t, e, "in/z", map[string]any{"n": 1}, map[string]any{"n": 1})
+	receive(t, out, 2)
+	cancel()
+	if err := e.UpdateRule("z", []byte(`{"id":"z","sql":"SELECT nosuch(1) FROM z","actions":[{"memory":{"topic":"out/z"}}],"options":{"qos":1}}`)); err == nil {
+		t.Fatal("an update calling an unknown function worked")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e = open(t, root)
+	defer e.Close()
+	if got := countOne(t, e, "z"); got != int64(3) {
+		t.Fatalf("total %v after a failed update and a restart, want 3", got)
+	}
 }

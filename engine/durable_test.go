@@ -250,16 +250,19 @@ func redisStore(t *testing.T) string {
 	return fmt.Sprintf("  type: redis\n  redis:\n    addr: %s\n    prefix: %s\n", srv.Addr(), strings.ToLower(strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())))
 }
 
-func TestDurableCounter(t *testing.T) {
-	for name, store := range map[string]func(*testing.T) string{"bolt": boltStore, "redis": redisStore} {
-		t.Run(name, func(t *testing.T) { testDurableCounter(t, store(t)) })
-	}
+// eachStore runs a test with the state in bolt and in Redis.
+func eachStore(t *testing.T, test func(t *testing.T, storeYAML string)) {
+	t.Run("bolt", func(t *testing.T) { test(t, boltStore(t)) })
+	t.Run("redis", func(t *testing.T) { test(t, redisStore(t)) })
 }
 
-// A stateful function in a rule at qos 1 counts every message exactly
-// once although its engine is killed mid-stream: the count continues from
-// the last checkpoint, and the messages after it, never acknowledged, come
-// again from the broker.
+func TestDurableCounter(t *testing.T) { eachStore(t, testDurableCounter) }
+
+// A stateful function in a rule at qos 1 counts every message although its
+// engine is killed mid-stream: the count continues from the last
+// checkpoint, and the messages after it, never acknowledged, come again
+// from the broker. At least once: those the last checkpoint covered may
+// come again too, when the kill beat their acknowledgements.
 func testDurableCounter(t *testing.T, storeYAML string) {
 	broker := mosquitto.Start(t)
 	root := engineRoot(t, broker.URL(), "", storeYAML)
@@ -331,15 +334,10 @@ func maxOf(rows []map[string]any, key string) float64 {
 	return m
 }
 
-func TestDurableWindow(t *testing.T) {
-	for name, store := range map[string]func(*testing.T) string{"bolt": boltStore, "redis": redisStore} {
-		t.Run(name, func(t *testing.T) { testDurableWindow(t, store(t)) })
-	}
-}
+func TestDurableWindow(t *testing.T) { eachStore(t, testDurableWindow) }
 
 // An event-time tumbling window open when the engine is killed is restored
-// with its rows: every message lands in exactly one window, and a window
-// emitted again after the restart has the same rows as the first time.
+// with its rows: every message lands in its window, at least once.
 func testDurableWindow(t *testing.T, storeYAML string) {
 	broker := mosquitto.Start(t)
 	root := engineRoot(t, broker.URL(), "", storeYAML)

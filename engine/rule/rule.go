@@ -145,11 +145,23 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 	}()
 
 	// The state of a rule that checkpoints is written by its checkpoints
-	// only; hold the background flush off before any extension runs.
+	// only; hold the background flush off before any extension runs. A
+	// plan that fails leaves it as it was (for the rule it would replace).
+	prefix := def.ID + "/"
+	wasHeld := env.States.Held(prefix)
+	defer func() {
+		if err != nil && wasHeld != env.States.Held(prefix) {
+			if wasHeld {
+				env.States.Hold(prefix)
+			} else {
+				env.States.Release(prefix)
+			}
+		}
+	}()
 	if def.Options.Qos > 0 {
-		env.States.Hold(def.ID + "/")
+		env.States.Hold(prefix)
 	} else {
-		env.States.Release(def.ID + "/")
+		env.States.Release(prefix)
 	}
 	sel, err := sql.ParseSelect(def.SQL)
 	if err != nil {

@@ -232,6 +232,13 @@ func (m *Manager) Release(prefix string) {
 	}
 }
 
+// Held tells whether Hold(prefix) is in effect.
+func (m *Manager) Held(prefix string) bool {
+	m.dirtyMu.Lock()
+	defer m.dirtyMu.Unlock()
+	return m.held[prefix]
+}
+
 // isHeld tells whether a scope is held; dirtyMu is held.
 func (m *Manager) isHeld(id string) bool {
 	for p := range m.held {
