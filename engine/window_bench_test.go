@@ -1,9 +1,7 @@
 package engine_test
 
 import (
-	"fmt"
 	"runtime"
-	"slices"
 	"testing"
 	"time"
 
@@ -44,29 +42,12 @@ func BenchmarkWindowPipeline(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	const devices = 1000
+	const devices = windowDevices
 	flatPayloads := benchPayloads(1000)
-	winPayloads := make([][]byte, 10*devices)
-	for i := range winPayloads {
-		winPayloads[i] = fmt.Appendf(nil, `{"deviceId": "d-%d", "temperature": %d.5, "humidity": %d}`, i%devices, 20+i%30, 40+i%20)
-	}
+	winPayloads := windowPayloads()
 
 	flat := func(n int) { enginetest.Pump(b, e, "flat", "bench/flat", flatPayloads, n) }
-	window := func(n int) {
-		enginetest.Pump(b, e, "win", "bench/win", winPayloads, n)
-		st, _ := e.RuleStatus("win")
-		fake.Add(time.Second) // the window fires here, in this goroutine
-		for {
-			now, _ := e.RuleStatus("win")
-			if now.RecordsOut > st.RecordsOut && now.Sinks[0].RecordsOut == now.RecordsOut {
-				if now.Exceptions != 0 {
-					b.Fatalf("exceptions: %s", now.LastError)
-				}
-				return
-			}
-			time.Sleep(50 * time.Microsecond)
-		}
-	}
+	window := func(n int) { windowRound(b, e, fake, "win", "bench/win", winPayloads, n) }
 	window(2 * devices) // warm up
 	flat(2000)
 
@@ -83,23 +64,9 @@ func BenchmarkWindowPipeline(b *testing.B) {
 
 	const rounds = 5
 	n := max(b.N/rounds, devices)
-	var ratios []float64
-	var winRate, flatRate, winAllocs, flatAllocs float64
 	b.ResetTimer()
-	for range rounds {
-		wr, wa := measure(window, n)
-		fr, fa := measure(flat, n)
-		ratios = append(ratios, wr/fr)
-		winRate, flatRate, winAllocs, flatAllocs = winRate+wr/rounds, flatRate+fr/rounds, winAllocs+wa/rounds, flatAllocs+fa/rounds
-	}
+	c := compareRounds(rounds, n, window, flat)
 	b.StopTimer()
-	slices.Sort(ratios)
-	b.ReportMetric(winRate, "window-msgs/s")
-	b.ReportMetric(flatRate, "stateless-msgs/s")
-	b.ReportMetric(ratios[0], "ratio-min")
-	b.ReportMetric(ratios[rounds/2], "ratio-median")
-	b.ReportMetric(ratios[rounds-1], "ratio-max")
-	b.ReportMetric(winAllocs, "window-allocs/msg")
-	b.ReportMetric(flatAllocs, "stateless-allocs/msg")
+	c.report(b, "window", "stateless")
 	b.ReportMetric(held, "held-B/group")
 }
