@@ -56,41 +56,20 @@ func (f *fields) wrong(key string, v any, want string) {
 	}
 }
 
-func (f *fields) int(key string) int64 {
+// field reads key as a T (a missing key or a nil value gives T's zero).
+func field[T any](f *fields, key, want string) T {
 	v := f.get(key)
-	n, ok := v.(int64)
+	x, ok := v.(T)
 	if !ok && v != nil {
-		f.wrong(key, v, "int64")
+		f.wrong(key, v, want)
 	}
-	return n
+	return x
 }
 
-func (f *fields) uint(key string) uint64 {
-	v := f.get(key)
-	n, ok := v.(uint64)
-	if !ok && v != nil {
-		f.wrong(key, v, "uint64")
-	}
-	return n
-}
-
-func (f *fields) bool(key string) bool {
-	v := f.get(key)
-	b, ok := v.(bool)
-	if !ok && v != nil {
-		f.wrong(key, v, "bool")
-	}
-	return b
-}
-
-func (f *fields) list(key string) []any {
-	v := f.get(key)
-	l, ok := v.([]any)
-	if !ok && v != nil {
-		f.wrong(key, v, "list")
-	}
-	return l
-}
+func (f *fields) int(key string) int64   { return field[int64](f, key, "int64") }
+func (f *fields) uint(key string) uint64 { return field[uint64](f, key, "uint64") }
+func (f *fields) bool(key string) bool   { return field[bool](f, key, "bool") }
+func (f *fields) list(key string) []any  { return field[[]any](f, key, "list") }
 
 // decodeWindow is the inverse of encodeWindow.
 func decodeWindow(v any, join bool) (window.State, error) {
