@@ -388,16 +388,11 @@ func (c *checkpointer) status() *CheckpointStatus {
 // is; a source whose sender waits for acknowledgements may ask for a
 // checkpoint.
 func (n *sourceNode) recordOffset() {
-	var off any
-	var err error
-	switch {
-	case n.acker != nil:
-		err = guard(n.label(), func() (e error) { off, e = n.acker.GetOffset(); return })
-	case n.rewinder != nil:
-		err = guard(n.label(), func() (e error) { off, e = n.rewinder.GetOffset(); return })
-	default:
+	if n.offsetter == nil {
 		return
 	}
+	var off any
+	err := guard(n.label(), func() (e error) { off, e = n.offsetter.GetOffset(); return })
 	if err != nil {
 		n.errors.Add(1)
 		n.r.exception(fmt.Errorf("stream %q: offset: %w", n.stream.Name, err))
@@ -429,9 +424,9 @@ func (n *sourceNode) prepareCheckpoints() {
 // checkpointRoles finds which checkpoint interfaces a source implements.
 func (n *sourceNode) checkpointRoles() {
 	if a, ok := n.src.(sdk.Acknowledger); ok {
-		n.acker = a
+		n.acker, n.offsetter = a, a
 	} else if rw, ok := n.src.(sdk.Rewindable); ok {
-		n.rewinder = rw
+		n.rewinder, n.offsetter = rw, rw
 	}
 }
 

@@ -36,8 +36,10 @@ type sourceNode struct {
 	// Checkpoints (qos 1 and 2): the source's roles, then, under procMu,
 	// its offset as of the last ingest, and the acknowledgement mark of
 	// the last ingest with the number of ingests not yet acknowledged.
-	rewinder   sdk.Rewindable
-	acker      sdk.Acknowledger
+	rewinder  sdk.Rewindable
+	acker     sdk.Acknowledger
+	offsetter interface{ GetOffset() (any, error) } // whichever of the two
+
 	maxPending int
 	offset     any
 	ackMark    any
