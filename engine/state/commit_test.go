@@ -1,6 +1,7 @@
 package state
 
 import (
+	"slices"
 	"sync"
 	"testing"
 
@@ -162,5 +163,106 @@ func TestLegacyCounter(t *testing.T) {
 	r := NewManager(kv, 0, nil).Scope("r/f")
 	if v, err := r.GetState("n"); err != nil || v != int64(42) {
 		t.Fatalf("reloaded %#v, %v; want int64 42", v, err)
+	}
+}
+
+// lastWriteKV keeps the last Write that reached its Commit.
+type lastWriteKV struct {
+	store.KV
+	last store.Write
+}
+
+func (l *lastWriteKV) Commit(w store.Write) (map[string]map[string]int64, error) {
+	l.last = w
+	return l.KV.Commit(w)
+}
+
+// A write puts an integer's kind, or deletes its counter, only when the
+// key's kind changes: a checkpoint of counters carries their increments and
+// nothing else.
+func TestCommitWritesKindChangesOnly(t *testing.T) {
+	kv := &lastWriteKV{KV: store.NewMem()}
+	m := NewManager(kv, 0, nil)
+	s := m.Scope("r/f")
+	puts := func(bucket string) []string {
+		var keys []string
+		for k := range kv.last.Puts[bucket] {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	step := func(what string, wantState, wantCounters []string) {
+		t.Helper()
+		check(t, m.Flush())
+		if got := puts(Bucket); !slices.Equal(got, wantState) {
+			t.Errorf("%s: state puts %q, want %q", what, got, wantState)
+		}
+		if got := puts(CounterBucket); !slices.Equal(got, wantCounters) {
+			t.Errorf("%s: counter puts %q, want %q", what, got, wantCounters)
+		}
+	}
+	check(t, s.IncrCounter("n", 1))
+	check(t, s.PutState("v", "x"))
+	step("first write", []string{"r/f\x00n", "r/f\x00v"}, nil)
+	check(t, s.IncrCounter("n", 1))
+	check(t, s.PutState("v", "y"))
+	step("same kinds", []string{"r/f\x00v"}, nil)
+	if got := kv.last.Adds[CounterBucket]["r/f\x00n"]; got != 1 {
+		t.Errorf("the increment added %d, want 1", got)
+	}
+	check(t, s.PutState("n", "now a string"))
+	check(t, s.PutState("v", int64(3)))
+	step("kinds swapped", []string{"r/f\x00n", "r/f\x00v"}, []string{"r/f\x00n", "r/f\x00v"})
+	check(t, s.PutState("v", int64(4)))
+	step("int64 set again", nil, []string{"r/f\x00v"})
+
+	// A failed write leaves the kinds the store holds as they were.
+	f := &failingKV{KV: store.NewMem()}
+	fm := NewManager(f, 0, nil)
+	fs := fm.Scope("r/f")
+	check(t, fs.PutState("k", "s"))
+	check(t, fm.Flush())
+	check(t, fs.IncrCounter("k2", 1))
+	check(t, fs.DeleteState("k"))
+	check(t, fs.IncrCounter("k", 5))
+	f.failApply = true
+	if err := fm.Flush(); err == nil {
+		t.Fatal("the failing store took the write")
+	}
+	f.failApply = false
+	check(t, fm.Flush())
+	r := NewManager(f, 0, nil).Scope("r/f")
+	if v, err := r.GetState("k"); err != nil || v != 5 {
+		t.Fatalf("after a failed and a good write k = %#v, %v; want int 5", v, err)
+	}
+}
+
+// A counter another engine added to after this one deleted its key loads
+// as an int.
+func TestCounterWithoutKind(t *testing.T) {
+	kv := store.NewMem()
+	a, b := NewManager(kv, 0, nil), NewManager(kv, 0, nil)
+	sa, sb := a.Scope("r/f"), b.Scope("r/f")
+	check(t, sa.IncrCounter("n", 1))
+	check(t, a.Flush())
+	check(t, sb.IncrCounter("n", 1))
+	check(t, b.Flush())
+	check(t, sa.DeleteState("n"))
+	check(t, a.Flush())
+	check(t, sb.IncrCounter("n", 3))
+	check(t, b.Flush())
+	c := NewManager(kv, 0, nil)
+	sc := c.Scope("r/f")
+	if got := counter(t, sc, "n"); got != 3 {
+		t.Fatalf("reloaded %d, want 3 (what b added after a's delete)", got)
+	}
+	check(t, sc.IncrCounter("n", 1))
+	check(t, c.Flush())
+	if v, _, _ := kv.Get(Bucket, "r/f\x00n"); len(v) == 0 {
+		t.Fatal("the reloading engine's next write did not put the kind back")
+	}
+	if got := counter(t, NewManager(kv, 0, nil).Scope("r/f"), "n"); got != 4 {
+		t.Fatalf("reloaded %d, want 4", got)
 	}
 }

@@ -156,9 +156,12 @@ func (m *Manager) Commit(changes []Changes, extra store.Write) error {
 				put(Bucket, key, nil)
 				put(CounterBucket, key, nil)
 			case e.kind.isInt():
-				// The state key keeps the kind; the number is in
-				// CounterBucket, where increments add up.
-				put(Bucket, key, appendInt([]byte{formatV1}, e.kind, 0))
+				// The state key keeps the kind, written when it
+				// changes; the number is in CounterBucket, where
+				// increments add up.
+				if e.stored != e.kind {
+					put(Bucket, key, appendInt([]byte{formatV1}, e.kind, 0))
+				}
 				if e.set {
 					put(CounterBucket, key, []byte(strconv.FormatInt(e.n, 10)))
 				} else {
@@ -176,7 +179,9 @@ func (m *Manager) Commit(changes []Changes, extra store.Write) error {
 					continue
 				}
 				put(Bucket, key, b)
-				put(CounterBucket, key, nil)
+				if e.stored.isInt() {
+					put(CounterBucket, key, nil)
+				}
 			}
 		}
 	}
@@ -261,22 +266,30 @@ func (m *Manager) read(id string) (map[string]*slot, error) {
 		if err != nil {
 			return fmt.Errorf("key %q: %w", strings.TrimPrefix(key, prefix), err)
 		}
-		slots[strings.TrimPrefix(key, prefix)] = &slot{kind: k, n: n, v: v}
+		slots[strings.TrimPrefix(key, prefix)] = &slot{kind: k, n: n, v: v, stored: k}
 		return nil
 	})
 	found := map[string]bool{}
 	if err == nil {
 		err = m.kv.Scan(CounterBucket, prefix, func(key string, value []byte) error {
-			sl := slots[strings.TrimPrefix(key, prefix)]
-			if sl == nil || !sl.kind.isInt() {
+			k := strings.TrimPrefix(key, prefix)
+			sl := slots[k]
+			if sl != nil && !sl.kind.isInt() {
 				return nil // a key another engine is changing
 			}
 			n, err := strconv.ParseInt(string(value), 10, 64)
 			if err != nil {
-				return fmt.Errorf("counter %q: %w", strings.TrimPrefix(key, prefix), err)
+				return fmt.Errorf("counter %q: %w", k, err)
+			}
+			if sl == nil {
+				// A counter without its kind: another engine added to
+				// it after this one's scope had deleted the key. It is
+				// an int, and the next write puts the kind back.
+				sl = &slot{kind: kInt}
+				slots[k] = sl
 			}
 			sl.n = n
-			found[strings.TrimPrefix(key, prefix)] = true
+			found[k] = true
 			return nil
 		})
 	}

@@ -31,16 +31,21 @@ type slot struct {
 	// was set (set: PutState, or a kind change), which writes n.
 	delta int64
 	set   bool
+	// stored is the kind the store holds under the key (kDeleted: none),
+	// so that a write puts an integer's kind marker, or deletes its
+	// counter, only when the kind changes.
+	stored kind
 }
 
 // entry is a copy of a dirty slot taken for a flush.
 type entry struct {
-	key   string
-	kind  kind
-	n     int64
-	v     any
-	delta int64
-	set   bool
+	key    string
+	kind   kind
+	n      int64
+	v      any
+	delta  int64
+	set    bool
+	stored kind
 }
 
 // ID returns the scope id.
@@ -222,7 +227,7 @@ func (s *Scope) takeDirty() []entry {
 		e := entry{key: key}
 		if sl := s.slots[key]; sl != nil {
 			sl.dirty = false
-			e.kind, e.n, e.v, e.delta, e.set = sl.kind, sl.n, sl.v, sl.delta, sl.set
+			e.kind, e.n, e.v, e.delta, e.set, e.stored = sl.kind, sl.n, sl.v, sl.delta, sl.set, sl.stored
 			sl.delta, sl.set = 0, false
 			if sl.kind == kDeleted {
 				delete(s.slots, key) // the flush deletes it on disk
@@ -247,6 +252,8 @@ func (s *Scope) redirty(es []entry) {
 			sl = &slot{kind: kDeleted, set: true}
 			s.slots[e.key] = sl
 		}
+		// The store still holds what it held before the failed write.
+		sl.stored = e.stored
 		// What was not written is written next time: a value set
 		// since stands; else the increments add up.
 		switch {
@@ -260,8 +267,9 @@ func (s *Scope) redirty(es []entry) {
 	}
 }
 
-// settle takes the totals a write returned for the counters it added to:
-// each becomes the counter's value, plus what was added since.
+// settle notes what a write stored, and takes the totals it returned for
+// the counters it added to: each becomes the counter's value, plus what
+// was added since.
 func (s *Scope) settle(es []entry, totals map[string]int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -269,9 +277,13 @@ func (s *Scope) settle(es []entry, totals map[string]int64) {
 		return
 	}
 	for _, e := range es {
-		total, ok := totals[s.id+sep+e.key]
 		sl := s.slots[e.key]
-		if !ok || sl == nil || sl.set || sl.kind != e.kind || !sl.kind.isInt() {
+		if sl == nil {
+			continue
+		}
+		sl.stored = e.kind
+		total, ok := totals[s.id+sep+e.key]
+		if !ok || sl.set || sl.kind != e.kind || !sl.kind.isInt() {
 			continue
 		}
 		sl.n = total + sl.delta
