@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -314,5 +315,106 @@ func TestFailedUpdateKeepsFlushing(t *testing.T) {
 	defer e.Close()
 	if got := countOne(t, e, "z"); got != int64(3) {
 		t.Fatalf("total %v after a failed update and a restart, want 3", got)
+	}
+}
+
+// A window's rows are written in chunks as they come, and a checkpoint
+// deletes the chunks whose rows the window dropped; the rows come back
+// whole after a restart.
+func TestWindowRowsInChunks(t *testing.T) {
+	root := t.TempDir()
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM c (n BIGINT) WITH (DATASOURCE="in/c", TYPE="memory", FORMAT="json")`)
+	mustRule(t, e, `{"id":"cw","sql":"SELECT count(*) AS c, sum(n) AS s FROM c GROUP BY COUNTWINDOW(1000)","actions":[{"memory":{"topic":"out/c"}}],"options":{"qos":1,"checkpointInterval":"10ms"}}`)
+	next := 1
+	feed := func(e *engine.Engine, n int) {
+		t.Helper()
+		st, _ := e.RuleStatus("cw")
+		in := st.RecordsIn
+		for range n {
+			publish(t, e, "in/c", map[string]any{"n": next})
+			next++
+		}
+		var count int64
+		eventually(t, "the rows in", func() bool {
+			st, _ := e.RuleStatus("cw")
+			count = st.Checkpoints.Count
+			return st.RecordsIn == in+int64(n)
+		})
+		eventually(t, "a checkpoint after them", func() bool {
+			st, _ := e.RuleStatus("cw")
+			return st.Checkpoints.Count >= count+2
+		})
+	}
+	// chunks lists the stored chunks by number: chunk c holds the
+	// window's rows numbered 256c to 256c+255, from 0.
+	chunks := func() string {
+		t.Helper()
+		kv, err := store.OpenBolt(filepath.Join(root, "data", "state.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer kv.Close()
+		var got []string
+		prefix := rule.CheckpointKey("cw", "local") + "\x00w"
+		err = kv.Scan(rule.CheckpointBucket, prefix, func(k string, _ []byte) error {
+			n, err := strconv.ParseUint(strings.TrimPrefix(k, prefix), 16, 64)
+			got = append(got, strconv.FormatUint(n, 10))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, " ")
+	}
+	feed(e, 300)
+	feed(e, 300)
+	feed(e, 100)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := chunks(); got != "0 1 2" {
+		t.Fatalf("700 rows in chunks %q, want 0 1 2", got)
+	}
+	e = open(t, root)
+	defer func() { e.Close() }()
+	out, cancel := e.MemoryHub().Subscribe("out/c", 4)
+	defer cancel()
+	feed(e, 300)
+	if got := receive(t, out, 1)[0]; got["c"] != int64(1000) || got["s"] != int64(500500) {
+		t.Fatalf("after a restart: %v, want c=1000 s=500500", got)
+	}
+	if st, _ := e.RuleStatus("cw"); st.StateError != "" {
+		t.Fatal(st.StateError)
+	}
+	// The window keeps the last 999 rows for the next count: rows 1001 to
+	// 1999 after 2000, in chunks 3 to 7.
+	feed(e, 1000)
+	if got := receive(t, out, 1)[0]; got["c"] != int64(1000) || got["s"] != int64(1500500) {
+		t.Fatalf("second window: %v, want c=1000 s=1500500", got)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := chunks(); got != "3 4 5 6 7" {
+		t.Fatalf("rows 1001 to 1999 in chunks %q, want 3 4 5 6 7", got)
+	}
+	// A chunk gone missing is named on the status; the rule runs with an
+	// empty window.
+	kv, err := store.OpenBolt(filepath.Join(root, "data", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = kv.Delete(rule.CheckpointBucket, rule.CheckpointKey("cw", "local")+"\x00w0000000000000005")
+	if cerr := kv.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = open(t, root)
+	st, _ := e.RuleStatus("cw")
+	if !strings.Contains(st.StateError, "window rows, chunk 5: missing") || st.Status != "running" {
+		t.Fatalf("status %q, state error %q; want running, naming chunk 5", st.Status, st.StateError)
 	}
 }

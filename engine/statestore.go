@@ -91,5 +91,5 @@ func (e *Engine) durableSourceProps(typ, ruleID, stream string) map[string]any {
 
 // dropCheckpoint removes this engine's checkpoint record of a rule.
 func (e *Engine) dropCheckpoint(id string) error {
-	return e.states.Store().Delete(rule.CheckpointBucket, rule.CheckpointKey(id, e.env.Instance))
+	return rule.DropCheckpoint(e.states.Store(), id, e.env.Instance)
 }

@@ -8,10 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/engine/store"
-	"github.com/kgen-dev/kgen/engine/window"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -52,7 +50,7 @@ func CheckpointKey(rule, instance string) string { return CheckpointPrefix(rule)
 func CheckpointPrefix(rule string) string { return rule + "\x00" }
 
 // checkpointFormat is the version of the checkpoint record.
-const checkpointFormat = 1
+const checkpointFormat = 2
 
 type checkpointer struct {
 	r        *Rule
@@ -65,6 +63,7 @@ type checkpointer struct {
 	started atomic.Bool  // run was started
 	mu      sync.Mutex   // one checkpoint at a time
 	id      atomic.Int64 // of the last committed checkpoint
+	rows    storedRows   // of the window; guarded by mu
 
 	count    atomic.Int64
 	lastAt   atomic.Int64 // Unix ns
@@ -109,6 +108,7 @@ func (b *barrier) abandon(states *state.Manager) {
 type capture struct {
 	id       int64
 	record   map[string]any
+	window   *windowCapture
 	changes  []state.Changes
 	barriers []*barrier
 	acks     []ackMark
@@ -155,21 +155,8 @@ func (c *checkpointer) restore() error {
 		return errors.Join(append(errs, fmt.Errorf("checkpoint record: %w", err))...)
 	}
 	c.id.Store(rec.id)
-	ws, ok := rec.fields["window"]
-	if ok && r.grp != nil && r.grp.w != nil && rec.fields["windowClause"] != r.windowClause() {
-		r.logger.Info("the window changed since the last checkpoint; it starts empty", "was", rec.fields["windowClause"])
-		ok = false
-	}
-	if ok && r.grp != nil && r.grp.w != nil {
-		st, err := decodeWindow(ws, r.grp.join)
-		if err == nil {
-			r.procMu.Lock()
-			err = r.grp.w.Restore(st)
-			r.procMu.Unlock()
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("checkpoint window: %w", err))
-		}
+	if err := c.restoreWindow(rec); err != nil {
+		errs = append(errs, fmt.Errorf("checkpoint window: %w", err))
 	}
 	offsets, _ := rec.fields["offsets"].(map[string]any)
 	for _, s := range r.sources {
@@ -184,6 +171,42 @@ func (c *checkpointer) restore() error {
 		s.offset = off
 	}
 	return errors.Join(errs...)
+}
+
+// restoreWindow restores the window from a checkpoint record and its
+// chunks, and notes which chunks the store holds.
+func (c *checkpointer) restoreWindow(rec *record) error {
+	r := c.r
+	ws, ok := rec.fields["window"].(map[string]any)
+	if !ok {
+		return nil
+	}
+	lo, hi, err := storedChunks(ws)
+	if err != nil {
+		return err
+	}
+	c.rows = storedRows{lo: lo, hi: hi}
+	if r.grp == nil || r.grp.w == nil {
+		return nil
+	}
+	if rec.fields["windowClause"] != r.windowClause() {
+		r.logger.Info("the window changed since the last checkpoint; it starts empty", "was", rec.fields["windowClause"])
+		return nil
+	}
+	st, err := decodeWindow(ws, r.grp.join)
+	if err == nil {
+		err = c.loadRows(r.env.States.Store(), &st, r.grp.join)
+	}
+	if err != nil {
+		return err
+	}
+	r.procMu.Lock()
+	err = r.grp.w.Restore(st)
+	r.procMu.Unlock()
+	if err == nil {
+		c.rows.end = st.Seq + uint64(st.Held)
+	}
+	return err
 }
 
 // windowClause identifies the rule's window in its checkpoint: a window
@@ -271,7 +294,7 @@ func (c *checkpointer) captureLocked(abort <-chan struct{}) (*capture, error) {
 		"time":   cp.start.UTC(),
 	}
 	if r.grp != nil && r.grp.w != nil {
-		rec["window"] = encodeWindow(r.grp.w.Snapshot(), r.grp.join)
+		cp.window = c.captureWindow()
 		rec["windowClause"] = r.windowClause()
 	}
 	offsets := map[string]any{}
@@ -330,16 +353,25 @@ func (c *checkpointer) finish(cp *capture, abort <-chan struct{}) error {
 			return errors.New("checkpoint abandoned: the rule stopped before its sinks wrote the rows it covers")
 		}
 	}
-	b, err := state.Marshal(cp.record)
+	puts := map[string][]byte{}
+	rows, err := c.writeWindow(cp.window, cp.record, puts)
+	if err == nil {
+		puts[c.key], err = state.Marshal(cp.record)
+	}
 	if err != nil {
 		c.abandon(cp)
 		return fmt.Errorf("checkpoint %d: %w", cp.id, err)
 	}
-	w := store.Write{Puts: map[string]map[string][]byte{CheckpointBucket: {c.key: b}}}
+	w := store.Write{Puts: map[string]map[string][]byte{CheckpointBucket: puts}}
 	if err := r.env.States.Commit(cp.changes, w); err != nil {
 		return fmt.Errorf("checkpoint %d: %w", cp.id, err)
 	}
 	c.id.Store(cp.id)
+	c.rows = rows
+	size := 0
+	for _, b := range puts {
+		size += len(b)
+	}
 	for _, a := range cp.acks {
 		err := guard(fmt.Sprintf("source %q", a.src.typ), func() error { return a.src.acker.Ack(a.offset) })
 		if err != nil {
@@ -350,7 +382,7 @@ func (c *checkpointer) finish(cp *capture, abort <-chan struct{}) error {
 	c.count.Add(1)
 	c.lastAt.Store(time.Now().UnixNano())
 	c.lastDur.Store(int64(time.Since(cp.start)))
-	c.lastSize.Store(int64(len(b)))
+	c.lastSize.Store(int64(size))
 	return nil
 }
 
@@ -427,36 +459,5 @@ func (n *sourceNode) checkpointRoles() {
 		n.acker, n.offsetter = a, a
 	} else if rw, ok := n.src.(sdk.Rewindable); ok {
 		n.rewinder, n.offsetter = rw, rw
-	}
-}
-
-func int64s(xs []int64) []any {
-	out := make([]any, len(xs))
-	for i, x := range xs {
-		out[i] = x
-	}
-	return out
-}
-
-// encodeWindow turns a window's state into a value the state codec keeps.
-func encodeWindow(st window.State, join bool) map[string]any {
-	rows := func(rs []window.TimedRow) []any {
-		out := make([]any, len(rs))
-		for i, tr := range rs {
-			row := tr.Row
-			if join {
-				ji := row.(sql.JoinInput)
-				row = []any{int64(ji.Stream), ji.Row}
-			}
-			out[i] = []any{tr.TS, tr.Seq, row}
-		}
-		return out
-	}
-	return map[string]any{
-		"kind": int64(st.Kind), "closed": st.Closed, "late": st.Late, "anchored": st.Anchored, "now": st.Now,
-		"rows": rows(st.Rows), "seq": st.Seq, "pending": rows(st.Pending), "arrivals": st.Arrivals,
-		"seen": st.Seen, "maxTs": st.MaxTs, "watermark": st.Watermark,
-		"origin": st.Origin, "endIdx": st.EndIdx, "end": st.End, "lo": st.Lo,
-		"triggers": int64s(st.Triggers), "open": st.Open, "start": st.Start, "last": st.Last, "since": int64(st.Since),
 	}
 }

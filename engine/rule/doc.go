@@ -81,8 +81,12 @@
 // acknowledgement marks and the state keys of sources and functions; then
 // a barrier through each sink queue, at which the sink hands over its own
 // state keys once it has written the rows before it. The record (window,
-// offsets) and the state keys are written in one store transaction, and
-// only then are the covered messages acknowledged. Start restores the last
+// offsets), the window's new rows and the state keys are written in one
+// store transaction, and only then are the covered messages acknowledged.
+// The rows go in chunks beside the record (checkpoint_window.go), so a
+// checkpoint writes the rows taken in since the last one and deletes the
+// chunks the window dropped, never all it holds; likewise only changed
+// state keys are written. Start restores the last
 // record before the sources connect: the window's rows and clock, each
 // rewindable source's offset; state scopes load what the checkpoint
 // wrote, since the background flush leaves a checkpointing rule's scopes

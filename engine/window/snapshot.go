@@ -15,9 +15,12 @@ type State struct {
 	Late     int64
 	Anchored bool
 	Now      int64
-	// Rows are the rows held, oldest first, numbered from Seq.
+	// The window holds Held rows, numbered from Seq; Rows are those
+	// numbered from From on, oldest first (all of them when From is Seq).
 	Rows []TimedRow
 	Seq  uint64
+	From uint64
+	Held int
 	// Event time: the rows not released yet (each with its arrival
 	// number), the arrival counter and the watermark.
 	Pending   []TimedRow
@@ -48,19 +51,24 @@ type TimedRow struct {
 	Row any
 }
 
-// Snapshot returns the window's state.
-func (w *Window) Snapshot() State {
+// Snapshot returns the window's state with the rows numbered from on (all
+// of them when from is 0): a caller that keeps the rows it saw before needs
+// only the ones pushed since, as rows are numbered in the order they are
+// pushed and dropped oldest first.
+func (w *Window) Snapshot(from uint64) State {
 	st := State{
 		Kind: w.spec.Kind, Closed: w.closed, Late: w.late, Anchored: w.anchored, Now: w.now,
-		Seq: w.buf.seq, Arrivals: w.seq, Seen: w.seen, MaxTs: w.maxTs, Watermark: w.watermark,
+		Seq: w.buf.seq, Held: w.buf.len(), Arrivals: w.seq, Seen: w.seen, MaxTs: w.maxTs, Watermark: w.watermark,
 		EndIdx: w.endIdx, End: w.end, Lo: w.lo, Open: w.open, Start: w.start, Last: w.last, Since: w.since,
 	}
 	if !w.grid.origin.IsZero() {
 		st.Origin = w.grid.origin.UnixNano()
 	}
-	st.Rows = make([]TimedRow, len(w.buf.rows))
-	for i, row := range w.buf.rows {
-		st.Rows[i] = TimedRow{TS: w.buf.ts[i], Row: row}
+	st.From = min(max(from, st.Seq), st.Seq+uint64(st.Held))
+	skip := int(st.From - st.Seq)
+	st.Rows = make([]TimedRow, st.Held-skip)
+	for i, row := range w.buf.rows[skip:] {
+		st.Rows[i] = TimedRow{TS: w.buf.ts[skip+i], Row: row}
 	}
 	for _, p := range w.pending {
 		st.Pending = append(st.Pending, TimedRow{TS: p.ts, Seq: p.seq, Row: p.row})
@@ -75,6 +83,9 @@ func (w *Window) Snapshot() State {
 func (w *Window) Restore(st State) error {
 	if st.Kind != w.spec.Kind {
 		return fmt.Errorf("window state: taken from a %s window, this one is %s", st.Kind, w.spec.Kind)
+	}
+	if st.From != st.Seq || len(st.Rows) != st.Held {
+		return fmt.Errorf("window state: %d rows numbered from %d, want the %d held from %d", len(st.Rows), st.From, st.Held, st.Seq)
 	}
 	if n := len(st.Rows) + len(st.Pending); n > w.maxRows {
 		return fmt.Errorf("window state: %d rows, more than the limit of %d", n, w.maxRows)
