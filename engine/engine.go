@@ -206,6 +206,9 @@ func (e *Engine) Config() Config { return *e.conf }
 // MemoryHub returns the in-process pub/sub of the memory source and sink.
 func (e *Engine) MemoryHub() *connector.MemoryHub { return e.hub }
 
+// Broker returns the embedded MQTT broker, nil when it is not running.
+func (e *Engine) Broker() *broker.Broker { return e.broker }
+
 // BrokerURL returns the URL MQTT sources and sinks use by default: the
 // external broker from the settings, or the embedded one.
 func (e *Engine) BrokerURL() string {

@@ -73,6 +73,27 @@ func listenCause(err error) error {
 	return err
 }
 
+// Stats are the broker's counters.
+type Stats struct {
+	// Clients is how many clients are connected.
+	Clients int64
+	// Received and Sent count PUBLISH messages.
+	Received, Sent int64
+	// Dropped counts the messages the broker dropped for a subscriber
+	// whose queue was full; InflightDropped those it dropped because a
+	// subscriber had too many QoS 1 and 2 messages unacknowledged.
+	Dropped, InflightDropped int64
+}
+
+// Stats returns the broker's counters.
+func (b *Broker) Stats() Stats {
+	i := b.server.Info.Clone()
+	return Stats{
+		Clients: i.ClientsConnected, Received: i.MessagesReceived, Sent: i.MessagesSent,
+		Dropped: i.MessagesDropped, InflightDropped: i.InflightDropped,
+	}
+}
+
 // Addr returns the address the broker listens on, as host:port.
 func (b *Broker) Addr() string { return b.ln.Address() }
 
