@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,5 +70,68 @@ func TestExternalBrokerGoesAwayAndComesBack(t *testing.T) {
 	pub(`{"t": 30.5}`)
 	if got := receive(t, out, 1); got[0]["t"] != 30.5 {
 		t.Fatalf("row after reconnect = %v", got[0])
+	}
+}
+
+// lossMessages is how many messages TestEmbeddedBrokerLosesNothing sends:
+// 500k, fewer under the race detector, which slows everything tenfold
+// (scripts/test.sh runs it without).
+var lossMessages = 500_000
+
+// The engine's own subscriptions to its embedded broker never drop: a
+// publisher sending as fast as it can is slowed down to the rule's pace,
+// and every message is counted in, and every one that passes the filter out.
+func TestEmbeddedBrokerLosesNothing(t *testing.T) {
+	n := lossMessages
+	if raceEnabled {
+		n = 50_000
+	}
+	e, err := engine.Open(engine.Options{Root: t.TempDir(), Broker: true, BrokerAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM demo (temperature FLOAT, humidity BIGINT) WITH (DATASOURCE="load/demo", TYPE="mqtt", FORMAT="json")`)
+	mustRule(t, e, `{"id":"load","sql":"SELECT temperature * 2 AS t FROM demo WHERE temperature > 50","actions":[{"nop":{}}]}`)
+	eventually(t, "source connected", func() bool {
+		st, _ := e.RuleStatus("load")
+		return st.Sources[0].Connection == string(sdk.StatusConnected)
+	})
+	c := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(e.BrokerURL()).SetClientID("test-load"))
+	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(50)
+	pass := 0
+	var last mqtt.Token
+	for i := range n {
+		temp := float64(i%100) + 0.5
+		if temp > 50 {
+			pass++
+		}
+		last = c.Publish("load/demo", 0, false, fmt.Sprintf(`{"temperature": %g, "humidity": %d}`, temp, i))
+	}
+	if !last.WaitTimeout(time.Minute) || last.Error() != nil {
+		t.Fatalf("publish: %v", last.Error())
+	}
+	// Wait while the count moves; a loss shows as a count that stops
+	// short.
+	var in, was int64 = 0, -1
+	for quiet := time.Now(); in < int64(n); {
+		st, _ := e.RuleStatus("load")
+		in = st.RecordsIn
+		if in != was {
+			was, quiet = in, time.Now()
+		} else if time.Since(quiet) > 5*time.Second {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st, _ := e.RuleStatus("load")
+	if st.RecordsIn != int64(n) || st.RecordsOut != int64(pass) || st.Exceptions != 0 {
+		t.Fatalf("%d sent, %d passing: in %d, out %d, exceptions %d (%s)", n, pass, st.RecordsIn, st.RecordsOut, st.Exceptions, st.LastError)
+	}
+	if d := e.Broker().Stats().Dropped; d != 0 {
+		t.Fatalf("the broker dropped %d messages", d)
 	}
 }

@@ -86,7 +86,7 @@ func (e *Engine) durableSourceProps(typ, ruleID, stream string) map[string]any {
 		return nil
 	}
 	id := "kgen-" + e.env.Instance + "-" + ruleID + "-" + stream
-	return map[string]any{"clientid": unsafeID.ReplaceAllString(id, "_")}
+	return map[string]any{"durableClientid": unsafeID.ReplaceAllString(id, "_")}
 }
 
 // dropCheckpoint removes this engine's checkpoint record of a rule.

@@ -33,4 +33,6 @@ go run ./cmd/kgen gen -check ./examples/...
 
 echo "== go test (race detector on the engine)"
 go test -race -count=1 -timeout 20m ./engine/...
+# At full size (the race detector's run sends fewer messages).
+go test -count=1 -run '^TestEmbeddedBrokerLosesNothing$' ./engine/
 go test -count=1 -timeout 30m $(go list ./... | grep -v '/engine')

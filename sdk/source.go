@@ -47,6 +47,14 @@ type Bounded interface {
 	SetEOFIngest(eof EOFIngest)
 }
 
+// Lossy is a source that can lose data before the engine sees it, for
+// example to a broker that drops messages for a subscriber that does not
+// keep up. Dropped is the running total; the engine shows it on the rule
+// status.
+type Lossy interface {
+	Dropped() int64
+}
+
 // ConnectionStatus is the state of a source's or sink's connection.
 type ConnectionStatus string
 

@@ -2,6 +2,12 @@
 // engine can offer MQTT to its rules without an external server. It accepts
 // anonymous clients and keeps no state on disk: it is meant for a single
 // machine, for demos and for tests.
+//
+// The engine's own sources subscribe in process (Subscribe): a message is
+// handed to them on the goroutine that read it from its publisher, so a
+// slow rule slows the publisher down (TCP flow control) instead of the
+// broker queueing and, once a subscriber's queue is full, dropping. Lookup
+// finds the broker a server URL points at.
 package broker
 
 import (
@@ -9,8 +15,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -22,9 +31,17 @@ import (
 type Broker struct {
 	server    *mqtt.Server
 	ln        *tcpListener
+	drops     *dropHook
+	subID     atomic.Int64 // the last in-process subscription id
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// running are the brokers started and not closed, for Lookup.
+var running = struct {
+	sync.Mutex
+	m map[*Broker]struct{}
+}{m: map[*Broker]struct{}{}}
 
 // Start listens on addr (host:port; port 0 picks a free port) and serves MQTT
 // 3.1, 3.1.1 and 5 with anonymous access allowed. The broker logs through
@@ -41,10 +58,13 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		return nil, fmt.Errorf("embedded mqtt broker: listen %s: %w", addr, listenCause(err))
 	}
 	l := &tcpListener{ln: ln, conns: map[net.Conn]struct{}{}, served: make(chan struct{})}
-	server := mqtt.New(&mqtt.Options{Logger: logger})
-	if err := server.AddHook(new(auth.AllowHook), nil); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("embedded mqtt broker: add auth hook: %w", err)
+	server := mqtt.New(&mqtt.Options{Logger: logger, InlineClient: true})
+	drops := &dropHook{}
+	for _, h := range []mqtt.Hook{new(auth.AllowHook), drops} {
+		if err := server.AddHook(h, nil); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("embedded mqtt broker: add hook %s: %w", h.ID(), err)
+		}
 	}
 	if err := server.AddListener(l); err != nil {
 		ln.Close()
@@ -55,7 +75,112 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		ln.Close()
 		return nil, fmt.Errorf("embedded mqtt broker: serve: %w", err)
 	}
-	return &Broker{server: server, ln: l}, nil
+	b := &Broker{server: server, ln: l, drops: drops}
+	running.Lock()
+	running.m[b] = struct{}{}
+	running.Unlock()
+	return b, nil
+}
+
+// Lookup returns the running broker that a client of server (an MQTT URL:
+// tcp:// or mqtt://, host and port) would reach through a loopback
+// address, or nil.
+func Lookup(server string) *Broker {
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "tcp" && u.Scheme != "mqtt") {
+		return nil
+	}
+	host, port := u.Hostname(), u.Port()
+	running.Lock()
+	defer running.Unlock()
+	for b := range running.m {
+		lh, lp, err := net.SplitHostPort(b.Addr())
+		if err != nil || lp != port {
+			continue
+		}
+		if host == lh || isLoopback(host) && (isLoopback(lh) || isUnspecified(lh)) {
+			return b
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isUnspecified(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsUnspecified()
+}
+
+// Message is a message an in-process subscription receives.
+type Message struct {
+	Topic     string
+	Payload   []byte // the subscriber's to keep: the broker does not reuse it
+	QoS       byte   // the lower of the publisher's and the subscription's
+	Retained  bool   // sent because the subscription is new
+	Duplicate bool
+	PacketID  uint16 // the publisher's
+}
+
+// Subscribe subscribes fn to filter (no "$share/" filters) in process. fn
+// runs on the goroutine of the client that published the message, which
+// reads nothing more from its connection until fn returns; several
+// publishers may call fn at once. Retained messages are delivered before
+// Subscribe returns. The returned func unsubscribes.
+func (b *Broker) Subscribe(filter string, qos byte, fn func(Message)) (unsubscribe func(), err error) {
+	if strings.HasPrefix(filter, "$share/") {
+		return nil, fmt.Errorf("subscribe %q in process: shared subscriptions need a client connection", filter)
+	}
+	id := int(b.subID.Add(1))
+	handler := func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+		fn(Message{
+			Topic: pk.TopicName, Payload: pk.Payload, QoS: min(pk.FixedHeader.Qos, qos),
+			Retained: pk.FixedHeader.Retain, Duplicate: pk.FixedHeader.Dup, PacketID: pk.PacketID,
+		})
+	}
+	if err := b.server.Subscribe(filter, id, handler); err != nil {
+		return nil, fmt.Errorf("subscribe %q in process: %w", filter, err)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { _ = b.server.Unsubscribe(filter, id) }) }, nil
+}
+
+// Publish publishes a message in process, as a client would.
+func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	if err := b.server.Publish(topic, payload, retain, qos); err != nil {
+		return fmt.Errorf("publish to %q in process: %w", topic, err)
+	}
+	return nil
+}
+
+// DroppedFor is how many messages the broker dropped for the client with
+// the given id because its queue was full.
+func (b *Broker) DroppedFor(clientID string) int64 {
+	if n, ok := b.drops.byClient.Load(clientID); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// dropHook counts the messages dropped for each client.
+type dropHook struct {
+	mqtt.HookBase
+	byClient sync.Map // client id → *atomic.Int64
+}
+
+func (h *dropHook) ID() string { return "kgen-drops" }
+
+func (h *dropHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped }
+
+func (h *dropHook) OnPublishDropped(cl *mqtt.Client, _ packets.Packet) {
+	n, _ := h.byClient.LoadOrStore(cl.ID, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
 }
 
 // listenCause strips the "listen tcp addr: bind:" layers of a net.Listen
@@ -110,6 +235,9 @@ func (b *Broker) URL() string { return "tcp://" + b.Addr() }
 // lets mochi stop the rest.
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
+		running.Lock()
+		delete(running.m, b)
+		running.Unlock()
 		b.ln.stopAccepting()
 		for _, cl := range b.server.Clients.GetByListener(b.ln.ID()) {
 			_ = b.server.DisconnectClient(cl, packets.ErrServerShuttingDown)

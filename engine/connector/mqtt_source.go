@@ -3,12 +3,14 @@ package connector
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -29,6 +31,15 @@ func init() {
 // engine then gives the source a client id of its own, so that its session
 // persists.
 //
+// On the engine's embedded broker (broker.Lookup finds it by the server
+// URL) the source subscribes in process instead: each message is ingested
+// on the goroutine that read it from its publisher, so a slow rule slows
+// the publisher down and nothing is queued or dropped on the way. Not so
+// for a "$share/" filter or a clientid set in the properties (a
+// persistent session): those connect over TCP, and the messages the
+// broker drops for them, its queue for the client being full, are counted
+// (sdk.Lossy).
+//
 // Reconnection: paho reconnects with backoff (at once, then 1s doubling up to
 // 10s) and the OnConnect handler subscribes again after every connection, so
 // the subscription survives a broker that lost its state. A generated client
@@ -43,6 +54,16 @@ type mqttSource struct {
 	topicFilter []string // filter without a "$share/group/" prefix, split
 	qos         byte
 	clean       bool
+
+	// inline is the embedded broker subscribed to in process, nil over
+	// TCP; inlineMu serialises its publishers' calls, unsubscribe ends the
+	// subscription.
+	inline      *broker.Broker
+	inlineMu    sync.Mutex
+	unsubscribe func()
+	// embedded is the embedded broker this source connects to over TCP,
+	// which counts what it drops for it; nil for another broker.
+	embedded *broker.Broker
 
 	client paho.Client
 	// ready is closed by Subscribe: until then (or Close) a message that
@@ -82,8 +103,12 @@ var _ sdk.Acknowledger = (*mqttSource)(nil)
 // DeferAcks holds acknowledgements until Ack. The broker stops sending
 // once it has as many unacknowledged messages out as its in-flight window
 // (mosquitto: max_inflight_messages, 20 by default), so the engine is
-// asked to checkpoint after maxUnacked (the property, default 16).
+// asked to checkpoint after maxUnacked (the property, default 16). In
+// process there is nothing to acknowledge and nothing waits.
 func (s *mqttSource) DeferAcks() int {
+	if s.inline != nil {
+		return math.MaxInt32
+	}
 	s.deferAcks = true
 	return s.maxUnacked
 }
@@ -140,6 +165,11 @@ func (s *mqttSource) Provision(ctx sdk.Context, props map[string]any) error {
 	s.ready, s.stop = make(chan struct{}), make(chan struct{})
 	r := propReader{props: props}
 	s.cfg = readMQTTConfig(ctx, &r, "clientid")
+	userClientID := s.cfg.clientID
+	if s.cfg.clientID == "" {
+		// The engine's client id for a rule that checkpoints.
+		s.cfg.clientID = r.string("durableClientid", "")
+	}
 	s.filter = r.required("datasource")
 	s.qos = byte(r.intRange("qos", 1, 0, 2))
 	s.maxUnacked = r.intRange("maxUnacked", 16, 1, 65535)
@@ -150,13 +180,34 @@ func (s *mqttSource) Provision(ctx sdk.Context, props map[string]any) error {
 		s.cfg.clientID, s.clean = newClientID(), true
 	}
 	s.topicFilter = strings.Split(s.filter, "/")
-	if s.topicFilter[0] == "$share" && len(s.topicFilter) > 2 {
+	shared := s.topicFilter[0] == "$share" && len(s.topicFilter) > 2
+	if shared {
 		s.topicFilter = s.topicFilter[2:]
+	}
+	if b := broker.Lookup(s.cfg.server); b != nil && !shared && userClientID == "" {
+		s.inline = b
+	} else {
+		s.embedded = b
 	}
 	return nil
 }
 
+var _ sdk.Lossy = (*mqttSource)(nil)
+
+// Dropped is how many messages the embedded broker dropped for this
+// source's client, its queue being full. Other brokers do not tell.
+func (s *mqttSource) Dropped() int64 {
+	if s.embedded == nil {
+		return 0
+	}
+	return s.embedded.DroppedFor(s.cfg.clientID)
+}
+
 func (s *mqttSource) Connect(ctx sdk.Context) error {
+	if s.inline != nil {
+		s.report(sdk.StatusConnecting, s.cfg.server+" (in process)")
+		return nil
+	}
 	opts := s.watch(s.cfg.clientOptions()).
 		SetCleanSession(s.clean).
 		SetOrderMatters(true).
@@ -177,7 +228,7 @@ func (s *mqttSource) Connect(ctx sdk.Context) error {
 // is (back) up. It does not wait for the broker's answer: with a resumed
 // session, queued messages may fill the engine before the SUBACK is read.
 func (s *mqttSource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, ingestErr sdk.ErrorIngest) error {
-	if s.client == nil {
+	if s.client == nil && s.inline == nil {
 		return errors.New("mqtt source: not connected")
 	}
 	s.mu.Lock()
@@ -189,7 +240,16 @@ func (s *mqttSource) Subscribe(ctx sdk.Context, ingest sdk.Ingest, ingestErr sdk
 	ran := s.onConnectRan
 	s.mu.Unlock()
 	s.readyOnce.Do(func() { close(s.ready) })
-	if ran && s.client.IsConnectionOpen() {
+	if s.inline != nil {
+		unsub, err := s.inline.Subscribe(s.filter, s.qos, s.onInline)
+		if err != nil {
+			return fmt.Errorf("mqtt source: %w", err)
+		}
+		s.mu.Lock()
+		s.unsubscribe = unsub
+		s.mu.Unlock()
+		s.report(sdk.StatusConnected, "")
+	} else if ran && s.client.IsConnectionOpen() {
 		go s.subscribe()
 	}
 	go func() {
@@ -305,6 +365,26 @@ func (s *mqttSource) onMessage(_ paho.Client, m paho.Message) {
 	m.Ack()
 }
 
+// onInline ingests a message of the in-process subscription, one at a
+// time.
+func (s *mqttSource) onInline(m broker.Message) {
+	s.inlineMu.Lock()
+	defer s.inlineMu.Unlock()
+	s.onMessage(nil, inlineMessage{m})
+}
+
+// inlineMessage is an in-process message as paho's: nothing to
+// acknowledge.
+type inlineMessage struct{ m broker.Message }
+
+func (m inlineMessage) Duplicate() bool   { return m.m.Duplicate }
+func (m inlineMessage) Qos() byte         { return m.m.QoS }
+func (m inlineMessage) Retained() bool    { return m.m.Retained }
+func (m inlineMessage) Topic() string     { return m.m.Topic }
+func (m inlineMessage) MessageID() uint16 { return m.m.PacketID }
+func (m inlineMessage) Payload() []byte   { return m.m.Payload }
+func (m inlineMessage) Ack()              {}
+
 // onSessionMessage receives what no subscription of this connection routes:
 // the messages a resumed session delivers before Subscribe. Those for another
 // topic filter (the session of an earlier DATASOURCE) are dropped.
@@ -322,6 +402,12 @@ func (s *mqttSource) Close(ctx sdk.Context) error {
 		s.statusReporter.close()
 		if s.stop != nil {
 			close(s.stop)
+		}
+		s.mu.Lock()
+		unsub := s.unsubscribe
+		s.mu.Unlock()
+		if unsub != nil {
+			unsub()
 		}
 		if s.client == nil {
 			return

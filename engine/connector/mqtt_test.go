@@ -6,8 +6,11 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
@@ -194,11 +197,19 @@ func TestMQTTSourceBackpressure(t *testing.T) {
 	subscribeMQTT(t, ctx, map[string]any{"server": b.URL(), "datasource": "bp", "qos": 1}, ingest)
 	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "bp", "qos": 1}, nil)
 	const n = 10
-	for i := range n {
-		if err := sink.Collect(ctx, map[string]any{"i": i}); err != nil {
-			t.Fatal(err)
+	// In process, the handler runs on the publisher's connection: while it
+	// waits, the broker reads nothing more from the sink, so the sink
+	// publishes from its own goroutine.
+	published := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := sink.Collect(ctx, map[string]any{"i": i}); err != nil {
+				published <- err
+				return
+			}
 		}
-	}
+		published <- nil
+	}()
 	for i := range n {
 		select {
 		case a := <-inHandler:
@@ -212,6 +223,9 @@ func TestMQTTSourceBackpressure(t *testing.T) {
 		if p := <-got; p != fmt.Sprintf(`{"i":%d}`, i) {
 			t.Fatalf("message %d = %s (out of order)", i, p)
 		}
+	}
+	if err := <-published; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -402,5 +416,67 @@ func TestMQTTSessionMessages(t *testing.T) {
 	}
 	if got, want := strings.Join(events, ", "), "ingest a/1, ack a/1, ack b/1"; got != want {
 		t.Fatalf("events: %s, want %s", got, want)
+	}
+}
+
+// A source on the embedded broker with a clientid of its own connects over
+// TCP, where the broker drops messages for it once its queue is full; every
+// message is then either received or counted as dropped.
+func TestMQTTDropsCounted(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := newTestContext(t)
+	src := &mqttSource{}
+	if err := src.Provision(ctx, map[string]any{"server": b.URL(), "datasource": "fast", "qos": 0, "clientid": "kgen-slow"}); err != nil {
+		t.Fatal(err)
+	}
+	if src.inline != nil {
+		t.Fatal("a source with a clientid subscribed in process")
+	}
+	status := newStatusLog()
+	src.SetStatusHandler(status.handler)
+	if err := src.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close(ctx)
+	release := make(chan struct{})
+	var received atomic.Int64
+	ingest := func(sdk.Context, any, map[string]any, time.Time) {
+		<-release
+		received.Add(1)
+	}
+	if err := src.Subscribe(ctx, ingest, func(sdk.Context, error) {}); err != nil {
+		t.Fatal(err)
+	}
+	status.wait(t, sdk.StatusConnected, 10*time.Second)
+
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID("fast-pub"))
+	if tok := pub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer pub.Disconnect(50)
+	const n = 30_000 // well over the broker's queue of 8192 per client
+	payload := make([]byte, 512)
+	var last paho.Token
+	for range n {
+		last = pub.Publish("fast", 0, false, payload)
+	}
+	if !last.WaitTimeout(time.Minute) || last.Error() != nil {
+		t.Fatalf("publish: %v", last.Error())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for b.Stats().Received < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	for received.Load()+src.Dropped() < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	got, dropped := received.Load(), src.Dropped()
+	if dropped == 0 || got+dropped != n || dropped != b.Stats().Dropped {
+		t.Fatalf("%d sent: %d received, %d dropped for the source, %d by the broker", n, got, dropped, b.Stats().Dropped)
 	}
 }

@@ -645,6 +645,9 @@ type SourceStatus struct {
 	Connection string `json:"connection"`
 	Message    string `json:"message,omitempty"`
 	Errors     int64  `json:"errors"`
+	// Dropped is what the source lost before the rule saw it
+	// (sdk.Lossy), for example messages a broker dropped for it.
+	Dropped int64 `json:"dropped"`
 }
 
 // SinkStatus describes one sink of a rule.

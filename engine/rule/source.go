@@ -242,7 +242,11 @@ func (n *sourceNode) close() {
 
 func (n *sourceNode) status() SourceStatus {
 	c := n.conn.Load()
-	return SourceStatus{Stream: n.stream.Name, Type: n.typ, Connection: string(c.status), Message: c.message, Errors: n.errors.Load()}
+	st := SourceStatus{Stream: n.stream.Name, Type: n.typ, Connection: string(c.status), Message: c.message, Errors: n.errors.Load()}
+	if l, ok := n.src.(sdk.Lossy); ok {
+		_ = guard(n.label(), func() error { st.Dropped = l.Dropped(); return nil })
+	}
+	return st
 }
 
 // guard runs an extension call, turning a panic into an error.
