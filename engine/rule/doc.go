@@ -105,6 +105,13 @@
 //     receiving its acknowledgements redelivers that checkpoint's messages
 //     (at most the broker's in-flight window). Sinks are at least once:
 //     rows written after the last checkpoint are written again.
+//     The embedded broker keeps nothing on disk and hands messages to the
+//     engine's sources in process, where there is nothing to acknowledge:
+//     a rule stopped or updated loses nothing (it checkpoints as it
+//     stops), but what the rule took in after its last checkpoint is gone
+//     with an engine crash, as is anything the broker held; and messages
+//     published while the rule is not running are not kept for it. At
+//     least once across crashes needs an external broker.
 //   - kgen's checkpoints are always aligned (one lock serialises a rule's
 //     inputs), so qos 1 gives what eKuiper's qos 2 does; 2 is accepted for
 //     rules moving from eKuiper and behaves as 1.
