@@ -1,18 +1,24 @@
 package connector
 
 import (
+	"bufio"
+	"cmp"
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"golang.org/x/net/proxy"
 
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -136,8 +142,55 @@ func (c mqttConfig) clientOptions() *paho.ClientOptions {
 	if c.tls != nil {
 		o.SetTLSConfig(c.tls)
 	}
+	if u, err := url.Parse(c.server); err == nil && bufferedSchemes[u.Scheme] {
+		o.SetCustomOpenConnectionFn(openBuffered)
+	}
 	return o
 }
+
+// bufferedSchemes are the broker URL schemes openBuffered dials; paho
+// dials the others (websockets, unix sockets) itself.
+var bufferedSchemes = map[string]bool{
+	"tcp": true, "mqtt": true, "ssl": true, "tls": true, "mqtts": true, "mqtt+ssl": true, "tcps": true,
+}
+
+// openBuffered dials the broker as paho would (a proxy from the
+// environment, TLS for the TLS schemes) and buffers what it reads. paho
+// reads a packet's fixed header, length and body in separate reads; from a
+// bare connection that is three system calls per message, from the buffer
+// one per many messages.
+func openBuffered(u *url.URL, o paho.ClientOptions) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(o.ConnectTimeout, mqttConnectTimeout))
+	defer cancel()
+	conn, err := proxy.Dial(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "tcp" && u.Scheme != "mqtt" {
+		tc := &tls.Config{}
+		if o.TLSConfig != nil {
+			tc = o.TLSConfig.Clone()
+		}
+		if tc.ServerName == "" {
+			tc.ServerName = u.Hostname()
+		}
+		t := tls.Client(conn, tc)
+		if err := t.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		conn = t
+	}
+	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, 32<<10)}, nil
+}
+
+// bufferedConn reads through a buffer.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // connectMQTT makes the first connection attempt and waits for it, bounded
 // by the connect timeout and ctx. Later losses are repaired by paho. A failed

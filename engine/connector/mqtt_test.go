@@ -1,9 +1,19 @@
 package connector
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -293,6 +303,11 @@ func startProxy(t *testing.T, target string) *tcpProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveProxy(t, ln, target)
+}
+
+// serveProxy forwards the connections ln accepts to target.
+func serveProxy(t *testing.T, ln net.Listener, target string) *tcpProxy {
 	p := &tcpProxy{ln: ln, target: target}
 	t.Cleanup(func() { ln.Close(); p.cut(true) })
 	go func() {
@@ -478,5 +493,62 @@ func TestMQTTDropsCounted(t *testing.T) {
 	got, dropped := received.Load(), src.Dropped()
 	if dropped == 0 || got+dropped != n || dropped != b.Stats().Dropped {
 		t.Fatalf("%d sent: %d received, %d dropped for the source, %d by the broker", n, got, dropped, b.Stats().Dropped)
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 that is its own authority,
+// and returns it with its PEM.
+func selfSigned(t *testing.T) (tls.Certificate, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kgen test broker"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// A source reaches a broker over TLS (ssl://), trusting the authority of
+// rootCaPath and no other.
+func TestMQTTOverTLS(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cert, caPEM := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := serveProxy(t, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}), b.Addr())
+	ctx := newTestContext(t)
+	if err := os.WriteFile(filepath.Join(ctx.root, "ca.pem"), caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	server := "ssl://" + p.ln.Addr().String()
+	_, rec := startMQTTSource(t, ctx, map[string]any{"server": server, "datasource": "secure", "qos": 1, "rootCaPath": "ca.pem"})
+	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "secure", "qos": 1}, nil)
+	if err := sink.Collect(ctx, map[string]any{"t": 1}); err != nil {
+		t.Fatal(err)
+	}
+	expectMessage(t, rec, "secure", `{"t":1}`, 1)
+
+	untrusting := &mqttSource{}
+	if err := untrusting.Provision(ctx, map[string]any{"server": server, "datasource": "secure"}); err != nil {
+		t.Fatal(err)
+	}
+	defer untrusting.Close(ctx)
+	if err := untrusting.Connect(ctx); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("connecting without the authority: %v, want a certificate error", err)
 	}
 }
