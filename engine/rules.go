@@ -214,6 +214,7 @@ func (e *Engine) DeleteRule(id string) error {
 		return fmt.Errorf("rule %q: %w", id, err)
 	}
 	delete(e.rules, id)
+	e.metrics.forgetRule(id)
 	e.states.Release(id + "/")
 	if err := e.states.DeleteScopes(id + "/"); err != nil {
 		return fmt.Errorf("rule %q: delete state: %w", id, err)

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/internal/jsonpos"
 	"github.com/kgen-dev/kgen/sdk"
@@ -84,6 +86,9 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /functions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, nonNil(sdk.Registered(sdk.KindFunction)))
 	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(e.Metrics(), promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}))
 	registerPluginRoutes(mux, s)
 	registerServiceRoutes(mux, s)
 	return s.logRequests(mux)
