@@ -213,6 +213,7 @@ func TestServeAndClients(t *testing.T) {
 		{[]string{"stream", "list"}, "demo\n"},
 		{[]string{"rule", "create", rule}, "Rule r1 was created successfully.\n"},
 		{[]string{"rule", "list"}, "r1  running\n"},
+		{[]string{"rule", "topo", "r1"}, "{\n  \"sources\": [\n    \"source_demo\"\n  ],\n  \"edges\": {\n    \"op_2_project\": [\n      \"sink_nop_0\"\n    ],\n    \"source_demo\": [\n      \"op_2_project\"\n    ]\n  }\n}\n"},
 		{[]string{"rule", "stop", "r1"}, "Rule r1 was stopped.\n"},
 		{[]string{"rule", "list"}, "r1  stopped\n"},
 		{[]string{"rule", "start", "r1"}, "Rule r1 was started\n"},
@@ -247,6 +248,7 @@ func TestServeAndClients(t *testing.T) {
 	}{
 		{[]string{"rule", "show", "nope"}, `rule "nope": not found`},
 		{[]string{"rule", "start", "nope"}, `rule "nope": not found`},
+		{[]string{"rule", "topo", "nope"}, `rule "nope": not found`},
 		{[]string{"stream", "create", sql}, `stream "demo": already exists`},
 		{[]string{"stream", "drop", "demo"}, `stream "demo" is used by rule(s) r2: delete them first`},
 		{[]string{"rule", "create", filepath.Join(root, "missing.json")}, "open " + filepath.Join(root, "missing.json") + ": no such file or directory"},

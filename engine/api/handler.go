@@ -78,6 +78,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /rules/{id}/stop", s.ruleAction(engineStop, "Rule %s was stopped."))
 	mux.HandleFunc("POST /rules/{id}/restart", s.ruleAction(engineRestart, "Rule %s was restarted"))
 	mux.HandleFunc("GET /rules/{id}/status", s.ruleStatus)
+	mux.HandleFunc("GET /rules/{id}/topo", s.ruleTopo)
 	mux.HandleFunc("GET /rules/{id}/state", s.ruleState)
 	mux.HandleFunc("DELETE /rules/{id}/state", s.resetRuleState)
 
@@ -312,6 +313,15 @@ func (s *server) ruleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *server) ruleTopo(w http.ResponseWriter, r *http.Request) {
+	topo, err := s.e.RuleTopo(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err, statusFor(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, topo)
 }
 
 // readBody reads the whole body, at most MaxBodySize bytes.
