@@ -49,7 +49,7 @@ go tool pprof http://127.0.0.1:6060/debug/pprof/heap`,
 		rest := fs.String("rest", "", "REST API listen `ADDR`, port 0 for any (default rest.listen of etc/kgen.yaml: 127.0.0.1:9081)")
 		mqtt := fs.String("mqtt", "", "embedded MQTT broker listen `ADDR` (default mqtt.embedded of etc/kgen.yaml: 127.0.0.1:1883)")
 		pprof := fs.String("pprof", "", "serve the Go profiler (/debug/pprof/) at loopback `ADDR` (default pprof of etc/kgen.yaml: off)")
-		ready := fs.String("ready", "", "write the REST and MQTT URLs to `FILE` once serving")
+		ready := fs.String("ready", "", "write the REST and MQTT URLs (and the pprof URL, when on) to `FILE` once serving")
 		return func(c *cli, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unexpected argument %q", args[0])
