@@ -15,6 +15,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine/store"
 	"github.com/kgen-dev/kgen/internal/layout"
+	"github.com/kgen-dev/kgen/internal/loopback"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -50,6 +51,10 @@ type Config struct {
 		// Level is debug, info, warn or error.
 		Level string `yaml:"level"`
 	} `yaml:"log"`
+	// Pprof is where the Go profiler's endpoints (/debug/pprof/) listen,
+	// on a listener of their own; empty: off. Only a loopback address is
+	// accepted, as profiles show the engine's memory.
+	Pprof string `yaml:"pprof"`
 }
 
 const defaultConfig = `# kgen engine settings.
@@ -81,6 +86,10 @@ store:
     prefix: kgen
 log:
   level: info
+# The Go profiler (/debug/pprof/) listens here, for example
+# 127.0.0.1:6060; empty: off. Loopback addresses only (127.0.0.0/8, ::1,
+# localhost): profiles show the engine's memory.
+pprof: ""
 `
 
 var defaultSourceConfs = map[string]string{
@@ -152,6 +161,11 @@ func loadConfig(path string) (*Config, error) {
 	// An empty file means all defaults.
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.Pprof != "" {
+		if err := loopback.Check(c.Pprof); err != nil {
+			return nil, fmt.Errorf("%s: pprof %q: %w", path, c.Pprof, err)
+		}
 	}
 	return &c, nil
 }

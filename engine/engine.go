@@ -77,6 +77,7 @@ type Engine struct {
 	// services are the external services under <root>/data/services/,
 	// whose rpcs are SQL functions.
 	services *service.Registry
+	metrics  *metrics
 
 	mu      sync.Mutex
 	streams map[string]*streamEntry
@@ -166,6 +167,10 @@ func Open(opts Options) (_ *Engine, err error) {
 	// load.
 	e.services = service.NewRegistry(root, logger.With("component", "services"))
 	e.services.Load()
+	if e.metrics, err = newMetrics(e); err != nil {
+		return nil, err
+	}
+	e.services.ObserveCalls(e.metrics.observeCall)
 	e.ctx, e.cancel = context.WithCancel(connector.WithMemoryHub(context.Background(), e.hub))
 	e.env = &rule.Env{
 		Root:        root,
@@ -183,6 +188,7 @@ func Open(opts Options) (_ *Engine, err error) {
 			return nil
 		},
 		Function: e.lookupFunction,
+		Latency:  e.metrics.ruleLatency,
 		OnOutput: opts.OnOutput,
 		Clock:    cmp.Or[clock.Clock](opts.Clock, clock.Real),
 		Instance: instanceName(conf, root),

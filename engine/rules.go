@@ -117,6 +117,24 @@ func (e *Engine) RuleStatus(id string) (rule.Status, error) {
 	return r.status(), nil
 }
 
+// RuleTopo returns the topology of a rule as last planned. A rule that has
+// not been planned since the engine started (it was stopped) has none.
+func (e *Engine) RuleTopo(id string) (rule.Topo, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r, err := e.ruleLocked(id)
+	if err != nil {
+		return rule.Topo{}, err
+	}
+	if r.rule == nil {
+		if r.err != nil {
+			return rule.Topo{}, fmt.Errorf("rule %q has no topology: it failed to plan: %w", id, r.err)
+		}
+		return rule.Topo{}, fmt.Errorf("rule %q has no topology: it has not run since the engine started (start it first)", id)
+	}
+	return r.rule.Topo(), nil
+}
+
 func (r *ruleEntry) status() rule.Status {
 	var st rule.Status
 	if r.rule != nil {
@@ -214,6 +232,7 @@ func (e *Engine) DeleteRule(id string) error {
 		return fmt.Errorf("rule %q: %w", id, err)
 	}
 	delete(e.rules, id)
+	e.metrics.forgetRule(id)
 	e.states.Release(id + "/")
 	if err := e.states.DeleteScopes(id + "/"); err != nil {
 		return fmt.Errorf("rule %q: delete state: %w", id, err)

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +57,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"help", "a", "b"}, "want at most one command, got 2 arguments", "Usage:\n\n\tkgen help [command]"},
 		{[]string{"serve", "-bogus"}, "flag provided but not defined: -bogus", "Usage:\n\n\tkgen serve [-root DIR]"},
 		{[]string{"serve", "extra"}, `unexpected argument "extra"`, "Usage:\n\n\tkgen serve"},
+		{[]string{"serve", "-pprof", "0.0.0.0:6060"}, `-pprof "0.0.0.0:6060": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`, "Usage:\n\n\tkgen serve"},
+		{[]string{"serve", "-pprof", ":6060"}, `-pprof ":6060": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`, "Usage:\n\n\tkgen serve"},
 		{[]string{"stream"}, "missing subcommand", "Usage:\n\n\tkgen stream [-host URL] create"},
 		{[]string{"stream", "frob"}, `unknown subcommand "frob"`, "Usage:\n\n\tkgen stream"},
 		{[]string{"stream", "show"}, "show: want <name>, got 0 arguments", "Usage:\n\n\tkgen stream"},
@@ -103,10 +108,10 @@ func TestHelp(t *testing.T) {
 	}
 	want := `Usage:
 
-	kgen serve [-root DIR] [-rest ADDR] [-mqtt ADDR] [-ready FILE]
+	kgen serve [-root DIR] [-rest ADDR] [-mqtt ADDR] [-pprof ADDR] [-ready FILE]
 
 `
-	if help := mustRun(t, "help", "serve"); !strings.HasPrefix(help, want) || !strings.Contains(help, "  -ready FILE\n") {
+	if help := mustRun(t, "help", "serve"); !strings.HasPrefix(help, want) || !strings.Contains(help, "  -ready FILE\n") || !strings.Contains(help, "  -pprof ADDR\n") {
 		t.Errorf("kgen help serve:\n%s", help)
 	}
 }
@@ -125,24 +130,41 @@ func TestVersion(t *testing.T) {
 // URL and a function that stops it and returns its error.
 func startServe(t *testing.T, root string) (string, func() error) {
 	t.Helper()
+	lines, stop := startServeArgs(t, root)
+	return lines[0], stop
+}
+
+// startServeArgs is startServe with more arguments; it returns the lines
+// of the ready file: the REST URL, the MQTT URL and, with -pprof, the
+// profiler's URL.
+func startServeArgs(t *testing.T, root string, extra ...string) ([]string, func() error) {
+	t.Helper()
 	ready := filepath.Join(t.TempDir(), "ready")
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
+	args := append([]string{"serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready}, extra...)
 	go func() {
-		done <- Run(ctx, []string{"serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-ready", ready},
-			strings.NewReader(""), &bytes.Buffer{}, &stderr)
+		done <- Run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, &stderr)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		data, err := os.ReadFile(ready)
 		if err == nil && len(data) > 0 {
 			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-			if len(lines) != 2 || !strings.HasPrefix(lines[0], "http://127.0.0.1:") || !strings.HasPrefix(lines[1], "tcp://127.0.0.1:") {
+			want := "kgen engine ready: REST " + lines[0] + ", MQTT " + lines[1] + "\n"
+			switch {
+			case len(lines) == 2 && !slices.Contains(extra, "-pprof"):
+			case len(lines) == 3 && slices.Contains(extra, "-pprof") && strings.HasPrefix(lines[2], "http://127.0.0.1:") && strings.HasSuffix(lines[2], "/debug/pprof/"):
+				want = strings.TrimSuffix(want, "\n") + ", pprof " + lines[2] + "\n"
+			default:
 				t.Fatalf("ready file: %q", data)
 			}
-			if !strings.Contains(stderr.String(), "kgen engine ready: REST "+lines[0]+", MQTT "+lines[1]+"\n") {
-				t.Errorf("stderr lacks the ready line:\n%s", stderr.String())
+			if !strings.HasPrefix(lines[0], "http://127.0.0.1:") || !strings.HasPrefix(lines[1], "tcp://127.0.0.1:") {
+				t.Fatalf("ready file: %q", data)
+			}
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks the ready line %q:\n%s", want, stderr.String())
 			}
 			stop := func() error {
 				cancel()
@@ -158,7 +180,7 @@ func startServe(t *testing.T, root string) (string, func() error) {
 				}
 			}
 			t.Cleanup(func() { cancel() })
-			return lines[0], stop
+			return lines, stop
 		}
 		select {
 		case err := <-done:
@@ -191,6 +213,7 @@ func TestServeAndClients(t *testing.T) {
 		{[]string{"stream", "list"}, "demo\n"},
 		{[]string{"rule", "create", rule}, "Rule r1 was created successfully.\n"},
 		{[]string{"rule", "list"}, "r1  running\n"},
+		{[]string{"rule", "topo", "r1"}, "{\n  \"sources\": [\n    \"source_demo\"\n  ],\n  \"edges\": {\n    \"op_2_project\": [\n      \"sink_nop_0\"\n    ],\n    \"source_demo\": [\n      \"op_2_project\"\n    ]\n  }\n}\n"},
 		{[]string{"rule", "stop", "r1"}, "Rule r1 was stopped.\n"},
 		{[]string{"rule", "list"}, "r1  stopped\n"},
 		{[]string{"rule", "start", "r1"}, "Rule r1 was started\n"},
@@ -225,6 +248,7 @@ func TestServeAndClients(t *testing.T) {
 	}{
 		{[]string{"rule", "show", "nope"}, `rule "nope": not found`},
 		{[]string{"rule", "start", "nope"}, `rule "nope": not found`},
+		{[]string{"rule", "topo", "nope"}, `rule "nope": not found`},
 		{[]string{"stream", "create", sql}, `stream "demo": already exists`},
 		{[]string{"stream", "drop", "demo"}, `stream "demo" is used by rule(s) r2: delete them first`},
 		{[]string{"rule", "create", filepath.Join(root, "missing.json")}, "open " + filepath.Join(root, "missing.json") + ": no such file or directory"},
@@ -252,6 +276,70 @@ func TestServeAndClients(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+}
+
+// The profiler is served only when asked for, on its own listener: by
+// -pprof, or by pprof: in etc/kgen.yaml, which must be loopback too.
+func TestServePprof(t *testing.T) {
+	lines, stop := startServeArgs(t, t.TempDir(), "-pprof", "127.0.0.1:0")
+	if status, body := httpGet(t, lines[2]); status != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET %s: %d\n%s", lines[2], status, body)
+	}
+	if status, _ := httpGet(t, lines[0]+"/debug/pprof/"); status != 404 {
+		t.Errorf("GET /debug/pprof/ on the REST API: %d, want 404", status)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	// Off by default (startServe checks that the ready file has no
+	// third line).
+	root := t.TempDir()
+	url, stop := startServe(t, root)
+	if status, _ := httpGet(t, url+"/debug/pprof/"); status != 404 {
+		t.Errorf("GET /debug/pprof/ on the REST API: %d, want 404", status)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	// From the settings.
+	conf := filepath.Join(root, "etc", "kgen.yaml")
+	if err := os.WriteFile(conf, []byte("pprof: 127.0.0.1:0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// An empty -pprof leaves the setting in force.
+	lines, stop = startServeArgs(t, root, "-pprof", "")
+	if len(lines) != 3 {
+		t.Fatalf("pprof: 127.0.0.1:0 in %s: ready file %q, want the profiler's URL on line 3", conf, lines)
+	}
+	if status, _ := httpGet(t, lines[2]); status != 200 {
+		t.Errorf("GET %s: %d", lines[2], status)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if err := os.WriteFile(conf, []byte("pprof: 0.0.0.0:6060\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := kgen(t, "", "serve", "-root", root, "-rest", "127.0.0.1:0", "-mqtt", "127.0.0.1:0")
+	if want := conf + `: pprof "0.0.0.0:6060": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`; r.err == nil || r.err.Error() != want || ExitCode(r.err) != 1 {
+		t.Errorf("serve with pprof: 0.0.0.0:6060 in the settings: %v (exit %d), want %s", r.err, ExitCode(r.err), want)
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(data)
 }
 
 func TestRunInProcess(t *testing.T) {

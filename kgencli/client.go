@@ -165,17 +165,21 @@ var ruleCmd = &command{
 	name: "rule",
 	args: `[-host URL] create <file.json> | -
 [-host URL] update <id> <file.json> | -
-[-host URL] list | show <id> | status <id>
+[-host URL] list | show <id> | status <id> | topo <id>
 [-host URL] start <id> | stop <id> | restart <id> | drop <id>`,
 	summary: "manage the rules of a running engine",
 	help: `
 Rule creates (and starts), replaces, lists, shows, starts, stops, restarts
-and drops rules, and shows their status and metrics. create and update read
-rule JSON from a file, or from stdin for "-". list prints "<id> <status>"
-lines; show and status print JSON.` + hostHelp,
+and drops rules, and shows their status and metrics and their topology.
+create and update read rule JSON from a file, or from stdin for "-". list
+prints "<id> <status>" lines; show, status and topo print JSON. topo gives
+the path rows take, in eKuiper's shape: {"sources": [...], "edges": {node:
+[next nodes]}}, with nodes source_<stream>, op_<n>_<step> and
+sink_<type>_<index>.` + hostHelp,
 	example: `
 kgen rule create rules/r1.json
 kgen rule status r1
+kgen rule topo r1
 kgen rule stop r1`,
 	setup: clientCommand([]subcommand{
 		{"create", 1, "<file.json>", func(c *cli, cl *api.Client, args []string) error {
@@ -208,6 +212,9 @@ kgen rule stop r1`,
 		}},
 		{"status", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
 			return c.printJSON(cl.RuleStatus(c.ctx, args[0]))
+		}},
+		{"topo", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
+			return c.printJSON(cl.RuleTopo(c.ctx, args[0]))
 		}},
 		{"start", 1, "<id>", func(c *cli, cl *api.Client, args []string) error {
 			return c.println(cl.StartRule(c.ctx, args[0]))

@@ -1,6 +1,7 @@
 package kgencli
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -13,11 +14,12 @@ import (
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
+	"github.com/kgen-dev/kgen/internal/loopback"
 )
 
 var serveCmd = &command{
 	name:    "serve",
-	args:    "[-root DIR] [-rest ADDR] [-mqtt ADDR] [-ready FILE]",
+	args:    "[-root DIR] [-rest ADDR] [-mqtt ADDR] [-pprof ADDR] [-ready FILE]",
 	summary: "run the engine: REST API, embedded MQTT broker, rules",
 	help: `
 Serve opens the engine root folder (creating etc/, data/, plugins/ and log/
@@ -25,29 +27,44 @@ with default settings if missing), starts the embedded MQTT broker unless
 etc/kgen.yaml names an external one, restarts the rules that were running,
 and serves the REST management API until interrupted (SIGINT or SIGTERM).
 
+With -pprof (or pprof: in etc/kgen.yaml) it also serves the Go profiler's
+endpoints under /debug/pprof/ at ADDR, on a listener of their own. Off by
+default; ADDR must be a loopback address (127.0.0.0/8, ::1 or localhost),
+as profiles show the engine's memory. GET /metrics of the REST API gives
+the engine's Prometheus metrics.
+
 Logs go to stderr and to <root>/log/kgen.log, at log.level of etc/kgen.yaml.
 Once serving, it prints "kgen engine ready: REST <url>, MQTT <url>" to
-stderr, and with -ready writes the REST URL (line 1) and the MQTT URL
-(line 2) to FILE, which it removes again on a clean shutdown. Scripts wait
-for that file rather than sleeping.`,
+stderr (", pprof <url>" added when on), and with -ready writes the REST URL
+(line 1), the MQTT URL (line 2) and, when on, the pprof URL (line 3) to
+FILE, which it removes again on a clean shutdown. Scripts wait for that
+file rather than sleeping.`,
 	example: `
 kgen serve -root ./engine -rest 127.0.0.1:0 -mqtt 127.0.0.1:0 -ready ./engine.url &
-KGEN_HOST=$(head -1 ./engine.url) kgen stream list`,
+KGEN_HOST=$(head -1 ./engine.url) kgen stream list
+kgen serve -pprof 127.0.0.1:6060 &
+go tool pprof http://127.0.0.1:6060/debug/pprof/heap`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		root := fs.String("root", "", "engine root `DIR` (default $KGEN_ROOT, else the current folder)")
 		rest := fs.String("rest", "", "REST API listen `ADDR`, port 0 for any (default rest.listen of etc/kgen.yaml: 127.0.0.1:9081)")
 		mqtt := fs.String("mqtt", "", "embedded MQTT broker listen `ADDR` (default mqtt.embedded of etc/kgen.yaml: 127.0.0.1:1883)")
-		ready := fs.String("ready", "", "write the REST and MQTT URLs to `FILE` once serving")
+		pprof := fs.String("pprof", "", "serve the Go profiler (/debug/pprof/) at loopback `ADDR` (default pprof of etc/kgen.yaml: off)")
+		ready := fs.String("ready", "", "write the REST and MQTT URLs (and the pprof URL, when on) to `FILE` once serving")
 		return func(c *cli, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unexpected argument %q", args[0])
 			}
-			return serve(c, *root, *rest, *mqtt, *ready)
+			if *pprof != "" {
+				if err := loopback.Check(*pprof); err != nil {
+					return usageErrorf("-pprof %q: %v", *pprof, err)
+				}
+			}
+			return serve(c, *root, *rest, *mqtt, *pprof, *ready)
 		}
 	},
 }
 
-func serve(c *cli, rootFlag, restAddr, mqttAddr, readyFile string) (err error) {
+func serve(c *cli, rootFlag, restAddr, mqttAddr, pprofAddr, readyFile string) (err error) {
 	ctx, stop := signalContext(c.ctx)
 	defer stop()
 	root, err := engine.ResolveRoot(rootFlag)
@@ -85,22 +102,61 @@ func serve(c *cli, rootFlag, restAddr, mqttAddr, readyFile string) (err error) {
 	if restAddr == "" {
 		restAddr = conf.REST.Listen
 	}
+	pprofURL, stopPprof, err := startPprof(ctx, cmp.Or(pprofAddr, conf.Pprof), logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := stopPprof(); perr != nil && err == nil {
+			err = perr
+		}
+	}()
 	var wrote bool
 	err = api.Serve(ctx, e, restAddr, logger, func(addr string) {
 		restURL := "http://" + addr
+		lines := restURL + "\n" + e.BrokerURL() + "\n"
+		msg := fmt.Sprintf("kgen engine ready: REST %s, MQTT %s", restURL, e.BrokerURL())
+		if pprofURL != "" {
+			lines += pprofURL + "\n"
+			msg += ", pprof " + pprofURL
+		}
 		if readyFile != "" {
-			if err := atomicfile.Write(readyFile, []byte(restURL+"\n"+e.BrokerURL()+"\n")); err != nil {
+			if err := atomicfile.Write(readyFile, []byte(lines)); err != nil {
 				logger.Error("write ready file", "file", readyFile, "err", err)
 			} else {
 				wrote = true
 			}
 		}
-		fmt.Fprintf(c.stderr, "kgen engine ready: REST %s, MQTT %s\n", restURL, e.BrokerURL())
+		fmt.Fprintln(c.stderr, msg)
 	})
 	if wrote {
 		os.Remove(readyFile)
 	}
 	return err
+}
+
+// startPprof serves the Go profiler at addr, when addr is set, until ctx
+// ends or stop is called. It returns once listening, with the profiler's
+// URL and stop, which returns the server's error.
+func startPprof(ctx context.Context, addr string, logger *slog.Logger) (url string, stop func() error, err error) {
+	if addr == "" {
+		return "", func() error { return nil }, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	ready := make(chan string, 1)
+	go func() { done <- api.ServePprof(ctx, addr, logger, func(a string) { ready <- a }) }()
+	select {
+	case a := <-ready:
+		stop = func() error {
+			cancel()
+			return <-done
+		}
+		return "http://" + a + "/debug/pprof/", stop, nil
+	case err := <-done:
+		cancel()
+		return "", nil, err
+	}
 }
 
 func openLog(root string) (*os.File, error) {

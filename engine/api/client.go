@@ -151,6 +151,16 @@ func (c *Client) RuleStatus(ctx context.Context, id string) (*rule.Status, error
 	return &st, nil
 }
 
+// RuleTopo returns a rule's topology: its sources, the steps it runs and
+// its sinks, in eKuiper's shape.
+func (c *Client) RuleTopo(ctx context.Context, id string) (*rule.Topo, error) {
+	var topo rule.Topo
+	if err := c.json(ctx, http.MethodGet, "/rules/"+url.PathEscape(id)+"/topo", &topo); err != nil {
+		return nil, err
+	}
+	return &topo, nil
+}
+
 // Info returns the engine's version, platform and uptime.
 func (c *Client) Info(ctx context.Context) (*Info, error) {
 	var info Info

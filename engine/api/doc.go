@@ -18,11 +18,13 @@
 //	POST   /rules/{id}/stop                                      "Rule r1 was stopped."
 //	POST   /rules/{id}/restart                                   "Rule r1 was restarted"
 //	GET    /rules/{id}/status     status and metrics JSON
+//	GET    /rules/{id}/topo       {"sources": ["source_demo"], "edges": {"source_demo": ["op_2_project"], ...}}
 //	GET    /rules/{id}/state      {"rule": "r1", "scopes": [...]} (see RuleState)
 //	DELETE /rules/{id}/state                                     "State of rule r1 was reset."
 //	GET    /  and  GET /ping      {"version", "sdkVersion", "os", "arch", "upTimeSeconds"}
 //	GET    /version               build info JSON (see BuildInfo)
 //	GET    /sources, /sinks, /functions   registered extension names
+//	GET    /metrics               Prometheus text format (engine.Engine.Metrics)
 //
 // Messages are plain text; everything else is JSON. A failed request gets
 // {"error": <code>, "message": "<text>"} with one of these statuses:
@@ -34,4 +36,7 @@
 //
 // A body that names something missing (a rule reading an unknown stream) is a
 // bad request (400), not a missing resource.
+//
+// ServePprof serves the Go profiler on a loopback listener of its own; the
+// REST API never does.
 package api

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/internal/jsonpos"
 	"github.com/kgen-dev/kgen/sdk"
@@ -76,6 +78,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("POST /rules/{id}/stop", s.ruleAction(engineStop, "Rule %s was stopped."))
 	mux.HandleFunc("POST /rules/{id}/restart", s.ruleAction(engineRestart, "Rule %s was restarted"))
 	mux.HandleFunc("GET /rules/{id}/status", s.ruleStatus)
+	mux.HandleFunc("GET /rules/{id}/topo", s.ruleTopo)
 	mux.HandleFunc("GET /rules/{id}/state", s.ruleState)
 	mux.HandleFunc("DELETE /rules/{id}/state", s.resetRuleState)
 
@@ -84,6 +87,9 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("GET /functions", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, nonNil(sdk.Registered(sdk.KindFunction)))
 	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(e.Metrics(), promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}))
 	registerPluginRoutes(mux, s)
 	registerServiceRoutes(mux, s)
 	return s.logRequests(mux)
@@ -307,6 +313,15 @@ func (s *server) ruleStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *server) ruleTopo(w http.ResponseWriter, r *http.Request) {
+	topo, err := s.e.RuleTopo(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err, statusFor(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, topo)
 }
 
 // readBody reads the whole body, at most MaxBodySize bytes.

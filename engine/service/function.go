@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kgen-dev/kgen/internal/sqlvalue"
 	"github.com/kgen-dev/kgen/sdk"
@@ -19,13 +20,27 @@ func (r *Registry) Function(name string) (sdk.Function, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &function{entry: f, invokers: r.invokers}, true
+	fn := &function{entry: f, invokers: r.invokers}
+	if obs := r.observer.Load(); obs != nil {
+		fn.observe = *obs
+	}
+	return fn, true
 }
+
+// CallObserver sees each call of an external function: its service and
+// function names, how long the call took, from building the request to
+// mapping the response, and whether it succeeded.
+type CallObserver func(service, function string, d time.Duration, ok bool)
+
+// ObserveCalls makes the functions obtained from now on report each call to
+// f (the engine counts them in its metrics).
+func (r *Registry) ObserveCalls(f CallObserver) { r.observer.Store(&f) }
 
 // function is one external function of one rule.
 type function struct {
 	entry    *funcEntry
 	invokers *invokerCache
+	observe  CallObserver // nil when calls are not observed
 }
 
 func (f *function) IsAggregate() bool { return false }
@@ -66,6 +81,16 @@ func (f *function) Validate(args []sdk.Arg) error {
 
 // Exec builds the request, calls the rpc and maps the response.
 func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
+	if f.observe == nil {
+		return f.exec(ctx, args)
+	}
+	start := time.Now()
+	res, ok := f.exec(ctx, args)
+	f.observe(f.entry.info.ServiceName, f.entry.info.FuncName, time.Since(start), ok)
+	return res, ok
+}
+
+func (f *function) exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	e := f.entry
 	if e.method == nil {
 		if len(args) < 2 {

@@ -52,6 +52,7 @@ type Registry struct {
 	snap atomic.Pointer[snapshot]
 
 	invokers *invokerCache
+	observer atomic.Pointer[CallObserver]
 }
 
 // snapshot is one immutable state of the registry.

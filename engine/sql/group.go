@@ -176,6 +176,31 @@ func (c *compiler) grouping(sel *Select, aliases map[string]code) (*grouping, er
 // ORDER BY or LIMIT.
 func (p *Program) Grouped() bool { return p.group != nil }
 
+// Clauses tells which clauses of a SELECT a program runs, for describing
+// its plan (a rule's topology).
+type Clauses struct {
+	Where bool
+	// WindowFilter is the window's FILTER (WHERE ...).
+	WindowFilter bool
+	// GroupBy is set for GROUP BY keys other than the window, Aggregates
+	// for aggregate calls.
+	GroupBy, Aggregates bool
+	Having, OrderBy     bool
+}
+
+// Clauses returns the clauses the program runs.
+func (p *Program) Clauses() Clauses {
+	c := Clauses{Where: p.where != nil}
+	if g := p.group; g != nil {
+		c.WindowFilter = g.filter != nil
+		c.GroupBy = len(g.keys) > 0
+		c.Aggregates = len(g.aggs) > 0
+		c.Having = g.having != nil
+		c.OrderBy = len(g.order) > 0
+	}
+	return c
+}
+
 // Window returns a copy of the window of the SELECT; nil without one.
 func (p *Program) Window() *Window {
 	if p.group == nil || p.group.window == nil {

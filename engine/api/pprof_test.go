@@ -1,0 +1,87 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kgen-dev/kgen/engine/api"
+)
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(data)
+}
+
+func TestServePprof(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- api.ServePprof(ctx, "127.0.0.1:0", nil, func(addr string) { addrc <- addr }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("ServePprof: %v", err)
+	}
+	base := "http://" + addr + "/debug/pprof/"
+	if status, body := get(t, base); status != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("GET %s: %d\n%s", base, status, body)
+	}
+	if status, body := get(t, base+"goroutine?debug=1"); status != 200 || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("GET %sgoroutine: %d\n%.200s", base, status, body)
+	}
+	if status, body := get(t, base+"cmdline"); status != 200 || body == "" {
+		t.Errorf("GET %scmdline: %d %q", base, status, body)
+	}
+	// Nothing else is served there.
+	if status, _ := get(t, "http://"+addr+"/metrics"); status != 404 {
+		t.Errorf("GET /metrics on the pprof listener: %d, want 404", status)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServePprof after ctx ended: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("ServePprof did not return after ctx ended")
+	}
+}
+
+func TestServePprofRefusesOtherAddresses(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"0.0.0.0:0", `pprof "0.0.0.0:0": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`},
+		{":6060", `pprof ":6060": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`},
+		{"192.168.1.10:6060", `pprof "192.168.1.10:6060": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`},
+		{"localhost", `pprof "localhost": want host:port on the loopback interface, such as 127.0.0.1:6060`},
+	} {
+		called := false
+		err := api.ServePprof(t.Context(), tc.addr, nil, func(string) { called = true })
+		if err == nil || err.Error() != tc.want || called {
+			t.Errorf("ServePprof(%q): %v (ready called: %v), want %s", tc.addr, err, called, tc.want)
+		}
+	}
+}
+
+// The REST API never serves the profiler, whatever the settings.
+func TestNoPprofOnRESTAPI(t *testing.T) {
+	s := newServer(t)
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+		if status, _ := s.call(t, "GET", path, ""); status != 404 {
+			t.Errorf("GET %s on the REST API: %d, want 404", path, status)
+		}
+	}
+}
