@@ -102,6 +102,7 @@ var (
 	descSinkOut  = prometheus.NewDesc("kgen_rule_sink_records_out_total", "Rows a sink has written, since the rule last started; sink is the action's index.", sinkLabels, nil)
 	descSinkDrop = prometheus.NewDesc("kgen_rule_sink_dropped_total", "Rows a sink dropped: its queue was full under bufferFullPolicy drop, or the rule stopped while they waited for room.", sinkLabels, nil)
 	descSource   = prometheus.NewDesc("kgen_rule_source_connection", "1 for the current connection state of a rule's source, 0 for the others.", []string{"rule", "stream", "type", "state"}, nil)
+	descSrcDrop  = prometheus.NewDesc("kgen_rule_source_dropped_total", "Messages lost before the rule saw them, as the source counts them (a broker that dropped messages for it).", []string{"rule", "stream", "type"}, nil)
 )
 
 // connStates are the states a source's connection gauge has a series for.
@@ -111,7 +112,7 @@ var connStates = []string{string(sdk.StatusConnected), string(sdk.StatusConnecti
 type ruleCollector struct{ e *Engine }
 
 func (c ruleCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRunning, descIn, descOut, descExc, descLate, descCkpt, descSinkOut, descSinkDrop, descSource} {
+	for _, d := range []*prometheus.Desc{descRunning, descIn, descOut, descExc, descLate, descCkpt, descSinkOut, descSinkDrop, descSource, descSrcDrop} {
 		ch <- d
 	}
 }
@@ -147,6 +148,7 @@ func (c ruleCollector) Collect(ch chan<- prometheus.Metric) {
 			for _, state := range connStates {
 				gauge(descSource, b2f(src.Connection == state), id, src.Stream, src.Type, state)
 			}
+			counter(descSrcDrop, src.Dropped, id, src.Stream, src.Type)
 		}
 		for i, s := range st.Sinks {
 			n := strconv.Itoa(i)

@@ -219,6 +219,7 @@ func TestMetricsRules(t *testing.T) {
 		`kgen_rule_source_connection{rule="r1",stream="demo",type="memory",state="connected"}`:    1,
 		`kgen_rule_source_connection{rule="r1",stream="demo",type="memory",state="connecting"}`:   0,
 		`kgen_rule_source_connection{rule="r1",stream="demo",type="memory",state="disconnected"}`: 0,
+		`kgen_rule_source_dropped_total{rule="r1",stream="demo",type="memory"}`:                   0,
 
 		// A stopped rule keeps the counters of its last run.
 		`kgen_rule_records_in_total{rule="idle"}`:                           0,
