@@ -24,34 +24,43 @@ func Serve(ctx context.Context, e *engine.Engine, addr string, logger *slog.Logg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	return serveHTTP(ctx, "rest api", addr, NewHandler(e, logger), logger, ready, func(srv *http.Server) error {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+}
+
+// serveHTTP serves h on addr until ctx ends, then ends the server with
+// stop. name starts its errors and its log line; ready, if not nil, is
+// called with the address listened on.
+func serveHTTP(ctx context.Context, name, addr string, h http.Handler, logger *slog.Logger, ready func(addr string), stop func(*http.Server) error) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("rest api: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	srv := &http.Server{
-		Handler:           NewHandler(e, logger),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("rest api listening", "addr", ln.Addr().String())
+	logger.Info(name+" listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	select {
 	case err := <-errc:
-		return fmt.Errorf("rest api: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
+	err = stop(srv)
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}
 	if err != nil {
-		return fmt.Errorf("rest api: shut down: %w", err)
+		return fmt.Errorf("%s: shut down: %w", name, err)
 	}
 	return nil
 }
