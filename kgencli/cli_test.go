@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -282,10 +280,10 @@ func TestServeAndClients(t *testing.T) {
 // -pprof, or by pprof: in etc/kgen.yaml, which must be loopback too.
 func TestServePprof(t *testing.T) {
 	lines, stop := startServeArgs(t, t.TempDir(), "-pprof", "127.0.0.1:0")
-	if status, body := httpGet(t, lines[2]); status != 200 || !strings.Contains(body, "goroutine") {
+	if status, body := testutil.HTTPGet(t, lines[2]); status != 200 || !strings.Contains(body, "goroutine") {
 		t.Errorf("GET %s: %d\n%s", lines[2], status, body)
 	}
-	if status, _ := httpGet(t, lines[0]+"/debug/pprof/"); status != 404 {
+	if status, _ := testutil.HTTPGet(t, lines[0]+"/debug/pprof/"); status != 404 {
 		t.Errorf("GET /debug/pprof/ on the REST API: %d, want 404", status)
 	}
 	if err := stop(); err != nil {
@@ -296,7 +294,7 @@ func TestServePprof(t *testing.T) {
 	// third line).
 	root := t.TempDir()
 	url, stop := startServe(t, root)
-	if status, _ := httpGet(t, url+"/debug/pprof/"); status != 404 {
+	if status, _ := testutil.HTTPGet(t, url+"/debug/pprof/"); status != 404 {
 		t.Errorf("GET /debug/pprof/ on the REST API: %d, want 404", status)
 	}
 	if err := stop(); err != nil {
@@ -313,7 +311,7 @@ func TestServePprof(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("pprof: 127.0.0.1:0 in %s: ready file %q, want the profiler's URL on line 3", conf, lines)
 	}
-	if status, _ := httpGet(t, lines[2]); status != 200 {
+	if status, _ := testutil.HTTPGet(t, lines[2]); status != 200 {
 		t.Errorf("GET %s: %d", lines[2], status)
 	}
 	if err := stop(); err != nil {
@@ -326,20 +324,6 @@ func TestServePprof(t *testing.T) {
 	if want := conf + `: pprof "0.0.0.0:6060": not a loopback address (want 127.0.0.0/8, ::1 or localhost)`; r.err == nil || r.err.Error() != want || ExitCode(r.err) != 1 {
 		t.Errorf("serve with pprof: 0.0.0.0:6060 in the settings: %v (exit %d), want %s", r.err, ExitCode(r.err), want)
 	}
-}
-
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(data)
 }
 
 func TestRunInProcess(t *testing.T) {

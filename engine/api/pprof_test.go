@@ -2,28 +2,13 @@ package api_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/testutil"
 )
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(data)
-}
 
 func TestServePprof(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
@@ -37,17 +22,17 @@ func TestServePprof(t *testing.T) {
 		t.Fatalf("ServePprof: %v", err)
 	}
 	base := "http://" + addr + "/debug/pprof/"
-	if status, body := get(t, base); status != 200 || !strings.Contains(body, "goroutine") {
+	if status, body := testutil.HTTPGet(t, base); status != 200 || !strings.Contains(body, "goroutine") {
 		t.Errorf("GET %s: %d\n%s", base, status, body)
 	}
-	if status, body := get(t, base+"goroutine?debug=1"); status != 200 || !strings.Contains(body, "goroutine profile:") {
+	if status, body := testutil.HTTPGet(t, base+"goroutine?debug=1"); status != 200 || !strings.Contains(body, "goroutine profile:") {
 		t.Errorf("GET %sgoroutine: %d\n%.200s", base, status, body)
 	}
-	if status, body := get(t, base+"cmdline"); status != 200 || body == "" {
+	if status, body := testutil.HTTPGet(t, base+"cmdline"); status != 200 || body == "" {
 		t.Errorf("GET %scmdline: %d %q", base, status, body)
 	}
 	// Nothing else is served there.
-	if status, _ := get(t, "http://"+addr+"/metrics"); status != 404 {
+	if status, _ := testutil.HTTPGet(t, "http://"+addr+"/metrics"); status != 404 {
 		t.Errorf("GET /metrics on the pprof listener: %d, want 404", status)
 	}
 	cancel()
