@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -329,6 +330,16 @@ func TestMetricsBroker(t *testing.T) {
 	if _, err := e.CreateStream(demoSQL); err != nil {
 		t.Fatal(err)
 	}
+	// One client subscribes; the rule's MQTT sink publishes in process.
+	sub := paho.NewClient(paho.NewClientOptions().AddBroker(e.BrokerURL()).SetClientID("metrics-sub"))
+	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer sub.Disconnect(50)
+	got := make(chan struct{}, 2)
+	if tok := sub.Subscribe("out", 0, func(paho.Client, paho.Message) { got <- struct{}{} }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe: %v", tok.Error())
+	}
 	if _, err := e.CreateRule([]byte(`{"id": "m", "sql": "SELECT temp FROM demo", "actions": [{"mqtt": {"topic": "out"}}]}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -337,16 +348,18 @@ func TestMetricsBroker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The rule's MQTT sink is the one client; the broker receives its two
-	// messages and, with no subscriber, sends none.
-	eventually(t, func() (bool, string) {
-		m := s.scrape(t)
-		c, r := m.value("kgen_broker_clients"), m.value("kgen_broker_messages_received_total")
-		return c == 1 && r == 2, fmt.Sprintf("kgen_broker_clients %v, kgen_broker_messages_received_total %v; want 1 and 2", c, r)
-	})
+	for range 2 {
+		select {
+		case <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the subscriber did not get the rule's messages")
+		}
+	}
 	s.scrape(t).want(t, map[string]float64{
-		"kgen_broker_messages_sent_total":    0,
-		"kgen_broker_messages_dropped_total": 0,
-		"kgen_broker_inflight_dropped_total": 0,
+		"kgen_broker_clients":                 1,
+		"kgen_broker_messages_received_total": 2,
+		"kgen_broker_messages_sent_total":     2,
+		"kgen_broker_messages_dropped_total":  0,
+		"kgen_broker_inflight_dropped_total":  0,
 	})
 }

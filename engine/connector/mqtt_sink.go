@@ -9,6 +9,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 
+	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -29,6 +30,10 @@ var errNotConnected = errors.New("not connected")
 // times out are sdk.Retryable, so the engine retries the row; a message whose
 // acknowledgement was lost may then be delivered twice (at least once).
 //
+// On the engine's embedded broker (broker.Lookup finds it by the server
+// URL) the sink publishes in process: no connection, no acknowledgement to
+// wait for; the broker has the message when Collect returns.
+//
 // The engine's retry is the only redelivery: paho keeps no store of
 // unacknowledged publishes to resend after a reconnection. paho 1.5 resends
 // that store while OnConnect already lets new publishes through, which races
@@ -41,6 +46,7 @@ type mqttSink struct {
 	qos      byte
 	retained bool
 
+	inline *broker.Broker // the embedded broker, published to in process
 	client paho.Client
 }
 
@@ -56,10 +62,15 @@ func (s *mqttSink) Provision(ctx sdk.Context, props map[string]any) error {
 	if s.cfg.clientID == "" {
 		s.cfg.clientID = newClientID()
 	}
+	s.inline = broker.Lookup(s.cfg.server)
 	return nil
 }
 
 func (s *mqttSink) Connect(ctx sdk.Context) error {
+	if s.inline != nil {
+		s.report(sdk.StatusConnected, "")
+		return nil
+	}
 	opts := s.watch(s.cfg.clientOptions()).
 		SetCleanSession(true).
 		SetStore(noStore{}).
@@ -90,6 +101,12 @@ func (s *mqttSink) CollectList(ctx sdk.Context, rows []map[string]any) error {
 }
 
 func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
+	if s.inline != nil {
+		if err := s.inline.Publish(s.topic, payload, s.retained, s.qos); err != nil {
+			return fmt.Errorf("mqtt sink: %w", err)
+		}
+		return nil
+	}
 	if s.client == nil {
 		return errors.New("mqtt sink: not connected")
 	}
