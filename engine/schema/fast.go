@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -349,8 +350,22 @@ func (st *fastState) surelyConverts(t *Type, v *fastjson.Value) bool {
 		return true
 	case Struct:
 		return typ == fastjson.TypeObject && len(t.Fields) == 0
+	case Datetime:
+		switch typ {
+		case fastjson.TypeNumber: // milliseconds: an exact float64 will do
+			st.num = v.MarshalTo(st.num[:0])
+			if !integerText(st.num) {
+				return false
+			}
+			n, err := strconv.ParseInt(string(st.num), 10, 64)
+			return err == nil && n > -maxExact && n < maxExact
+		case fastjson.TypeString:
+			b, _ := v.StringBytes()
+			_, err := time.Parse(time.RFC3339Nano, string(b))
+			return err == nil
+		}
 	}
-	return false // DATETIME and BYTEA: the text must parse
+	return false // BYTEA: the text must be base64
 }
 
 // errorAt prefixes the error of element i of an array payload.
