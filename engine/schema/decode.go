@@ -20,7 +20,9 @@ import (
 // JSON: an object is one row, an array of objects is a row per element.
 // Numbers come out as int64 when integral and within int64 (so 3.0 gives
 // int64 3), else as float64; integers beyond 2^53 keep every digit. With
-// a schema, rows then go through Schema.Convert.
+// a schema, rows then go through Schema.Convert. WithFields keeps only
+// the fields a rule reads. JSON is parsed with fastjson, and with
+// encoding/json when fastjson might disagree with it (fast.go).
 //
 // BINARY: the payload, copied, is the single row {"self": payload}, or
 // {"<column>": payload} when the stream declares its one BYTEA column.
