@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -163,6 +164,31 @@ func TestEventTimeWindowCountsLateRows(t *testing.T) {
 		`[{"color":"red","ts":1541152486013,"we":1541152487000,"ws":1541152486000}]`,
 		`[{"color":"yellow","ts":1541152488442,"we":1541152489000,"ws":1541152488000}]`,
 	)
+}
+
+// Event time with a rule that names no TIMESTAMP column: its decoder,
+// which keeps only the fields the rule reads, keeps that column too.
+func TestEventTimeColumnNotSelected(t *testing.T) {
+	e, _ := windowEngine(t, "eventnots", 1541152480000, `, TIMESTAMP="ts"`)
+	mustRule(t, e, `{"id": "eventnots", "sql": "SELECT color FROM demo WHERE size > 2 GROUP BY TUMBLINGWINDOW(ss, 1)", "actions": [{"testSets": {}}], "options": {"isEventTime": true, "lateTolerance": 1000}}`)
+	arrival := []map[string]any{demoRows[0], demoRows[2], demoRows[4], demoRows[1], demoRows[3],
+		{"color": "yellow", "size": int64(4), "ts": int64(1541152492342)}}
+	for i, row := range arrival {
+		// As JSON, which the rule's decoder decodes.
+		payload, _ := json.Marshal(row)
+		if err := e.MemoryHub().PublishPayload(context.Background(), "in/eventnots", payload); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the rule takes the row in", func() bool {
+			st, _ := e.RuleStatus("eventnots")
+			return st.RecordsIn > int64(i)
+		})
+	}
+	st, _ := e.RuleStatus("eventnots")
+	if st.LateRows != 1 || st.Exceptions != 0 {
+		t.Fatalf("late rows %d, exceptions %d (%s); want the blue row at 486822 late", st.LateRows, st.Exceptions, st.LastError)
+	}
+	wantSets(t, "eventnots", `[{"color":"red"}]`, `[{"color":"yellow"}]`)
 }
 
 // A window that would hold more rows than maxWindowRows refuses the row and

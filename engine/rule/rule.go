@@ -215,8 +215,14 @@ func Plan(def *Def, env *Env) (_ *Rule, err error) {
 			return nil, fmt.Errorf("rule %q: %w", def.ID, err)
 		}
 	}
+	// A stream's decoder materialises only the fields the rule reads.
+	fields := r.prog.StreamFields()
 	for i, st := range r.streams {
-		src, err := r.planSource(i, st)
+		f, ok := fields[sel.Streams()[i]]
+		if !ok {
+			f.All = true
+		}
+		src, err := r.planSource(i, st, f)
 		if err != nil {
 			return nil, fmt.Errorf("rule %q: %w", def.ID, err)
 		}

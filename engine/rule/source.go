@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/schema"
+	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -55,7 +56,9 @@ type connState struct {
 
 const defaultPullInterval = time.Second
 
-func (r *Rule) planSource(index int, st *Stream) (*sourceNode, error) {
+// planSource provisions the source of stream st, whose rows the rule reads
+// fields of.
+func (r *Rule) planSource(index int, st *Stream, fields sql.Fields) (*sourceNode, error) {
 	ctor, err := r.env.Source(st.Type)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
@@ -73,7 +76,7 @@ func (r *Rule) planSource(index int, st *Stream) (*sourceNode, error) {
 	}
 	props["datasource"] = st.Options["DATASOURCE"]
 	props["format"] = st.Format
-	dec, err := schema.NewDecoder(st.Format, st.Schema)
+	dec, err := schema.NewDecoder(st.Format, st.Schema, decodeOptions(st, fields)...)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
 	}
@@ -110,6 +113,20 @@ func (r *Rule) planSource(index int, st *Stream) (*sourceNode, error) {
 		return nil, fmt.Errorf("stream %q: %w", st.Name, err)
 	}
 	return n, nil
+}
+
+// decodeOptions make the decoder of a stream materialise only the fields
+// the rule reads of its rows, f (with its TIMESTAMP column, for event
+// time), unless it reads whole rows.
+func decodeOptions(st *Stream, f sql.Fields) []schema.Option {
+	if f.All {
+		return nil
+	}
+	names := f.Names
+	if ts := st.Options["TIMESTAMP"]; ts != "" {
+		names = append(names, ts)
+	}
+	return []schema.Option{schema.WithFields(names...)}
 }
 
 func (n *sourceNode) setStatus(status sdk.ConnectionStatus, msg string) {

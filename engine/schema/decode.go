@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Decoder turns the payloads of a stream into rows, by the stream's FORMAT
@@ -19,7 +20,9 @@ import (
 // JSON: an object is one row, an array of objects is a row per element.
 // Numbers come out as int64 when integral and within int64 (so 3.0 gives
 // int64 3), else as float64; integers beyond 2^53 keep every digit. With
-// a schema, rows then go through Schema.Convert.
+// a schema, rows then go through Schema.Convert. WithFields keeps only
+// the fields a rule reads. JSON is parsed with fastjson, and with
+// encoding/json when fastjson might disagree with it (fast.go).
 //
 // BINARY: the payload, copied, is the single row {"self": payload}, or
 // {"<column>": payload} when the stream declares its one BYTEA column.
@@ -27,18 +30,27 @@ type Decoder struct {
 	binary bool
 	schema Schema // nil when schemaless
 	column string // BINARY: the field that gets the payload
+
+	// selective is set by WithFields: rows keep only fields, sorted.
+	selective bool
+	fields    []string
+	states    sync.Pool // *fastState
 }
 
 // NewDecoder returns a decoder for a stream FORMAT: "json" (also the
 // default for "") or "binary", in any case. A BINARY stream must be
 // schemaless or declare exactly one BYTEA column.
-func NewDecoder(format string, s Schema) (*Decoder, error) {
+func NewDecoder(format string, s Schema, opts ...Option) (*Decoder, error) {
 	if len(s) == 0 {
 		s = nil
 	}
 	switch strings.ToUpper(format) {
 	case "", "JSON":
-		return &Decoder{schema: s}, nil
+		d := &Decoder{schema: s}
+		for _, o := range opts {
+			o.apply(d)
+		}
+		return d, nil
 	case "BINARY":
 		d := &Decoder{binary: true, column: "self"}
 		switch {
@@ -75,6 +87,25 @@ func (d *Decoder) DecodeInto(payload []byte, emit func(map[string]any) error) er
 	if d.binary {
 		return emit(map[string]any{d.column: append([]byte{}, payload...)})
 	}
+	if done, err := d.decodeFast(payload, emit); done {
+		return err
+	}
+	if d.selective {
+		return decodeStd(payload, d.schema, func(row map[string]any) error {
+			for k := range row {
+				if _, keep := slices.BinarySearch(d.fields, k); !keep {
+					delete(row, k)
+				}
+			}
+			return emit(row)
+		})
+	}
+	return decodeStd(payload, d.schema, emit)
+}
+
+// decodeStd is DecodeInto with encoding/json, the fast path's reference:
+// it takes every payload, and writes every error.
+func decodeStd(payload []byte, schema Schema, emit func(map[string]any) error) error {
 	// Decoding into an interface takes encoding/json's fast path for
 	// generic values, nearly twice as fast as into a map[string]any.
 	var v any
@@ -90,8 +121,8 @@ func (d *Decoder) DecodeInto(payload []byte, emit func(map[string]any) error) er
 			}
 			x = v.(map[string]any)
 		}
-		if d.schema != nil {
-			if err := convertFields(d.schema, x); err != nil {
+		if schema != nil {
+			if err := convertFields(schema, x); err != nil {
 				return err
 			}
 		}
@@ -108,10 +139,10 @@ func (d *Decoder) DecodeInto(payload []byte, emit func(map[string]any) error) er
 			}
 			x = v.([]any)
 		}
-		if d.schema != nil {
+		if schema != nil {
 			for i, e := range x {
-				if err := convertFields(d.schema, e.(map[string]any)); err != nil {
-					return fmt.Errorf("element %d: %w", i, err)
+				if err := convertFields(schema, e.(map[string]any)); err != nil {
+					return errorAt(i, err)
 				}
 			}
 		}

@@ -64,6 +64,8 @@ type Program struct {
 	join     *joinPlan // nil without JOIN
 	// hide makes a star leave out hidden keys; meta reports meta() calls.
 	hide, meta bool
+	// reads is StreamFields.
+	reads map[string]Fields
 }
 
 // UsesMeta reports whether the program reads source metadata with meta():
@@ -240,6 +242,7 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	}
 	p.agg = c.hasAggregate
 	p.hide, p.meta = c.hideKeys, c.usesMeta
+	p.reads = c.reads(sel)
 	return p, nil
 }
 
