@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -122,6 +123,19 @@ func runChild(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	if c, ok := <-cmds; !ok || c.name != "start" {
 		return errors.New("the harness went away before start")
+	}
+	// LOADHARNESS_CPUPROFILE=prefix writes each child's CPU profile of
+	// the measured phase to prefix-<subject>-<pid>.prof.
+	if prefix := os.Getenv("LOADHARNESS_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s-%s-%d.prof", prefix, name, os.Getpid()))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	done, err := measure(s, cf.n, cf.quiet, cmds, func() error { return enc.Encode(childEvent{Event: "started"}) })
 	if err != nil {
