@@ -222,6 +222,20 @@ func (s *setup) finish(ctx context.Context, sent int64) (childEvent, error) {
 	return s.child.expect(ctx, "done", 15*time.Minute)
 }
 
+// publishTo connects a publisher to the run's broker, tells the subject to
+// start measuring, and publishes n messages at rate (0: full speed).
+func (h *harness) publishTo(ctx context.Context, s *setup, n int64, rate int) (published, error) {
+	pub, err := connect(s.url, "loadharness-pub")
+	if err != nil {
+		return published{}, err
+	}
+	defer pub.Disconnect(100)
+	if err := s.begin(ctx); err != nil {
+		return published{}, err
+	}
+	return publish(ctx, pub, s.topic, byte(h.cfg.QoS), n, rate)
+}
+
 func (h *harness) throughputRun(ctx context.Context, brokerName string, m mode, subject string, index int) (Run, error) {
 	r := Run{Broker: brokerName, Mode: m.Name, Rate: m.Rate, Subject: subject, Run: index}
 	s, err := h.start(ctx, brokerName, subject, h.cfg.N, false)
@@ -229,15 +243,7 @@ func (h *harness) throughputRun(ctx context.Context, brokerName string, m mode, 
 		return r, err
 	}
 	defer s.close()
-	pub, err := connect(s.url, "loadharness-pub")
-	if err != nil {
-		return r, err
-	}
-	defer pub.Disconnect(100)
-	if err := s.begin(ctx); err != nil {
-		return r, err
-	}
-	p, err := publish(ctx, pub, s.topic, byte(h.cfg.QoS), h.cfg.N, m.Rate)
+	p, err := h.publishTo(ctx, s, h.cfg.N, m.Rate)
 	if err != nil {
 		return r, err
 	}

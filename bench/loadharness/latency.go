@@ -76,15 +76,7 @@ func (h *harness) latencyRun(ctx context.Context, brokerName string, m mode, sub
 	if err := wait(sub.Subscribe(listen, byte(h.cfg.QoS), rec.onMessage), "subscribe to "+listen); err != nil {
 		return r, err
 	}
-	pub, err := connect(s.url, "loadharness-pub")
-	if err != nil {
-		return r, err
-	}
-	defer pub.Disconnect(100)
-	if err := s.begin(ctx); err != nil {
-		return r, err
-	}
-	p, err := publish(ctx, pub, s.topic, byte(h.cfg.QoS), n, m.Rate)
+	p, err := h.publishTo(ctx, s, n, m.Rate)
 	if err != nil {
 		return r, err
 	}

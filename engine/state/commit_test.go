@@ -87,17 +87,25 @@ func TestAbandonedChangesComeBack(t *testing.T) {
 	}
 }
 
-// Two managers on one store (two engines on one Redis) add their
-// increments up; each sees the other's after its own writes.
-func TestSharedCounters(t *testing.T) {
-	kv := store.NewMem()
-	a, b := NewManager(kv, 0, nil), NewManager(kv, 0, nil)
-	sa, sb := a.Scope("r/f"), b.Scope("r/f")
-	// Each engine's first increment adds to the other's.
+// twoEngines gives two managers on one store, each with scope "r/f",
+// after each added 1 to its counter "n" and wrote it.
+func twoEngines(t *testing.T) (kv *store.Mem, a, b *Manager, sa, sb *Scope) {
+	t.Helper()
+	kv = store.NewMem()
+	a, b = NewManager(kv, 0, nil), NewManager(kv, 0, nil)
+	sa, sb = a.Scope("r/f"), b.Scope("r/f")
 	check(t, sa.IncrCounter("n", 1))
 	check(t, a.Flush())
 	check(t, sb.IncrCounter("n", 1))
 	check(t, b.Flush())
+	return kv, a, b, sa, sb
+}
+
+// Two managers on one store (two engines on one Redis) add their
+// increments up; each sees the other's after its own writes.
+func TestSharedCounters(t *testing.T) {
+	// Each engine's first increment adds to the other's.
+	kv, a, b, sa, sb := twoEngines(t)
 	if v, _, _ := kv.Get(CounterBucket, "r/f\x00n"); string(v) != "2" {
 		t.Fatalf("two first increments give %q, want 2", v)
 	}
@@ -241,13 +249,7 @@ func TestCommitWritesKindChangesOnly(t *testing.T) {
 // A counter another engine added to after this one deleted its key loads
 // as an int.
 func TestCounterWithoutKind(t *testing.T) {
-	kv := store.NewMem()
-	a, b := NewManager(kv, 0, nil), NewManager(kv, 0, nil)
-	sa, sb := a.Scope("r/f"), b.Scope("r/f")
-	check(t, sa.IncrCounter("n", 1))
-	check(t, a.Flush())
-	check(t, sb.IncrCounter("n", 1))
-	check(t, b.Flush())
+	kv, a, b, sa, sb := twoEngines(t)
 	check(t, sa.DeleteState("n"))
 	check(t, a.Flush())
 	check(t, sb.IncrCounter("n", 3))

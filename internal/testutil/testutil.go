@@ -184,7 +184,22 @@ func (shout) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 // HTTPGet gets url and returns the status code and body.
 func HTTPGet(t testing.TB, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	return HTTPDo(t, http.MethodGet, url, "")
+}
+
+// HTTPDo sends a request with body (none when empty) and returns the
+// status code and the response body.
+func HTTPDo(t testing.TB, method, url, body string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
