@@ -168,7 +168,9 @@ func (b *Broker) DroppedFor(clientID string) int64 {
 	return 0
 }
 
-// dropHook counts the messages dropped for each client.
+// dropHook counts the messages dropped for each client that had some,
+// until a client with a clean session (whose count nobody can ask for
+// after it) goes away.
 type dropHook struct {
 	mqtt.HookBase
 	byClient sync.Map // client id → *atomic.Int64
@@ -176,7 +178,15 @@ type dropHook struct {
 
 func (h *dropHook) ID() string { return "kgen-drops" }
 
-func (h *dropHook) Provides(b byte) bool { return b == mqtt.OnPublishDropped }
+func (h *dropHook) Provides(b byte) bool {
+	return b == mqtt.OnPublishDropped || b == mqtt.OnDisconnect
+}
+
+func (h *dropHook) OnDisconnect(cl *mqtt.Client, _ error, _ bool) {
+	if cl.Properties.Clean {
+		h.byClient.Delete(cl.ID)
+	}
+}
 
 func (h *dropHook) OnPublishDropped(cl *mqtt.Client, _ packets.Packet) {
 	n, _ := h.byClient.LoadOrStore(cl.ID, new(atomic.Int64))

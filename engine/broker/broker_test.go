@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"syscall"
 	"testing"
@@ -101,5 +102,46 @@ func TestCloseWithSilentConnection(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close blocked by a silent connection")
+	}
+}
+
+// The broker counts what it drops for a client whose queue is full, per
+// client id; a clean-session client's count goes with it, a persistent
+// one's stays.
+func TestDroppedFor(t *testing.T) {
+	b, err := Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for _, persistent := range []bool{false, true} {
+		id := fmt.Sprintf("slow-%v", persistent)
+		release := make(chan struct{})
+		sub := paho.NewClient(paho.NewClientOptions().AddBroker(b.URL()).SetClientID(id).SetCleanSession(!persistent).SetOrderMatters(true))
+		if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("connect: %v", tok.Error())
+		}
+		if tok := sub.Subscribe("flood", 0, func(paho.Client, paho.Message) { <-release }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatalf("subscribe: %v", tok.Error())
+		}
+		before := b.Stats().Dropped
+		for range 20_000 {
+			if err := b.Publish("flood", make([]byte, 512), false, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dropped := b.DroppedFor(id)
+		if dropped == 0 || dropped != b.Stats().Dropped-before {
+			t.Fatalf("%s: dropped %d, the broker counted %d", id, dropped, b.Stats().Dropped-before)
+		}
+		close(release)
+		sub.Disconnect(50)
+		deadline := time.Now().Add(10 * time.Second)
+		for b.Stats().Clients > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := b.DroppedFor(id); persistent && got != dropped || !persistent && got != 0 {
+			t.Fatalf("%s after it left: %d dropped", id, got)
+		}
 	}
 }
