@@ -10,6 +10,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -133,5 +134,37 @@ func TestEmbeddedBrokerLosesNothing(t *testing.T) {
 	}
 	if d := e.Broker().Stats().Dropped; d != 0 {
 		t.Fatalf("the broker dropped %d messages", d)
+	}
+}
+
+// A rule's mqtt source with a clientid of its own connects to the
+// embedded broker over TCP; when the rule cannot keep up, what the broker
+// drops for it shows on the rule status.
+func TestSourceDropsOnStatus(t *testing.T) {
+	root := t.TempDir()
+	testutil.WriteTree(t, root, map[string]string{
+		"etc/sources/mqtt.yaml": "default:\n  qos: 0\nslow:\n  clientid: kgen-slow\n",
+	})
+	e, err := engine.Open(engine.Options{Root: root, Broker: true, BrokerAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM flood (n BIGINT) WITH (DATASOURCE="flood", TYPE="mqtt", CONF_KEY="slow")`)
+	// The stuck sink never writes: its queue fills, the rule stops taking
+	// messages in, and the broker's queue for the source fills.
+	mustRule(t, e, `{"id":"flood","sql":"SELECT n FROM flood","actions":[{"testStuck":{}}],"options":{"bufferLength":1}}`)
+	eventually(t, "source connected", func() bool {
+		st, _ := e.RuleStatus("flood")
+		return st.Sources[0].Connection == string(sdk.StatusConnected)
+	})
+	for i := range 30_000 {
+		if err := e.Broker().Publish("flood", fmt.Appendf(nil, `{"n": %d, "pad": "%0400d"}`, i, 0), false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, _ := e.RuleStatus("flood")
+	if d := st.Sources[0].Dropped; d == 0 || d != e.Broker().DroppedFor("kgen-slow") || d != e.Broker().Stats().Dropped {
+		t.Fatalf("source dropped %d; the broker dropped %d for kgen-slow, %d in all", d, e.Broker().DroppedFor("kgen-slow"), e.Broker().Stats().Dropped)
 	}
 }
