@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/api"
 )
 
 // scrape gets GET /metrics and parses it as the Prometheus text format.
@@ -317,16 +316,8 @@ func TestMetricsServiceCalls(t *testing.T) {
 }
 
 func TestMetricsBroker(t *testing.T) {
-	e, err := engine.Open(engine.Options{Root: t.TempDir(), NoRestore: true, Broker: true, BrokerAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.NewHandler(e, nil))
-	t.Cleanup(func() {
-		srv.Close()
-		e.Close()
-	})
-	s := &testServer{e: e, srv: srv}
+	s := newServerWith(t, engine.Options{Root: t.TempDir(), NoRestore: true, Broker: true, BrokerAddr: "127.0.0.1:0"})
+	e := s.e
 	if _, err := e.CreateStream(demoSQL); err != nil {
 		t.Fatal(err)
 	}

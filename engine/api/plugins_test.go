@@ -137,7 +137,14 @@ func TestPluginExistsListDelete(t *testing.T) {
 // newServerAt is newServer on an existing root folder.
 func newServerAt(t *testing.T, root string) *testServer {
 	t.Helper()
-	e, err := engine.Open(engine.Options{Root: root, NoRestore: true})
+	return newServerWith(t, engine.Options{Root: root, NoRestore: true})
+}
+
+// newServerWith serves the API of an engine opened with opts, and closes
+// both when the test ends.
+func newServerWith(t *testing.T, opts engine.Options) *testServer {
+	t.Helper()
+	e, err := engine.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

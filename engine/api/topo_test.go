@@ -3,12 +3,10 @@ package api_test
 import (
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"reflect"
 	"testing"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/engine/api"
 	"github.com/kgen-dev/kgen/engine/rule"
 )
 
@@ -157,15 +155,7 @@ func TestRuleTopoNotPlanned(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if e, err = engine.Open(engine.Options{Root: root, NoRestore: true}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.NewHandler(e, nil))
-	t.Cleanup(func() {
-		srv.Close()
-		e.Close()
-	})
-	s := &testServer{e: e, srv: srv}
+	s := newServerAt(t, root)
 	s.check(t, []exchange{
 		{"GET", "/rules/r1/topo", "", 400, `rule "r1" has no topology: it has not run since the engine started (start it first)`},
 		{"POST", "/rules/r1/start", "", 200, "Rule r1 was started"},
