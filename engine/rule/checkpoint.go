@@ -195,7 +195,7 @@ func (c *checkpointer) restoreWindow(rec *record) error {
 	}
 	st, err := decodeWindow(ws, r.grp.join)
 	if err == nil {
-		err = c.loadRows(r.env.States.Store(), &st, r.grp.join)
+		err = c.loadRows(&st)
 	}
 	if err != nil {
 		return err

@@ -104,7 +104,8 @@ func encodeChunk(rows []window.TimedRow, first uint64, join bool) ([]byte, error
 }
 
 // loadRows reads the rows st holds from the stored chunks.
-func (c *checkpointer) loadRows(kv store.KV, st *window.State, join bool) error {
+func (c *checkpointer) loadRows(st *window.State) error {
+	kv, join := c.r.env.States.Store(), c.r.grp.join
 	if st.Held == 0 {
 		return nil
 	}
