@@ -109,6 +109,26 @@ func fieldList(in protoreflect.MessageDescriptor) string {
 
 type coercer struct{ fn string }
 
+// elemPath is the path of a value being coerced: a field's path (whole),
+// or an element of it, by list index or map key.
+type elemPath struct {
+	base  string
+	whole bool
+	index int
+	key   string
+	isKey bool
+}
+
+func (p elemPath) String() string {
+	switch {
+	case p.whole:
+		return p.base
+	case p.isKey:
+		return fmt.Sprintf("%s[%q]", p.base, p.key)
+	}
+	return p.base + "[" + strconv.Itoa(p.index) + "]"
+}
+
 // fieldError is `function "f": field "a.b": want int64, got string "x"`.
 func (c coercer) fieldError(path string, want string, v any, extra string) error {
 	msg := fmt.Sprintf("function %q: field %q: want %s, got %s", c.fn, path, want, sqlvalue.Describe(v))
@@ -166,7 +186,7 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 		}
 		mm := m.Mutable(fd).Map()
 		for _, k := range slices.Sorted(maps.Keys(mv)) {
-			kp := fmt.Sprintf("%s[%q]", p, k)
+			kp := elemPath{base: p, key: k, isKey: true}
 			key, err := mapKey(fd.MapKey(), k)
 			if err != nil {
 				return fmt.Errorf("function %q: field %q: map key: %v", c.fn, kp, err)
@@ -188,9 +208,9 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 		}
 		l := m.Mutable(fd).List()
 		for i, it := range items {
-			ip := fmt.Sprintf("%s[%d]", p, i)
+			ip := elemPath{base: p, index: i}
 			if it == nil {
-				return c.fieldError(ip, typeName(fd)[len("repeated "):], nil, "")
+				return c.fieldError(ip.String(), typeName(fd)[len("repeated "):], nil, "")
 			}
 			val, err := c.value(l.NewElement, fd, it, ip)
 			if err != nil {
@@ -200,7 +220,7 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 		}
 		return nil
 	}
-	val, err := c.value(func() protoreflect.Value { return m.NewField(fd) }, fd, v, p)
+	val, err := c.value(func() protoreflect.Value { return m.NewField(fd) }, fd, v, elemPath{base: p, whole: true})
 	if err != nil {
 		return err
 	}
@@ -210,10 +230,13 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 
 // value coerces one singular value (a list element, map value or field)
 // of the kind of fd. newMsg makes an empty message value for message kinds.
-func (c coercer) value(newMsg func() protoreflect.Value, fd protoreflect.FieldDescriptor, v any, p string) (protoreflect.Value, error) {
+//
+// p is formatted only when needed (an error, or the prefix of a nested
+// message's fields), so that a valid list costs no path strings.
+func (c coercer) value(newMsg func() protoreflect.Value, fd protoreflect.FieldDescriptor, v any, p elemPath) (protoreflect.Value, error) {
 	want := scalarName(fd)
 	bad := func(extra string) (protoreflect.Value, error) {
-		return protoreflect.Value{}, c.fieldError(p, want, v, extra)
+		return protoreflect.Value{}, c.fieldError(p.String(), want, v, extra)
 	}
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
@@ -310,7 +333,7 @@ func (c coercer) value(newMsg func() protoreflect.Value, fd protoreflect.FieldDe
 		return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		mv := newMsg()
-		if err := c.message(mv.Message(), v, p, want); err != nil {
+		if err := c.message(mv.Message(), v, p.String(), want); err != nil {
 			return protoreflect.Value{}, err
 		}
 		return mv, nil
@@ -379,7 +402,7 @@ func (c coercer) message(m protoreflect.Message, v any, p, want string) error {
 			return err
 		}
 		fd := md.Fields().Get(0)
-		val, err := c.value(nil, fd, v, p)
+		val, err := c.value(nil, fd, v, elemPath{base: p, whole: true})
 		if err != nil {
 			return err
 		}
