@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -156,8 +157,10 @@ type grpcInvoker struct {
 	pool    *grpcConnPool
 	pc      *grpcPooledConn
 
-	mu     sync.Mutex
-	closed bool
+	headers []string   // policy.headers as metadata pairs
+	names   sync.Map   // protoreflect.MethodDescriptor → its wire name
+	mu      sync.Mutex // serialises Close
+	closed  atomic.Bool
 }
 
 func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
@@ -177,7 +180,11 @@ func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &grpcInvoker{address: iface.Address, policy: policyOf(iface.Options), pool: grpcConns, pc: pc}, nil
+	g := &grpcInvoker{address: iface.Address, policy: policyOf(iface.Options), pool: grpcConns, pc: pc}
+	if len(g.policy.headers) > 0 {
+		g.headers = flattenHeaders(g.policy.headers)
+	}
+	return g, nil
 }
 
 // grpcMethodName is the wire name of m: /pkg.Service/Method.
@@ -186,9 +193,15 @@ func grpcMethodName(m protoreflect.MethodDescriptor) string {
 }
 
 func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
-	name := grpcMethodName(m)
-	if len(g.policy.headers) > 0 {
-		ctx = metadata.AppendToOutgoingContext(ctx, flattenHeaders(g.policy.headers)...)
+	var name string
+	if n, ok := g.names.Load(m); ok {
+		name = n.(string)
+	} else {
+		name = grpcMethodName(m)
+		g.names.Store(m, name)
+	}
+	if len(g.headers) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, g.headers...)
 	}
 	var resp *dynamicpb.Message
 	err := g.policy.withRetries(ctx, func(ctx context.Context) error {
@@ -202,10 +215,7 @@ func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescripto
 }
 
 func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp proto.Message) error {
-	g.mu.Lock()
-	closed := g.closed
-	g.mu.Unlock()
-	if closed {
+	if g.closed.Load() {
 		return errors.New("invoker closed")
 	}
 	conn, err := g.pool.current(g.pc)
@@ -260,10 +270,9 @@ func safeInvoke(ctx context.Context, conn *grpc.ClientConn, name string, req, re
 func (g *grpcInvoker) Close() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closed {
+	if g.closed.Swap(true) {
 		return nil
 	}
-	g.closed = true
 	return g.pool.release(g.pc)
 }
 
