@@ -89,7 +89,7 @@ func runChild(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.IntVar(&cf.qos, "qos", 0, "subscription QoS")
 	fs.Int64Var(&cf.n, "n", 0, "messages the publisher will send")
 	fs.StringVar(&cf.root, "root", "", "kgen: the engine root `folder`")
-	fs.StringVar(&cf.out, "out", "", "kgen: publish the rule's rows to this `topic` (mqtt sink) instead of discarding them (nop sink)")
+	fs.StringVar(&cf.out, "out", "", "kgen and bare: publish the rows that pass to this `topic` (kgen: an mqtt sink instead of nop) instead of discarding them")
 	fs.DurationVar(&cf.quiet, "quiet", 3*time.Second, "after the publisher is done, give up after this long without progress")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -350,15 +350,37 @@ type reading struct {
 }
 
 // bareConsumer does what the rule does, by hand: decode, filter, compute t.
+// With out set it is a relay, as the latency scenario's rule: it publishes
+// {"t": …, "ts": …} to out for each message that passes, from paho's
+// handler, without waiting for the write (QoS 0 needs no acknowledgement).
 type bareConsumer struct {
 	received, passed atomic.Int64
 	t                float64 // the last t, so that computing it is not optimised away
+
+	out    string
+	qos    byte
+	client paho.Client
+	failed atomic.Int64 // relayed rows that could not be encoded
+}
+
+// relayed is a row the relay publishes.
+type relayed struct {
+	T  float64 `json:"t"`
+	TS int64   `json:"ts"`
 }
 
 func (c *bareConsumer) onMessage(_ paho.Client, m paho.Message) {
 	var r reading
 	if err := json.Unmarshal(m.Payload(), &r); err == nil && r.Temperature > 50 {
 		c.t = r.Temperature * 2
+		if c.out != "" {
+			b, err := json.Marshal(relayed{T: c.t, TS: r.TS})
+			if err != nil {
+				c.failed.Add(1)
+			} else {
+				c.client.Publish(c.out, c.qos, false, b)
+			}
+		}
 		c.passed.Add(1)
 	}
 	c.received.Add(1)
@@ -386,7 +408,7 @@ func startBare(cf childConfig) (_ *subject, err error) {
 		return nil, err
 	}
 	s.closers = append(s.closers, func() { client.Disconnect(100) })
-	var c bareConsumer
+	c := bareConsumer{out: cf.out, qos: byte(cf.qos), client: client}
 	if err := wait(client.Subscribe(cf.topic, byte(cf.qos), c.onMessage), "subscribe to "+strconv.Quote(cf.topic)); err != nil {
 		return nil, err
 	}

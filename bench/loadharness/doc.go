@@ -24,6 +24,7 @@
 //
 // With -latency the rule publishes t and ts to an output topic through an
 // mqtt sink, the harness subscribes to it and takes now − ts for each row;
-// the baseline is the broker alone, the harness subscribing to the input
-// topic. See README.md.
+// the baselines are a bare relay (paho + encoding/json, publishing what
+// passes) and the broker alone, the harness subscribing to the input topic.
+// See README.md.
 package main

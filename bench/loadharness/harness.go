@@ -19,6 +19,7 @@ const (
 	modePaced = "paced"
 
 	subjectBrokerOnly = "broker-only" // the latency baseline
+	subjectRelay      = "bare-relay"  // the bare consumer relaying what passes, in the latency scenario
 )
 
 // config is what the flags chose.
@@ -168,10 +169,10 @@ func (h *harness) start(ctx context.Context, brokerName, subject string, n int64
 	}
 	if subject == subjectKgen {
 		args = append(args, "-root", filepath.Join(dir, "kgen"))
-		if out {
-			s.out = fmt.Sprintf("loadharness/%d/out", seq)
-			args = append(args, "-out", s.out)
-		}
+	}
+	if out {
+		s.out = fmt.Sprintf("loadharness/%d/out", seq)
+		args = append(args, "-out", s.out)
 	}
 	if s.child, err = startChild(h.exe, subject, args); err != nil {
 		return nil, err

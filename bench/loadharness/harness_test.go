@@ -109,10 +109,10 @@ func checkThroughput(t *testing.T, rep report, n int64) {
 
 func checkLatency(t *testing.T, rep report, n int64) {
 	t.Helper()
-	if len(rep.Runs) != 2 {
-		t.Fatalf("%d latency runs, want 2 (kgen and broker-only)", len(rep.Runs))
+	if len(rep.Runs) != 3 {
+		t.Fatalf("%d latency runs, want 3 (kgen, bare relay and broker-only)", len(rep.Runs))
 	}
-	want := map[string]int64{subjectKgen: passes(n), subjectBrokerOnly: n}
+	want := map[string]int64{subjectKgen: passes(n), subjectRelay: passes(n), subjectBrokerOnly: n}
 	for _, r := range rep.Runs {
 		checkCounts(t, r, n)
 		l := r.Latency

@@ -13,7 +13,8 @@ import (
 )
 
 // Latency is what the harness's subscriber saw in a latency run: for kgen
-// the rule's output topic, for broker-only the input topic. Each message's
+// the rule's output topic, for the bare relay its output topic, for
+// broker-only the input topic. Each message's
 // latency is the time it arrived minus its ts, both read in the harness.
 type Latency struct {
 	Expected int64   `json:"expected"` // kgen: the messages that pass the filter; broker-only: all
@@ -23,13 +24,15 @@ type Latency struct {
 	MaxUs    float64 `json:"maxUs"`
 }
 
-// latency runs kgen (input → rule → output topic, on the same broker) and
-// the broker alone (input topic), taking turns, on each broker.
+// latency runs kgen (input → rule → output topic, on the same broker), the
+// bare relay (input → paho + encoding/json → output topic: what kgen's path
+// costs when written by hand) and the broker alone (input topic), taking
+// turns, on each broker.
 func (h *harness) latency(ctx context.Context, add func(Run)) error {
 	m := mode{Name: modePaced, Rate: h.cfg.LatencyRate}
 	for _, b := range h.cfg.Brokers {
 		for i := 1; i <= h.cfg.Runs; i++ {
-			for _, s := range []string{subjectKgen, subjectBrokerOnly} {
+			for _, s := range []string{subjectKgen, subjectRelay, subjectBrokerOnly} {
 				r, err := h.latencyRun(ctx, b, m, s, i)
 				if err != nil {
 					return fmt.Errorf("latency, %s broker, %s run %d: %w", b, s, i, err)
@@ -54,6 +57,8 @@ func (h *harness) latencyRun(ctx context.Context, brokerName string, m mode, sub
 	switch {
 	case subject == subjectKgen:
 		s, err = h.start(ctx, brokerName, subjectKgen, n, true)
+	case subject == subjectRelay:
+		s, err = h.start(ctx, brokerName, subjectBare, n, true)
 	case brokerName == brokerEmbedded:
 		s, err = h.start(ctx, brokerName, subjectBroker, n, false)
 	default: // mosquitto alone: no child
@@ -64,7 +69,7 @@ func (h *harness) latencyRun(ctx context.Context, brokerName string, m mode, sub
 	}
 	defer s.close()
 	listen := s.topic
-	if subject == subjectKgen {
+	if s.out != "" {
 		listen = s.out
 	}
 	var rec latencyRecorder
@@ -81,7 +86,7 @@ func (h *harness) latencyRun(ctx context.Context, brokerName string, m mode, sub
 		return r, err
 	}
 	expected := p.sent
-	if subject == subjectKgen {
+	if s.out != "" {
 		expected = passes(p.sent)
 	}
 	if err := rec.wait(ctx, expected, h.cfg.Quiet); err != nil {

@@ -42,7 +42,7 @@ const usage = `usage: loadharness [flags]
 Compares kgen's MQTT ingest with a bare paho + encoding/json consumer: each
 runs in a child process of its own, the two take turns, and the report gives
 msg/s, CPU µs per message and loss, or with -latency the p50/p99/max latency
-of kgen against the broker alone.
+of kgen against a bare relay and the broker alone.
 
 Example:
 
@@ -109,7 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Runs, "runs", 5, "runs of each subject per scenario")
 	fs.IntVar(&cfg.QoS, "qos", 0, "MQTT QoS of the publisher and the subscriptions")
 	fs.DurationVar(&cfg.Quiet, "quiet", 3*time.Second, "after the publisher is done, a subject that has made no progress for this long has lost the rest")
-	fs.BoolVar(&cfg.Latency, "latency", false, "run the latency scenario (kgen against the broker alone) instead of the throughput ones")
+	fs.BoolVar(&cfg.Latency, "latency", false, "run the latency scenario (kgen against a bare relay and the broker alone) instead of the throughput ones")
 	fs.IntVar(&cfg.LatencyRate, "latency-rate", 10000, "the latency scenario's rate, in msg/s")
 	fs.Int64Var(&cfg.LatencyN, "latency-n", 50000, "messages per latency run")
 	fs.StringVar(&cfg.Mosquitto, "mosquitto", "", "the mosquitto `binary` (default: on PATH, or /usr/sbin/mosquitto)")
