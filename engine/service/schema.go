@@ -32,6 +32,12 @@ func LoadSchema(dir, file string) (protoreflect.FileDescriptor, error) {
 	return compileSchema(dir, nil, file)
 }
 
+// CompileSchema is LoadSchema over files (slash-separated path → content)
+// instead of a folder: for schemas that exist only in memory.
+func CompileSchema(files map[string][]byte, file string) (protoreflect.FileDescriptor, error) {
+	return compileSchema("", files, file)
+}
+
 // compileSchema is LoadSchema with overlay files (path → content) that
 // shadow the files in dir: schemas that are being validated before they are
 // written.
