@@ -16,6 +16,7 @@ var genCmd = &command{
 	name: "gen",
 	args: `[-check | -clean] [-v] [packages]
 service <file.proto> [-out DIR] [-name N] [-protocol grpc|rest] [-address A] [-proto-path DIR]
+service -reflect tcp://host:port [-out DIR] [-name N] [-protocol grpc|rest] [-address A]
 server <file.proto> [-out DIR] [-package P] [-proto-path DIR]
 client <file.proto> [-out DIR] [-package P] [-name N] [-address A] [-proto-path DIR]`,
 	summary: "generate plugin wrappers and metadata from //kgen: markers, or service files from a .proto",
@@ -60,6 +61,17 @@ google/protobuf and google/api built in; flags may follow the file), into
     that calls the rpc over gRPC at -address (default 127.0.0.1:50051), or
     at the address of <root>/data/services/<N>.json when the engine has it.
 
+With -reflect instead of a file, service asks the gRPC server at that
+address for its services through server reflection (the reflection and
+health services left out) and writes <N>.json, <N>.zip and the .proto
+files that declare them, printed at their import paths (google/protobuf
+and google/api are built in and left out; comments do not travel by
+reflection). The description names the printed files (schemaType
+"protobuf"), so it installs on any engine. N defaults to the last element
+of the first service's package (by full name); -address to the server's.
+An engine can also learn a service's rpcs from its server each time it
+loads it, with no files: an interface of schemaType "reflection".
+
 -package sets the Go package name (default: the go_package option's, else
 <base>). Imports resolve from -proto-path (default the file's folder), the
 folder the schema paths in <N>.json are relative to. Streaming rpcs, and
@@ -70,6 +82,7 @@ kgen gen
 kgen gen ./...
 kgen gen -check ./examples/...
 kgen gen service features.proto -out build
+kgen gen service -reflect tcp://127.0.0.1:50051 -name ai -out build
 kgen gen server features.proto -out server -package bookstore
 kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 	setup: func(fs *flag.FlagSet) runFunc {
@@ -83,17 +96,25 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 		fs.StringVar(&po.Protocol, "protocol", "", "service: the protocol, `grpc|rest` (default grpc)")
 		fs.StringVar(&po.Package, "package", "", "server|client: the Go package name `P`")
 		fs.StringVar(&po.ProtoPath, "proto-path", "", "service|server|client: resolve imports from `DIR` (default: the .proto file's folder)")
+		fs.StringVar(&po.Reflect, "reflect", "", "service: ask the gRPC server at `tcp://host:port` for its services instead of reading a .proto file")
 		return func(c *cli, args []string) error {
 			if len(args) > 0 && slices.Contains(proto.Kinds, proto.Kind(args[0])) {
 				po.Kind = proto.Kind(args[0])
-				file, err := parseInterleaved(fs, args[1:])
+				pos, err := parseInterleaved(fs, args[1:])
 				if err != nil {
 					return err
 				}
 				if err := checkGenFlags(fs, po.Kind); err != nil {
 					return err
 				}
-				po.Proto = file
+				switch {
+				case po.Reflect != "" && len(pos) > 0:
+					return usageErrorf("-reflect asks a server instead of reading a .proto file, got %q too", pos[0])
+				case po.Reflect == "" && len(pos) != 1:
+					return usageErrorf("want one .proto file, got %d arguments", len(pos))
+				case po.Reflect == "":
+					po.Proto = pos[0]
+				}
 				res, err := proto.Run(po)
 				if err != nil {
 					return err
@@ -141,7 +162,7 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 // form).
 var genFlags = map[proto.Kind][]string{
 	"":                {"check", "clean", "v"},
-	proto.KindService: {"out", "name", "address", "protocol", "proto-path", "v"},
+	proto.KindService: {"out", "name", "address", "protocol", "proto-path", "reflect", "v"},
 	proto.KindServer:  {"out", "package", "proto-path", "v"},
 	proto.KindClient:  {"out", "package", "name", "address", "proto-path", "v"},
 }
@@ -164,16 +185,16 @@ func checkGenFlags(fs *flag.FlagSet, kind proto.Kind) error {
 	return err
 }
 
-// parseInterleaved parses flags before and after the one positional
-// argument, a .proto file, and returns it.
-func parseInterleaved(fs *flag.FlagSet, args []string) (string, error) {
+// parseInterleaved parses flags before, between and after the positional
+// arguments, and returns them.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return "", err // Run prints the usage
+				return nil, err // Run prints the usage
 			}
-			return "", usageErrorf("%v", err)
+			return nil, usageErrorf("%v", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -181,8 +202,5 @@ func parseInterleaved(fs *flag.FlagSet, args []string) (string, error) {
 		}
 		pos, args = append(pos, args[0]), args[1:]
 	}
-	if len(pos) != 1 {
-		return "", usageErrorf("want one .proto file, got %d arguments", len(pos))
-	}
-	return pos[0], nil
+	return pos, nil
 }

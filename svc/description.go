@@ -45,7 +45,10 @@ type Interface struct {
 	// Address is tcp://host:port for gRPC, http(s)://host:port[/base] for REST.
 	Address  string `json:"address"`
 	Protocol string `json:"protocol"`
-	// SchemaType is "protobuf"; SchemaFile names a file under schemas/.
+	// SchemaType is "protobuf" (the default): SchemaFile names a file under
+	// schemas/. With "reflection" (gRPC only, no SchemaFile; a kgen
+	// extension) the engine asks the server for its services through gRPC
+	// server reflection whenever it loads the service.
 	SchemaType string `json:"schemaType,omitempty"`
 	SchemaFile string `json:"schemaFile,omitempty"`
 	// Services, when set, limits the interface to the rpcs of these proto

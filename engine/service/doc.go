@@ -5,10 +5,14 @@
 // The Registry keeps the services of an engine root, under
 // <root>/data/services, and changes them live: every change is validated
 // in full, written, and published as a new snapshot. LoadSchema compiles
-// their .proto files. The transports call an interface's rpcs: gRPC, REST
-// (transcoded by svc.NewHTTPCall) and schemaless REST, with the timeouts
-// and retries of its options, through invokers shared by interfaces with
-// the same address and options.
+// their .proto files; an interface of schemaType "reflection" has none, and
+// ReflectServices asks its gRPC server for the rpcs each time the service
+// is added, updated or loaded (a server that is down at Load leaves the
+// service out, logged, as a bad file would; adding it again asks again).
+// The transports call an interface's rpcs: gRPC, REST (transcoded by
+// svc.NewHTTPCall) and schemaless REST, with the timeouts and retries of
+// its options, through invokers shared by interfaces with the same address
+// and options.
 //
 // What the engine shares with generated servers and clients (the
 // description format, the SQL↔message mapping, REST transcoding) lives in

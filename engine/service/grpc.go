@@ -163,10 +163,12 @@ type grpcInvoker struct {
 	closed  atomic.Bool
 }
 
-func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
+// grpcKeyOf is the connection iface calls through: its target and TLS
+// settings.
+func grpcKeyOf(iface *svc.Interface) (grpcConnKey, error) {
 	target, err := grpcTarget(iface.Address)
 	if err != nil {
-		return nil, err
+		return grpcConnKey{}, err
 	}
 	key := grpcConnKey{target: target}
 	if o := iface.Options; o != nil {
@@ -175,6 +177,14 @@ func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
 	}
 	if strings.HasPrefix(iface.Address, "grpcs://") {
 		key.tls = true
+	}
+	return key, nil
+}
+
+func newGRPCInvoker(iface *svc.Interface) (*grpcInvoker, error) {
+	key, err := grpcKeyOf(iface)
+	if err != nil {
+		return nil, err
 	}
 	pc, err := grpcConns.acquire(key)
 	if err != nil {

@@ -196,16 +196,6 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 			}
 			continue
 		}
-		if iface.SchemaType != "" && iface.SchemaType != "protobuf" {
-			return nil, nil, werr(fmt.Errorf("schemaType %q is not supported, want \"protobuf\"", iface.SchemaType))
-		}
-		if iface.SchemaFile == "" {
-			return nil, nil, werr(errors.New("missing schemaFile"))
-		}
-		fd, err := compileSchema(r.root.Schemas(), schemas, iface.SchemaFile)
-		if err != nil {
-			return nil, nil, werr(err)
-		}
 		rename := map[string]string{} // rpc → SQL name
 		for _, fm := range iface.Functions {
 			if fm.Name == "" || fm.ServiceName == "" {
@@ -216,44 +206,17 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 			}
 			rename[fm.ServiceName] = fm.Name
 		}
-		rpcs := map[string]protoreflect.MethodDescriptor{}
-		svcs := fd.Services()
-		want := map[string]bool{} // the Services named, by name and full name
-		for _, sn := range iface.Services {
-			found := false
-			for i := 0; i < svcs.Len(); i++ {
-				if sd := svcs.Get(i); string(sd.Name()) == sn || string(sd.FullName()) == sn {
-					want[string(sd.FullName())] = true
-					found = true
-				}
-			}
-			if !found {
-				return nil, nil, werr(fmt.Errorf("services: no service %q in %s", sn, iface.SchemaFile))
-			}
+		var rpcs map[string]protoreflect.MethodDescriptor
+		switch iface.SchemaType {
+		case "", schemaTypeProtobuf:
+			rpcs, err = r.protobufRPCs(iface, schemas)
+		case schemaTypeReflection:
+			rpcs, err = reflectedRPCs(iface)
+		default:
+			err = fmt.Errorf("schemaType %q is not supported, want %q or %q", iface.SchemaType, schemaTypeProtobuf, schemaTypeReflection)
 		}
-		for i := 0; i < svcs.Len(); i++ {
-			if len(want) > 0 && !want[string(svcs.Get(i).FullName())] {
-				continue
-			}
-			ms := svcs.Get(i).Methods()
-			for j := 0; j < ms.Len(); j++ {
-				m := ms.Get(j)
-				if prev, dup := rpcs[string(m.Name())]; dup {
-					return nil, nil, werr(fmt.Errorf("rpc %q is defined by services %s and %s of %s", m.Name(), prev.Parent().FullName(), svcs.Get(i).FullName(), iface.SchemaFile))
-				}
-				if m.IsStreamingClient() || m.IsStreamingServer() {
-					return nil, nil, werr(fmt.Errorf("rpc %s: streaming rpcs are not supported", m.FullName()))
-				}
-				rpcs[string(m.Name())] = m
-			}
-		}
-		for _, fm := range iface.Functions {
-			if _, ok := rpcs[fm.ServiceName]; !ok {
-				return nil, nil, werr(fmt.Errorf("function %q: no rpc %q in %s", fm.Name, fm.ServiceName, iface.SchemaFile))
-			}
-		}
-		if len(rpcs) == 0 {
-			return nil, nil, werr(fmt.Errorf("%s defines no rpc", iface.SchemaFile))
+		if err != nil {
+			return nil, nil, werr(err)
 		}
 		key := invokerKey(iface)
 		for _, rpc := range slices.Sorted(maps.Keys(rpcs)) {
@@ -269,6 +232,19 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		}
 	}
 	return &serviceEntry{name: name, desc: desc, raw: raw}, funcs, nil
+}
+
+// protobufRPCs compiles the schema file of iface (schemas shadowing the
+// files on disk) and returns its rpcs.
+func (r *Registry) protobufRPCs(iface *svc.Interface, schemas map[string][]byte) (map[string]protoreflect.MethodDescriptor, error) {
+	if iface.SchemaFile == "" {
+		return nil, errors.New("missing schemaFile")
+	}
+	fd, err := compileSchema(r.root.Schemas(), schemas, iface.SchemaFile)
+	if err != nil {
+		return nil, err
+	}
+	return collectRPCs(iface, fileServices(fd), iface.SchemaFile)
 }
 
 // checkCollisions fails when a function of service name is already defined

@@ -32,6 +32,12 @@ func LoadSchema(dir, file string) (protoreflect.FileDescriptor, error) {
 	return compileSchema(dir, nil, file)
 }
 
+// CompileSchema is LoadSchema over files (slash-separated path → content)
+// instead of a folder: for schemas that exist only in memory.
+func CompileSchema(files map[string][]byte, file string) (protoreflect.FileDescriptor, error) {
+	return compileSchema("", files, file)
+}
+
 // compileSchema is LoadSchema with overlay files (path → content) that
 // shadow the files in dir: schemas that are being validated before they are
 // written.
@@ -96,7 +102,12 @@ func compileSchema(dir string, overlay map[string][]byte, file string) (protoref
 // on which proto.GetExtension(opts, annotations.E_Http) panics; rebuilt,
 // it returns a *annotations.HttpRule.
 func canonical(fd protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error) {
-	local := new(protoregistry.Files)
+	return canonicalIn(new(protoregistry.Files), fd)
+}
+
+// canonicalIn is canonical with the rebuilt files kept in local, so that
+// files common to several calls are rebuilt once.
+func canonicalIn(local *protoregistry.Files, fd protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error) {
 	var add func(fd protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error)
 	add = func(fd protoreflect.FileDescriptor) (protoreflect.FileDescriptor, error) {
 		if g, err := protoregistry.GlobalFiles.FindFileByPath(fd.Path()); err == nil && isBuiltin(fd.Path()) {

@@ -10,7 +10,8 @@ import (
 	"github.com/kgen-dev/kgen/svc"
 )
 
-// generateService returns <Name>.json and <Name>.zip.
+// generateService returns <Name>.json and <Name>.zip, and for a server's
+// services the .proto files printed from it, by import path.
 func generateService(o *options, s *schema) (map[string][]byte, error) {
 	desc := describe(o, s)
 	js, err := json.MarshalIndent(desc, "", "  ")
@@ -31,20 +32,25 @@ func generateService(o *options, s *schema) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string][]byte{o.Name + ".json": js, o.Name + ".zip": z}, nil
+	out := map[string][]byte{o.Name + ".json": js, o.Name + ".zip": z}
+	if o.Reflect != "" {
+		// The files were learned from a server: they are output too.
+		for p, b := range s.src {
+			out[p] = b
+		}
+	}
+	return out, nil
 }
 
-// describe builds the service description: one interface per service of
-// the file, named after it and limited to it (services), with one function
-// per rpc named after the rpc.
+// describe builds the service description: one interface per service,
+// named after it and limited to it (services) in the file that declares
+// it, with one function per rpc named after the rpc.
 func describe(o *options, s *schema) *svc.Description {
 	d := &svc.Description{About: &svc.About{}, Interfaces: map[string]*svc.Interface{}}
 	if c := fileComment(s.fd); c != "" {
 		d.About.Description = enUS(c)
 	}
-	svcs := s.fd.Services()
-	for i := 0; i < svcs.Len(); i++ {
-		sd := svcs.Get(i)
+	for _, sd := range s.services {
 		if sd.Methods().Len() == 0 {
 			continue
 		}
@@ -52,7 +58,7 @@ func describe(o *options, s *schema) *svc.Description {
 			Address:     o.Address,
 			Protocol:    o.Protocol,
 			SchemaType:  "protobuf",
-			SchemaFile:  o.file,
+			SchemaFile:  sd.ParentFile().Path(),
 			Services:    []string{string(sd.Name())},
 			Description: enUS(comment(sd)),
 		}

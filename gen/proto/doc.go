@@ -40,6 +40,21 @@
 //     install (AddZip, POST /services) takes. Entries are sorted and carry a
 //     fixed time, so equal input gives equal bytes.
 //
+// KindService from a server (kgen gen service -reflect tcp://host:port;
+// Options.Reflect instead of Proto): reflect.go asks the gRPC server for
+// its services through server reflection, as the engine does for an
+// interface of schemaType "reflection" (service.ReflectServices: the
+// reflection and health services are left out), prints the files that
+// declare them and their local imports with protoprint, and compiles the
+// printed files back with the engine's loader, so they are known to
+// install. The model is then the same as from a file, and so are <Name>.json
+// (schemaType "protobuf", each interface's schemaFile the file declaring
+// its service, so it installs on any engine) and <Name>.zip; the printed
+// files are output too, at their import paths (google/protobuf and
+// google/api left out, as they are built in). Comments do not travel by
+// reflection. <Name> defaults to the last element of the first service's
+// package (services in full-name order), the address to the server's.
+//
 // KindServer (kgen gen server), in package Options.Package:
 //
 //   - <base>.pb.go, and <import path with "/" as "_">.pb.go per imported

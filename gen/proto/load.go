@@ -21,7 +21,10 @@ type schema struct {
 	local []protoreflect.FileDescriptor
 	// src holds the source of each local file, by import path.
 	src map[string][]byte
-	// rpcs are the rpcs of fd's services, in declaration order.
+	// services are those that become interfaces: fd's, in declaration
+	// order, or those a server reflected, by full name.
+	services []protoreflect.ServiceDescriptor
+	// rpcs are the rpcs of the services, in order.
 	rpcs []protoreflect.MethodDescriptor
 }
 
@@ -35,7 +38,7 @@ func load(o *options) (*schema, error) {
 	if err != nil {
 		return nil, o.schemaError(err)
 	}
-	s := &schema{fd: fd, src: map[string][]byte{}}
+	s := &schema{fd: fd, src: map[string][]byte{}, services: fileServices(fd)}
 	seen := map[string]bool{}
 	var walk func(f protoreflect.FileDescriptor) error
 	walk = func(f protoreflect.FileDescriptor) error {
@@ -94,9 +97,8 @@ func (o *options) schemaError(err error) error {
 // name.
 func (s *schema) checkRPCs(o *options) error {
 	byName := map[protoreflect.Name]protoreflect.MethodDescriptor{}
-	svcs := s.fd.Services()
-	for i := 0; i < svcs.Len(); i++ {
-		ms := svcs.Get(i).Methods()
+	for _, sd := range s.services {
+		ms := sd.Methods()
 		for j := 0; j < ms.Len(); j++ {
 			m := ms.Get(j)
 			if m.IsStreamingClient() || m.IsStreamingServer() {
@@ -111,9 +113,18 @@ func (s *schema) checkRPCs(o *options) error {
 		}
 	}
 	if len(s.rpcs) == 0 {
-		return fmt.Errorf("%s: no service with an rpc", o.Proto)
+		return fmt.Errorf("%s: no service with an rpc", o.source())
 	}
 	return nil
+}
+
+// fileServices lists the services of fd, in declaration order.
+func fileServices(fd protoreflect.FileDescriptor) []protoreflect.ServiceDescriptor {
+	out := make([]protoreflect.ServiceDescriptor, fd.Services().Len())
+	for i := range out {
+		out[i] = fd.Services().Get(i)
+	}
+	return out
 }
 
 // pos is the file:line:col of d's declaration.

@@ -66,6 +66,12 @@ type Options struct {
 	// Out is the folder Run writes to; "" means the working folder.
 	// Generate ignores it.
 	Out string
+	// Reflect, for KindService and instead of Proto, is the address of a
+	// gRPC server (tcp://host:port or host:port) to ask for its services
+	// through server reflection. The .proto files it declares them in
+	// are printed and written too, at their import paths; Name defaults to
+	// the last element of the first service's package, Address to Reflect.
+	Reflect string
 }
 
 // GoFileNames returns the names of the Go files of kind (KindServer or
@@ -83,7 +89,8 @@ func GoFileNames(kind Kind, base string) (types, stubs string) {
 }
 
 // Generate returns the files of opts.Kind generated from opts.Proto, by
-// file name (no folders): for KindService <Name>.json and <Name>.zip; for
+// file name (no folders): for KindService <Name>.json and <Name>.zip (from
+// a server, also the printed .proto files, by slash-separated import path); for
 // KindServer and KindClient <base>.pb.go (plus one .pb.go per imported
 // local proto) and the stub file (see GoFileNames). The same input always
 // gives the same bytes.
@@ -92,7 +99,12 @@ func Generate(opts Options) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := load(o)
+	var s *schema
+	if o.Reflect != "" {
+		s, err = loadReflected(o)
+	} else {
+		s, err = load(o)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +136,7 @@ func Run(opts Options) (*Result, error) {
 	out := cmp.Or(opts.Out, ".")
 	byPath := make(map[string][]byte, len(files))
 	for n, data := range files {
-		byPath[filepath.Join(out, n)] = data
+		byPath[filepath.Join(out, filepath.FromSlash(n))] = data
 	}
 	// Only Go files carry kgen's header; the description and zip are
 	// replaced whatever they hold.
@@ -152,6 +164,9 @@ func (opts Options) normalize() (*options, error) {
 	if !slices.Contains(Kinds, o.Kind) {
 		return nil, fmt.Errorf("unknown kind %q: want service, server or client", o.Kind)
 	}
+	if o.Reflect != "" {
+		return o.normalizeReflect()
+	}
 	if o.Proto == "" {
 		return nil, fmt.Errorf("no .proto file given")
 	}
@@ -174,29 +189,54 @@ func (opts Options) normalize() (*options, error) {
 	if o.Name == "" {
 		o.Name = o.base
 	}
-	if !serviceNameRE.MatchString(o.Name) || strings.Contains(o.Name, "..") {
-		return nil, fmt.Errorf("service name %q: want letters, digits, _, - and .", o.Name)
+	if err := checkServiceName(o.Name); err != nil {
+		return nil, err
 	}
-	switch o.Protocol {
-	case "":
-		o.Protocol = svc.ProtocolGRPC
-	case svc.ProtocolGRPC, svc.ProtocolREST:
-	default:
-		return nil, fmt.Errorf("protocol %q: want %q or %q", o.Protocol, svc.ProtocolGRPC, svc.ProtocolREST)
-	}
-	if o.Kind == KindClient && o.Protocol != svc.ProtocolGRPC {
-		return nil, fmt.Errorf("protocol %q: a generated client calls its service over gRPC", o.Protocol)
-	}
-	if o.Address == "" {
-		o.Address = DefaultGRPCAddress
-		if o.Protocol == svc.ProtocolREST {
-			o.Address = DefaultRESTAddress
-		}
+	if err := o.normalizeProtocol(); err != nil {
+		return nil, err
 	}
 	if o.Package != "" && (!token.IsIdentifier(o.Package) || o.Package == "_") {
 		return nil, fmt.Errorf("package %q: want a Go identifier", o.Package)
 	}
 	return o, nil
+}
+
+func checkServiceName(name string) error {
+	if !serviceNameRE.MatchString(name) || strings.Contains(name, "..") {
+		return fmt.Errorf("service name %q: want letters, digits, _, - and .", name)
+	}
+	return nil
+}
+
+// normalizeProtocol checks Protocol and fills in it and Address.
+func (o *options) normalizeProtocol() error {
+	switch o.Protocol {
+	case "":
+		o.Protocol = svc.ProtocolGRPC
+	case svc.ProtocolGRPC, svc.ProtocolREST:
+	default:
+		return fmt.Errorf("protocol %q: want %q or %q", o.Protocol, svc.ProtocolGRPC, svc.ProtocolREST)
+	}
+	if o.Kind == KindClient && o.Protocol != svc.ProtocolGRPC {
+		return fmt.Errorf("protocol %q: a generated client calls its service over gRPC", o.Protocol)
+	}
+	if o.Address == "" {
+		o.Address = DefaultGRPCAddress
+		if o.Protocol == svc.ProtocolREST {
+			o.Address = DefaultRESTAddress
+		} else if o.Reflect != "" {
+			o.Address = o.Reflect
+		}
+	}
+	return nil
+}
+
+// source names where the schema comes from, in errors.
+func (o *options) source() string {
+	if o.Reflect != "" {
+		return fmt.Sprintf("reflection from %q", o.Reflect)
+	}
+	return o.Proto
 }
 
 func path2base(p string) string {
