@@ -26,20 +26,34 @@ const (
 	schemaTypeReflection = "reflection"
 )
 
-// reflectedRPCs returns the rpcs of a reflection interface: those of the
-// services its server lists (or of iface.Services), by name.
-func reflectedRPCs(iface *svc.Interface) (map[string]protoreflect.MethodDescriptor, error) {
+// reflectedRPCs returns the rpcs of interface ifName of service, a
+// reflection interface: those of the services its server lists (or of
+// iface.Services), by name, and what it learned, to keep (see
+// reflection_cache.go). At load (loading), a server that cannot be asked
+// gives the rpcs learned at registration, and nothing new to keep.
+func (r *Registry) reflectedRPCs(service, ifName string, iface *svc.Interface, loading bool) (map[string]protoreflect.MethodDescriptor, []byte, error) {
 	if iface.Protocol != svc.ProtocolGRPC {
-		return nil, fmt.Errorf("schemaType %q needs protocol %q", schemaTypeReflection, svc.ProtocolGRPC)
+		return nil, nil, fmt.Errorf("schemaType %q needs protocol %q", schemaTypeReflection, svc.ProtocolGRPC)
 	}
 	if iface.SchemaFile != "" {
-		return nil, fmt.Errorf("schemaType %q takes no schemaFile", schemaTypeReflection)
+		return nil, nil, fmt.Errorf("schemaType %q takes no schemaFile", schemaTypeReflection)
 	}
+	var learned []byte
 	svcs, err := ReflectServices(context.Background(), iface)
-	if err != nil {
-		return nil, err
+	switch {
+	case err == nil:
+		if learned, err = learnedSet(svcs); err != nil {
+			return nil, nil, fmt.Errorf("reflection from %q: keep what was learned: %w", iface.Address, err)
+		}
+	case loading:
+		if svcs, err = r.learnedFallback(service, ifName, err); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, err
 	}
-	return collectRPCs(iface, svcs, fmt.Sprintf("server %q", iface.Address))
+	rpcs, err := collectRPCs(iface, svcs, fmt.Sprintf("server %q", iface.Address))
+	return rpcs, learned, err
 }
 
 // ignoredServices are the services a server lists that are not its own

@@ -2,8 +2,12 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,7 +68,19 @@ type reflectServer struct {
 
 func startReflectServer(t *testing.T, schema string, withReflection bool) *reflectServer {
 	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	return startReflectServerOn(t, "127.0.0.1:0", schema, withReflection)
+}
+
+// startReflectServerAt starts a server with reflection at addr, as a
+// server that comes back.
+func startReflectServerAt(t *testing.T, addr, schema string) *reflectServer {
+	t.Helper()
+	return startReflectServerOn(t, addr, schema, true)
+}
+
+func startReflectServerOn(t *testing.T, addr, schema string, withReflection bool) *reflectServer {
+	t.Helper()
+	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,17 +254,73 @@ func TestReflectionService(t *testing.T) {
 		t.Errorf("Count after Load = %s, want %s", got, want)
 	}
 
-	// With the server gone, Load logs and skips the service, as a bad file.
+	// With the server gone, Load takes the rpcs learned at the last
+	// registration: the functions exist, and their calls fail until the
+	// server is back.
 	s.srv.Stop()
 	r3 := NewRegistry(root, nil)
 	defer r3.Close()
-	errs := r3.Load()
+	if errs := r3.Load(); len(errs) != 0 {
+		t.Fatalf("Load with the server down: %v", errs)
+	}
+	if got, want := funcNames(r3), "Count=shop/shop/Count"; got != want {
+		t.Errorf("functions loaded with the server down:\n got %s\nwant %s", got, want)
+	}
+	if got := call(t, r3, "Count", "c", int64(1)); !strings.HasPrefix(got, `error: function "Count": grpc call /shop.v1.Till/Count at "`+addr+`": `) ||
+		!strings.Contains(got, "connection refused") {
+		t.Errorf("Count with the server down = %s, want a connection error", got)
+	}
+	back := startReflectServerAt(t, s.addr, shopV2)
+	if got, want := call(t, r3, "Count", "c", int64(1)), "map[n:2 text:Count:c]"; got != want {
+		t.Errorf("Count with the server back = %s, want %s", got, want)
+	}
+	back.srv.Stop()
+
+	// Without what it learned, a service whose server is down is logged
+	// and skipped at Load, as a bad file.
+	if err := os.RemoveAll(filepath.Join(root, "data", "services", "reflection")); err != nil {
+		t.Fatal(err)
+	}
+	r4 := NewRegistry(root, nil)
+	defer r4.Close()
+	errs := r4.Load()
 	want := `service "shop": interface "shop": reflection from "` + addr + `": server unavailable: connection error: desc = "transport: Error while dialing: dial tcp ` + s.addr + `: connect: connection refused"`
 	if len(errs) != 1 || errs[0].Error() != want {
 		t.Errorf("Load with the server down: %v\nwant [%s]", errs, want)
 	}
-	if got := r3.Services(); len(got) != 0 {
+	if got := r4.Services(); len(got) != 0 {
 		t.Errorf("services loaded with the server down: %v", got)
+	}
+}
+
+// What a reflection interface learned is kept beside the description while
+// the service is registered, and goes with it.
+func TestReflectionLearnedFiles(t *testing.T) {
+	s := startReflectServer(t, shopV1, true)
+	r, root := newTestRegistry(t)
+	learned := filepath.Join(root, "data", "services", "reflection", "shop", "shop.binpb")
+	if err := r.Add("shop", reflectJSON("tcp://"+s.addr, ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(learned); err != nil {
+		t.Fatalf("after Add: %v", err)
+	}
+	// A description without reflection interfaces keeps nothing learned.
+	plain := []byte(`{"interfaces": {"x": {"address": "http://127.0.0.1:1", "protocol": "rest", "schemaless": true}}}`)
+	if err := r.Update("shop", plain, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(learned)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after an update without reflection: %v, want the folder gone", err)
+	}
+	if err := r.Update("shop", reflectJSON("tcp://"+s.addr, ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Delete("shop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(learned)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after Delete: %v, want the folder gone", err)
 	}
 }
 

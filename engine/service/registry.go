@@ -65,6 +65,9 @@ type serviceEntry struct {
 	name string
 	desc *svc.Description
 	raw  []byte
+	// learned is what its reflection interfaces learned from their
+	// servers, by interface (see reflection_cache.go).
+	learned map[string][]byte
 }
 
 // funcEntry is what a function call needs: its interface, and its rpc
@@ -113,12 +116,15 @@ func (r *Registry) Load() []error {
 			if err != nil {
 				return fmt.Errorf("load service %q: %w", name, err)
 			}
-			e, funcs, err := r.build(name, raw, nil)
+			e, funcs, err := r.build(name, raw, nil, true)
 			if err != nil {
 				return err
 			}
 			if err := next.checkCollisions(name, funcs); err != nil {
 				return fmt.Errorf("load service %q: %w", name, err)
+			}
+			if err := r.writeLearned(name, e.learned); err != nil {
+				r.logger.Warn("keep the rpcs a reflection interface learned", "service", name, "err", err)
 			}
 			next.services[name] = e
 			for _, f := range funcs {
@@ -146,8 +152,9 @@ func checkName(name string) error {
 
 // build validates one service: the description is parsed strictly, every
 // schema is compiled (schemas shadowing the files on disk), and every
-// function is resolved. It returns the entry and its functions.
-func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*serviceEntry, []*funcEntry, error) {
+// function is resolved. It returns the entry and its functions. loading
+// says the service is read from disk at Load, not registered.
+func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loading bool) (*serviceEntry, []*funcEntry, error) {
 	wrap := func(err error) error { return fmt.Errorf("service %q: %w", name, err) }
 	desc, err := svc.ParseDescription(raw)
 	if err != nil {
@@ -157,6 +164,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		return nil, nil, wrap(errors.New("no interfaces"))
 	}
 	var funcs []*funcEntry
+	learned := map[string][]byte{}  // reflection interface → what it learned
 	seen := map[string]*funcEntry{} // function name → entry
 	add := func(ifName string, f *funcEntry) error {
 		name := f.info.FuncName
@@ -211,7 +219,10 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		case "", schemaTypeProtobuf:
 			rpcs, err = r.protobufRPCs(iface, schemas)
 		case schemaTypeReflection:
-			rpcs, err = reflectedRPCs(iface)
+			var set []byte
+			if rpcs, set, err = r.reflectedRPCs(name, ifName, iface, loading); set != nil {
+				learned[ifName] = set
+			}
 		default:
 			err = fmt.Errorf("schemaType %q is not supported, want %q or %q", iface.SchemaType, schemaTypeProtobuf, schemaTypeReflection)
 		}
@@ -231,7 +242,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 			}
 		}
 	}
-	return &serviceEntry{name: name, desc: desc, raw: raw}, funcs, nil
+	return &serviceEntry{name: name, desc: desc, raw: raw, learned: learned}, funcs, nil
 }
 
 // protobufRPCs compiles the schema file of iface (schemas shadowing the
@@ -296,7 +307,7 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 	case !update && exists:
 		return fmt.Errorf("add service %q: %w", name, fserr.Exists)
 	}
-	e, funcs, err := r.build(name, desc, schemas)
+	e, funcs, err := r.build(name, desc, schemas, false)
 	if err != nil {
 		return fmt.Errorf("%s %w", verb, err)
 	}
@@ -310,6 +321,9 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 		if err := atomicfile.Write(filepath.Join(r.root.Schemas(), filepath.FromSlash(p)), schemas[p]); err != nil {
 			return fmt.Errorf("%s service %q: write schema: %w", verb, name, err)
 		}
+	}
+	if err := r.writeLearned(name, e.learned); err != nil {
+		return fmt.Errorf("%s service %q: %w", verb, name, err)
 	}
 	// The description is written last: it is what makes the service exist.
 	if err := atomicfile.Write(r.root.ServiceFile(name), desc); err != nil {
@@ -373,6 +387,9 @@ func (r *Registry) Delete(name string) error {
 	}
 	if err := os.Remove(r.root.ServiceFile(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete service %q: %w", name, err)
+	}
+	if err := os.RemoveAll(r.reflectionDir(name)); err != nil {
+		r.logger.Warn("remove the rpcs a reflection interface learned", "service", name, "err", err)
 	}
 	r.snap.Store(cur.without(name))
 	return nil
