@@ -8,7 +8,9 @@
 // their .proto files. The transports call an interface's rpcs: gRPC, REST
 // (transcoded by svc.NewHTTPCall) and schemaless REST, with the timeouts
 // and retries of its options, through invokers shared by interfaces with
-// the same address and options.
+// the same address and options. A reply maps to SQL as svc.ToSQL maps it,
+// except that a JSON reply over REST keeps only the keys it has, as in
+// eKuiper (Invoker.InvokeSQL).
 //
 // What the engine shares with generated servers and clients (the
 // description format, the SQL↔message mapping, REST transcoding) lives in
