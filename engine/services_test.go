@@ -279,8 +279,10 @@ func TestServiceArgumentMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"star":      "map[r:map[id:r1 meta:map[site:lab] tags:[a b] temp:20.5]]",
-		"except":    "map[r:map[id:r1 meta:map[site:lab] tags:[] temp:0]]",
+		"star": "map[r:map[id:r1 meta:map[site:lab] tags:[a b] temp:20.5]]",
+		// The echo server sends back the request's JSON, which leaves out
+		// the fields not given; a REST reply keeps only the keys it has.
+		"except":    "map[r:map[id:r1 meta:map[site:lab]]]",
 		"position":  "map[id:r1 t:41]",
 		"chain":     "map[id:r1 site:lab tag:b]",
 		"selfbytes": "map[b:[0 1 2 255]]",

@@ -11,7 +11,8 @@
 //     strictly);
 //   - the mapping between SQL values and messages: BuildRequest and
 //     FillRequest turn a call's arguments into a request, ToSQL and
-//     ValueToSQL turn a response into a SQL value;
+//     ValueToSQL turn a response into a SQL value (HTTPCall.ResponseToSQL
+//     a REST reply, keeping only the keys it has);
 //   - REST transcoding with google.api.http rules, both ways: NewHTTPCall
 //     and HTTPCall.DecodeResponse are the client side the engine uses,
 //     NewRESTHandler serves an implementation over HTTP with the same

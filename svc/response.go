@@ -1,6 +1,8 @@
 package svc
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"strconv"
 	"time"
@@ -24,6 +26,10 @@ import (
 //   - well-known types: google.protobuf.Empty is nil, wrappers are their
 //     bare value, Timestamp is a time.Time in UTC, Duration a time.Duration,
 //     Struct/Value/ListValue their JSON value (numbers float64).
+//
+// This is the mapping of a gRPC reply: binary protobuf does not say whether
+// a field without presence was sent, so every field is there. A REST reply
+// in JSON keeps only the keys sent; see HTTPCall.ResponseToSQL.
 func ToSQL(m proto.Message) any {
 	if m == nil {
 		return nil
@@ -172,4 +178,85 @@ func mapKeyString(k protoreflect.MapKey) string {
 		return strconv.FormatUint(x, 10)
 	}
 	return k.String()
+}
+
+// sentMessageToSQL maps m, which protojson decoded from the JSON object
+// sent, as messageToSQL does but with only the fields whose keys sent
+// holds, under the names protojson reads (json_name or proto name). A
+// well-known type is mapped whole, as ToSQL maps it. protojson has checked
+// sent already; JSON of another shape (never, short of a bug) gets the
+// full mapping rather than losing fields.
+func sentMessageToSQL(m protoreflect.Message, sent []byte) any {
+	md := m.Descriptor()
+	var obj map[string]json.RawMessage
+	if isWellKnown(md) || json.Unmarshal(sent, &obj) != nil || obj == nil {
+		return messageToSQL(m)
+	}
+	fs := md.Fields()
+	out := make(map[string]any, len(obj))
+	for key, raw := range obj {
+		fd := fs.ByJSONName(key)
+		if fd == nil {
+			fd = fs.ByTextName(key)
+		}
+		if fd == nil {
+			continue // protojson drops unknown keys too
+		}
+		out[string(fd.Name())] = sentValueToSQL(fd, m.Get(fd), raw)
+	}
+	return out
+}
+
+// sentValueToSQL maps the value v of field fd, decoded from sent, as
+// ValueToSQL does, keeping to the keys sent in the messages it holds; a
+// field sent as null is nil.
+func sentValueToSQL(fd protoreflect.FieldDescriptor, v protoreflect.Value, sent json.RawMessage) any {
+	if bytes.Equal(sent, jsonNull) {
+		return nil
+	}
+	elem := fd
+	if fd.IsMap() {
+		elem = fd.MapValue()
+	}
+	if md := elem.Message(); md == nil || isWellKnown(md) {
+		return ValueToSQL(fd, v)
+	}
+	switch {
+	case fd.IsMap():
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(sent, &obj) != nil {
+			return ValueToSQL(fd, v)
+		}
+		out := make(map[string]any, v.Map().Len())
+		v.Map().Range(func(k protoreflect.MapKey, e protoreflect.Value) bool {
+			key := mapKeyString(k)
+			if raw, ok := obj[key]; ok {
+				out[key] = sentMessageToSQL(e.Message(), raw)
+			} else {
+				out[key] = messageToSQL(e.Message())
+			}
+			return true
+		})
+		return out
+	case fd.IsList():
+		var items []json.RawMessage
+		l := v.List()
+		if json.Unmarshal(sent, &items) != nil || len(items) != l.Len() {
+			return ValueToSQL(fd, v)
+		}
+		out := make([]any, l.Len())
+		for i := range out {
+			out[i] = sentMessageToSQL(l.Get(i).Message(), items[i])
+		}
+		return out
+	}
+	return sentMessageToSQL(v.Message(), sent)
+}
+
+var jsonNull = []byte("null")
+
+// isWellKnown reports whether md is one of protobuf's well-known types,
+// whose JSON forms are not objects of their fields.
+func isWellKnown(md protoreflect.MessageDescriptor) bool {
+	return md.FullName().Parent() == "google.protobuf"
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // FuzzRESTResponse decodes arbitrary bodies and content types into the
-// outputs of the test proto's rpcs: errors are fine, panics are not.
+// outputs of the test proto's rpcs and maps them to SQL: errors are fine,
+// panics are not.
 func FuzzRESTResponse(f *testing.F) {
 	svc := prototest.Transport(f).Services().ByName("Greeter")
 	methods := svc.Methods()
@@ -22,6 +23,7 @@ func FuzzRESTResponse(f *testing.F) {
 	}{
 		{"application/json", `{"message":"m","count":"1","txt":"t"}`},
 		{"application/json; charset=utf-8", `{"reply_text":1}`},
+		{"application/json", `{"s":"a","sub":{"key":"k"},"ids":["1"],"word":null,"note":"n","color":null,"subs":[{"level":2},{}],"counts":{"a":1}}`},
 		{"text/plain", "42"},
 		{"text/plain", "true"},
 		{"", "<a/>"},
@@ -39,7 +41,7 @@ func FuzzRESTResponse(f *testing.F) {
 		if rule := httpRuleOf(m); rule != nil {
 			responseField = rule.GetResponseBody()
 		}
-		_ = decodeRESTResponse(contentType, body, responseField, out)
+		_, _ = (&HTTPCall{ResponseBody: responseField}).ResponseToSQL(contentType, body, out)
 	})
 }
 

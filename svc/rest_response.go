@@ -26,46 +26,77 @@ func (c *HTTPCall) DecodeResponse(contentType string, body []byte, out protorefl
 	return decodeRESTResponse(contentType, body, c.ResponseBody, out)
 }
 
+// ResponseToSQL decodes a response into out as DecodeResponse does and
+// returns out as a SQL value, mapped as ToSQL maps it, except that a reply
+// decoded from JSON keeps only the keys the service sent, as eKuiper maps a
+// REST reply: a field the JSON left out is absent from the map (ToSQL
+// would give its zero value), a key sent as null is nil, and this holds in
+// nested messages, in the messages of repeated fields and in the message
+// values of maps. Values keep ToSQL's types, names and well-known types.
+// Replies not decoded from JSON (an empty body, text into a wrapper, a
+// non-JSON body ignored for google.protobuf.Empty) give ToSQL(out).
+func (c *HTTPCall) ResponseToSQL(contentType string, body []byte, out protoreflect.Message) (any, error) {
+	sent, err := decodeREST(contentType, body, c.ResponseBody, out)
+	if err != nil {
+		return nil, err
+	}
+	if sent == nil {
+		return messageToSQL(out), nil
+	}
+	return sentMessageToSQL(out, sent), nil
+}
+
 // decodeRESTResponse is HTTPCall.DecodeResponse with the response field
 // given.
 func decodeRESTResponse(contentType string, body []byte, responseField string, out protoreflect.Message) error {
+	_, err := decodeREST(contentType, body, responseField, out)
+	return err
+}
+
+// decodeREST decodes a response into out and returns the JSON it decoded
+// out from, the body wrapped in the response field if there is one; nil
+// when out did not come from JSON.
+func decodeREST(contentType string, body []byte, responseField string, out protoreflect.Message) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
+		return nil, nil
 	}
 	md := out.Descriptor()
 	mt := restMediaType(contentType)
 	if mt == "application/json" || strings.HasSuffix(mt, "+json") {
-		if err := decodeJSONInto(body, responseField, out); err != nil {
-			return fmt.Errorf("decode %s response into %s: %w", mt, md.FullName(), err)
+		sent, err := decodeJSONInto(body, responseField, out)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s response into %s: %w", mt, md.FullName(), err)
 		}
-		return nil
+		return sent, nil
 	}
 	if strings.HasPrefix(mt, "text/") && responseField == "" && isWrapperMessage(md) {
 		if err := setWrapperFromText(out, string(body)); err != nil {
-			return fmt.Errorf("decode %s response into %s: %w", mt, md.FullName(), err)
+			return nil, fmt.Errorf("decode %s response into %s: %w", mt, md.FullName(), err)
 		}
-		return nil
+		return nil, nil
 	}
-	err := decodeJSONInto(body, responseField, out)
+	sent, err := decodeJSONInto(body, responseField, out)
 	if err == nil {
-		return nil
+		return sent, nil
 	}
 	if md.Fields().Len() == 0 {
-		return nil
+		return nil, nil
 	}
 	if mt == "" {
 		mt = "(none)"
 	}
-	return fmt.Errorf("response content type %q: want JSON for %s, and the body is not: %w", mt, md.FullName(), err)
+	return nil, fmt.Errorf("response content type %q: want JSON for %s, and the body is not: %w", mt, md.FullName(), err)
 }
 
 var restJSONDecode = protojson.UnmarshalOptions{DiscardUnknown: true}
 
-func decodeJSONInto(body []byte, responseField string, out protoreflect.Message) error {
+// decodeJSONInto decodes body into out as protobuf JSON, wrapped in the
+// response field if there is one, and returns the JSON it decoded.
+func decodeJSONInto(body []byte, responseField string, out protoreflect.Message) ([]byte, error) {
 	if responseField != "" {
 		fds, err := resolveFieldPath(out.Descriptor(), responseField)
 		if err != nil || len(fds) != 1 {
-			return fmt.Errorf("response_body %q: want a top-level field of %s", responseField, out.Descriptor().FullName())
+			return nil, fmt.Errorf("response_body %q: want a top-level field of %s", responseField, out.Descriptor().FullName())
 		}
 		wrapped := make([]byte, 0, len(body)+len(fds[0].JSONName())+4)
 		wrapped = strconv.AppendQuote(append(wrapped, '{'), fds[0].JSONName())
@@ -74,7 +105,10 @@ func decodeJSONInto(body []byte, responseField string, out protoreflect.Message)
 	}
 	// Unmarshal resets out first, so a failed attempt leaves nothing half set
 	// for a later one.
-	return restJSONDecode.Unmarshal(body, out.Interface())
+	if err := restJSONDecode.Unmarshal(body, out.Interface()); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // setWrapperFromText sets a wrapper's value from a text body: strings are

@@ -47,7 +47,9 @@ type RESTMethod struct {
 // sends {} for an unset one.
 //
 // The reply is 200 with protobuf JSON of the response, or of its
-// response_body field. Errors are JSON {"code": <grpc code>, "message":
+// response_body field, with every field, zero values included (as
+// grpc-gateway writes them): the engine maps only the keys a REST reply
+// has, so a function gives over REST what it gives over gRPC. Errors are JSON {"code": <grpc code>, "message":
 // "..."}: 404 with no route for the path, 405 when only other HTTP methods
 // have one, 400 for a request that does not decode, 413 for a body over
 // 16 MiB, and for an error from Call the HTTP status grpc-gateway gives its
@@ -566,7 +568,7 @@ func (rt *restRoute) encodeResponse(resp proto.Message) ([]byte, error) {
 		return nil, fmt.Errorf("got a %s, want %s", got, want)
 	}
 	if rt.responseField == "" {
-		return protojson.Marshal(resp)
+		return restReplyJSON.Marshal(resp)
 	}
 	fd := msg.Descriptor().Fields().ByName(rt.responseField)
 	if fd == nil {
@@ -575,15 +577,28 @@ func (rt *restRoute) encodeResponse(resp proto.Message) ([]byte, error) {
 	if fd.Message() != nil && !fd.IsList() && !fd.IsMap() && !msg.Has(fd) && fd.Message().FullName() != "google.protobuf.Value" {
 		return []byte("null"), nil
 	}
-	b, err := fieldJSON(msg, fd)
+	only := msg.New()
+	if msg.Has(fd) {
+		only.Set(fd, msg.Get(fd))
+	}
+	b, err := restReplyJSON.Marshal(only.Interface())
 	if err != nil {
 		return nil, err
 	}
-	if b == nil { // an unset optional scalar
-		return []byte("null"), nil
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
 	}
-	return b, nil
+	if b := fields[fd.JSONName()]; b != nil {
+		return b, nil
+	}
+	return []byte("null"), nil // an unset optional scalar
 }
+
+// restReplyJSON writes replies with every field, zero values included, as
+// grpc-gateway does: a client that maps only the keys sent (the engine, as
+// eKuiper) then sees what a gRPC client of the same implementation sees.
+var restReplyJSON = protojson.MarshalOptions{EmitUnpopulated: true}
 
 // restStatusOf is the gRPC status of an error from Call: its own, that of
 // a context error, or Unknown.

@@ -309,7 +309,7 @@ func TestRESTServerAdditionalBindings(t *testing.T) {
 	} {
 		rec.set(messageOf(t, m.Output(), `{"text":"t"}`), nil)
 		status, _, body := restDo(t, tc.method, srv.URL+tc.path, tc.body)
-		if status != 200 || prototest.CompactJSON(t, body) != `{"text":"t"}` {
+		if status != 200 || prototest.CompactJSON(t, body) != `{"name":"","text":"t","views":"0","writtenBy":""}` {
 			t.Errorf("%s %s = %d %s", tc.method, tc.path, status, body)
 		}
 		if got, want := rec.last(), messageOf(t, m.Input(), tc.want); got == nil || !proto.Equal(got, want) {
@@ -490,7 +490,7 @@ func TestRESTServerCallErrors(t *testing.T) {
 		{"nil reply", func() (proto.Message, error) { return nil, nil }, 200, `{}`},
 		{"after a panic", func() (proto.Message, error) {
 			return messageOf(t, prototest.TransportMethod(t, "SayHello").Output(), `{"message":"ok"}`), nil
-		}, 200, `{"message":"ok"}`},
+		}, 200, `{"message":"ok","count":"0","txt":""}`},
 	} {
 		mu.Lock()
 		next = tc.call
@@ -518,7 +518,7 @@ func TestRESTServerContext(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	if status, _, body := restDo(t, "POST", srv.URL+"/SayHello", `{}`); status != 200 || body != `{"message":"from server"}` {
+	if status, _, body := restDo(t, "POST", srv.URL+"/SayHello", `{}`); status != 200 || prototest.CompactJSON(t, body) != `{"message":"from server","count":"0","txt":""}` {
 		t.Errorf("got %d %s", status, body)
 	}
 }
@@ -535,7 +535,7 @@ func TestRESTServerPrecedence(t *testing.T) {
 	`)
 	srv := startRESTServer(t, methods...)
 	for _, tc := range []struct{ path, want string }{
-		{"/v1/things/special", `{"rpc":"Literal"}`},
+		{"/v1/things/special", `{"rpc":"Literal","name":""}`},
 		{"/v1/things/other", `{"rpc":"One","name":"other"}`},
 		{"/v1/things/a:do", `{"rpc":"Verb","name":"a"}`},
 		{"/v1/things/a:undo", `{"rpc":"One","name":"a:undo"}`},
@@ -543,7 +543,7 @@ func TestRESTServerPrecedence(t *testing.T) {
 		{"/v1/things", `{"rpc":"Rest","name":"things"}`},
 		{"/v1/things/a/x", `{"rpc":"Rest","name":"things/a/x"}`},
 		{"/v1/stuff/a/x", `{"rpc":"Wild","name":"a"}`},
-		{"/", `{"rpc":"Root"}`},
+		{"/", `{"rpc":"Root","name":""}`},
 	} {
 		if status, _, body := restDo(t, "GET", srv.URL+tc.path, ""); status != 200 || prototest.CompactJSON(t, body) != tc.want {
 			t.Errorf("GET %s = %d %s, want %s", tc.path, status, body, tc.want)

@@ -7,12 +7,16 @@
 // in full, written, and published as a new snapshot. LoadSchema compiles
 // their .proto files; an interface of schemaType "reflection" has none, and
 // ReflectServices asks its gRPC server for the rpcs each time the service
-// is added, updated or loaded (a server that is down at Load leaves the
-// service out, logged, as a bad file would; adding it again asks again).
-// The transports call an interface's rpcs: gRPC, REST (transcoded by
+// is added, updated or loaded. What it learned is kept beside the
+// description, so that a server that is down at Load still gives the
+// service its functions (their calls fail until it answers); without
+// that, the service is left out, logged, as a bad file would be. The
+// transports call an interface's rpcs: gRPC, REST (transcoded by
 // svc.NewHTTPCall) and schemaless REST, with the timeouts and retries of
 // its options, through invokers shared by interfaces with the same address
-// and options.
+// and options. A reply maps to SQL as svc.ToSQL maps it, except that a
+// JSON reply over REST keeps only the keys it has, as in eKuiper
+// (Invoker.InvokeSQL).
 //
 // What the engine shares with generated servers and clients (the
 // description format, the SQL↔message mapping, REST transcoding) lives in

@@ -119,11 +119,11 @@ func (f *function) exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	if err != nil {
 		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
 	}
-	res, err := inv.Invoke(ctx, e.method, req)
+	res, err := inv.InvokeSQL(ctx, e.method, req)
 	if err != nil {
 		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
 	}
-	return svc.ToSQL(res), true
+	return res, true
 }
 
 // invokerCache shares one invoker among the functions of all interfaces

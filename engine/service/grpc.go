@@ -224,6 +224,14 @@ func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescripto
 	return resp, nil
 }
 
+func (g *grpcInvoker) InvokeSQL(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (any, error) {
+	resp, err := g.Invoke(ctx, m, req)
+	if err != nil {
+		return nil, err
+	}
+	return svc.ToSQL(resp), nil
+}
+
 func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp proto.Message) error {
 	if g.closed.Load() {
 		return errors.New("invoker closed")

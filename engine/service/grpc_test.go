@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"net"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -153,6 +154,18 @@ func TestGRPCRoundTripAndHeaders(t *testing.T) {
 	}
 	if got := out.ProtoReflect().Get(up.Output().Fields().ByName("value")).String(); got != "ABC" {
 		t.Errorf("Upper = %q", got)
+	}
+}
+
+// TestGRPCInvokeSQL: a gRPC reply maps every field, those left at their
+// zero value too: binary protobuf does not say which were sent.
+func TestGRPCInvokeSQL(t *testing.T) {
+	s := startGRPCTestServer(t, "127.0.0.1:0")
+	inv := newTestGRPCInvoker(t, "tcp://"+s.addr, nil)
+	m, req := helloRequest(t, "w", -1)
+	got, err := inv.InvokeSQL(context.Background(), m, req)
+	if want := map[string]any{"message": "hello w", "count": int64(0), "reply_text": ""}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, %v\nwant %#v", got, err, want)
 	}
 }
 

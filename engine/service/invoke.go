@@ -17,6 +17,12 @@ type Invoker interface {
 	// Invoke calls one rpc with a request message (a *dynamicpb.Message of
 	// m.Input()) and returns the response (of m.Output()).
 	Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error)
+	// InvokeSQL calls one rpc as Invoke does and returns the response as
+	// the SQL value a function call gives. Over gRPC that is svc.ToSQL of
+	// it, every field present: binary protobuf does not say whether a
+	// field without presence was sent. Over REST, a JSON reply keeps only
+	// the keys the service sent, as in eKuiper (svc.HTTPCall.ResponseToSQL).
+	InvokeSQL(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (any, error)
 	Close() error
 }
 

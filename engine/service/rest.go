@@ -159,9 +159,33 @@ func newRESTInvoker(iface *svc.Interface) (*restInvoker, error) {
 }
 
 func (r *restInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
+	out := dynamicpb.NewMessage(m.Output())
+	err := r.invoke(ctx, m, req, func(call *svc.HTTPCall, res *restResponse) error {
+		return call.DecodeResponse(res.contentType, res.body, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// InvokeSQL maps a JSON reply with only the keys it holds, as eKuiper maps
+// a REST reply; see Invoker.
+func (r *restInvoker) InvokeSQL(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (any, error) {
+	var v any
+	err := r.invoke(ctx, m, req, func(call *svc.HTTPCall, res *restResponse) (err error) {
+		v, err = call.ResponseToSQL(res.contentType, res.body, dynamicpb.NewMessage(m.Output()))
+		return err
+	})
+	return v, err
+}
+
+// invoke sends the call of m with req and hands the 2xx response to
+// decode.
+func (r *restInvoker) invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message, decode func(*svc.HTTPCall, *restResponse) error) error {
 	call, err := svc.NewHTTPCall(m, req)
 	if err != nil {
-		return nil, fmt.Errorf("rest call %s: %w", m.Name(), err)
+		return fmt.Errorf("rest call %s: %w", m.Name(), err)
 	}
 	target := r.base + call.Path
 	if call.Query != "" {
@@ -169,13 +193,12 @@ func (r *restInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescripto
 	}
 	res, err := r.do(ctx, call.Method, target, call.Body)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := dynamicpb.NewMessage(m.Output())
-	if err := call.DecodeResponse(res.contentType, res.body, out); err != nil {
-		return nil, fmt.Errorf("rest call %s %s: %w", call.Method, target, err)
+	if err := decode(call, res); err != nil {
+		return fmt.Errorf("rest call %s %s: %w", call.Method, target, err)
 	}
-	return out, nil
+	return nil
 }
 
 // restMediaType is the lower-case media type of a Content-Type header, ""

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -385,5 +386,53 @@ func TestRESTInvokerAgainstHandler(t *testing.T) {
 	_, err = inv.Invoke(context.Background(), m, req)
 	if want := "rest call POST " + srv.URL + `/SayHello: 404 Not Found: {"code":5,"message":"no such"}`; err == nil || err.Error() != want {
 		t.Errorf("invoker: %v\nwant %s", err, want)
+	}
+}
+
+// TestRESTInvokeSQL: a JSON reply maps to the keys the service sent, typed
+// by the schema; other replies map as svc.ToSQL maps the message.
+func TestRESTInvokeSQL(t *testing.T) {
+	for _, tc := range []struct {
+		name, rpc, contentType, body string
+		want                         any
+		wantErr                      string // after "rest call POST <url>/<rpc>: "
+	}{
+		{"one key of three", "SayHello", "application/json", `{"message":"m"}`, map[string]any{"message": "m"}, ""},
+		{"json name, int64 as string", "SayHello", "application/json", `{"txt":"t","count":"7"}`,
+			map[string]any{"reply_text": "t", "count": int64(7)}, ""},
+		{"proto name, null", "SayHello", "application/json", `{"reply_text":"t","message":null}`,
+			map[string]any{"reply_text": "t", "message": nil}, ""},
+		{"text for StringValue", "Upper", "text/plain", "Hello World", "Hello World", ""},
+		{"empty body", "SayHello", "application/json", ``, map[string]any{"message": "", "count": int64(0), "reply_text": ""}, ""},
+		{"wrong type", "SayHello", "application/json", `{"count":"x"}`, nil,
+			"decode application/json response into transport.test.HelloReply: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startRESTTestServer(t, replyWith(tc.contentType, tc.body))
+			inv := newTestRESTInvoker(t, s.URL, nil)
+			m := prototest.TransportMethod(t, tc.rpc)
+			got, err := inv.InvokeSQL(context.Background(), m, dynamicpb.NewMessage(m.Input()))
+			if tc.wantErr != "" {
+				prefix := "rest call POST " + s.URL + "/" + tc.rpc + ": " + tc.wantErr
+				if err == nil || !strings.HasPrefix(err.Error(), prefix) {
+					t.Fatalf("err = %v\nwant prefix %s", err, prefix)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %#v\nwant %#v", got, tc.want)
+			}
+		})
+	}
+
+	// response_body: the body is the one field, and only it is there.
+	s := startRESTTestServer(t, replyWith("application/json", `"watched"`))
+	m, req := prototest.RequestOf(t, "Watch", `{"name":"x"}`)
+	got, err := newTestRESTInvoker(t, s.URL, nil).InvokeSQL(context.Background(), m, req)
+	if want := map[string]any{"text": "watched"}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Watch: got %#v, %v, want %#v", got, err, want)
 	}
 }

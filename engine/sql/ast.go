@@ -75,12 +75,12 @@ type Field struct {
 	Expr Expr
 	// Alias is the AS name, or "".
 	Alias string
-	// Name is the output column name: the alias if given; for a field
-	// reference, member access or index the last identifier (a->b and a.b
-	// give "b", a[0] gives "a"); for a call the function name as written
-	// (f(x)->y gives "y"); "self" for self; "" for a star, whose columns are
-	// the row's keys; otherwise kgen_field_<n> with n the 0-based position
-	// in the select list.
+	// Name is the output column name, as eKuiper names it: the alias if
+	// given; for a column, s.a or a.b, the last name ("a", "b"); for a call
+	// the function name as written; "self" for self; "" for a star, whose
+	// columns are the row's keys; for anything else (a->b, a[0], f(x)->y,
+	// arithmetic, literals, CASE) kuiper_field_<n>, with n counting such
+	// fields of the statement from 0 in select order.
 	Name string
 }
 

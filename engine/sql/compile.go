@@ -158,6 +158,7 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	p := &Program{}
 	seen := map[string]bool{}
 	aliases := map[string]code{}
+	names := outputNames(sel.Fields)
 	for i, f := range sel.Fields {
 		if s, ok := f.Expr.(*Star); ok {
 			st, err := c.selectStar(s)
@@ -177,9 +178,9 @@ func Compile(sel *Select, env Env) (*Program, error) {
 		}
 		name := f.Name
 		if name == "" {
-			name = outputName(f, i)
+			name = names[i]
 		}
-		if call := namingCall(f.Expr); call != nil && f.Alias == "" && name == call.Name && c.groupCall(call) {
+		if call, ok := f.Expr.(*Call); ok && f.Alias == "" && name == call.Name && c.groupCall(call) {
 			name = strings.ToLower(name) // eKuiper names count(*) "count"
 		}
 		if seen[name] {
@@ -267,20 +268,6 @@ func (c *compiler) starSchemas(s *starField) []schema.Schema {
 		out = append(out, c.join.sides[c.join.names[name]].schema)
 	}
 	return out
-}
-
-// namingCall is the call that names a field, if any: f(x) and f(x)[i].
-func namingCall(e Expr) *Call {
-	for {
-		switch x := e.(type) {
-		case *Call:
-			return x
-		case *Index:
-			e = x.X
-			continue
-		}
-		return nil
-	}
 }
 
 // CallSite is one call of a plugin function in a statement.

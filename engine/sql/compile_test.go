@@ -380,7 +380,7 @@ func TestProject(t *testing.T) {
 		{"SELECT * EXCEPT(a, c) FROM demo", row, map[string]any{"b": "x"}},
 		{"SELECT a * 10 AS a, * FROM demo", row, map[string]any{"a": int64(10), "b": "x", "c": nil}},
 		{"SELECT *, a * 10 AS a FROM demo", row, map[string]any{"a": int64(10), "b": "x", "c": nil}},
-		{"SELECT a, missing, a + 1, b AS bb FROM demo", row, map[string]any{"a": int64(1), "missing": nil, "kgen_field_2": int64(2), "bb": "x"}},
+		{"SELECT a, missing, a + 1, b AS bb FROM demo", row, map[string]any{"a": int64(1), "missing": nil, "kuiper_field_0": int64(2), "bb": "x"}},
 		{"SELECT self FROM demo", row, map[string]any{"self": row}},
 		{"SELECT self FROM demo", map[string]any{"self": []byte("raw")}, map[string]any{"self": []byte("raw")}},
 		{"SELECT self, length(self) AS n FROM demo", map[string]any{"self": []byte("raw"), "x": 1}, map[string]any{"self": map[string]any{"self": []byte("raw"), "x": 1}, "n": int64(2)}},
@@ -438,7 +438,8 @@ func TestCompileErrors(t *testing.T) {
 		{"SELECT temperature->x FROM demo", Env{Schema: demoSchema}, `1:19: cannot apply "->" to FLOAT column "temperature"`},
 		{"SELECT humidity[0] FROM demo", Env{Schema: demoSchema}, `1:16: cannot apply "[]" to BIGINT column "humidity"`},
 		{"SELECT a AS t, b AS t FROM demo", Env{}, `1:16: duplicate output column "t"`},
-		{"SELECT a, m->a FROM demo", Env{}, `1:11: duplicate output column "a"`},
+		{"SELECT a, m.a FROM demo", Env{}, `1:11: duplicate output column "a"`},
+		{"SELECT 1 AS kuiper_field_0, 2 FROM demo", Env{}, `1:29: duplicate output column "kuiper_field_0"`},
 		{"SELECT f(x), f(y) FROM demo", Env{}, `1:8: unknown function "f"`},
 		{"SELECT abs(x), abs(y) FROM demo", Env{}, `1:16: duplicate output column "abs"`},
 		{"SELECT *, * FROM demo", Env{}, `1:11: duplicate output column "*"`},
@@ -471,7 +472,8 @@ func TestColumns(t *testing.T) {
 	}{
 		{"SELECT temperature * 2 AS t, humidity FROM demo", Env{}, []string{"t", "humidity"}},
 		{"SELECT * FROM demo", Env{}, nil},
-		{"SELECT *, 1 FROM demo", Env{}, []string{"kgen_field_1"}},
+		{"SELECT *, 1 FROM demo", Env{}, []string{"kuiper_field_0"}},
+		{"SELECT a, b->c, 1 + 1, count(*), d[0] FROM demo", Env{}, []string{"a", "kuiper_field_0", "kuiper_field_1", "count", "kuiper_field_2"}},
 		{"SELECT * FROM demo", Env{Schema: demoSchema}, []string{"temperature", "humidity", "info", "raw"}},
 		{"SELECT humidity AS x, * EXCEPT(info), temperature * 2 AS temperature FROM demo", Env{Schema: demoSchema}, []string{"x", "humidity", "raw", "temperature"}},
 	}

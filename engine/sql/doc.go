@@ -70,6 +70,14 @@
 // nested access. The streams must go by distinct names: alias the same
 // stream when it is joined twice.
 //
+// Output columns are named as eKuiper names them (Field.Name): an alias
+// wins; a column, s.a or a.b, is named after its last name; a call after
+// the function; self is "self"; a star gives the row's own keys. Any other
+// unaliased field (a->b, a[0], f(x)->y, arithmetic, a literal, CASE) is
+// kuiper_field_N, N counting those fields from 0 in select order: SELECT a,
+// b->c, 1 + 1, count(*), d[0] gives a, kuiper_field_0, kuiper_field_1,
+// count, kuiper_field_2. A name given twice is an error; alias one.
+//
 // # Windows and the clauses after WHERE
 //
 // JOIN, GROUP BY, HAVING, ORDER BY and LIMIT are parsed into Select

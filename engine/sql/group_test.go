@@ -297,9 +297,10 @@ var groupTests = []struct {
 		rows: []int{0, 1, 2},
 		want: []map[string]any{{"c": "red", "we": we}},
 	},
-	{ // Unaliased calls are named after the function, in lower case.
-		src:  "SELECT count(*), AVG(size), Window_Start(), window_end(), collect(size)[1], deduplicate(color, false) FROM demo GROUP BY TUMBLINGWINDOW(ss, 10)",
-		want: []map[string]any{{"count": int64(5), "avg": int64(3), "window_start": ws, "window_end": we, "collect": int64(6), "deduplicate": map[string]any{}}},
+	{ // Unaliased calls are named after the function, in lower case; an
+		// index or a path after a call is an expression, numbered.
+		src:  "SELECT count(*), AVG(size), Window_Start(), window_end(), collect(size)[1], deduplicate(color, false), collect(*)[0]->color FROM demo GROUP BY TUMBLINGWINDOW(ss, 10)",
+		want: []map[string]any{{"count": int64(5), "avg": int64(3), "window_start": ws, "window_end": we, "kuiper_field_0": int64(6), "deduplicate": map[string]any{}, "kuiper_field_1": "red"}},
 	},
 	{ // * and self show the first row without the hidden keys.
 		src: "SELECT *, count(*) AS c, self AS me, to_json(* EXCEPT(ts)) AS j FROM demo GROUP BY color HAVING c = 1",

@@ -127,6 +127,10 @@ var joinTests = []struct {
 		src:  "SELECT a.color, b.hum, demo1.temp FROM demo AS a JOIN demo1 AS b ON a.ts = b.ts GROUP BY TUMBLINGWINDOW(ss, 1)",
 		want: []map[string]any{{"color": "red", "hum": int64(65), "temp": 25.5}, {"color": "blue", "hum": int64(59), "temp": 27.5}},
 	},
+	{ // Qualified columns keep their names; other expressions are numbered.
+		src:  "SELECT demo.color, demo1.hum, demo.size * demo1.hum, demo1.temp > 26, count(*) FROM demo JOIN demo1 ON demo.ts = demo1.ts GROUP BY TUMBLINGWINDOW(ss, 1), demo.ts",
+		want: []map[string]any{{"color": "red", "hum": int64(65), "kuiper_field_0": int64(195), "kuiper_field_1": false, "count": int64(1)}, {"color": "blue", "hum": int64(59), "kuiper_field_0": int64(118), "kuiper_field_1": true, "count": int64(1)}},
+	},
 	{ // A stream joined with itself: its rows are on both sides.
 		src:  "SELECT a.size, b.size AS bigger FROM demo AS a JOIN demo AS b ON a.color = b.color AND a.size < b.size GROUP BY TUMBLINGWINDOW(ss, 1)",
 		want: []map[string]any{{"size": int64(2), "bigger": int64(6)}},

@@ -1161,7 +1161,9 @@ func resolve(sel *Select) error {
 			return errorf(s.pos, "unknown stream %q", s.Stream)
 		}
 		q(&f.Expr)
-		f.Name = outputName(*f, i)
+	}
+	for i, name := range outputNames(sel.Fields) {
+		sel.Fields[i].Name = name
 	}
 	for i := range sel.Joins {
 		q(&sel.Joins[i].On)
@@ -1181,27 +1183,42 @@ func resolve(sel *Select) error {
 	return nil
 }
 
-// outputName is the column name of field number i; see Field.Name.
-func outputName(f Field, i int) string {
+// outputNames names the fields of a select list as eKuiper does; see
+// Field.Name. Stream qualifiers must be resolved first, so that s.a is a
+// field reference.
+func outputNames(fields []Field) []string {
+	names := make([]string, len(fields))
+	n := 0
+	for i, f := range fields {
+		if _, ok := f.Expr.(*Star); ok {
+			continue
+		}
+		names[i] = plainName(f)
+		if names[i] == "" {
+			names[i] = fmt.Sprintf("kuiper_field_%d", n)
+			n++
+		}
+	}
+	return names
+}
+
+// plainName is the name a field has without counting: its alias, a
+// column's name, a function's name or "self"; "" for anything else.
+func plainName(f Field) string {
 	if f.Alias != "" {
 		return f.Alias
 	}
-	for e := f.Expr; ; {
-		switch x := e.(type) {
-		case *FieldRef:
-			return x.Name
-		case *Member:
-			return x.Name
-		case *Call:
-			return x.Name
-		case *Self:
-			return "self"
-		case *Star:
-			return ""
-		case *Index:
-			e = x.X
-			continue
+	switch x := f.Expr.(type) {
+	case *FieldRef:
+		return x.Name
+	case *Member:
+		if !x.Arrow {
+			return x.Name // eKuiper reads a.b as the column b of a
 		}
-		return fmt.Sprintf("kgen_field_%d", i)
+	case *Call:
+		return x.Name
+	case *Self:
+		return "self"
 	}
+	return ""
 }

@@ -234,7 +234,12 @@ func TestParseSelect(t *testing.T) {
 		{"SELECT d.* EXCEPT(x) FROM demo AS d", "", "demo", "d", []string{""}},
 		{"SELECT temperature * 2 AS t, humidity FROM demo WHERE temperature > 50", "", "demo", "", []string{"t", "humidity"}},
 		{"SELECT a, a->b, a.b, demo.c, a[0], f(x), F(x)->y, g(x)[1], self, 1, a + 1, -a, CASE WHEN a THEN 1 END FROM demo",
-			"", "demo", "", []string{"a", "b", "b", "c", "a", "f", "y", "g", "self", "kgen_field_9", "kgen_field_10", "kgen_field_11", "kgen_field_12"}},
+			"", "demo", "", []string{"a", "kuiper_field_0", "b", "c", "kuiper_field_1", "f", "kuiper_field_2", "kuiper_field_3", "self", "kuiper_field_4", "kuiper_field_5", "kuiper_field_6", "kuiper_field_7"}},
+		// eKuiper's counter skips named fields and stars: only unaliased
+		// expressions that are neither a column nor a call take a number.
+		{"SELECT a, b->c, 1 + 1, count(*), d[0], *, \"x\" AS e, f(g)->h, CASE a WHEN 1 THEN 2 END FROM demo",
+			"", "demo", "", []string{"a", "kuiper_field_0", "kuiper_field_1", "count", "kuiper_field_2", "", "e", "kuiper_field_3", "kuiper_field_4"}},
+		{"SELECT 1 AS a, 2, demo.b, x->y, -1 FROM demo", "", "demo", "", []string{"a", "kuiper_field_0", "b", "kuiper_field_1", "kuiper_field_2"}},
 		{"SELECT a AS `x y`, b AS `from` FROM `my stream` AS `s 1` WHERE `s 1`.a > 0", "", "my stream", "s 1", []string{"x y", "from"}},
 		{"SELECT a\nFROM demo -- trailing comment\n", "SELECT a FROM demo", "demo", "", []string{"a"}},
 		{"SELECT a FROM demo WHERE a ; ", "SELECT a FROM demo WHERE a", "demo", "", []string{"a"}},
@@ -735,7 +740,7 @@ func TestParseJoinQualifiers(t *testing.T) {
 		got = append(got, sexpr(f.Expr)+" "+f.Name)
 	}
 	got = append(got, sexpr(sel.Joins[0].On), sexpr(sel.Where))
-	want := []string{"$d.a a", "$demo.b b", "$t.c c", "$table1.d d", "(. $x e) e", "(-> $t f) f", "t.* ",
+	want := []string{"$d.a a", "$demo.b b", "$t.c c", "$table1.d d", "(. $x e) e", "(-> $t f) kuiper_field_0", "t.* ",
 		"(= $t.k (. $x k))", "(> (. $t.a b) 0)"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("\n got %q\nwant %q", got, want)

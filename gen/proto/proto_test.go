@@ -382,9 +382,10 @@ http GET /v1/shelves/1/books/1: 200 {"authors":[{"aliases":["FH"],"name":"Frank 
 	base := "http://" + addrs["http"]
 	for _, c := range []struct{ method, path, body, want string }{
 		{"POST", "/v1/shelves", `{"theme":"sf"}`, `200 {"id":"2","theme":"sf"}`},
-		{"POST", "/v1/shelves/2/books", `{"title":"Solaris"}`, `200 {"id":"1","title":"Solaris"}`},
-		{"PUT", "/v1/shelves/2/books", `{"title":"Ubik"}`, `200 {"id":"2","title":"Ubik"}`}, // additional binding
-		{"GET", "/v1/shelves/2/books", "", `200 {"books":[{"id":"1","title":"Solaris"},{"id":"2","title":"Ubik"}]}`},
+		// Replies carry every field, unset ones as zero values or null.
+		{"POST", "/v1/shelves/2/books", `{"title":"Solaris"}`, `200 {"authors":[],"cover":"","genre":"GENRE_UNSPECIFIED","id":"1","notes":[],"published":null,"ratings":{},"shelfPosition":null,"subtitle":null,"title":"Solaris"}`},
+		{"PUT", "/v1/shelves/2/books", `{"title":"Ubik"}`, `200 {"authors":[],"cover":"","genre":"GENRE_UNSPECIFIED","id":"2","notes":[],"published":null,"ratings":{},"shelfPosition":null,"subtitle":null,"title":"Ubik"}`}, // additional binding
+		{"GET", "/v1/shelves/2/books", "", `200 {"books":[{"authors":[],"cover":"","genre":"GENRE_UNSPECIFIED","id":"1","notes":[],"published":null,"ratings":{},"shelfPosition":null,"subtitle":null,"title":"Solaris"},{"authors":[],"cover":"","genre":"GENRE_UNSPECIFIED","id":"2","notes":[],"published":null,"ratings":{},"shelfPosition":null,"subtitle":null,"title":"Ubik"}]}`},
 		{"POST", "/Greet", `"http"`, `200 "hello, http"`}, // no http rule
 		{"DELETE", "/v1/shelves", "", `501 {"code":12,"message":"method Reset not implemented"}`},
 	} {
