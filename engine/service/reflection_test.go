@@ -1,7 +1,6 @@
 package service
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,7 +26,6 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/kgen-dev/kgen/internal/testutil/prototest"
-	"github.com/kgen-dev/kgen/sdk"
 )
 
 // shopV1 and shopV2 are the schemas of the reflection test server; v2 adds
@@ -173,29 +171,13 @@ func (s *reflectServer) handle(_ any, stream grpc.ServerStream) error {
 	return stream.SendMsg(out)
 }
 
-// testCallCtx is the FunctionContext of a direct call: a context and
-// nothing else.
-type testCallCtx struct {
-	sdk.FunctionContext // nil: calls only use the context
-	ctx                 context.Context
-}
-
-func (c testCallCtx) Deadline() (time.Time, bool) { return c.ctx.Deadline() }
-func (c testCallCtx) Done() <-chan struct{}       { return c.ctx.Done() }
-func (c testCallCtx) Err() error                  { return c.ctx.Err() }
-func (c testCallCtx) Value(k any) any             { return c.ctx.Value(k) }
-
-// call runs function name of r with args and returns its result in fmt's
-// %v, or its error.
-func call(t *testing.T, r *Registry, name string, args ...any) string {
+// callText runs function name of r with args and returns its result in
+// fmt's %v, or its error.
+func callText(t *testing.T, r *Registry, name string, args ...any) string {
 	t.Helper()
-	f, ok := r.Function(name)
-	if !ok {
-		t.Fatalf("no function %q", name)
-	}
-	res, ok := f.Exec(testCallCtx{ctx: context.Background()}, args)
-	if !ok {
-		return "error: " + errString(res.(error))
+	res, err := call(t, r, name, args...)
+	if err != nil {
+		return "error: " + errString(err)
 	}
 	return fmt.Sprint(res)
 }
@@ -217,10 +199,10 @@ func TestReflectionService(t *testing.T) {
 	if got, want := funcNames(r), "Wrap=shop/shop/Wrap echo=shop/shop/Echo"; got != want {
 		t.Errorf("functions:\n got %s\nwant %s", got, want)
 	}
-	if got, want := call(t, r, "echo", "hi", int64(41)), "map[n:42 text:Echo:hi]"; got != want {
+	if got, want := callText(t, r, "echo", "hi", int64(41)), "map[n:42 text:Echo:hi]"; got != want {
 		t.Errorf("echo = %s, want %s", got, want)
 	}
-	if got, want := call(t, r, "Wrap", "x"), "Wrap:x"; got != want {
+	if got, want := callText(t, r, "Wrap", "x"), "Wrap:x"; got != want {
 		t.Errorf("Wrap = %s, want %s", got, want)
 	}
 	if _, ok := r.Function("Shout"); ok {
@@ -234,7 +216,7 @@ func TestReflectionService(t *testing.T) {
 	if got, want := funcNames(r), "Count=shop/shop/Count Echo=shop/shop/Echo Shout=shop/shop/Shout Wrap=shop/shop/Wrap"; got != want {
 		t.Errorf("functions after the update:\n got %s\nwant %s", got, want)
 	}
-	if got, want := call(t, r, "Shout", "hey", int64(4)), "map[n:5 text:Shout:hey]"; got != want {
+	if got, want := callText(t, r, "Shout", "hey", int64(4)), "map[n:5 text:Shout:hey]"; got != want {
 		t.Errorf("Shout = %s, want %s", got, want)
 	}
 	// services limits the interface to the services named.
@@ -250,7 +232,7 @@ func TestReflectionService(t *testing.T) {
 	if errs := r2.Load(); len(errs) != 0 {
 		t.Fatal(errs)
 	}
-	if got, want := call(t, r2, "Count", "c", int64(1)), "map[n:2 text:Count:c]"; got != want {
+	if got, want := callText(t, r2, "Count", "c", int64(1)), "map[n:2 text:Count:c]"; got != want {
 		t.Errorf("Count after Load = %s, want %s", got, want)
 	}
 
@@ -266,12 +248,12 @@ func TestReflectionService(t *testing.T) {
 	if got, want := funcNames(r3), "Count=shop/shop/Count"; got != want {
 		t.Errorf("functions loaded with the server down:\n got %s\nwant %s", got, want)
 	}
-	if got := call(t, r3, "Count", "c", int64(1)); !strings.HasPrefix(got, `error: function "Count": grpc call /shop.v1.Till/Count at "`+addr+`": `) ||
+	if got := callText(t, r3, "Count", "c", int64(1)); !strings.HasPrefix(got, `error: function "Count": grpc call /shop.v1.Till/Count at "`+addr+`": `) ||
 		!strings.Contains(got, "connection refused") {
 		t.Errorf("Count with the server down = %s, want a connection error", got)
 	}
 	back := startReflectServerAt(t, s.addr, shopV2)
-	if got, want := call(t, r3, "Count", "c", int64(1)), "map[n:2 text:Count:c]"; got != want {
+	if got, want := callText(t, r3, "Count", "c", int64(1)), "map[n:2 text:Count:c]"; got != want {
 		t.Errorf("Count with the server back = %s, want %s", got, want)
 	}
 	back.srv.Stop()
@@ -371,8 +353,8 @@ func TestReflectionErrors(t *testing.T) {
 			`add service "shop": interface "shop": services: no service "Nope" in server "tcp://` + refl.addr + `"`},
 		{reflectJSON("tcp://"+refl.addr, `, "functions": [{"name": "f", "serviceName": "Nope"}]`),
 			`add service "shop": interface "shop": function "f": no rpc "Nope" in server "tcp://` + refl.addr + `"`},
-		{[]byte(`{"interfaces": {"shop": {"address": "tcp://` + refl.addr + `", "protocol": "grpc", "schemaType": "openapi"}}}`),
-			`add service "shop": interface "shop": schemaType "openapi" is not supported, want "protobuf" or "reflection"`},
+		{[]byte(`{"interfaces": {"shop": {"address": "tcp://` + refl.addr + `", "protocol": "grpc", "schemaType": "thrift"}}}`),
+			`add service "shop": interface "shop": schemaType "thrift" is not supported, want "protobuf", "reflection" or "openapi"`},
 	} {
 		start := time.Now()
 		err := r.Add("shop", tc.desc, nil)

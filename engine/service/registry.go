@@ -25,6 +25,7 @@ import (
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/svc"
+	"github.com/kgen-dev/kgen/svc/openapi"
 )
 
 // FunctionInfo is one external function, as GET /services/functions lists
@@ -77,6 +78,8 @@ type funcEntry struct {
 	iface  *svc.Interface
 	invKey string // invokerKey(iface)
 	method protoreflect.MethodDescriptor
+	// operation is set for an openapi interface (method is then nil).
+	operation *openapi.Operation
 }
 
 // NewRegistry returns an empty registry for root; call Load to read the
@@ -184,7 +187,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 		if iface == nil {
 			return nil, nil, werr(errors.New("empty"))
 		}
-		if iface.Address == "" {
+		if iface.Address == "" && iface.SchemaType != schemaTypeOpenAPI { // a document may name its server
 			return nil, nil, werr(errors.New("missing address"))
 		}
 		if iface.Protocol != svc.ProtocolGRPC && iface.Protocol != svc.ProtocolREST {
@@ -201,6 +204,18 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 			info.FuncName = ifName
 			if err := add(ifName, &funcEntry{info: info, iface: iface, invKey: invokerKey(iface)}); err != nil {
 				return nil, nil, wrap(err)
+			}
+			continue
+		}
+		if iface.SchemaType == schemaTypeOpenAPI {
+			ops, err := r.openAPIFunctions(info, iface, schemas)
+			if err != nil {
+				return nil, nil, werr(err)
+			}
+			for _, f := range ops {
+				if err := add(ifName, f); err != nil {
+					return nil, nil, wrap(err)
+				}
 			}
 			continue
 		}
@@ -224,7 +239,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 				learned[ifName] = set
 			}
 		default:
-			err = fmt.Errorf("schemaType %q is not supported, want %q or %q", iface.SchemaType, schemaTypeProtobuf, schemaTypeReflection)
+			err = fmt.Errorf("schemaType %q is not supported, want %q, %q or %q", iface.SchemaType, schemaTypeProtobuf, schemaTypeReflection, schemaTypeOpenAPI)
 		}
 		if err != nil {
 			return nil, nil, werr(err)

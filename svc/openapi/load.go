@@ -1,0 +1,535 @@
+package openapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"mime"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"gopkg.in/yaml.v3"
+)
+
+// Document is a loaded, validated OpenAPI document and the operations kgen
+// can call.
+type Document struct {
+	Spec *openapi3.T
+	// Operations are the supported operations, sorted by ID.
+	Operations []*Operation
+	// Skipped are the operations kgen cannot call, in path and method order.
+	Skipped []Skipped
+
+	source string
+}
+
+// Skipped is an operation left out of Document.Operations, and why.
+type Skipped struct {
+	OperationID, Method, Path, Reason string
+}
+
+// String reads "PUT /items/{id}/image (uploadImage): <reason>".
+func (s Skipped) String() string {
+	if s.OperationID == "" {
+		return fmt.Sprintf("%s %s: %s", s.Method, s.Path, s.Reason)
+	}
+	return fmt.Sprintf("%s %s (%s): %s", s.Method, s.Path, s.OperationID, s.Reason)
+}
+
+// Operation is one callable operation.
+type Operation struct {
+	ID      string
+	Method  string // upper case: GET, POST, ...
+	Path    string // the path template, "/items/{id}"
+	Summary string
+	// Params are the arguments in call order: path, query and header
+	// parameters (each group in declared order, path-level ones first),
+	// then the body.
+	Params []*Param
+	// Body is the request body (also the last of Params), nil if none.
+	Body *Param
+	// Response is the schema of the first declared 2xx JSON response (else
+	// 2XX, else default); nil when the operation returns no JSON.
+	Response *openapi3.Schema
+	// Spec is the operation as the document declares it.
+	Spec *openapi3.Operation
+
+	doc       *Document
+	security  openapi3.SecurityRequirements // effective: the operation's or the document's
+	responses []*response                   // 2xx, 2XX, default; in that order
+	byName    map[string]*Param
+}
+
+// Param is one argument of an operation.
+type Param struct {
+	Name string
+	// In is "path", "query", "header" or "body".
+	In       string
+	Required bool
+	Schema   *openapi3.Schema
+	// Spec is the parameter as declared; nil for the body.
+	Spec *openapi3.Parameter
+
+	explode bool // query arrays and objects: one key per value
+}
+
+// response is one success response declaration.
+type response struct {
+	code   string // "200", "2XX", "default"
+	schema *openapi3.Schema
+	text   bool // a text/* response: decoded as a string
+	none   bool // no content
+}
+
+// Operation returns the supported operation id, nil if there is none.
+func (d *Document) Operation(id string) *Operation {
+	i, ok := slices.BinarySearchFunc(d.Operations, id, func(op *Operation, id string) int { return strings.Compare(op.ID, id) })
+	if !ok {
+		return nil
+	}
+	return d.Operations[i]
+}
+
+// DefaultBase is the URL of the first server with its variables set to
+// their defaults, "" when the document names no server.
+func (d *Document) DefaultBase() string {
+	if len(d.Spec.Servers) == 0 || d.Spec.Servers[0] == nil {
+		return ""
+	}
+	s := d.Spec.Servers[0]
+	u := s.URL
+	for _, name := range slices.Sorted(maps.Keys(s.Variables)) {
+		if v := s.Variables[name]; v != nil {
+			u = strings.ReplaceAll(u, "{"+name+"}", v.Default)
+		}
+	}
+	return u
+}
+
+// Load reads a self-contained OpenAPI 3.0 or 3.1 document, YAML or JSON,
+// validates it and resolves its operations. source names the document in
+// errors, which read "<source>: #/json/pointer: what is wrong".
+func Load(data []byte, source string) (*Document, error) {
+	fail := func(ptr string, err error) error {
+		if ptr == "" {
+			return fmt.Errorf("%s: %w", source, err)
+		}
+		return fmt.Errorf("%s: %s: %w", source, ptr, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		if ptr, ref := findExternalRef(&root, "#"); ref != "" {
+			return nil, fail(ptr, fmt.Errorf("external $ref %q is not supported: the document must be self-contained", ref))
+		}
+		if v, ok := versionOf(&root); ok && !strings.HasPrefix(v, "3.0.") && !strings.HasPrefix(v, "3.1.") {
+			return nil, fail("#/openapi", fmt.Errorf("version %q is not supported, want 3.0.x or 3.1.x", v))
+		}
+	}
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	spec, err := loader.LoadFromData(data)
+	if err != nil {
+		var ext *openapi3.DisallowedExternalRefError
+		if errors.As(err, &ext) {
+			return nil, fail("", fmt.Errorf("external $ref %q is not supported: the document must be self-contained", ext.Ref))
+		}
+		return nil, fail("", fmt.Errorf("read document: %w", err))
+	}
+	if spec.OpenAPI == "" {
+		return nil, fail("#", errors.New("not an OpenAPI 3 document: no \"openapi\" version"))
+	}
+	ctx := context.Background()
+	if err := spec.Validate(ctx); err != nil {
+		ptr, cause := locate(ctx, spec, err)
+		return nil, fail(ptr, cause)
+	}
+	d := &Document{Spec: spec, source: source}
+	d.resolve()
+	return d, nil
+}
+
+// findExternalRef returns the pointer and value of the first $ref under n
+// that leaves the document.
+func findExternalRef(n *yaml.Node, ptr string) (string, string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if p, r := findExternalRef(c, ptr); r != "" {
+				return p, r
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := ptr + "/" + escape(k.Value)
+			if k.Value == "$ref" && v.Kind == yaml.ScalarNode && !strings.HasPrefix(v.Value, "#") {
+				return p, v.Value
+			}
+			if pp, r := findExternalRef(v, p); r != "" {
+				return pp, r
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p, r := findExternalRef(c, fmt.Sprintf("%s/%d", ptr, i)); r != "" {
+				return p, r
+			}
+		}
+	}
+	return "", ""
+}
+
+// versionOf returns the document's "openapi" value.
+func versionOf(n *yaml.Node) (string, bool) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return "", false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "openapi" && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value, true
+		}
+	}
+	return "", false
+}
+
+// escape escapes one JSON pointer token.
+func escape(tok string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+}
+
+// locate finds the node a failed validation is about: it validates the
+// document's parts one by one, and falls back to the sections named in the
+// error chain.
+func locate(ctx context.Context, spec *openapi3.T, whole error) (string, error) {
+	type check struct {
+		ptr string
+		fn  func() error
+	}
+	var checks []check
+	for i, s := range spec.Servers {
+		if s != nil {
+			checks = append(checks, check{fmt.Sprintf("#/servers/%d", i), func() error { return s.Validate(ctx) }})
+		}
+	}
+	if c := spec.Components; c != nil {
+		for _, n := range slices.Sorted(maps.Keys(c.Schemas)) {
+			if r := c.Schemas[n]; r != nil {
+				checks = append(checks, check{"#/components/schemas/" + escape(n), func() error { return r.Validate(ctx) }})
+			}
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.Parameters)) {
+			if r := c.Parameters[n]; r != nil {
+				checks = append(checks, check{"#/components/parameters/" + escape(n), func() error { return r.Validate(ctx) }})
+			}
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.RequestBodies)) {
+			if r := c.RequestBodies[n]; r != nil {
+				checks = append(checks, check{"#/components/requestBodies/" + escape(n), func() error { return r.Validate(ctx) }})
+			}
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.Responses)) {
+			if r := c.Responses[n]; r != nil {
+				checks = append(checks, check{"#/components/responses/" + escape(n), func() error { return r.Validate(ctx) }})
+			}
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.SecuritySchemes)) {
+			if r := c.SecuritySchemes[n]; r != nil {
+				checks = append(checks, check{"#/components/securitySchemes/" + escape(n), func() error { return r.Validate(ctx) }})
+			}
+		}
+	}
+	if spec.Paths != nil {
+		for _, p := range slices.Sorted(maps.Keys(spec.Paths.Map())) {
+			item := spec.Paths.Value(p)
+			if item == nil {
+				continue
+			}
+			base := "#/paths/" + escape(p)
+			for i, r := range item.Parameters {
+				if r != nil {
+					checks = append(checks, check{fmt.Sprintf("%s/parameters/%d", base, i), func() error { return r.Validate(ctx) }})
+				}
+			}
+			ops := item.Operations()
+			for _, m := range slices.Sorted(maps.Keys(ops)) {
+				op := ops[m]
+				ob := base + "/" + strings.ToLower(m)
+				for i, r := range op.Parameters {
+					if r != nil {
+						checks = append(checks, check{fmt.Sprintf("%s/parameters/%d", ob, i), func() error { return r.Validate(ctx) }})
+					}
+				}
+				if r := op.RequestBody; r != nil {
+					checks = append(checks, check{ob + "/requestBody", func() error { return r.Validate(ctx) }})
+				}
+				if op.Responses != nil {
+					for _, code := range slices.Sorted(maps.Keys(op.Responses.Map())) {
+						if r := op.Responses.Value(code); r != nil {
+							checks = append(checks, check{ob + "/responses/" + escape(code), func() error { return r.Validate(ctx) }})
+						}
+					}
+				}
+				checks = append(checks, check{ob, func() error { return op.Validate(ctx) }})
+			}
+			checks = append(checks, check{base, func() error { return item.Validate(ctx) }})
+		}
+	}
+	opts := []openapi3.ValidationOption{}
+	if spec.IsOpenAPI31OrLater() {
+		opts = append(opts, openapi3.IsOpenAPI31OrLater())
+	}
+	ctx = openapi3.WithValidationOptions(ctx, opts...)
+	for _, c := range checks {
+		if err := c.fn(); err != nil {
+			return c.ptr, err
+		}
+	}
+	// Not in one part (say, path parameters that do not match their
+	// template): point at what the error chain names.
+	ptr, cause := "#", whole
+	var sec *openapi3.SectionValidationError
+	if errors.As(whole, &sec) {
+		name := sec.Section
+		if name == "external docs" {
+			name = "externalDocs"
+		}
+		ptr, cause = "#/"+name, sec.Cause
+	}
+	var pv *openapi3.PathValidationError
+	if errors.As(whole, &pv) {
+		ptr, cause = "#/paths/"+escape(pv.Path), pv.Cause
+		var ov *openapi3.OperationValidationError
+		if errors.As(pv.Cause, &ov) {
+			ptr, cause = ptr+"/"+strings.ToLower(ov.Method), ov.Cause
+		}
+	}
+	var pp *openapi3.PathParametersError
+	if errors.As(whole, &pp) {
+		ptr, cause = "#/paths/"+escape(pp.Path)+"/"+strings.ToLower(pp.Method), pp
+	}
+	return ptr, cause
+}
+
+// resolve builds the operations, skipping those kgen cannot call.
+func (d *Document) resolve() {
+	paths := d.Spec.Paths
+	if paths == nil {
+		return
+	}
+	for _, p := range slices.Sorted(maps.Keys(paths.Map())) {
+		item := paths.Value(p)
+		if item == nil {
+			continue
+		}
+		ops := item.Operations()
+		for _, m := range slices.Sorted(maps.Keys(ops)) {
+			spec := ops[m]
+			op, reason := d.operation(strings.ToUpper(m), p, item, spec)
+			if reason != "" {
+				d.Skipped = append(d.Skipped, Skipped{OperationID: spec.OperationID, Method: strings.ToUpper(m), Path: p, Reason: reason})
+				continue
+			}
+			d.Operations = append(d.Operations, op)
+		}
+	}
+	sort.Slice(d.Operations, func(i, j int) bool { return d.Operations[i].ID < d.Operations[j].ID })
+}
+
+// operation resolves one operation, or says why it is not supported.
+func (d *Document) operation(method, path string, item *openapi3.PathItem, spec *openapi3.Operation) (*Operation, string) {
+	if spec.OperationID == "" {
+		return nil, "no operationId"
+	}
+	op := &Operation{ID: spec.OperationID, Method: method, Path: path, Summary: spec.Summary, Spec: spec, doc: d, byName: map[string]*Param{}}
+
+	// Operation parameters override path-item ones of the same name and
+	// location, in place.
+	var declared []*openapi3.Parameter
+	for _, list := range []openapi3.Parameters{item.Parameters, spec.Parameters} {
+		for _, r := range list {
+			if r == nil || r.Value == nil {
+				continue
+			}
+			p := r.Value
+			i := slices.IndexFunc(declared, func(q *openapi3.Parameter) bool { return q.Name == p.Name && q.In == p.In })
+			if i >= 0 {
+				declared[i] = p
+			} else {
+				declared = append(declared, p)
+			}
+		}
+	}
+	for _, in := range []string{openapi3.ParameterInPath, openapi3.ParameterInQuery, openapi3.ParameterInHeader, openapi3.ParameterInCookie} {
+		for _, p := range declared {
+			if p.In != in {
+				continue
+			}
+			param, reason := newParam(p)
+			if reason != "" {
+				return nil, reason
+			}
+			op.Params = append(op.Params, param)
+		}
+	}
+	if rb := spec.RequestBody; rb != nil && rb.Value != nil {
+		body := rb.Value
+		mt, media := jsonMedia(body.Content)
+		if media == nil {
+			return nil, fmt.Sprintf("request body media type %s is not supported, want application/json", quoteKeys(body.Content))
+		}
+		_ = mt
+		name := "body"
+		if n, ok := rb.Extensions["x-kgen-name"].(string); ok && n != "" {
+			name = n
+		} else if n, ok := body.Extensions["x-kgen-name"].(string); ok && n != "" {
+			name = n
+		}
+		op.Body = &Param{Name: name, In: "body", Required: body.Required, Schema: schemaOf(media.Schema)}
+		op.Params = append(op.Params, op.Body)
+	}
+	for _, p := range op.Params {
+		if q, dup := op.byName[p.Name]; dup {
+			return nil, fmt.Sprintf("parameters %q (%s) and %q (%s) share a name", q.Name, q.In, p.Name, p.In)
+		}
+		op.byName[p.Name] = p
+	}
+
+	op.security = d.Spec.Security
+	if spec.Security != nil {
+		op.security = *spec.Security
+	}
+	if reason := d.checkSecurity(op.security); reason != "" {
+		return nil, reason
+	}
+
+	if reason := op.resolveResponses(); reason != "" {
+		return nil, reason
+	}
+	return op, ""
+}
+
+// newParam checks that kgen can send a parameter: a schema (not content),
+// and the default style or form/simple with explode set either way.
+func newParam(p *openapi3.Parameter) (*Param, string) {
+	what := fmt.Sprintf("%s parameter %q", p.In, p.Name)
+	if p.In == openapi3.ParameterInCookie {
+		return nil, what + ": cookie parameters are not supported"
+	}
+	if p.Schema == nil || p.Schema.Value == nil {
+		return nil, what + ": content parameters are not supported, want a schema"
+	}
+	sm, err := p.SerializationMethod()
+	if err != nil {
+		return nil, fmt.Sprintf("%s: %v", what, err)
+	}
+	s := p.Schema.Value
+	switch p.In {
+	case openapi3.ParameterInQuery:
+		if sm.Style != openapi3.SerializationForm {
+			return nil, fmt.Sprintf("%s: style %q is not supported, want form", what, sm.Style)
+		}
+	default: // path, header
+		if sm.Style != openapi3.SerializationSimple {
+			return nil, fmt.Sprintf("%s: style %q is not supported, want simple", what, sm.Style)
+		}
+		if s.Type.Is(openapi3.TypeObject) {
+			return nil, what + ": object values are not supported"
+		}
+	}
+	return &Param{Name: p.Name, In: p.In, Required: p.Required, Schema: s, Spec: p, explode: sm.Explode}, ""
+}
+
+func schemaOf(r *openapi3.SchemaRef) *openapi3.Schema {
+	if r == nil || r.Value == nil {
+		return &openapi3.Schema{} // any value
+	}
+	return r.Value
+}
+
+// jsonMedia picks the JSON media type of content: application/json, else
+// the first (sorted) */*+json.
+func jsonMedia(content openapi3.Content) (string, *openapi3.MediaType) {
+	if m := content["application/json"]; m != nil {
+		return "application/json", m
+	}
+	for _, k := range slices.Sorted(maps.Keys(content)) {
+		if isJSON(k) && content[k] != nil {
+			return k, content[k]
+		}
+	}
+	return "", nil
+}
+
+// isJSON reports whether a media type (or Content-Type) is JSON.
+func isJSON(mt string) bool {
+	if t, _, err := mime.ParseMediaType(mt); err == nil {
+		mt = t
+	}
+	mt = strings.ToLower(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+func quoteKeys(c openapi3.Content) string {
+	keys := slices.Sorted(maps.Keys(c))
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(q, ", ")
+}
+
+// resolveResponses records the success responses: each 2xx code, 2XX and
+// default.
+func (op *Operation) resolveResponses() string {
+	if op.Spec.Responses == nil {
+		return ""
+	}
+	rs := op.Spec.Responses.Map()
+	var codes []string
+	for code := range rs {
+		if len(code) == 3 && code[0] == '2' && code[1] != 'X' {
+			codes = append(codes, code)
+		}
+	}
+	sort.Strings(codes)
+	for _, extra := range []string{"2XX", "2xx", "default"} {
+		if _, ok := rs[extra]; ok {
+			codes = append(codes, extra)
+		}
+	}
+	for _, code := range codes {
+		r := rs[code]
+		if r == nil || r.Value == nil {
+			continue
+		}
+		res := &response{code: code}
+		switch c := r.Value.Content; {
+		case len(c) == 0:
+			res.none = true
+		default:
+			if _, m := jsonMedia(c); m != nil {
+				res.schema = schemaOf(m.Schema)
+				break
+			}
+			if slices.ContainsFunc(slices.Collect(maps.Keys(c)), func(k string) bool { return strings.HasPrefix(k, "text/") }) {
+				res.text = true
+				break
+			}
+			if code == "default" {
+				continue // an error shape; success replies are decoded generically
+			}
+			return fmt.Sprintf("response %s: media type %s is not supported, want application/json or text/*", code, quoteKeys(c))
+		}
+		op.responses = append(op.responses, res)
+		if op.Response == nil && res.schema != nil {
+			op.Response = res.schema
+		}
+	}
+	return ""
+}
