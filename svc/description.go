@@ -82,6 +82,12 @@ type Options struct {
 	// timed out, 5xx); RetryInterval apart (default 1s).
 	RetryCount    int      `json:"retryCount,omitempty"`
 	RetryInterval Duration `json:"retryInterval,omitempty"`
+	// Credentials are the secrets of an openapi interface, keyed by
+	// security scheme name (components.securitySchemes of its document):
+	// a bearer, oauth2 or openIdConnect token, "user:password" for http
+	// basic, an apiKey's key. Calls send those of the first security
+	// requirement of the operation (or document) that they satisfy.
+	Credentials map[string]string `json:"credentials,omitempty"`
 }
 
 // Duration is a time.Duration written as "1s" in JSON (a number is

@@ -51,6 +51,9 @@ func (f *function) IsAggregate() bool { return false }
 // coerced as Exec would.
 func (f *function) Validate(args []sdk.Arg) error {
 	name := f.entry.info.FuncName
+	if f.entry.operation != nil {
+		return f.validateOpenAPI(args)
+	}
 	if f.entry.method == nil {
 		if err := sdk.CheckArgCount(name, args, 2, -1); err != nil {
 			return err
@@ -92,6 +95,13 @@ func (f *function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 
 func (f *function) exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 	e := f.entry
+	if e.operation != nil {
+		res, err := f.execOpenAPI(ctx, args)
+		if err != nil {
+			return err, false
+		}
+		return res, true
+	}
 	if e.method == nil {
 		if len(args) < 2 {
 			return fmt.Errorf("function %q: want (method, path, args...), got %d arguments", e.info.FuncName, len(args)), false
@@ -133,10 +143,11 @@ type invokerCache struct {
 	mu         sync.Mutex
 	invokers   map[string]Invoker
 	schemaless map[string]SchemalessInvoker
+	openapi    map[string]*restClient
 }
 
 func newInvokerCache() *invokerCache {
-	return &invokerCache{invokers: map[string]Invoker{}, schemaless: map[string]SchemalessInvoker{}}
+	return &invokerCache{invokers: map[string]Invoker{}, schemaless: map[string]SchemalessInvoker{}, openapi: map[string]*restClient{}}
 }
 
 // invokerKey is the cache key of an interface's invoker; funcEntry keeps
@@ -180,6 +191,10 @@ func (c *invokerCache) close() error {
 	for k, inv := range c.schemaless {
 		errs = append(errs, inv.Close())
 		delete(c.schemaless, k)
+	}
+	for k, rc := range c.openapi {
+		errs = append(errs, rc.Close())
+		delete(c.openapi, k)
 	}
 	return errors.Join(errs...)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/svc"
+	"github.com/kgen-dev/kgen/svc/openapi"
 )
 
 // FunctionInfo is one external function, as GET /services/functions lists
@@ -74,6 +75,8 @@ type funcEntry struct {
 	iface  *svc.Interface
 	invKey string // invokerKey(iface)
 	method protoreflect.MethodDescriptor
+	// operation is set for an openapi interface (method is then nil).
+	operation *openapi.Operation
 }
 
 // NewRegistry returns an empty registry for root; call Load to read the
@@ -176,7 +179,7 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 		if iface == nil {
 			return nil, nil, werr(errors.New("empty"))
 		}
-		if iface.Address == "" {
+		if iface.Address == "" && iface.SchemaType != schemaTypeOpenAPI { // a document may name its server
 			return nil, nil, werr(errors.New("missing address"))
 		}
 		if iface.Protocol != svc.ProtocolGRPC && iface.Protocol != svc.ProtocolREST {
@@ -193,6 +196,18 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte) (*s
 			info.FuncName = ifName
 			if err := add(ifName, &funcEntry{info: info, iface: iface, invKey: invokerKey(iface)}); err != nil {
 				return nil, nil, wrap(err)
+			}
+			continue
+		}
+		if iface.SchemaType == schemaTypeOpenAPI {
+			ops, err := r.openAPIFunctions(info, iface, schemas)
+			if err != nil {
+				return nil, nil, werr(err)
+			}
+			for _, f := range ops {
+				if err := add(ifName, f); err != nil {
+					return nil, nil, wrap(err)
+				}
 			}
 			continue
 		}

@@ -64,6 +64,7 @@ func (c *restClient) Close() error {
 
 // restResponse is a 2xx response, read whole.
 type restResponse struct {
+	status      int
 	contentType string
 	body        []byte
 }
@@ -71,10 +72,15 @@ type restResponse struct {
 // do sends one request, with retries, and returns a 2xx response; other
 // statuses are errors carrying status and body.
 func (c *restClient) do(ctx context.Context, method, target string, body []byte) (*restResponse, error) {
+	return c.doWithHeader(ctx, method, target, nil, body)
+}
+
+// doWithHeader is do with request headers, set over the interface's.
+func (c *restClient) doWithHeader(ctx context.Context, method, target string, header http.Header, body []byte) (*restResponse, error) {
 	var resp *restResponse
 	err := c.policy.withRetries(ctx, func(ctx context.Context) error {
 		var err error
-		resp, err = c.doOnce(ctx, method, target, body)
+		resp, err = c.doOnce(ctx, method, target, header, body)
 		return err
 	})
 	if err != nil {
@@ -83,7 +89,7 @@ func (c *restClient) do(ctx context.Context, method, target string, body []byte)
 	return resp, nil
 }
 
-func (c *restClient) doOnce(ctx context.Context, method, target string, body []byte) (*restResponse, error) {
+func (c *restClient) doOnce(ctx context.Context, method, target string, header http.Header, body []byte) (*restResponse, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -94,6 +100,9 @@ func (c *restClient) doOnce(ctx context.Context, method, target string, body []b
 	}
 	for k, v := range c.policy.headers {
 		req.Header.Set(k, v)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -117,7 +126,7 @@ func (c *restClient) doOnce(ctx context.Context, method, target string, body []b
 		}
 		return nil, err
 	}
-	return &restResponse{contentType: res.Header.Get("Content-Type"), body: data}, nil
+	return &restResponse{status: res.StatusCode, contentType: res.Header.Get("Content-Type"), body: data}, nil
 }
 
 // transportError words a failure to get a response: timeouts and
