@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kgen-dev/kgen/gen/markers"
+	"github.com/kgen-dev/kgen/gen/openapi"
 	"github.com/kgen-dev/kgen/gen/proto"
 )
 
@@ -18,8 +19,9 @@ var genCmd = &command{
 service <file.proto> [-out DIR] [-name N] [-protocol grpc|rest] [-address A] [-proto-path DIR]
 service -reflect tcp://host:port [-out DIR] [-name N] [-protocol grpc|rest] [-address A]
 server <file.proto> [-out DIR] [-package P] [-proto-path DIR]
-client <file.proto> [-out DIR] [-package P] [-name N] [-address A] [-proto-path DIR]`,
-	summary: "generate plugin wrappers and metadata from //kgen: markers, or service files from a .proto",
+client <file.proto> [-out DIR] [-package P] [-name N] [-address A] [-proto-path DIR]
+service|server|client <api.yaml|api.json> [-out DIR] [-name N] [-address A] [-package P]`,
+	summary: "generate plugin wrappers and metadata from //kgen: markers, or service files from a .proto or OpenAPI document",
 	help: `
 Gen reads the packages (default ".", patterns like ./... allowed), finds the
 //kgen:function, //kgen:source and //kgen:sink markers and writes, per
@@ -76,7 +78,27 @@ loads it, with no files: an interface of schemaType "reflection".
 <base>). Imports resolve from -proto-path (default the file's folder), the
 folder the schema paths in <N>.json are relative to. Streaming rpcs, and
 for service and client two rpcs of one name, are refused with their
-positions; so are .proto syntax errors.`,
+positions; so are .proto syntax errors.
+
+From an OpenAPI 3 document (a file ending .yaml, .yml or .json, read as
+the engine reads it; -protocol and -proto-path do not apply), the same
+three forms write:
+
+  - service: <N>.json, one REST interface (schemaType "openapi") with a
+    function per operation, named after its operationId, at -address
+    (default: the document's first server URL), and <N>.zip with <N>.json
+    and schemas/<document>.
+  - server: <base>_kgen.go, Go types for the schemas, a Handler interface
+    with one method per operation, and NewHandler, a net/http server of it
+    that validates each request against the document (400 naming the
+    parameter) and answers JSON.
+  - client: <base>_kgen_client.go, a native function plugin per operation
+    (operationId with a lower-case first letter) that calls it at -address,
+    or at the address of <root>/data/services/<N>.json when the engine has
+    it.
+
+Operations kgen cannot call (no operationId, non-JSON bodies, cookie
+parameters, ...) are left out with a warning naming each.`,
 	example: `
 kgen gen
 kgen gen ./...
@@ -84,7 +106,8 @@ kgen gen -check ./examples/...
 kgen gen service features.proto -out build
 kgen gen service -reflect tcp://127.0.0.1:50051 -name ai -out build
 kgen gen server features.proto -out server -package bookstore
-kgen gen client features.proto -out client -address 10.0.0.5:50051`,
+kgen gen client features.proto -out client -address 10.0.0.5:50051
+kgen gen server shop.yaml -out server -package shop`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		check := fs.Bool("check", false, "list stale generated files and fail if there are any; write nothing")
 		clean := fs.Bool("clean", false, "remove the generated files")
@@ -111,7 +134,9 @@ kgen gen client features.proto -out client -address 10.0.0.5:50051`,
 				case po.Reflect != "" && len(pos) > 0:
 					return usageErrorf("-reflect asks a server instead of reading a .proto file, got %q too", pos[0])
 				case po.Reflect == "" && len(pos) != 1:
-					return usageErrorf("want one .proto file, got %d arguments", len(pos))
+					return usageErrorf("want one .proto file or OpenAPI document, got %d arguments", len(pos))
+				case po.Reflect == "" && openapi.IsDocument(pos[0]):
+					return genOpenAPI(c, fs, po, pos[0], *verbose)
 				case po.Reflect == "":
 					po.Proto = pos[0]
 				}
@@ -203,4 +228,32 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos, args = append(pos, args[0]), args[1:]
 	}
 	return pos, nil
+}
+
+// genOpenAPI runs kgen gen service|server|client on an OpenAPI document:
+// the flags po carries, less the .proto ones; skipped operations are
+// warned about on stderr.
+func genOpenAPI(c *cli, fs *flag.FlagSet, po proto.Options, file string, verbose bool) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && (f.Name == "protocol" || f.Name == "proto-path") {
+			err = usageErrorf("-%s applies to .proto files only", f.Name)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	res, err := openapi.Run(openapi.Options{Kind: openapi.Kind(po.Kind), File: file, Name: po.Name, Address: po.Address, Package: po.Package, Out: po.Out})
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(c.stderr, "warning:", w)
+	}
+	if verbose {
+		for _, f := range res.Written {
+			fmt.Fprintln(c.stdout, "wrote", f)
+		}
+	}
+	return nil
 }
