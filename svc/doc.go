@@ -25,6 +25,7 @@
 // a newer contract fails to build against an older svc with a readable
 // error.
 //
-// The package depends on the sdk, gRPC and protobuf only: a generated
+// The package depends on the sdk, gRPC, protobuf and fastjson (which keys
+// a REST reply sent) only: a generated
 // server links neither the engine nor the .proto compiler.
 package svc

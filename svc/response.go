@@ -1,12 +1,11 @@
 package svc
 
 import (
-	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 	"time"
 
+	"github.com/valyala/fastjson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -180,38 +179,55 @@ func mapKeyString(k protoreflect.MapKey) string {
 	return k.String()
 }
 
+// sentParsers parse the JSON of REST replies once more, to see which keys
+// were sent.
+var sentParsers fastjson.ParserPool
+
+// sentToSQL maps m, which protojson decoded from the JSON sent, as
+// messageToSQL does but with only the fields whose keys sent holds (see
+// sentMessageToSQL).
+func sentToSQL(m protoreflect.Message, sent []byte) any {
+	p := sentParsers.Get()
+	defer sentParsers.Put(p)
+	v, err := p.ParseBytes(sent)
+	if err != nil {
+		return messageToSQL(m)
+	}
+	return sentMessageToSQL(m, v)
+}
+
 // sentMessageToSQL maps m, which protojson decoded from the JSON object
 // sent, as messageToSQL does but with only the fields whose keys sent
 // holds, under the names protojson reads (json_name or proto name). A
 // well-known type is mapped whole, as ToSQL maps it. protojson has checked
 // sent already; JSON of another shape (never, short of a bug) gets the
 // full mapping rather than losing fields.
-func sentMessageToSQL(m protoreflect.Message, sent []byte) any {
+func sentMessageToSQL(m protoreflect.Message, sent *fastjson.Value) any {
 	md := m.Descriptor()
-	var obj map[string]json.RawMessage
-	if isWellKnown(md) || json.Unmarshal(sent, &obj) != nil || obj == nil {
+	obj, err := sent.Object()
+	if isWellKnown(md) || err != nil {
 		return messageToSQL(m)
 	}
 	fs := md.Fields()
-	out := make(map[string]any, len(obj))
-	for key, raw := range obj {
-		fd := fs.ByJSONName(key)
+	out := make(map[string]any, obj.Len())
+	obj.Visit(func(key []byte, raw *fastjson.Value) {
+		fd := fs.ByJSONName(string(key))
 		if fd == nil {
-			fd = fs.ByTextName(key)
+			fd = fs.ByTextName(string(key))
 		}
 		if fd == nil {
-			continue // protojson drops unknown keys too
+			return // protojson drops unknown keys too
 		}
 		out[string(fd.Name())] = sentValueToSQL(fd, m.Get(fd), raw)
-	}
+	})
 	return out
 }
 
 // sentValueToSQL maps the value v of field fd, decoded from sent, as
 // ValueToSQL does, keeping to the keys sent in the messages it holds; a
 // field sent as null is nil.
-func sentValueToSQL(fd protoreflect.FieldDescriptor, v protoreflect.Value, sent json.RawMessage) any {
-	if bytes.Equal(sent, jsonNull) {
+func sentValueToSQL(fd protoreflect.FieldDescriptor, v protoreflect.Value, sent *fastjson.Value) any {
+	if sent.Type() == fastjson.TypeNull {
 		return nil
 	}
 	elem := fd
@@ -223,14 +239,14 @@ func sentValueToSQL(fd protoreflect.FieldDescriptor, v protoreflect.Value, sent 
 	}
 	switch {
 	case fd.IsMap():
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(sent, &obj) != nil {
+		obj, err := sent.Object()
+		if err != nil {
 			return ValueToSQL(fd, v)
 		}
 		out := make(map[string]any, v.Map().Len())
 		v.Map().Range(func(k protoreflect.MapKey, e protoreflect.Value) bool {
 			key := mapKeyString(k)
-			if raw, ok := obj[key]; ok {
+			if raw := obj.Get(key); raw != nil {
 				out[key] = sentMessageToSQL(e.Message(), raw)
 			} else {
 				out[key] = messageToSQL(e.Message())
@@ -239,9 +255,9 @@ func sentValueToSQL(fd protoreflect.FieldDescriptor, v protoreflect.Value, sent 
 		})
 		return out
 	case fd.IsList():
-		var items []json.RawMessage
+		items, err := sent.Array()
 		l := v.List()
-		if json.Unmarshal(sent, &items) != nil || len(items) != l.Len() {
+		if err != nil || len(items) != l.Len() {
 			return ValueToSQL(fd, v)
 		}
 		out := make([]any, l.Len())
@@ -252,8 +268,6 @@ func sentValueToSQL(fd protoreflect.FieldDescriptor, v protoreflect.Value, sent 
 	}
 	return sentMessageToSQL(v.Message(), sent)
 }
-
-var jsonNull = []byte("null")
 
 // isWellKnown reports whether md is one of protobuf's well-known types,
 // whose JSON forms are not objects of their fields.

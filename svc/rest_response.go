@@ -43,7 +43,7 @@ func (c *HTTPCall) ResponseToSQL(contentType string, body []byte, out protorefle
 	if sent == nil {
 		return messageToSQL(out), nil
 	}
-	return sentMessageToSQL(out, sent), nil
+	return sentToSQL(out, sent), nil
 }
 
 // decodeRESTResponse is HTTPCall.DecodeResponse with the response field
