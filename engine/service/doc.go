@@ -16,7 +16,10 @@
 // its options, through invokers shared by interfaces with the same address
 // and options. A reply maps to SQL as svc.ToSQL maps it, except that a
 // JSON reply over REST keeps only the keys it has, as in eKuiper
-// (Invoker.InvokeSQL).
+// (Invoker.InvokeSQL). An interface of schemaType "openapi" takes an
+// OpenAPI 3 document as its schema file: each operation is a function,
+// mapped and called by package svc/openapi over the REST client
+// (openapi.go).
 //
 // What the engine shares with generated servers and clients (the
 // description format, the SQL↔message mapping, REST transcoding) lives in
