@@ -45,5 +45,6 @@
 // with Operation.Call at Options.Address, unless
 // <root>/data/services/<N>.json exists at the first call: then at the
 // address, options.timeout and options.credentials of its first openapi
-// interface in name order.
+// interface in name order (an interface without an address or timeout
+// keeps the generated one).
 package openapi

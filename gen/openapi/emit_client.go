@@ -86,7 +86,8 @@ func (e *emitter) clientHelpers() {
 
 	e.f.Line().Comment("kgenResolve returns where calls go: the address, timeout and credentials")
 	e.f.Commentf("(options.credentials) of the first openapi interface, in name order, of the")
-	e.f.Comment("service description under root when it exists, else the defaults.")
+	e.f.Comment("service description under root when it exists, else the defaults; an")
+	e.f.Comment("interface that sets no address or timeout keeps the default one.")
 	e.f.Func().Id("kgenResolve").Params(jen.Id("root").String()).Params(
 		jen.String(), jen.Qual(openapiPath, "Credentials"), jen.Op("*").Qual("net/http", "Client"), jen.Error(),
 	).Block(
@@ -115,7 +116,9 @@ func (e *emitter) clientHelpers() {
 					jen.For(jen.List(jen.Id("_"), jen.Id("name")).Op(":=").Range().Qual("slices", "Sorted").Call(jen.Qual("maps", "Keys").Call(jen.Id("d").Dot("Interfaces")))).Block(
 						jen.Id("iface").Op(":=").Id("d").Dot("Interfaces").Index(jen.Id("name")),
 						jen.If(jen.Id("iface").Op("==").Nil().Op("||").Id("iface").Dot("SchemaType").Op("!=").Lit("openapi")).Block(jen.Continue()),
-						jen.Id("base").Op("=").Id("iface").Dot("Address"),
+						jen.If(jen.Id("iface").Dot("Address").Op("!=").Lit("")).Block(
+							jen.Id("base").Op("=").Id("iface").Dot("Address"),
+						),
 						jen.If(jen.Id("o").Op(":=").Id("iface").Dot("Options"), jen.Id("o").Op("!=").Nil()).Block(
 							jen.If(jen.Id("o").Dot("Timeout").Op(">").Lit(0)).Block(
 								jen.Id("timeout").Op("=").Qual("time", "Duration").Call(jen.Id("o").Dot("Timeout")),

@@ -32,7 +32,9 @@ const (
 )
 
 // goldenCases generate into testdata/<dir>. The server goldens are Go
-// packages that the cmd/ programs beside them serve (TestGoldensRun).
+// packages that the cmd/ programs beside them serve (TestGoldensRun); the
+// shop client golden runs in an engine in shop/cmd/client
+// (TestClientGoldenRuns).
 var goldenCases = []struct {
 	dir  string
 	opts openapi.Options
@@ -177,13 +179,13 @@ func goTool(t *testing.T, args ...string) {
 }
 
 // serve builds and starts a cmd/server program and returns its base URL.
-func serve(t *testing.T, pkg string) string {
+func serve(t *testing.T, pkg string, args ...string) string {
 	t.Helper()
 	bin := t.TempDir()
 	goTool(t, "build", "-o", filepath.Join(bin, "server"), pkg)
 	ready := filepath.Join(bin, "ready")
 	var out bytes.Buffer
-	cmd := exec.Command(filepath.Join(bin, "server"), "-ready", ready)
+	cmd := exec.Command(filepath.Join(bin, "server"), append([]string{"-ready", ready}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -332,5 +334,129 @@ func TestGoldensRun(t *testing.T) {
 		if got := call(t, c.method, pet+c.path, c.body, nil); got != c.want {
 			t.Errorf("petstore %s %s:\n got %s\nwant %s", c.method, c.path, got, c.want)
 		}
+	}
+}
+
+// The generated client plugins run in an engine against the generated shop
+// server. With the service description that kgen gen service writes in the
+// engine root, every operation is called at its address with its
+// credentials; a non-2xx answer is the rule's exception, with status and
+// body; a literal the operation refuses stops the rule at creation. Without
+// the description the plugins call the address baked into them, with no
+// credentials.
+func TestClientGoldenRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs programs")
+	}
+	bin := t.TempDir()
+	client := filepath.Join(bin, "client")
+	goTool(t, "build", "-o", client, "./testdata/shop/cmd/client")
+	run := func(root string, args ...string) string {
+		t.Helper()
+		out, err := exec.Command(client, append([]string{"-root", root}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("client: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+
+	base := serve(t, "./testdata/shop/cmd/server")
+	root := t.TempDir()
+	files := generate(t, openapi.Options{Kind: openapi.KindService, File: shopDoc, Address: base})
+	desc, err := svc.ParseDescription(files["shop.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc.Interfaces["shop"].Options = &svc.Options{Timeout: svc.Duration(5 * time.Second), Credentials: map[string]string{"bearer": "tok", "apiKey": "key"}}
+	raw, _ := json.Marshal(desc)
+	if err := os.MkdirAll(filepath.Join(root, "data", "services"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "data", "services", "shop.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := run(root,
+		`SELECT createItem("r1", item) AS r FROM calls`,
+		`SELECT createItem(null, item2) AS r FROM calls`,
+		`SELECT listItems(tags, "available", 5) AS r FROM calls`,
+		`SELECT getItem(1) AS r FROM calls`,
+		`SELECT updateItem(1, item2) AS r FROM calls`,
+		`SELECT listItems() AS r FROM calls`,
+		`SELECT getStock("ABC-123", "south") AS r FROM calls`,
+		`SELECT deleteItem(1) AS r FROM calls`,
+		`SELECT getItem(1) AS r FROM calls`,
+		`SELECT deleteItem(1) AS r FROM calls`,
+		`SELECT getItem("one") AS r FROM calls`,
+		`SELECT getStock("ABC-123", "east") AS r FROM calls`,
+	)
+	got = strings.ReplaceAll(got, strings.TrimPrefix(base, "http://"), "<server>")
+	want := `SELECT createItem("r1", item) AS r FROM calls
+  = map[r:map[id:1 name:pen price:1.5 status:available tags:[blue req:r1]]]
+SELECT createItem(null, item2) AS r FROM calls
+  = map[r:map[id:2 name:ink price:3 size:map[height:2 unit:cm width:1] status:sold]]
+SELECT listItems(tags, "available", 5) AS r FROM calls
+  = map[r:[map[id:1 name:pen price:1.5 status:available tags:[blue req:r1]]]]
+SELECT getItem(1) AS r FROM calls
+  = map[r:map[id:1 name:pen price:1.5 status:available tags:[blue req:r1]]]
+SELECT updateItem(1, item2) AS r FROM calls
+  = map[r:map[id:1 name:ink price:3 size:map[height:2 unit:cm width:1] status:sold]]
+SELECT listItems() AS r FROM calls
+  = map[r:[map[id:1 name:ink price:3 size:map[height:2 unit:cm width:1] status:sold] map[id:2 name:ink price:3 size:map[height:2 unit:cm width:1] status:sold]]]
+SELECT getStock("ABC-123", "south") AS r FROM calls
+  = map[r:map[byWarehouse:map[south:7] count:7 sku:ABC-123]]
+SELECT deleteItem(1) AS r FROM calls
+  = map[r:<nil>]
+SELECT getItem(1) AS r FROM calls
+  exception: 1:8: function "getItem": 404 Not Found: {"code":404,"message":"no item 1"}
+SELECT deleteItem(1) AS r FROM calls
+  exception: 1:8: function "deleteItem": 404 Not Found: {"code":404,"message":"no item 1"}
+SELECT getItem("one") AS r FROM calls
+  refused: rule "step10": sql: 1:8: function "getItem": parameter "id" (path): want integer, got string "one"
+SELECT getStock("ABC-123", "east") AS r FROM calls
+  refused: rule "step11": sql: 1:8: function "getStock": parameter "warehouse" (query): value is not one of the allowed values ["north","south"]
+dialed: [<server>]
+`
+	if got != want {
+		t.Errorf("with the service description:\n%s\nwant:\n%s", got, want)
+	}
+
+	// A description that sets only credentials, a wrong bearer token among
+	// them: the baked-in address, http://localhost:8080/api/v1, rerouted at
+	// the dialer to a server under /api/v1, which refuses the token.
+	prefixed := strings.TrimPrefix(serve(t, "./testdata/shop/cmd/server", "-prefix", "/api/v1"), "http://")
+	root = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "data", "services"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	credsOnly := `{"interfaces": {"shop": {"protocol": "rest", "schemaType": "openapi", "schemaFile": "shop.yaml",
+		"options": {"credentials": {"apiKey": "key", "bearer": "nope"}}}}}`
+	if err := os.WriteFile(filepath.Join(root, "data", "services", "shop.json"), []byte(credsOnly), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got = run(root, "-via", "localhost:8080="+prefixed,
+		`SELECT createItem("r2", item) AS r FROM calls`,
+		`SELECT listItems() AS r FROM calls`,
+	)
+	want = `SELECT createItem("r2", item) AS r FROM calls
+  exception: 1:8: function "createItem": 401 Unauthorized: {"error":"security requirements failed: bearer: bad credentials"}
+SELECT listItems() AS r FROM calls
+  = map[r:[]]
+dialed: [localhost:8080]
+`
+	if got != want {
+		t.Errorf("with credentials only:\n%s\nwant:\n%s", got, want)
+	}
+
+	// No description: the baked-in address and no credentials, which the
+	// operations need.
+	got = run(t.TempDir(), "-via", "localhost:8080="+prefixed,
+		`SELECT getItem(1) AS r FROM calls`,
+	)
+	want = `SELECT getItem(1) AS r FROM calls
+  exception: 1:8: function "getItem": no credentials for security scheme "apiKey"
+dialed: []
+`
+	if got != want {
+		t.Errorf("without a service description:\n%s\nwant:\n%s", got, want)
 	}
 }

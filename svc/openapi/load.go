@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -143,8 +144,10 @@ func Load(data []byte, source string) (*Document, error) {
 	}
 	ctx := context.Background()
 	if err := spec.Validate(ctx); err != nil {
-		ptr, cause := locate(ctx, spec, err)
-		return nil, fail(ptr, cause)
+		return nil, fail(explain(ctx, data, &root, spec, err))
+	}
+	if ptr, err := checkEnums(spec); err != nil {
+		return nil, fail(ptr, err)
 	}
 	d := &Document{Spec: spec, source: source}
 	d.resolve()
@@ -201,6 +204,28 @@ func versionOf(n *yaml.Node) (string, bool) {
 // escape escapes one JSON pointer token.
 func escape(tok string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+}
+
+// explain names the node a failed validation is about, as precisely as
+// kin-openapi lets us: it loads the document again with origins (the line
+// and column of each element, which kin-openapi's typed errors carry), finds
+// the part that fails, and maps the origin of the error back to a JSON
+// pointer through root. Documents load without origins first because the
+// Document a caller keeps should not carry them.
+func explain(ctx context.Context, data []byte, root *yaml.Node, spec *openapi3.T, whole error) (string, error) {
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	loader.IncludeOrigin = true
+	if o, err := loader.LoadFromData(data); err == nil {
+		if err := o.Validate(ctx); err != nil {
+			spec, whole = o, err
+		}
+	}
+	ptr, cause := locate(ctx, spec, whole)
+	if p, c := pinpoint(indexPositions(root), cause); c != nil {
+		return p, c
+	}
+	return ptr, cause
 }
 
 // locate finds the node a failed validation is about: it validates the
@@ -314,6 +339,324 @@ func locate(ctx context.Context, spec *openapi3.T, whole error) (string, error) 
 		ptr, cause = "#/paths/"+escape(pp.Path)+"/"+strings.ToLower(pp.Method), pp
 	}
 	return ptr, cause
+}
+
+// pinpoint names the node err is about from the origin kin-openapi put on
+// it: the keyword at fault when the error says which (the "type" of a
+// SchemaTypeError, the "default" of a default that breaks its schema, and
+// inside that default the value the schema refused), else the element. The
+// cause is nil when err carries no origin that idx knows.
+func pinpoint(idx positions, err error) (string, error) {
+	o, keyword, cause := originOf(err)
+	if o == nil {
+		return "", nil
+	}
+	ptr, ok := "", false
+	if loc, found := o.Fields.Lookup(keyword); keyword != "" && found {
+		ptr, ok = idx.keys[position{loc.Line, loc.Column}]
+	}
+	atKeyword := ok
+	if !ok && len(o.Fields) > 0 {
+		// The element holding any field. Its fields are keys and so
+		// unambiguous, unlike o.Key, which for an inline mapping inside a
+		// sequence item can be the item's position.
+		if p, found := idx.keys[position{o.Fields[0].Line, o.Fields[0].Column}]; found {
+			ptr, ok = p[:strings.LastIndex(p, "/")], true
+		}
+	}
+	if !ok && o.Key != nil {
+		ptr, ok = idx.element(*o.Key)
+	}
+	if !ok {
+		return "", nil
+	}
+	var sve *openapi3.SchemaValueError
+	var se *openapi3.SchemaError
+	if errors.As(cause, &sve) && errors.As(sve.Cause, &se) {
+		// The value's own message lists the schema and the value over
+		// several lines; the pointer already says which value.
+		if atKeyword {
+			for _, tok := range se.JSONPointer() {
+				ptr += "/" + escape(tok)
+			}
+		}
+		what := sve.ValueKind
+		switch se.Value.(type) {
+		case map[string]any, []any:
+		default:
+			b, _ := json.Marshal(se.Value)
+			what += " " + string(b)
+		}
+		cause = fmt.Errorf("invalid %s: %s", what, se.Reason)
+	}
+	return ptr, cause
+}
+
+// originOf returns the origin of the error in err's chain that says what is
+// wrong, the keyword it is about ("" when it names none) and that error.
+// kin-openapi's typed errors each carry an Origin but share no interface.
+func originOf(err error) (*openapi3.Origin, string, error) {
+	var (
+		typ  *openapi3.SchemaTypeError
+		val  *openapi3.SchemaValueError
+		pat  *openapi3.SchemaPatternRegexError
+		mul  *openapi3.SchemaMultipleOfNotPositiveError
+		req  *openapi3.DuplicateRequiredFieldError
+		both *openapi3.SchemaBothFormsExclusive
+		ver  *openapi3.FieldVersionMismatchError
+		forb *openapi3.ForbiddenFieldError
+		excl *openapi3.MutuallyExclusiveFieldsError
+		in   *openapi3.InvalidParameterInError
+		ser  *openapi3.InvalidSerializationMethodError
+		path *openapi3.PathParameterRequiredError
+		dup  *openapi3.DuplicateParameterError
+		ref  *openapi3.UnresolvedRefError
+		sec  *openapi3.InvalidSecuritySchemeTypeError
+		http *openapi3.InvalidHTTPSchemeError
+		key  *openapi3.APIKeyInInvalidError
+		url  *openapi3.ServerURLTemplateError
+		need *openapi3.RequiredFieldError
+		one  *openapi3.ExactlyOneFieldError
+		cont *openapi3.SingleEntryContentError
+		enc  *openapi3.InvalidEncodingContentTypeError
+		opID *openapi3.DuplicateOperationIDError
+	)
+	switch {
+	case errors.As(err, &typ):
+		return typ.Origin, "type", typ
+	case errors.As(err, &val):
+		return val.Origin, val.ValueKind, val
+	case errors.As(err, &pat):
+		return pat.Origin, "pattern", pat
+	case errors.As(err, &mul):
+		return mul.Origin, "multipleOf", mul
+	case errors.As(err, &req):
+		return req.Origin, "required", req
+	case errors.As(err, &both):
+		return both.Origin, both.Field, both
+	case errors.As(err, &ver):
+		return ver.Origin, ver.Field, ver
+	case errors.As(err, &forb):
+		return forb.Origin, forb.Field, forb
+	case errors.As(err, &excl):
+		return excl.Origin, excl.Field2, excl
+	case errors.As(err, &in):
+		return in.Origin, "in", in
+	case errors.As(err, &ser):
+		return ser.Origin, "style", ser
+	case errors.As(err, &path):
+		return path.Origin, "required", path
+	case errors.As(err, &dup):
+		return dup.Origin, "", dup
+	case errors.As(err, &ref):
+		return ref.Origin, "$ref", ref
+	case errors.As(err, &sec):
+		return sec.Origin, "type", sec
+	case errors.As(err, &http):
+		return http.Origin, "scheme", http
+	case errors.As(err, &key):
+		return key.Origin, "in", key
+	case errors.As(err, &url):
+		return url.Origin, "url", url
+	case errors.As(err, &need):
+		// Field reads "schema.items": the last part is the keyword.
+		return need.Origin, need.Field[strings.LastIndex(need.Field, ".")+1:], need
+	case errors.As(err, &one):
+		return one.Origin, "", one
+	case errors.As(err, &cont):
+		return cont.Origin, "content", cont
+	case errors.As(err, &enc):
+		return enc.Origin, "contentType", enc
+	case errors.As(err, &opID):
+		return opID.Origin, "operationId", opID
+	}
+	return nil, "", err
+}
+
+// position is where a node starts, 1-based, as yaml and kin-openapi's
+// origins count.
+type position struct{ line, col int }
+
+// positions maps node positions to JSON pointers: a mapping key to the
+// pointer of its value, an item of a sequence to its own.
+type positions struct {
+	keys, items map[position]string
+}
+
+func indexPositions(root *yaml.Node) positions {
+	idx := positions{keys: map[position]string{}, items: map[position]string{}}
+	var walk func(n *yaml.Node, ptr string)
+	walk = func(n *yaml.Node, ptr string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, ptr)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := ptr + "/" + escape(k.Value)
+				idx.keys[position{k.Line, k.Column}] = p
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s/%d", ptr, i)
+				idx.items[position{c.Line, c.Column}] = p
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "#")
+	return idx
+}
+
+// element is the pointer of the element an origin's Key locates: the key
+// above it, or, for an item of a sequence, the item (which starts where its
+// first key does).
+func (idx positions) element(loc openapi3.Location) (string, bool) {
+	at := position{loc.Line, loc.Column}
+	if p, ok := idx.items[at]; ok {
+		return p, true
+	}
+	p, ok := idx.keys[at]
+	return p, ok
+}
+
+// checkEnums refuses an enum member its own schema does not accept (an
+// integer among the values of a string): kin-openapi lets it pass and JSON
+// Schema allows it, but no argument could ever equal it, and kgen generates
+// typed constants from the members.
+func checkEnums(spec *openapi3.T) (string, error) {
+	var opts []openapi3.SchemaValidationOption
+	if spec.IsOpenAPI31OrLater() {
+		opts = append(opts, openapi3.EnableJSONSchema2020())
+	}
+	return walkSchemas(spec, func(ptr string, s *openapi3.Schema) (string, error) {
+		if len(s.Enum) == 0 {
+			return "", nil
+		}
+		plain := *s
+		plain.Enum, plain.Default, plain.Example = nil, nil, nil
+		for i, v := range s.Enum {
+			if err := plain.VisitJSON(v, opts...); err != nil {
+				reason := err.Error()
+				var se *openapi3.SchemaError
+				if errors.As(err, &se) {
+					reason = se.Reason
+				}
+				b, _ := json.Marshal(v)
+				return fmt.Sprintf("%s/enum/%d", ptr, i), fmt.Errorf("enum member %s: %s", b, reason)
+			}
+		}
+		return "", nil
+	})
+}
+
+// schemaWalk visits the schemas written in a document, each once, where
+// they are written: a $ref is followed where it points, under #/components.
+type schemaWalk struct {
+	fn   func(ptr string, s *openapi3.Schema) (string, error)
+	seen map[*openapi3.Schema]bool
+	ptr  string // where fn failed
+	err  error
+}
+
+// walkSchemas calls fn on every schema in components, parameters, request
+// bodies and responses, in pointer order, and stops at the first error.
+func walkSchemas(spec *openapi3.T, fn func(ptr string, s *openapi3.Schema) (string, error)) (string, error) {
+	w := &schemaWalk{fn: fn, seen: map[*openapi3.Schema]bool{}}
+	if c := spec.Components; c != nil {
+		for _, n := range slices.Sorted(maps.Keys(c.Schemas)) {
+			w.schema(c.Schemas[n], "#/components/schemas/"+escape(n))
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.Parameters)) {
+			w.parameter(c.Parameters[n], "#/components/parameters/"+escape(n))
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.RequestBodies)) {
+			if r := c.RequestBodies[n]; r != nil && r.Ref == "" && r.Value != nil {
+				w.content(r.Value.Content, "#/components/requestBodies/"+escape(n))
+			}
+		}
+		for _, n := range slices.Sorted(maps.Keys(c.Responses)) {
+			w.response(c.Responses[n], "#/components/responses/"+escape(n))
+		}
+	}
+	if spec.Paths != nil {
+		for _, p := range slices.Sorted(maps.Keys(spec.Paths.Map())) {
+			item := spec.Paths.Value(p)
+			if item == nil {
+				continue
+			}
+			base := "#/paths/" + escape(p)
+			for i, r := range item.Parameters {
+				w.parameter(r, fmt.Sprintf("%s/parameters/%d", base, i))
+			}
+			ops := item.Operations()
+			for _, m := range slices.Sorted(maps.Keys(ops)) {
+				op, ob := ops[m], base+"/"+strings.ToLower(m)
+				for i, r := range op.Parameters {
+					w.parameter(r, fmt.Sprintf("%s/parameters/%d", ob, i))
+				}
+				if r := op.RequestBody; r != nil && r.Ref == "" && r.Value != nil {
+					w.content(r.Value.Content, ob+"/requestBody")
+				}
+				if op.Responses != nil {
+					for _, code := range slices.Sorted(maps.Keys(op.Responses.Map())) {
+						w.response(op.Responses.Value(code), ob+"/responses/"+escape(code))
+					}
+				}
+			}
+		}
+	}
+	return w.ptr, w.err
+}
+
+func (w *schemaWalk) schema(r *openapi3.SchemaRef, ptr string) {
+	if w.err != nil || r == nil || r.Ref != "" || r.Value == nil || w.seen[r.Value] {
+		return
+	}
+	s := r.Value
+	w.seen[s] = true
+	if w.ptr, w.err = w.fn(ptr, s); w.err != nil {
+		return
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.Properties)) {
+		w.schema(s.Properties[n], ptr+"/properties/"+escape(n))
+	}
+	w.schema(s.AdditionalProperties.Schema, ptr+"/additionalProperties")
+	w.schema(s.Items, ptr+"/items")
+	for i, x := range s.AllOf {
+		w.schema(x, fmt.Sprintf("%s/allOf/%d", ptr, i))
+	}
+	for i, x := range s.AnyOf {
+		w.schema(x, fmt.Sprintf("%s/anyOf/%d", ptr, i))
+	}
+	for i, x := range s.OneOf {
+		w.schema(x, fmt.Sprintf("%s/oneOf/%d", ptr, i))
+	}
+	w.schema(s.Not, ptr+"/not")
+}
+
+func (w *schemaWalk) parameter(r *openapi3.ParameterRef, ptr string) {
+	if r != nil && r.Ref == "" && r.Value != nil {
+		w.schema(r.Value.Schema, ptr+"/schema")
+		w.content(r.Value.Content, ptr)
+	}
+}
+
+func (w *schemaWalk) response(r *openapi3.ResponseRef, ptr string) {
+	if r != nil && r.Ref == "" && r.Value != nil {
+		w.content(r.Value.Content, ptr)
+	}
+}
+
+func (w *schemaWalk) content(c openapi3.Content, ptr string) {
+	for _, mt := range slices.Sorted(maps.Keys(c)) {
+		if m := c[mt]; m != nil {
+			w.schema(m.Schema, ptr+"/content/"+escape(mt)+"/schema")
+		}
+	}
 }
 
 // resolve builds the operations, skipping those kgen cannot call.

@@ -113,7 +113,15 @@ func TestLoadJSON(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	want := map[string]string{
-		"bad-schema-type.yaml":     `bad-schema-type.yaml: #/components/schemas/Item: unsupported 'type' value "integr"`,
+		"bad-schema-type.yaml":     `bad-schema-type.yaml: #/components/schemas/Item/properties/id/type: unsupported 'type' value "integr"`,
+		"deep-type.yaml":           `deep-type.yaml: #/components/schemas/Order/properties/lines/items/properties/qty/type: unsupported 'type' value "int"`,
+		"deep-type.json":           `deep-type.json: #/components/schemas/Order/properties/lines/items/allOf/1/type: unsupported 'type' value "decimal"`,
+		"bad-enum.yaml":            `bad-enum.yaml: #/components/schemas/Item/properties/status/enum/2: enum member 3: value must be a string`,
+		"bad-param-enum.yaml":      `bad-param-enum.yaml: #/paths/~1items/get/parameters/0/schema/enum/2: enum member "desc": value must be an integer`,
+		"bad-default.yaml":         `bad-default.yaml: #/components/schemas/Page/default/sort: invalid default "up": value is not one of the allowed values ["asc","desc"]`,
+		"bad-param-schema.yaml":    `bad-param-schema.yaml: #/paths/~1items/get/parameters/1/schema/default: invalid default "ten": value must be an integer`,
+		"flow-param-schema.yaml":   `flow-param-schema.yaml: #/paths/~1items/get/parameters/0/schema: when schema type is 'array', schema 'items' must be non-null`,
+		"bad-body-schema.yaml":     `bad-body-schema.yaml: #/paths/~1items/post/requestBody/content/application~1json/schema/properties/tags: when schema type is 'array', schema 'items' must be non-null`,
 		"external-ref.yaml":        `external-ref.yaml: #/paths/~1items/get/parameters/0/schema/$ref: external $ref "common.yaml#/components/schemas/Filter" is not supported: the document must be self-contained`,
 		"missing-path-param.yaml":  `missing-path-param.yaml: #/paths/~1items~1{id}/get: operation GET /items/{id} must define exactly all path parameters (missing: [id])`,
 		"no-responses.yaml":        `no-responses.yaml: #/paths/~1items/post: value of responses must be an object`,
@@ -122,7 +130,7 @@ func TestLoadErrors(t *testing.T) {
 		"syntax.yaml":              `syntax.yaml: read document: failed to unmarshal data: yaml error: yaml: line 3: did not find expected ',' or '}'`,
 		"version.yaml":             `version.yaml: #/openapi: version "2.5.0" is not supported, want 3.0.x or 3.1.x`,
 	}
-	files, err := filepath.Glob("testdata/bad/*.yaml")
+	files, err := filepath.Glob("testdata/bad/*")
 	if err != nil {
 		t.Fatal(err)
 	}

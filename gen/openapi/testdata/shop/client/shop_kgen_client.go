@@ -261,7 +261,8 @@ func kgenCall(ctx sdk.FunctionContext, id string, args []any) (any, error) {
 
 // kgenResolve returns where calls go: the address, timeout and credentials
 // (options.credentials) of the first openapi interface, in name order, of the
-// service description under root when it exists, else the defaults.
+// service description under root when it exists, else the defaults; an
+// interface that sets no address or timeout keeps the default one.
 func kgenResolve(root string) (string, openapi.Credentials, *http.Client, error) {
 	base, timeout := "http://localhost:8080/api/v1", 10*time.Second
 	var creds openapi.Credentials
@@ -291,7 +292,9 @@ func kgenResolve(root string) (string, openapi.Credentials, *http.Client, error)
 				if iface == nil || iface.SchemaType != "openapi" {
 					continue
 				}
-				base = iface.Address
+				if iface.Address != "" {
+					base = iface.Address
+				}
 				if o := iface.Options; o != nil {
 					if o.Timeout > 0 {
 						timeout = time.Duration(o.Timeout)

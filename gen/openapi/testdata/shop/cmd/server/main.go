@@ -1,5 +1,6 @@
 // Command server serves the generated shop server stub (../../server)
-// with a small in-memory implementation on 127.0.0.1, writes
+// with a small in-memory implementation on 127.0.0.1, under the path
+// -prefix (the path of a server URL; none by default), writes
 // "http=<host:port>" to -ready and runs until its standard input closes.
 package main
 
@@ -108,10 +109,17 @@ func (s *store) Authenticate(r *http.Request, scheme string, _ []string) error {
 
 func main() {
 	ready := flag.String("ready", "", "write the address to this file when serving")
+	prefix := flag.String("prefix", "", "serve under this `path`, such as /api/v1")
 	flag.Parse()
+	var h http.Handler
 	h, err := shop.NewHandler(&store{items: map[int64]shop.Item{}})
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *prefix != "" {
+		mux := http.NewServeMux()
+		mux.Handle(*prefix+"/", http.StripPrefix(*prefix, h))
+		h = mux
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
