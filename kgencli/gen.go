@@ -243,7 +243,7 @@ func genOpenAPI(c *cli, fs *flag.FlagSet, po proto.Options, file string, verbose
 	if err != nil {
 		return err
 	}
-	res, err := openapi.Run(openapi.Options{Kind: openapi.Kind(po.Kind), File: file, Name: po.Name, Address: po.Address, Package: po.Package, Out: po.Out})
+	res, err := openapi.Run(openapi.Options{Kind: po.Kind, File: file, Name: po.Name, Address: po.Address, Package: po.Package, Out: po.Out})
 	if err != nil {
 		return err
 	}

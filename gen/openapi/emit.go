@@ -12,8 +12,8 @@ import (
 
 // Import paths of generated code.
 const (
-	sdkPath      = "github.com/kgen-dev/kgen/sdk"
-	svcPath      = "github.com/kgen-dev/kgen/svc"
+	sdkPath      = gen.SDKPath
+	svcPath      = gen.SVCPath
 	openapiPath  = "github.com/kgen-dev/kgen/svc/openapi"
 	filterPath   = "github.com/getkin/kin-openapi/openapi3filter"
 	routersPath  = "github.com/getkin/kin-openapi/routers"
@@ -41,16 +41,10 @@ func generateGo(m *Model) (map[string][]byte, error) {
 		e.f.ImportName(ip, name)
 	}
 	name := GoFileName(m.opts.Kind, m.opts.base)
+	gen.Handshake(e.f, m.opts.Kind)
 	if m.opts.Kind == KindServer {
-		e.f.Line().Comment("The build fails here when svc is older than the contract this file was generated for.")
-		e.f.Const().Id("_").Op("=").Qual(svcPath, "SupportsGeneratedV1")
 		e.server()
 	} else {
-		e.f.Line().Comment("The build fails here when sdk or svc is older than the contract this file was generated for.")
-		e.f.Const().Defs(
-			jen.Id("_").Op("=").Qual(sdkPath, "SupportsGeneratedV1"),
-			jen.Id("_").Op("=").Qual(svcPath, "SupportsGeneratedV1"),
-		)
 		e.client()
 	}
 	e.document()

@@ -20,23 +20,24 @@ import (
 	"github.com/kgen-dev/kgen/svc/openapi"
 )
 
-// Kind is what Generate writes from the document.
-type Kind string
+// Kind is what Generate writes from the document:
+//   - KindService: <Name>.json, the service description, and <Name>.zip,
+//     the installable service (description and document);
+//   - KindServer: <base>_kgen.go: Go types, a Handler interface and
+//     NewHandler, a net/http server of it;
+//   - KindClient: <base>_kgen_client.go: a native function plugin per
+//     operation that calls the service.
+type Kind = gen.Kind
 
+// The kinds, as gen names them.
 const (
-	// KindService writes <Name>.json, the service description, and
-	// <Name>.zip, the installable service (description and document).
-	KindService Kind = "service"
-	// KindServer writes <base>_kgen.go: Go types, a Handler interface and
-	// NewHandler, a net/http server of it.
-	KindServer Kind = "server"
-	// KindClient writes <base>_kgen_client.go: a native function plugin
-	// per operation that calls the service.
-	KindClient Kind = "client"
+	KindService = gen.KindService
+	KindServer  = gen.KindServer
+	KindClient  = gen.KindClient
 )
 
 // Kinds lists the kinds in the order the CLI documents them.
-var Kinds = []Kind{KindService, KindServer, KindClient}
+var Kinds = gen.Kinds
 
 // Extensions are the file name extensions of OpenAPI documents.
 var Extensions = []string{".yaml", ".yml", ".json"}

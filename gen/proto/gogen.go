@@ -20,8 +20,8 @@ import (
 
 // Import paths of generated code.
 const (
-	sdkPath    = "github.com/kgen-dev/kgen/sdk"
-	svcPath    = "github.com/kgen-dev/kgen/svc"
+	sdkPath    = gen.SDKPath
+	svcPath    = gen.SVCPath
 	grpcPath   = "google.golang.org/grpc"
 	codesPath  = "google.golang.org/grpc/codes"
 	statusPath = "google.golang.org/grpc/status"
@@ -50,16 +50,10 @@ func generateGo(o *options, s *schema) (map[string][]byte, error) {
 	} {
 		e.f.ImportName(ip, name)
 	}
+	gen.Handshake(e.f, o.Kind)
 	if o.Kind == KindServer {
-		e.f.Line().Comment("The build fails here when svc is older than the contract this file was generated for.")
-		e.f.Const().Id("_").Op("=").Qual(svcPath, "SupportsGeneratedV1")
 		e.server()
 	} else {
-		e.f.Line().Comment("The build fails here when sdk or svc is older than the contract this file was generated for.")
-		e.f.Const().Defs(
-			jen.Id("_").Op("=").Qual(sdkPath, "SupportsGeneratedV1"),
-			jen.Id("_").Op("=").Qual(svcPath, "SupportsGeneratedV1"),
-		)
 		e.client()
 	}
 	stub, err := render(e.f, stubName)

@@ -14,23 +14,24 @@ import (
 	"github.com/kgen-dev/kgen/svc"
 )
 
-// Kind is what Generate writes from the .proto file.
-type Kind string
+// Kind is what Generate writes from the .proto file:
+//   - KindService: <Name>.json, the service description, and <Name>.zip,
+//     the installable service (description and schemas);
+//   - KindServer: the message types, <base>.pb.go, and the gRPC and REST
+//     server stubs, <base>_kgen.go;
+//   - KindClient: the message types, <base>.pb.go, and a native function
+//     plugin per rpc that calls the service, <base>_kgen_client.go.
+type Kind = gen.Kind
 
+// The kinds, as gen names them.
 const (
-	// KindService writes <Name>.json, the service description, and
-	// <Name>.zip, the installable service (description and schemas).
-	KindService Kind = "service"
-	// KindServer writes the message types, <base>.pb.go, and the gRPC and
-	// REST server stubs, <base>_kgen.go.
-	KindServer Kind = "server"
-	// KindClient writes the message types, <base>.pb.go, and a native
-	// function plugin per rpc that calls the service, <base>_kgen_client.go.
-	KindClient Kind = "client"
+	KindService = gen.KindService
+	KindServer  = gen.KindServer
+	KindClient  = gen.KindClient
 )
 
 // Kinds lists the kinds in the order the CLI documents them.
-var Kinds = []Kind{KindService, KindServer, KindClient}
+var Kinds = gen.Kinds
 
 // Defaults of Options.
 const (
