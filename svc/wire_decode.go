@@ -276,7 +276,7 @@ func decodeMapEntry(out map[string]any, fd protoreflect.FieldDescriptor, typ pro
 			}
 		case 2:
 			var v protoreflect.Value
-			if v, m, err = consumeScalar(vf, wt, b); err == nil {
+			if v, m, err = consumeScalar(vf, wt, b); err == nil && m >= 0 {
 				haveVal = true
 				switch {
 				case !isMsg:
