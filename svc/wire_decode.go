@@ -37,7 +37,8 @@ func errMalformed(md protoreflect.MessageDescriptor, num protowire.Number) error
 }
 
 // pendingMsg is an occurrence of a singular message field: all of a
-// field's occurrences are decoded together, merged.
+// field's occurrences are decoded together, merged, as their
+// concatenation once each is seen to hold whole fields.
 type pendingMsg struct {
 	fd  protoreflect.FieldDescriptor
 	seg []byte
@@ -113,7 +114,13 @@ func decodeMessage(md protoreflect.MessageDescriptor, b []byte, depth int) (any,
 		for j := i + 1; j < len(pending); j++ {
 			if pending[j].fd == p.fd {
 				if len(seg) == len(p.seg) {
+					if err := skipFields(p.fd.Message(), seg); err != nil {
+						return nil, err
+					}
 					seg = append([]byte(nil), seg...)
+				}
+				if err := skipFields(p.fd.Message(), pending[j].seg); err != nil {
+					return nil, err
 				}
 				seg = append(seg, pending[j].seg...)
 				pending[j].fd = nil
@@ -284,6 +291,13 @@ func decodeMapEntry(out map[string]any, fd protoreflect.FieldDescriptor, typ pro
 				case msg == nil:
 					msg = v.Bytes()
 				default:
+					// Merged: decoded as one, so each must hold whole fields.
+					if err := skipFields(vf.Message(), msg); err != nil {
+						return 0, err
+					}
+					if err := skipFields(vf.Message(), v.Bytes()); err != nil {
+						return 0, err
+					}
 					msg = append(append([]byte(nil), msg...), v.Bytes()...)
 				}
 			}
@@ -409,7 +423,8 @@ func packable(k protoreflect.Kind) bool {
 	return true
 }
 
-// skipFields checks that b holds well-formed fields of md, none known.
+// skipFields checks that b holds well-formed fields of a message md,
+// without decoding them.
 func skipFields(md protoreflect.MessageDescriptor, b []byte) error {
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
