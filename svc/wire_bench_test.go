@@ -17,7 +17,10 @@ func wireBenchCases(b *testing.B) []struct {
 } {
 	var kitchen []any
 	for _, tc := range encodeCases {
-		if m, ok := tc.args[0].(map[string]any); ok && tc.msg == "Kitchen" && len(m) > 20 {
+		if tc.msg != "Kitchen" || len(tc.args) != 1 {
+			continue
+		}
+		if m, ok := tc.args[0].(map[string]any); ok && len(m) >= 20 {
 			kitchen = tc.args
 			break
 		}

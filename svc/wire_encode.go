@@ -21,8 +21,9 @@ import (
 // their own. A request Marshal would refuse (invalid UTF-8 in a proto3
 // string, a required field unset) gets Marshal's error.
 func EncodeRequest(fn string, in protoreflect.MessageDescriptor, args []any) ([]byte, error) {
-	w := &wireMessage{md: in}
+	w := &wireMessage{md: in, b: make([]byte, 0, 128)}
 	w.root = w
+	w.spans = w.spanBuf[:0]
 	if err := fill(fn, w, args); err != nil {
 		return nil, err
 	}
@@ -46,7 +47,8 @@ type wireMessage struct {
 	root *wireMessage
 	b    []byte
 	// spans are the fields written, one span of b each.
-	spans []wireSpan
+	spans   []wireSpan
+	spanBuf [8]wireSpan
 	// open is the list or map field being written; packedAt is where the
 	// length of a packed list goes.
 	open     wireSpan
@@ -151,7 +153,9 @@ func (w *wireMessage) newMessage(fd protoreflect.FieldDescriptor) target {
 	if fd.IsMap() {
 		fd = fd.MapValue()
 	}
-	return &wireMessage{md: fd.Message(), root: w.root}
+	c := &wireMessage{md: fd.Message(), root: w.root}
+	c.spans = c.spanBuf[:0]
+	return c
 }
 
 // asValue is the encoded message, as bytes.
