@@ -47,7 +47,12 @@ func BuildRequest(fn string, in protoreflect.MessageDescriptor, args []any) (*dy
 // generated clients use) or a dynamic one; m should be empty. On error m
 // may be partly set.
 func FillRequest(fn string, m protoreflect.Message, args []any) error {
-	in := m.Descriptor()
+	return fill(fn, reflectTarget{m}, args)
+}
+
+// fill maps the SQL arguments of fn into t, as BuildRequest describes.
+func fill(fn string, t target, args []any) error {
+	in := t.Descriptor()
 	fields := in.Fields()
 	c := coercer{fn: fn}
 	switch len(args) {
@@ -58,7 +63,7 @@ func FillRequest(fn string, m protoreflect.Message, args []any) error {
 		return nil
 	case 1:
 		if row, ok := args[0].(map[string]any); ok {
-			found, err := c.unfold(m, row, "")
+			found, err := c.unfold(t, row, "")
 			if err != nil {
 				return err
 			}
@@ -70,7 +75,7 @@ func FillRequest(fn string, m protoreflect.Message, args []any) error {
 			}
 		}
 		if fields.Len() == 1 {
-			return c.set(m, fields.Get(0), args[0], "")
+			return c.set(t, fields.Get(0), args[0], "")
 		}
 		return fmt.Errorf("function %q: want %s, got 1 argument", fn, wantArgs(in))
 	}
@@ -78,7 +83,7 @@ func FillRequest(fn string, m protoreflect.Message, args []any) error {
 		return fmt.Errorf("function %q: want %s, got %d arguments", fn, wantArgs(in), len(args))
 	}
 	for i, a := range args {
-		if err := c.set(m, fields.Get(i), a, ""); err != nil {
+		if err := c.set(t, fields.Get(i), a, ""); err != nil {
 			return err
 		}
 	}
@@ -108,6 +113,58 @@ func fieldList(in protoreflect.MessageDescriptor) string {
 }
 
 type coercer struct{ fn string }
+
+// target is what one walk of a call's arguments fills: a message through
+// protoreflect (reflectTarget, for BuildRequest and FillRequest) or its
+// wire encoding (*wireMessage, for EncodeRequest). The walk coerces each
+// value once; a target only stores what it is given.
+type target interface {
+	Descriptor() protoreflect.MessageDescriptor
+	WhichOneof(protoreflect.OneofDescriptor) protoreflect.FieldDescriptor
+	// Set sets singular field fd.
+	Set(fd protoreflect.FieldDescriptor, v protoreflect.Value)
+	// appendElem appends an element to list field fd, and setEntry sets
+	// an entry of map field fd; endField follows the last of them.
+	appendElem(fd protoreflect.FieldDescriptor, v protoreflect.Value)
+	setEntry(fd protoreflect.FieldDescriptor, k protoreflect.MapKey, v protoreflect.Value)
+	endField(fd protoreflect.FieldDescriptor)
+	// newMessage returns an empty message for a value of field fd: the
+	// field itself, an element or a map value.
+	newMessage(fd protoreflect.FieldDescriptor) target
+	// asValue is the message as a value of a field, element or map entry
+	// of its parent.
+	asValue() protoreflect.Value
+	// viaReflect fills the (empty) message through protoreflect with f:
+	// the well-known types are filled that way.
+	viaReflect(f func(protoreflect.Message) error) error
+}
+
+// reflectTarget fills a protoreflect.Message.
+type reflectTarget struct{ protoreflect.Message }
+
+func (t reflectTarget) appendElem(fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+	t.Mutable(fd).List().Append(v)
+}
+
+func (t reflectTarget) setEntry(fd protoreflect.FieldDescriptor, k protoreflect.MapKey, v protoreflect.Value) {
+	t.Mutable(fd).Map().Set(k, v)
+}
+
+func (t reflectTarget) endField(protoreflect.FieldDescriptor) {}
+
+func (t reflectTarget) newMessage(fd protoreflect.FieldDescriptor) target {
+	switch {
+	case fd.IsMap():
+		return reflectTarget{t.Mutable(fd).Map().NewValue().Message()}
+	case fd.IsList():
+		return reflectTarget{t.Mutable(fd).List().NewElement().Message()}
+	}
+	return reflectTarget{t.NewField(fd).Message()}
+}
+
+func (t reflectTarget) asValue() protoreflect.Value { return protoreflect.ValueOfMessage(t.Message) }
+
+func (t reflectTarget) viaReflect(f func(protoreflect.Message) error) error { return f(t.Message) }
 
 // elemPath is the path of a value being coerced: a field's path (whole),
 // or an element of it, by list index or map key.
@@ -147,9 +204,9 @@ func join(prefix string, fd protoreflect.FieldDescriptor) string {
 
 // unfold sets the fields of m from row by proto name, then JSON name. It
 // reports whether any field was present.
-func (c coercer) unfold(m protoreflect.Message, row map[string]any, prefix string) (bool, error) {
+func (c coercer) unfold(t target, row map[string]any, prefix string) (bool, error) {
 	found := false
-	fields := m.Descriptor().Fields()
+	fields := t.Descriptor().Fields()
 	for i := 0; i < fields.Len(); i++ {
 		fd := fields.Get(i)
 		v, ok := row[string(fd.Name())]
@@ -160,21 +217,21 @@ func (c coercer) unfold(m protoreflect.Message, row map[string]any, prefix strin
 			continue
 		}
 		found = true
-		if err := c.set(m, fd, v, prefix); err != nil {
+		if err := c.set(t, fd, v, prefix); err != nil {
 			return found, err
 		}
 	}
 	return found, nil
 }
 
-// set coerces v into field fd of m; nil leaves it unset.
-func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v any, prefix string) error {
+// set coerces v into field fd of t; nil leaves it unset.
+func (c coercer) set(t target, fd protoreflect.FieldDescriptor, v any, prefix string) error {
 	if v == nil {
 		return nil
 	}
 	p := join(prefix, fd)
 	if od := fd.ContainingOneof(); od != nil && !od.IsSynthetic() {
-		if other := m.WhichOneof(od); other != nil && other != fd {
+		if other := t.WhichOneof(od); other != nil && other != fd {
 			return fmt.Errorf("function %q: field %q: oneof %q already set by %q", c.fn, p, od.Name(), other.Name())
 		}
 	}
@@ -184,7 +241,6 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 		if !ok {
 			return c.fieldError(p, typeName(fd), v, "")
 		}
-		mm := m.Mutable(fd).Map()
 		for _, k := range slices.Sorted(maps.Keys(mv)) {
 			kp := elemPath{base: p, key: k, isKey: true}
 			key, err := mapKey(fd.MapKey(), k)
@@ -194,46 +250,48 @@ func (c coercer) set(m protoreflect.Message, fd protoreflect.FieldDescriptor, v 
 			if mv[k] == nil {
 				continue
 			}
-			val, err := c.value(mm.NewValue, fd.MapValue(), mv[k], kp)
+			val, err := c.value(t, fd, fd.MapValue(), mv[k], kp)
 			if err != nil {
 				return err
 			}
-			mm.Set(key, val)
+			t.setEntry(fd, key, val)
 		}
+		t.endField(fd)
 		return nil
 	case fd.IsList():
 		items, ok := asSlice(v)
 		if !ok {
 			return c.fieldError(p, typeName(fd), v, "")
 		}
-		l := m.Mutable(fd).List()
 		for i, it := range items {
 			ip := elemPath{base: p, index: i}
 			if it == nil {
 				return c.fieldError(ip.String(), typeName(fd)[len("repeated "):], nil, "")
 			}
-			val, err := c.value(l.NewElement, fd, it, ip)
+			val, err := c.value(t, fd, fd, it, ip)
 			if err != nil {
 				return err
 			}
-			l.Append(val)
+			t.appendElem(fd, val)
 		}
+		t.endField(fd)
 		return nil
 	}
-	val, err := c.value(func() protoreflect.Value { return m.NewField(fd) }, fd, v, elemPath{base: p, whole: true})
+	val, err := c.value(t, fd, fd, v, elemPath{base: p, whole: true})
 	if err != nil {
 		return err
 	}
-	m.Set(fd, val)
+	t.Set(fd, val)
 	return nil
 }
 
 // value coerces one singular value (a list element, map value or field)
-// of the kind of fd. newMsg makes an empty message value for message kinds.
+// of the kind of fd. For message kinds, the value is a new message of t
+// for field outer (fd itself, or the map field whose values fd describes).
 //
 // p is formatted only when needed (an error, or the prefix of a nested
 // message's fields), so that a valid list costs no path strings.
-func (c coercer) value(newMsg func() protoreflect.Value, fd protoreflect.FieldDescriptor, v any, p elemPath) (protoreflect.Value, error) {
+func (c coercer) value(t target, outer, fd protoreflect.FieldDescriptor, v any, p elemPath) (protoreflect.Value, error) {
 	want := scalarName(fd)
 	bad := func(extra string) (protoreflect.Value, error) {
 		return protoreflect.Value{}, c.fieldError(p.String(), want, v, extra)
@@ -332,18 +390,31 @@ func (c coercer) value(newMsg func() protoreflect.Value, fd protoreflect.FieldDe
 		}
 		return protoreflect.ValueOfEnum(protoreflect.EnumNumber(n)), nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		mv := newMsg()
-		if err := c.message(mv.Message(), v, p.String(), want); err != nil {
+		mt := t.newMessage(outer)
+		if err := c.message(mt, v, p.String(), want); err != nil {
 			return protoreflect.Value{}, err
 		}
-		return mv, nil
+		return mt.asValue(), nil
 	}
 	return bad("unsupported kind")
 }
 
-// message fills m (empty) from v: a map for any message, or for the
+// message fills t (empty) from v: a map for any message, or for the
 // well-known types their natural Go value.
-func (c coercer) message(m protoreflect.Message, v any, p, want string) error {
+func (c coercer) message(t target, v any, p, want string) error {
+	if isWellKnown(t.Descriptor()) {
+		return t.viaReflect(func(m protoreflect.Message) error { return c.wellKnown(m, v, p, want) })
+	}
+	x, ok := v.(map[string]any)
+	if !ok {
+		return c.fieldError(p, want, v, "")
+	}
+	_, err := c.unfold(t, x, p)
+	return err
+}
+
+// wellKnown fills m (empty), a message of package google.protobuf, from v.
+func (c coercer) wellKnown(m protoreflect.Message, v any, p, want string) error {
 	md := m.Descriptor()
 	bad := func(extra string) error { return c.fieldError(p, want, v, extra) }
 	switch md.FullName() {
@@ -358,7 +429,7 @@ func (c coercer) message(m protoreflect.Message, v any, p, want string) error {
 				return bad("not RFC 3339")
 			}
 		case map[string]any:
-			_, err := c.unfold(m, x, p)
+			_, err := c.unfold(reflectTarget{m}, x, p)
 			return err
 		default:
 			return bad("")
@@ -380,7 +451,7 @@ func (c coercer) message(m protoreflect.Message, v any, p, want string) error {
 				return bad("not a duration like \"1.5s\"")
 			}
 		case map[string]any:
-			_, err := c.unfold(m, x, p)
+			_, err := c.unfold(reflectTarget{m}, x, p)
 			return err
 		default:
 			return bad("")
@@ -398,11 +469,11 @@ func (c coercer) message(m protoreflect.Message, v any, p, want string) error {
 	}
 	if isWrapper(md) {
 		if x, ok := v.(map[string]any); ok {
-			_, err := c.unfold(m, x, p)
+			_, err := c.unfold(reflectTarget{m}, x, p)
 			return err
 		}
 		fd := md.Fields().Get(0)
-		val, err := c.value(nil, fd, v, elemPath{base: p, whole: true})
+		val, err := c.value(nil, fd, fd, v, elemPath{base: p, whole: true})
 		if err != nil {
 			return err
 		}
@@ -413,7 +484,7 @@ func (c coercer) message(m protoreflect.Message, v any, p, want string) error {
 	if !ok {
 		return bad("")
 	}
-	_, err := c.unfold(m, x, p)
+	_, err := c.unfold(reflectTarget{m}, x, p)
 	return err
 }
 

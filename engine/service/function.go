@@ -121,6 +121,9 @@ func (f *function) exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 		}
 		return res, true
 	}
+	if e.iface.Protocol == svc.ProtocolGRPC {
+		return f.execGRPC(ctx, args)
+	}
 	req, err := svc.BuildRequest(e.info.FuncName, e.method.Input(), args)
 	if err != nil {
 		return err, false

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -202,14 +203,18 @@ func grpcMethodName(m protoreflect.MethodDescriptor) string {
 	return "/" + string(m.Parent().FullName()) + "/" + string(m.Name())
 }
 
-func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
-	var name string
+// methodName is the wire name of m, computed once.
+func (g *grpcInvoker) methodName(m protoreflect.MethodDescriptor) string {
 	if n, ok := g.names.Load(m); ok {
-		name = n.(string)
-	} else {
-		name = grpcMethodName(m)
-		g.names.Store(m, name)
+		return n.(string)
 	}
+	name := grpcMethodName(m)
+	g.names.Store(m, name)
+	return name
+}
+
+func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (proto.Message, error) {
+	name := g.methodName(m)
 	if len(g.headers) > 0 {
 		ctx = metadata.AppendToOutgoingContext(ctx, g.headers...)
 	}
@@ -224,15 +229,121 @@ func (g *grpcInvoker) Invoke(ctx context.Context, m protoreflect.MethodDescripto
 	return resp, nil
 }
 
+// InvokeSQL marshals req and calls the rpc as invokeWire does; a request
+// that does not marshal goes through Invoke, for its error.
 func (g *grpcInvoker) InvokeSQL(ctx context.Context, m protoreflect.MethodDescriptor, req proto.Message) (any, error) {
-	resp, err := g.Invoke(ctx, m, req)
+	wire, err := proto.Marshal(req)
 	if err != nil {
-		return nil, err
+		resp, err := g.Invoke(ctx, m, req)
+		if err != nil {
+			return nil, err
+		}
+		return svc.ToSQL(resp), nil
 	}
-	return svc.ToSQL(resp), nil
+	return g.invokeWire(ctx, m, wire)
 }
 
-func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp proto.Message) error {
+// invokeWire calls rpc m with an encoded request and returns the reply as
+// SQL, decoded straight from the wire (svc.DecodeToSQL): the gRPC call of
+// an external function, with no message on either side.
+func (g *grpcInvoker) invokeWire(ctx context.Context, m protoreflect.MethodDescriptor, req []byte) (any, error) {
+	name := g.methodName(m)
+	if len(g.headers) > 0 {
+		ctx = metadata.AppendToOutgoingContext(ctx, g.headers...)
+	}
+	call := &wireCall{req: req, out: m.Output()}
+	err := g.policy.withRetries(ctx, func(ctx context.Context) error {
+		call.res = nil
+		return g.invokeOnce(ctx, name, call, call, wireCallOption)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("grpc call %s at %q: %w", name, g.address, err)
+	}
+	return call.res, nil
+}
+
+// execGRPC is function.exec for an rpc over gRPC: the arguments are
+// encoded with svc.EncodeRequest (BuildRequest's coercions and errors) and
+// the reply decoded to SQL, without messages.
+func (f *function) execGRPC(ctx context.Context, args []any) (any, bool) {
+	e := f.entry
+	wire, encErr := svc.EncodeRequest(e.info.FuncName, e.method.Input(), args)
+	var req proto.Message
+	if encErr != nil {
+		// A coercion error, or a request Marshal refuses: the latter fails
+		// in the call, as it always has.
+		m, err := svc.BuildRequest(e.info.FuncName, e.method.Input(), args)
+		if err != nil {
+			return err, false
+		}
+		req = m
+	}
+	inv, err := f.invokers.get(e.invKey, e.iface)
+	if err != nil {
+		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
+	}
+	var res any
+	if g, ok := inv.(*grpcInvoker); ok && req == nil {
+		res, err = g.invokeWire(ctx, e.method, wire)
+	} else {
+		if req == nil {
+			req, _ = svc.BuildRequest(e.info.FuncName, e.method.Input(), args)
+		}
+		res, err = inv.InvokeSQL(ctx, e.method, req)
+	}
+	if err != nil {
+		return fmt.Errorf("function %q: %w", e.info.FuncName, err), false
+	}
+	return res, true
+}
+
+// wireCall is the request and reply of one call through wireCodec.
+type wireCall struct {
+	req []byte
+	out protoreflect.MessageDescriptor
+	res any
+}
+
+// wireCodec sends a wireCall's encoded request as it is and decodes the
+// reply straight to SQL. Calls choose it with wireCallOption; the conn's
+// other calls keep the proto codec. Its name is "proto", so the content
+// type says the bytes are protobuf, which they are.
+type wireCodec struct{}
+
+var wireCallOption = grpc.ForceCodecV2(wireCodec{})
+
+func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
+	c, ok := v.(*wireCall)
+	if !ok {
+		return nil, fmt.Errorf("wire codec: cannot marshal %T", v)
+	}
+	return mem.BufferSlice{mem.SliceBuffer(c.req)}, nil
+}
+
+// Unmarshal decodes in place: the buffers are reused once it returns, and
+// DecodeToSQL keeps no reference to them.
+func (wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	c, ok := v.(*wireCall)
+	if !ok {
+		return fmt.Errorf("wire codec: cannot unmarshal into %T", v)
+	}
+	var b []byte
+	if len(data) == 1 {
+		b = data[0].ReadOnlyData()
+	} else {
+		b = data.Materialize()
+	}
+	res, err := svc.DecodeToSQL(c.out, b)
+	if err != nil {
+		return err
+	}
+	c.res = res
+	return nil
+}
+
+func (wireCodec) Name() string { return "proto" }
+
+func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp any, opts ...grpc.CallOption) error {
 	if g.closed.Load() {
 		return errors.New("invoker closed")
 	}
@@ -252,7 +363,7 @@ func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp 
 		conn.WaitForStateChange(wctx, connectivity.TransientFailure)
 		wcancel()
 	}
-	err = safeInvoke(ctx, conn, name, req, resp)
+	err = safeInvoke(ctx, conn, name, req, resp, opts...)
 	if err == nil {
 		return nil
 	}
@@ -275,14 +386,15 @@ func (g *grpcInvoker) invokeOnce(parent context.Context, name string, req, resp 
 // safeInvoke is conn.Invoke, with a panic in decoding the response turned
 // into an error: protobuf-go (v1.36.12) panics decoding into a dynamicpb
 // message a map entry whose key has the wrong wire type, which a garbage
-// server can send.
-func safeInvoke(ctx context.Context, conn *grpc.ClientConn, name string, req, resp proto.Message) (err error) {
+// server can send. (svc.DecodeToSQL, which the wire codec uses, returns
+// an error instead.)
+func safeInvoke(ctx context.Context, conn *grpc.ClientConn, name string, req, resp any, opts ...grpc.CallOption) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = status.Errorf(codes.Internal, "decoding the response: %v", r)
 		}
 	}()
-	return conn.Invoke(ctx, name, req, resp)
+	return conn.Invoke(ctx, name, req, resp, opts...)
 }
 
 func (g *grpcInvoker) Close() error {

@@ -159,10 +159,10 @@ func TestGarbageServer(t *testing.T) {
 	e, outs := openEngine(t, gl.Addr().String(), "http://"+hl.Addr().String())
 	// Field 3 (hits, a map) holding an entry whose key comes twice, the
 	// second time with the wrong wire type: protobuf-go (v1.36.12) panics
-	// decoding it into a dynamic message.
+	// decoding it into a dynamic message; svc.DecodeToSQL refuses it.
 	answers <- []byte{0x1a, 0x05, 0x0a, 0x01, 0x30, 0x08, 0x30}
 	sendText(t, e, 1)
-	waitExceptions(t, e, 1, map[string]string{"r": `decoding the response: type mismatch`, "rest_r": `function "rest_Label": `})
+	waitExceptions(t, e, 1, map[string]string{"r": `failed to unmarshal the received message: decode aiservice.LabelResult.hits: map entry without a key or value`, "rest_r": `function "rest_Label": `})
 	answers <- []byte{0xff, 0xff, 0xff}
 	sendText(t, e, 2)
 	waitExceptions(t, e, 2, map[string]string{"r": `function "Label": grpc call /aiservice.Features/Label`, "rest_r": `function "rest_Label": `})
