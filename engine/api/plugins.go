@@ -96,7 +96,7 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 	defer p.mu.Unlock()
 	mgr := p.e.Plugins()
 	if slices.Contains(sdk.Registered(kind), body.Name) && !mgr.Owns(kind, body.Name) {
-		p.fail(w, r, fmt.Errorf("install %s plugin %q: a built-in %s has that name", kind.Dir(), body.Name, kind), http.StatusConflict)
+		p.fail(w, r, fmt.Errorf("install %s plugin %q: a built-in %s has that name; a plugin cannot replace an extension compiled into the engine", kind.Dir(), body.Name, kind), http.StatusConflict)
 		return
 	}
 	_, err = pluginzip.InstallFile(p.e.Root(), kind, body.Name, path, pluginzip.Options{
@@ -114,7 +114,7 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, plugin.ErrRestartNeeded) {
 			status = http.StatusConflict
 		}
 		p.fail(w, r, err, status)
