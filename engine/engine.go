@@ -181,6 +181,7 @@ func Open(opts Options) (_ *Engine, err error) {
 		SourceProps: e.sourceProps,
 		Source:      e.lookupSource,
 		Sink:        e.lookupSink,
+		CheckProps:  e.checkProps,
 		SinkDefaults: func(typ string) map[string]any {
 			if typ == "mqtt" {
 				return map[string]any{"server": e.BrokerURL()}

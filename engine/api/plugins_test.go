@@ -224,6 +224,10 @@ func TestPluginUpgradeAndDelete(t *testing.T) {
 		{"POST", "/streams", `{"sql":` + quote(demoSQL) + `}`, 201, "Stream demo is created."},
 		{"POST", "/rules", `{"id":"r1","sql":"SELECT * FROM demo","actions":[{"hook":{"topic":"t"}}]}`, 201, "Rule r1 was created successfully."},
 		{"POST", "/rules", `{"id":"r2","sql":"SELECT * FROM demo","actions":[{"log":{}}]}`, 201, "Rule r2 was created successfully."},
+		// The properties its metadata declares are the ones it takes.
+		{"POST", "/rules", `{"id":"r3","sql":"SELECT * FROM demo","actions":[{"hook":{"topicc":"t"}}]}`, 400, `rule "r3": actions[0] (hook): sink "hook": unknown property "topicc", did you mean "topic"?`},
+		{"POST", "/rules", `{"id":"r3","sql":"SELECT * FROM demo","actions":[{"hook":{"topic":"t","dataTemplate":"x","sendSingle":true}}]}`, 201, "Rule r3 was created successfully."},
+		{"DELETE", "/rules/r3", "", 200, "Rule r3 is dropped."},
 		{"DELETE", "/plugins/sinks/hook", "", 409, `delete sinks plugin "hook": used by rule "r1"; delete or change them first, or delete with ?force=true (running rules keep the plugin's code until they stop)`},
 		{"DELETE", "/plugins/sinks/hook?force=maybe", "", 400, `query parameter force="maybe": want true or false`},
 		{"DELETE", "/plugins/sinks/hook?force=true", "", 200, "sinks plugin hook is deleted; rules already using it keep it until they stop, as Go cannot unload a plugin"},
