@@ -82,6 +82,8 @@ type Engine struct {
 	mu      sync.Mutex
 	streams map[string]*streamEntry
 	rules   map[string]*ruleEntry
+	// validations numbers the scratch ids ValidateRule plans under.
+	validations int
 }
 
 type streamEntry struct {
@@ -358,7 +360,7 @@ func (e *Engine) restore(start bool) error {
 		if err != nil {
 			return err
 		}
-		st, err := e.parseStream(string(text))
+		st, err := e.parseStream(string(text), false)
 		if err != nil {
 			e.logger.Error("stored stream is invalid; skipped", "stream", name, "err", err)
 			continue

@@ -162,11 +162,11 @@ var ruleIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+$`)
 // malformed JSON, the line and column.
 func Parse(data []byte) (*Def, error) {
 	var raw struct {
-		ID      *string                      `json:"id"`
-		SQL     *string                      `json:"sql"`
-		Actions []map[string]json.RawMessage `json:"actions"`
-		Options map[string]json.RawMessage   `json:"options"`
-		Triggered *bool `json:"triggered"`
+		ID        *string                      `json:"id"`
+		SQL       *string                      `json:"sql"`
+		Actions   []map[string]json.RawMessage `json:"actions"`
+		Options   map[string]json.RawMessage   `json:"options"`
+		Triggered *bool                        `json:"triggered"`
 		// eKuiper fields that carry no meaning here.
 		Name json.RawMessage `json:"name"`
 		Tags json.RawMessage `json:"tags"`

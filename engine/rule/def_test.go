@@ -57,8 +57,8 @@ func TestParseRuleErrors(t *testing.T) {
 		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"qoss":1}}`:            `rule "r": options: unknown option "qoss", did you mean "qos"?`,
 		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"bufferlength":1}}`:    `rule "r": options: unknown option "bufferlength", did you mean "bufferLength"?`,
 		`{"id":"r","sql":"x","acions":[{"a":{}}]}`:                                  `rule JSON: line 1, column 21: unknown key "acions", did you mean "actions"?`,
-		"{\"id\":\"r\",\n \"sql\":\"x\",\n \"grpah\":{}}":                              `rule JSON: line 3, column 2: unknown key "grpah" (known: id, sql, actions, options, triggered, name, tags)`,
-		`{"id":"r","sql":"x","actions":[{"a":{}}],"triggered":"no"}`:               `rule JSON: line 1, column 58: field "triggered": want bool, got string`,
+		"{\"id\":\"r\",\n \"sql\":\"x\",\n \"grpah\":{}}":                           `rule JSON: line 3, column 2: unknown key "grpah" (known: id, sql, actions, options, triggered, name, tags)`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"triggered":"no"}`:                `rule JSON: line 1, column 58: field "triggered": want bool, got string`,
 	}
 	for in, want := range cases {
 		if _, err := Parse([]byte(in)); err == nil || err.Error() != want {
