@@ -82,6 +82,8 @@ type Engine struct {
 	mu      sync.Mutex
 	streams map[string]*streamEntry
 	rules   map[string]*ruleEntry
+	// validations numbers the scratch ids ValidateRule plans under.
+	validations int
 }
 
 type streamEntry struct {
@@ -181,6 +183,7 @@ func Open(opts Options) (_ *Engine, err error) {
 		SourceProps: e.sourceProps,
 		Source:      e.lookupSource,
 		Sink:        e.lookupSink,
+		CheckProps:  e.checkProps,
 		SinkDefaults: func(typ string) map[string]any {
 			if typ == "mqtt" {
 				return map[string]any{"server": e.BrokerURL()}
@@ -357,7 +360,7 @@ func (e *Engine) restore(start bool) error {
 		if err != nil {
 			return err
 		}
-		st, err := e.parseStream(string(text))
+		st, err := e.parseStream(string(text), false)
 		if err != nil {
 			e.logger.Error("stored stream is invalid; skipped", "stream", name, "err", err)
 			continue

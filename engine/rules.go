@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/kgen-dev/kgen/engine/rule"
 )
@@ -14,18 +17,20 @@ type RuleSummary struct {
 }
 
 // CreateRule checks, saves and starts a rule from rule JSON. A rule that
-// fails to plan is not saved.
+// fails to plan is not saved. With "triggered": false (eKuiper's) it is
+// checked and saved but not started.
 func (e *Engine) CreateRule(data []byte) (*rule.Def, error) {
 	def, err := rule.Parse(data)
 	if err != nil {
 		return nil, err
 	}
+	e.warnIgnored(def)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.rules[def.ID]; ok {
 		return nil, fmt.Errorf("rule %q: %w", def.ID, ErrExists)
 	}
-	entry := &ruleEntry{def: def, running: true}
+	entry := &ruleEntry{def: def, running: def.Triggered == nil || *def.Triggered}
 	if entry.rule, err = rule.Plan(def, e.env); err != nil {
 		return nil, err
 	}
@@ -34,10 +39,53 @@ func (e *Engine) CreateRule(data []byte) (*rule.Def, error) {
 		return nil, fmt.Errorf("rule %q: save: %w", def.ID, err)
 	}
 	e.rules[def.ID] = entry
+	if !entry.running {
+		entry.rule.Stop()
+		entry.rule = nil
+		return def, nil
+	}
 	if err := entry.rule.Start(); err != nil {
 		entry.err = err
 	}
 	return def, nil
+}
+
+// ValidateRule checks rule JSON as CreateRule does, parsing it and
+// planning it (which provisions its sources and sinks), without saving or
+// starting it; the id may be an existing rule's, which is left alone. It
+// returns the eKuiper keys the rule carries that kgen ignores
+// (rule.Def.Ignored).
+func (e *Engine) ValidateRule(data []byte) ([]string, error) {
+	def, err := rule.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	// Planned under a scratch id, so that nothing of a rule of that id
+	// (its state hold, its checkpoint) is touched.
+	scratch := *def
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.validations++
+	scratch.ID = fmt.Sprintf("%s.validate-%d", def.ID, e.validations)
+	planned, err := rule.Plan(&scratch, e.env)
+	prefix := scratch.ID + "/"
+	defer func() {
+		e.states.Release(prefix)
+		e.states.DeleteScopes(prefix)
+		e.dropCheckpoint(scratch.ID)
+	}()
+	if err != nil {
+		return nil, errors.New(strings.ReplaceAll(err.Error(), strconv.Quote(scratch.ID), strconv.Quote(def.ID)))
+	}
+	planned.Stop()
+	return def.Ignored(), nil
+}
+
+// warnIgnored logs the eKuiper keys of a rule that kgen does not implement.
+func (e *Engine) warnIgnored(def *rule.Def) {
+	if ignored := def.Ignored(); len(ignored) > 0 {
+		e.logger.Warn("eKuiper rule keys kgen does not implement are ignored", "rule", def.ID, "keys", ignored)
+	}
 }
 
 // UpdateRule replaces a rule's definition and restarts it if it was running.
@@ -49,6 +97,7 @@ func (e *Engine) UpdateRule(id string, data []byte) error {
 	if def.ID != id {
 		return fmt.Errorf("rule %q: the body is for rule %q", id, def.ID)
 	}
+	e.warnIgnored(def)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	entry, ok := e.rules[id]
@@ -69,6 +118,9 @@ func (e *Engine) UpdateRule(id string, data []byte) error {
 		e.logger.Warn("rule update: the state of removed call sites stays", "rule", id, "err", err)
 	}
 	entry.def, entry.rule, entry.err = def, planned, nil
+	if def.Triggered != nil && !*def.Triggered {
+		entry.running = false
+	}
 	if err := e.saveRule(entry); err != nil {
 		*entry = old
 		planned.Stop()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/rule"
 	"github.com/kgen-dev/kgen/engine/schema"
 	"github.com/kgen-dev/kgen/engine/sql"
+	"github.com/kgen-dev/kgen/internal/suggest"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -26,11 +28,47 @@ type StreamField struct {
 	FieldType string `json:"FieldType"`
 }
 
-// parseStream parses CREATE STREAM and checks its options.
-func (e *Engine) parseStream(text string) (*rule.Stream, error) {
+// streamOptions are the WITH options kgen implements.
+var streamOptions = []string{"DATASOURCE", "FORMAT", "TYPE", "CONF_KEY", "TIMESTAMP", "TIMESTAMP_FORMAT"}
+
+// ekuiperStreamOptions are eKuiper's WITH options kgen accepts, so that its
+// stream statements load, and ignores (logging them).
+var ekuiperStreamOptions = []string{"KEY", "SHARED", "STRICT_VALIDATION", "RETAIN_SIZE", "SCHEMAID", "DELIMITER", "KIND"}
+
+// checkStreamOptions refuses an unknown WITH option, naming the closest
+// known one, and returns the eKuiper ones kgen ignores.
+func checkStreamOptions(name string, opts map[string]string) (ignored []string, err error) {
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		switch {
+		case slices.Contains(streamOptions, k):
+		case slices.Contains(ekuiperStreamOptions, k):
+			ignored = append(ignored, k)
+		default:
+			if hint := suggest.DidYouMean(k, streamOptions); hint != "" {
+				return nil, fmt.Errorf("stream %q: WITH: unknown option %q%s", name, k, hint)
+			}
+			return nil, fmt.Errorf("stream %q: WITH: unknown option %q (known: %s; eKuiper's %s are accepted and ignored)",
+				name, k, strings.Join(streamOptions, ", "), strings.Join(ekuiperStreamOptions, ", "))
+		}
+	}
+	return ignored, nil
+}
+
+// parseStream parses CREATE STREAM and checks its options. strict refuses
+// unknown options; stored streams are read without it, so that a stream
+// saved before the check still loads (the unknown options are logged).
+func (e *Engine) parseStream(text string, strict bool) (*rule.Stream, error) {
 	cs, err := sql.ParseCreateStream(text)
 	if err != nil {
 		return nil, fmt.Errorf("create stream: %w", err)
+	}
+	if ignored, err := checkStreamOptions(cs.Name, cs.Options); err != nil {
+		if strict {
+			return nil, err
+		}
+		e.logger.Warn("stored stream has an unknown option; ignored", "stream", cs.Name, "err", err)
+	} else if len(ignored) > 0 {
+		e.logger.Warn("eKuiper stream options kgen does not implement are ignored", "stream", cs.Name, "options", ignored)
 	}
 	st := &rule.Stream{
 		Name:    cs.Name,
@@ -63,7 +101,7 @@ func (e *Engine) parseStream(text string) (*rule.Stream, error) {
 
 // CreateStream creates a stream from a CREATE STREAM statement.
 func (e *Engine) CreateStream(text string) (*StreamInfo, error) {
-	st, err := e.parseStream(text)
+	st, err := e.parseStream(text, true)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +120,7 @@ func (e *Engine) CreateStream(text string) (*StreamInfo, error) {
 // ReplaceStream replaces the definition of an existing stream. Running
 // rules keep the old one until they are restarted.
 func (e *Engine) ReplaceStream(name, text string) (*StreamInfo, error) {
-	st, err := e.parseStream(text)
+	st, err := e.parseStream(text, true)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 var pluginCmd = &command{
 	name: "plugin",
 	args: `[-host URL] install [-param P]... <type> <name> <file.zip>
-[-host URL] list <type> | show <type> <name> | delete <type> <name>`,
+[-host URL] list <type> | show <type> <name> | delete [-force] <type> <name>`,
 	summary: "install, list, show and delete the plugins of a running engine",
 	help: `
 Plugin manages the Go plugins (.so) of a running engine; <type> is source,
@@ -30,17 +30,27 @@ behind. The zip is read by the engine: a local path is sent as an absolute
 path, so the engine must run on this machine (or give a file:// URL of the
 engine's machine).
 
-delete removes the plugin's files. Rules already using it keep it until the
-engine restarts, because Go cannot unload a plugin; for the same reason, a
-new version of a plugin is used only after a restart (delete, install,
-restart).` + hostHelp,
+delete removes the plugin's .so and the files its install wrote that are
+unchanged since: configuration you changed or added (a source's
+etc/sources/<name>.yaml, files under etc/<type>/<name>/) stays, and a later
+install keeps it. A plugin that a stream or rule uses is refused, naming
+them, unless -force is given. Rules already running keep the plugin's code
+until they stop, because Go cannot unload a plugin.
+
+Installing a plugin again after a delete takes effect for rules started
+afterwards when the running engine can load it: the same build, or a build
+of another Go module. A new build of the plugin it has loaded is refused
+(409): restart kgen to replace plugin "x": the running engine has its old
+code loaded. Restart the engine, then install it.` + hostHelp,
 	example: `
 kgen pack ./random && kgen plugin install source random random.zip
 kgen plugin list sources
-kgen plugin delete source random`,
+kgen plugin delete source random
+kgen plugin delete -force sink alert`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		var params listFlag
 		fs.Var(&params, "param", "an argument `P` of the zip's install.sh (repeat for several)")
+		force := fs.Bool("force", false, "delete: delete a plugin that streams or rules use")
 		return clientCommand([]subcommand{
 			{"install", 3, "<type> <name> <file.zip>", func(c *cli, cl *api.Client, args []string) error {
 				kind, err := parseKindArg(args[0])
@@ -74,7 +84,7 @@ kgen plugin delete source random`,
 				if err != nil {
 					return err
 				}
-				return c.println(cl.DeletePlugin(c.ctx, kind, args[1]))
+				return c.println(cl.DeletePlugin(c.ctx, kind, args[1], *force))
 			}},
 		})(fs)
 	},

@@ -29,8 +29,14 @@ func (c *Client) Plugin(ctx context.Context, kind sdk.Kind, name string) (*Plugi
 	return &info, nil
 }
 
-// DeletePlugin deletes a plugin's files; rules already using it keep it
-// until the engine restarts.
-func (c *Client) DeletePlugin(ctx context.Context, kind sdk.Kind, name string) (string, error) {
-	return c.text(ctx, http.MethodDelete, "/plugins/"+kind.Dir()+"/"+url.PathEscape(name), nil)
+// DeletePlugin deletes a plugin's files, keeping the configuration changed
+// since the install. A plugin that streams or rules use is refused, naming
+// them, unless force is set; rules already running keep its code until they
+// stop.
+func (c *Client) DeletePlugin(ctx context.Context, kind sdk.Kind, name string, force bool) (string, error) {
+	path := "/plugins/" + kind.Dir() + "/" + url.PathEscape(name)
+	if force {
+		path += "?force=true"
+	}
+	return c.text(ctx, http.MethodDelete, path, nil)
 }

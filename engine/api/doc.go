@@ -10,6 +10,7 @@
 //	PUT    /streams/{name}        {"sql": "CREATE STREAM ..."}   "Stream demo is updated."
 //	DELETE /streams/{name}                                       "Stream demo is dropped."
 //	POST   /rules                 rule JSON                      201 "Rule r1 was created successfully."
+//	POST   /rules/validate        rule JSON                      200 {"valid": true[, "ignored": [...]]}, or 422 with the error
 //	GET    /rules                 [{"id": "r1", "status": "running"}, ...]
 //	GET    /rules/{id}            rule JSON
 //	PUT    /rules/{id}            rule JSON                      "Rule r1 was updated successfully."
@@ -25,12 +26,48 @@
 //	GET    /version               build info JSON (see BuildInfo)
 //	GET    /sources, /sinks, /functions   registered extension names
 //	GET    /metrics               Prometheus text format (engine.Engine.Metrics)
+//	POST   /plugins/{type}        {"name", "file", "shellParas"} 201 "sinks plugin hook is created"
+//	GET    /plugins/{type}        ["hook", ...]
+//	GET    /plugins/{type}/{name} PluginInfo JSON
+//	DELETE /plugins/{type}/{name}[?force=true]                   "sinks plugin hook is deleted; ..."
+//
+// A rule with "triggered": false (eKuiper's) is created and saved but not
+// started. POST /rules/validate plans the rule (its sources and sinks are
+// provisioned, so their properties are checked) and creates nothing; the
+// id may be an existing rule's.
+//
+// Configuration is strict: an unknown key of a rule, a rule option, a
+// stream's WITH option, or a source or sink property is an error naming the
+// closest known one (`mqtt sink: unknown property "qoss", did you mean
+// "qos"?`). The keys eKuiper has and kgen does not implement are accepted,
+// so that eKuiper's files load, and logged as ignored: rule options such as
+// sendError or restartStrategy, "name" and "tags", stream options KEY,
+// SHARED, STRICT_VALIDATION, RETAIN_SIZE, SCHEMAID, DELIMITER and KIND, and
+// common sink properties such as dataTemplate or format. A plugin's
+// properties are checked against its metadata file when it lists them.
+//
+// Plugins and Go's plugin rules: a .so stays loaded until the engine exits.
+// Installing a plugin whose name this process has loaded before (installed,
+// deleted, installed again) is 201 when the new file can run: the same
+// bytes, or a build of another Go module; rules started afterwards use it.
+// A new build of the loaded plugin (same file path or same main package)
+// would not run, so it is refused with 409 and nothing is installed:
+// `restart kgen to replace plugin "x": the running engine has its old code
+// loaded (...)`. A name compiled into the engine cannot be installed (409).
+// DELETE removes the .so and the files the install wrote that are
+// unchanged; configuration the user changed or added (a source's
+// etc/sources/<name>.yaml, files under etc/<type>/<name>/) stays, and the
+// reply names it. A plugin that a stream or rule uses is refused (409,
+// naming them) unless ?force=true; running rules keep its code until they
+// stop.
 //
 // Messages are plain text; everything else is JSON. A failed request gets
 // {"error": <code>, "message": "<text>"} with one of these statuses:
 //
 //	404  code 1002  the stream or rule named in the path does not exist
-//	409  code 1001  a stream or rule with that name already exists (eKuiper says 400)
+//	409  code 1001  a stream or rule with that name already exists (eKuiper says 400); a plugin
+//	                in use, or one that needs a restart to be replaced
+//	422  code 1000  POST /rules/validate: the rule is not valid
 //	413  code 1000  the request body is larger than MaxBodySize
 //	400  code 1000  anything else: malformed body, bad SQL, a rule that does not plan
 //

@@ -70,6 +70,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	mux.HandleFunc("DELETE /streams/{name}", s.dropStream)
 
 	mux.HandleFunc("POST /rules", s.createRule)
+	mux.HandleFunc("POST /rules/validate", s.validateRule)
 	mux.HandleFunc("GET /rules", s.listRules)
 	mux.HandleFunc("GET /rules/{id}", s.showRule)
 	mux.HandleFunc("PUT /rules/{id}", s.updateRule)
@@ -221,6 +222,29 @@ func (s *server) createRule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeText(w, http.StatusCreated, fmt.Sprintf("Rule %s was created successfully.", def.ID))
+}
+
+// Validation is the body of a successful POST /rules/validate.
+type Validation struct {
+	Valid bool `json:"valid"`
+	// Ignored names the eKuiper keys of the rule kgen accepts but does not
+	// implement ("options.sendError").
+	Ignored []string `json:"ignored,omitempty"`
+}
+
+// validateRule checks a rule without creating it: 200 {"valid": true}, or
+// 422 with the error.
+func (s *server) validateRule(w http.ResponseWriter, r *http.Request) {
+	data, ok := s.readBody(w, r)
+	if !ok {
+		return
+	}
+	ignored, err := s.e.ValidateRule(data)
+	if err != nil {
+		s.fail(w, r, err, http.StatusUnprocessableEntity)
+		return
+	}
+	writeJSON(w, http.StatusOK, Validation{Valid: true, Ignored: ignored})
 }
 
 func (s *server) listRules(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -96,7 +97,7 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 	defer p.mu.Unlock()
 	mgr := p.e.Plugins()
 	if slices.Contains(sdk.Registered(kind), body.Name) && !mgr.Owns(kind, body.Name) {
-		p.fail(w, r, fmt.Errorf("install %s plugin %q: a built-in %s has that name", kind.Dir(), body.Name, kind), http.StatusConflict)
+		p.fail(w, r, fmt.Errorf("install %s plugin %q: a built-in %s has that name; a plugin cannot replace an extension compiled into the engine", kind.Dir(), body.Name, kind), http.StatusConflict)
 		return
 	}
 	_, err = pluginzip.InstallFile(p.e.Root(), kind, body.Name, path, pluginzip.Options{
@@ -114,7 +115,7 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, fs.ErrExist) {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, plugin.ErrRestartNeeded) {
 			status = http.StatusConflict
 		}
 		p.fail(w, r, err, status)
@@ -201,13 +202,30 @@ func (p *pluginServer) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	force := false
+	if v := r.URL.Query().Get("force"); v != "" {
+		var err error
+		if force, err = strconv.ParseBool(v); err != nil {
+			p.fail(w, r, fmt.Errorf("query parameter force=%q: want true or false", v), http.StatusBadRequest)
+			return
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	known := slices.ContainsFunc(p.e.Plugins().List(kind), func(i plugin.Info) bool { return i.Name == name })
-	removed, err := pluginzip.Delete(p.e.Root(), kind, name)
+	infos := p.e.Plugins().List(kind)
+	i := slices.IndexFunc(infos, func(i plugin.Info) bool { return i.Name == name })
+	if i >= 0 && !force {
+		if users := p.e.PluginUsers(kind, name, infos[i].Functions); len(users) > 0 {
+			p.fail(w, r, fmt.Errorf("delete %s plugin %q: used by %s; delete or change them first, or delete with ?force=true (running rules keep the plugin's code until they stop)",
+				kind.Dir(), name, strings.Join(users, ", ")), http.StatusConflict)
+			return
+		}
+	}
+	deleted, err := pluginzip.Delete(p.e.Root(), kind, name)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && known:
+	case errors.Is(err, fs.ErrNotExist) && i >= 0:
 		// The files are gone already; forget the plugin all the same.
+		deleted = &pluginzip.Deleted{}
 	case errors.Is(err, fs.ErrNotExist):
 		p.fail(w, r, err, http.StatusNotFound)
 		return
@@ -216,6 +234,11 @@ func (p *pluginServer) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.e.Plugins().Forget(kind, name)
-	p.logger.Info("plugin deleted", "kind", kind, "name", name, "removed", removed)
-	writeText(w, http.StatusOK, fmt.Sprintf("%s plugin %s is deleted; rules already using it keep it until the engine restarts, as Go cannot unload a plugin", kind.Dir(), name))
+	p.logger.Info("plugin deleted", "kind", kind, "name", name, "removed", deleted.Removed, "kept", deleted.Kept)
+	msg := fmt.Sprintf("%s plugin %s is deleted", kind.Dir(), name)
+	if len(deleted.Kept) > 0 {
+		msg += fmt.Sprintf("; kept the configuration changed or added since the install: %s", strings.Join(deleted.Kept, ", "))
+	}
+	msg += "; rules already using it keep it until they stop, as Go cannot unload a plugin"
+	writeText(w, http.StatusOK, msg)
 }

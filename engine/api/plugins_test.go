@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http/httptest"
 	"os"
@@ -12,9 +13,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -73,7 +76,7 @@ func TestPluginInstallRefused(t *testing.T) {
 		{"POST", "/plugins/sources", `{"file":"` + fake + `"}`, 400, `request body: "name" is required (want {"name": "random", "file": "file:///path/random.zip", "shellParas": []})`},
 		{"POST", "/plugins/sources", `{"name":"random"}`, 400, `request body: "file" is required (want {"name": "random", "file": "file:///path/random.zip", "shellParas": []})`},
 		{"POST", "/plugins/portables", `{"name":"random","file":"` + fake + `"}`, 404, `unknown plugin kind "portables": want source, sink or function`},
-		{"POST", "/plugins/sinks", `{"name":"log","file":"` + fake + `"}`, 409, `install sinks plugin "log": a built-in sink has that name`},
+		{"POST", "/plugins/sinks", `{"name":"log","file":"` + fake + `"}`, 409, `install sinks plugin "log": a built-in sink has that name; a plugin cannot replace an extension compiled into the engine`},
 		{"GET", "/plugins/sources", "", 200, "[]\n"},
 		{"GET", "/plugins/sources/random", "", 404, `sources plugin "random" is not installed`},
 		{"DELETE", "/plugins/sources/random", "", 404, `sources plugin "random" is not installed`},
@@ -119,11 +122,15 @@ func TestPluginExistsListDelete(t *testing.T) {
 	if err != nil || info.Name != "hook" || info.Version != "1.0.0" || info.Error == "" {
 		t.Errorf("Plugin = %+v, %v", info, err)
 	}
-	msg, err := s.cl.DeletePlugin(ctx, sdk.KindSink, "hook")
-	if want := "sinks plugin hook is deleted; rules already using it keep it until the engine restarts, as Go cannot unload a plugin"; err != nil || msg != want {
+	msg, err := s.cl.DeletePlugin(ctx, sdk.KindSink, "hook", false)
+	// Installed without a manifest (by hand): its etc folder may be the
+	// user's, and stays.
+	if want := "sinks plugin hook is deleted; kept the configuration changed or added since the install: etc/sinks/hook; rules already using it keep it until they stop, as Go cannot unload a plugin"; err != nil || msg != want {
 		t.Errorf("DeletePlugin = %q, %v\nwant %q", msg, err, want)
 	}
-	if got := files(t, root); slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, "hook") || strings.Contains(p, "Hook") }) {
+	if got := files(t, root); slices.ContainsFunc(got, func(p string) bool {
+		return (strings.Contains(p, "hook") || strings.Contains(p, "Hook")) && p != "etc/sinks/hook/token.txt"
+	}) {
 		t.Errorf("left after delete: %q", got)
 	}
 	if names, _ := s.cl.Plugins(ctx, sdk.KindSink); len(names) != 0 {
@@ -158,4 +165,83 @@ func newServerWith(t *testing.T, opts engine.Options) *testServer {
 		t.Fatal(err)
 	}
 	return &testServer{e: e, srv: srv, cl: cl}
+}
+
+// hookSink is the source of a sink plugin, hook, that reads one property,
+// "topic", and reports n from its Collect.
+func hookSink(n string) string {
+	return `package main
+
+import (
+	"errors"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+type hook struct{}
+
+func (hook) Provision(_ sdk.Context, props map[string]any) error {
+	if props["topic"] == nil {
+		return errors.New("hook: topic is required")
+	}
+	return nil
+}
+func (hook) Connect(sdk.Context) error                       { return nil }
+func (hook) Collect(sdk.Context, map[string]any) error       { return errors.New("hook ` + n + `") }
+func (hook) CollectList(sdk.Context, []map[string]any) error { return errors.New("hook ` + n + `") }
+func (hook) Close(sdk.Context) error                         { return nil }
+
+func Hook() sdk.Sink { return hook{} }
+
+func main() {}
+`
+}
+
+const hookMeta = `{"about": {}, "libs": [], "properties": [{"name": "topic", "optional": false}], "node": {}}`
+
+// A real plugin: installed, used by a rule, refused deletion until forced,
+// installed again (the same build loads; a new build of it needs a
+// restart), and its declared properties checked.
+func TestPluginUpgradeAndDelete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds Go plugins")
+	}
+	builds := t.TempDir()
+	module := fmt.Sprintf("kgenfixture/hook%d", time.Now().UnixNano())
+	testutil.BuildPlugin(t, module, hookSink("1"), filepath.Join(builds, "v1", "Hook.so"))
+	testutil.BuildPlugin(t, module, hookSink("2"), filepath.Join(builds, "v2", "Hook.so"))
+	zipOf := func(dir string) string {
+		so, err := os.ReadFile(filepath.Join(builds, dir, "Hook.so"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeZip(t, "Hook.so", string(so), "hook.json", hookMeta)
+	}
+	v1, v2 := zipOf("v1"), zipOf("v2")
+	s := newServer(t)
+	s.check(t, []exchange{
+		{"POST", "/plugins/sinks", `{"name":"hook","file":"` + v1 + `"}`, 201, "sinks plugin hook is created"},
+		{"POST", "/streams", `{"sql":` + quote(demoSQL) + `}`, 201, "Stream demo is created."},
+		{"POST", "/rules", `{"id":"r1","sql":"SELECT * FROM demo","actions":[{"hook":{"topic":"t"}}]}`, 201, "Rule r1 was created successfully."},
+		{"POST", "/rules", `{"id":"r2","sql":"SELECT * FROM demo","actions":[{"log":{}}]}`, 201, "Rule r2 was created successfully."},
+		// The properties its metadata declares are the ones it takes.
+		{"POST", "/rules", `{"id":"r3","sql":"SELECT * FROM demo","actions":[{"hook":{"topicc":"t"}}]}`, 400, `rule "r3": actions[0] (hook): sink "hook": unknown property "topicc", did you mean "topic"?`},
+		{"POST", "/rules", `{"id":"r3","sql":"SELECT * FROM demo","actions":[{"hook":{"topic":"t","dataTemplate":"x","sendSingle":true}}]}`, 201, "Rule r3 was created successfully."},
+		{"DELETE", "/rules/r3", "", 200, "Rule r3 is dropped."},
+		{"DELETE", "/plugins/sinks/hook", "", 409, `delete sinks plugin "hook": used by rule "r1"; delete or change them first, or delete with ?force=true (running rules keep the plugin's code until they stop)`},
+		{"DELETE", "/plugins/sinks/hook?force=maybe", "", 400, `query parameter force="maybe": want true or false`},
+		{"DELETE", "/plugins/sinks/hook?force=true", "", 200, "sinks plugin hook is deleted; rules already using it keep it until they stop, as Go cannot unload a plugin"},
+		// The same build again: its code is what the engine has loaded.
+		{"POST", "/plugins/sinks", `{"name":"hook","file":"` + v1 + `"}`, 201, "sinks plugin hook is created"},
+		{"POST", "/rules/r1/restart", "", 200, "Rule r1 was restarted"},
+		{"DELETE", "/plugins/sinks/hook?force=true", "", 200, "*"},
+		// A new build of it cannot run before a restart: refused, and
+		// nothing of it stays.
+		{"POST", "/plugins/sinks", `{"name":"hook","file":"` + v2 + `"}`, 409,
+			`install sinks plugin "hook": load: restart kgen to replace plugin "hook": the running engine has its old code loaded (Hook.so, without a version); Go opens a plugin file once per process and would keep returning the old code for Hook.so`},
+		{"GET", "/plugins/sinks", "", 200, "[]\n"},
+	})
+	if got := files(t, s.e.Root()); slices.ContainsFunc(got, func(p string) bool { return strings.Contains(strings.ToLower(p), "hook") }) {
+		t.Errorf("left after a refused install: %q", got)
+	}
 }

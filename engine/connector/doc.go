@@ -5,9 +5,17 @@
 // Properties come from etc/sources/<type>.yaml, the stream (DATASOURCE,
 // FORMAT) or the rule action. Numbers may be written as ints or floats,
 // durations as milliseconds or strings like "1s", booleans as true/false or
-// "true"/"false"; unknown keys are ignored. Errors name the connector and the
-// property: `mqtt source: property "qos": want int 0..2, got "x"`. Relative
-// paths resolve against the engine root (sdk.Context.GetRootPath).
+// "true"/"false". Errors name the connector and the property:
+// `mqtt source: property "qos": want int 0..2, got "x"`. Relative paths
+// resolve against the engine root (sdk.Context.GetRootPath).
+//
+// An unknown property is an error that names the closest known one:
+// `mqtt sink: unknown property "qoss", did you mean "qos"?`. The properties
+// eKuiper has that kgen does not implement (CommonSinkProps, and per
+// connector for example mqtt's tlsMinVersion or the file sink's rolling
+// settings) are accepted, so that eKuiper rules and source files load, and
+// logged at warn level as ignored. What a connector knows is what its
+// Provision reads (propReader records it), so the list cannot drift.
 //
 // # Sources
 //

@@ -46,6 +46,7 @@ func (s *fileSink) Provision(ctx sdk.Context, props map[string]any) error {
 	s.path = r.required("path")
 	s.jsonMode = r.oneOf("fileType", "lines", "lines", "json") == "json"
 	s.interval = r.duration("checkInterval", time.Second)
+	r.strict(ctx, CommonSinkProps, []string{"hasHeader", "rollingInterval", "rollingCount", "rollingNamePattern", "rollingHook", "rollingHookProps"})
 	if r.err == nil && s.interval == 0 {
 		r.err = fmt.Errorf("property %q: want a positive duration, got %s", "checkInterval", describe(props["checkInterval"]))
 	}

@@ -78,6 +78,8 @@ func (s *fileSource) Provision(ctx sdk.Context, props map[string]any) error {
 	s.name = r.required("datasource")
 	fileType := r.oneOf("fileType", "", "json", "lines")
 	s.interval = r.duration("sendInterval", 0)
+	r.accept(CommonSourceProps...)
+	r.strict(ctx, ekuiperSourceProps, []string{"actionAfterRead", "moveTo", "hasHeader", "columns", "ignoreStartLines", "ignoreEndLines", "delimiter", "parallel"})
 	if r.err != nil {
 		return fmt.Errorf("file source: %w", r.err)
 	}

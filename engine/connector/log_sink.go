@@ -18,9 +18,17 @@ func init() {
 // The logger from the Context already names the rule and the operator.
 type logSink struct{}
 
-func (logSink) Provision(sdk.Context, map[string]any) error { return nil }
-func (logSink) Connect(sdk.Context) error                   { return nil }
-func (logSink) Close(sdk.Context) error                     { return nil }
+// Provision takes eKuiper's common sink properties (ignored), nothing else.
+func (logSink) Provision(ctx sdk.Context, props map[string]any) error {
+	r := propReader{props: props}
+	r.strict(ctx, CommonSinkProps)
+	if r.err != nil {
+		return fmt.Errorf("log sink: %w", r.err)
+	}
+	return nil
+}
+func (logSink) Connect(sdk.Context) error { return nil }
+func (logSink) Close(sdk.Context) error   { return nil }
 
 func (logSink) Collect(ctx sdk.Context, row map[string]any) error {
 	b, err := json.Marshal(row)

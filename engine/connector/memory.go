@@ -254,6 +254,8 @@ func (s *memorySource) Provision(ctx sdk.Context, props map[string]any) error {
 	r := propReader{props: props}
 	s.filter = r.string("datasource", "")
 	s.buffer = r.intRange("bufferLength", DefaultMemoryBuffer, 1, 1<<24)
+	r.accept(CommonSourceProps...)
+	r.strict(ctx, ekuiperSourceProps)
 	if r.err != nil {
 		return fmt.Errorf("memory source: %w", r.err)
 	}
@@ -335,6 +337,7 @@ type memorySink struct {
 func (s *memorySink) Provision(ctx sdk.Context, props map[string]any) error {
 	r := propReader{props: props}
 	s.topic = r.required("topic")
+	r.strict(ctx, CommonSinkProps, []string{"rowkindField", "keyField"})
 	if r.err != nil {
 		return fmt.Errorf("memory sink: %w", r.err)
 	}

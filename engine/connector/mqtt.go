@@ -45,6 +45,16 @@ type mqttConfig struct {
 // readMQTTConfig reads the connection properties. clientKey is "clientid"
 // for the source and "clientId" for the sink, as eKuiper spells them; both
 // accept either spelling.
+// mqttClientIDs are both spellings of the client id: the source reads
+// clientid first (eKuiper's source key), the sink clientId.
+var mqttClientIDs = []string{"clientid", "clientId"}
+
+// eKuiper's MQTT properties that kgen does not implement.
+var (
+	ekuiperMQTTSinkProps   = []string{"tlsMinVersion", "renegotiationSupport", "certficationRaw", "privateKeyRaw", "rootCARaw", "connectionSelector"}
+	ekuiperMQTTSourceProps = []string{"certficationRaw", "privateKeyRaw", "rootCARaw", "kubeedgeVersion", "kubeedgeModelFile"}
+)
+
 func readMQTTConfig(ctx sdk.Context, r *propReader, clientKey string) mqttConfig {
 	c := mqttConfig{
 		server:   r.string("server", "tcp://127.0.0.1:1883"),

@@ -56,6 +56,8 @@ func (s *mqttSink) Provision(ctx sdk.Context, props map[string]any) error {
 	s.topic = r.required("topic")
 	s.qos = byte(r.intRange("qos", 0, 0, 2))
 	s.retained = r.bool("retained", false)
+	r.accept(mqttClientIDs...)
+	r.strict(ctx, CommonSinkProps, ekuiperMQTTSinkProps)
 	if r.err != nil {
 		return fmt.Errorf("mqtt sink: %w", r.err)
 	}

@@ -173,6 +173,10 @@ func (s *mqttSource) Provision(ctx sdk.Context, props map[string]any) error {
 	s.filter = r.required("datasource")
 	s.qos = byte(r.intRange("qos", 1, 0, 2))
 	s.maxUnacked = r.intRange("maxUnacked", 16, 1, 65535)
+	r.accept(mqttClientIDs...)
+	r.accept("durableClientid")
+	r.accept(CommonSourceProps...)
+	r.strict(ctx, ekuiperSourceProps, ekuiperMQTTSourceProps)
 	if r.err != nil {
 		return fmt.Errorf("mqtt source: %w", r.err)
 	}

@@ -3,9 +3,15 @@ package connector
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/kgen-dev/kgen/internal/suggest"
+	"github.com/kgen-dev/kgen/sdk"
 )
 
 // Properties come from YAML or JSON, so one setting can arrive as an int, an
@@ -179,11 +185,76 @@ func describe(v any) string {
 }
 
 // propReader reads several properties and keeps the first error, so that a
-// Provision reads as a list of settings followed by one check.
+// Provision reads as a list of settings followed by one check. It records
+// the keys it was asked for, so that strict can refuse the others: what a
+// connector reads is the one list of what it knows.
 type propReader struct {
 	props map[string]any
 	err   error
+	known []string
 }
+
+// accept marks keys as known without reading them (read only in some
+// cases, or read by the engine).
+func (r *propReader) accept(keys ...string) {
+	for _, k := range keys {
+		if !slices.Contains(r.known, k) {
+			r.known = append(r.known, k)
+		}
+	}
+}
+
+// strict fails on a property the connector neither read nor accepted,
+// naming the closest known one. Properties eKuiper has that kgen does not
+// implement (ignored) are accepted, so that eKuiper files still load, and
+// logged as ignored. Call it after every read.
+func (r *propReader) strict(ctx sdk.Context, ignored ...[]string) {
+	var skipped []string
+	for _, k := range slices.Sorted(maps.Keys(r.props)) {
+		switch {
+		case slices.Contains(r.known, k):
+		case slices.ContainsFunc(ignored, func(l []string) bool { return slices.Contains(l, k) }):
+			skipped = append(skipped, k)
+		default:
+			r.keep(UnknownProperty(k, r.known))
+		}
+	}
+	if len(skipped) > 0 && ctx != nil && r.err == nil {
+		ctx.GetLogger().Warn("eKuiper properties kgen does not implement are ignored", "properties", skipped)
+	}
+}
+
+// UnknownProperty is the error for a property key that is not among known:
+// `unknown property "qoss", did you mean "qos"?`, or with the known keys
+// listed when none is close.
+func UnknownProperty(key string, known []string) error {
+	if hint := suggest.DidYouMean(key, known); hint != "" {
+		return fmt.Errorf("unknown property %q%s", key, hint)
+	}
+	if len(known) == 0 {
+		return fmt.Errorf("unknown property %q (it takes none)", key)
+	}
+	return fmt.Errorf("unknown property %q (known: %s)", key, strings.Join(slices.Sorted(slices.Values(known)), ", "))
+}
+
+// CommonSinkProps are eKuiper's properties of every sink (its docs'
+// guide/sinks/overview.md) that kgen's sinks do not implement: accepted and
+// logged as ignored. (sendSingle is implemented by the engine, for every
+// sink.)
+var CommonSinkProps = []string{
+	"bufferLength", "omitIfEmpty", "dataTemplate", "format", "schemaId", "delimiter", "fields", "dataField",
+	"enableCache", "resendInterval", "batchSize", "lingerInterval", "compression", "encryption",
+	"concurrency", "runAsync", "retryInterval", "retryCount", "cacheLength", "cacheSaveInterval",
+}
+
+// CommonSourceProps are the properties the engine reads or sets for every
+// source (format from the stream's FORMAT, interval for pull sources),
+// which a source need not read.
+var CommonSourceProps = []string{"format", "interval"}
+
+// ekuiperSourceProps are eKuiper's properties of every source that kgen's
+// sources do not implement.
+var ekuiperSourceProps = []string{"bufferLength", "decompression", "connectionSelector"}
 
 func (r *propReader) keep(err error) {
 	if r.err == nil {
@@ -192,30 +263,35 @@ func (r *propReader) keep(err error) {
 }
 
 func (r *propReader) string(key, def string) string {
+	r.accept(key)
 	v, err := getString(r.props, key, def)
 	r.keep(err)
 	return v
 }
 
 func (r *propReader) int(key string, def int) int {
+	r.accept(key)
 	v, err := getInt(r.props, key, def)
 	r.keep(err)
 	return v
 }
 
 func (r *propReader) intRange(key string, def, min, max int) int {
+	r.accept(key)
 	v, err := getIntRange(r.props, key, def, min, max)
 	r.keep(err)
 	return v
 }
 
 func (r *propReader) bool(key string, def bool) bool {
+	r.accept(key)
 	v, err := getBool(r.props, key, def)
 	r.keep(err)
 	return v
 }
 
 func (r *propReader) duration(key string, def time.Duration) time.Duration {
+	r.accept(key)
 	v, err := getDuration(r.props, key, def)
 	r.keep(err)
 	return v

@@ -182,3 +182,59 @@ func TestRegistered(t *testing.T) {
 		}
 	}
 }
+
+// Every built-in connector refuses a property it does not know, naming the
+// closest one it does, and accepts (logging them) eKuiper's properties that
+// kgen ignores.
+func TestUnknownProperties(t *testing.T) {
+	for _, c := range []struct {
+		kind  sdk.Kind
+		typ   string
+		props map[string]any
+		want  string // "" for accepted
+		// logged is the properties a warning names, for accepted ones.
+		logged string
+	}{
+		{sdk.KindSink, "mqtt", map[string]any{"topic": "t", "qoss": 1}, `mqtt sink: unknown property "qoss", did you mean "qos"?`, ""},
+		{sdk.KindSink, "mqtt", map[string]any{"topic": "t", "clientID": "c"}, `mqtt sink: unknown property "clientID", did you mean "clientId"?`, ""},
+		{sdk.KindSink, "mqtt", map[string]any{"topic": "t", "zzz": 1}, `mqtt sink: unknown property "zzz" (known: certificationPath, clientId, clientid, insecureSkipVerify, password, privateKeyPath, protocolVersion, qos, retained, rootCaPath, server, topic, username)`, ""},
+		{sdk.KindSink, "mqtt", map[string]any{"topic": "t", "qos": 1, "retained": true, "clientid": "x", "format": "json", "tlsMinVersion": "1.2"}, "", "[format tlsMinVersion]"},
+		{sdk.KindSource, "mqtt", map[string]any{"datasource": "t", "server": "tcp://h:1", "qos": 1, "durableClientid": "d", "format": "json"}, "", ""},
+		{sdk.KindSource, "mqtt", map[string]any{"datasource": "t", "sever": "tcp://h:1"}, `mqtt source: unknown property "sever", did you mean "server"?`, ""},
+		{sdk.KindSource, "mqtt", map[string]any{"datasource": "t", "kubeedgeVersion": "1", "bufferLength": 10}, "", "[bufferLength kubeedgeVersion]"},
+		{sdk.KindSink, "memory", map[string]any{"topic": "t", "topics": "x"}, `memory sink: unknown property "topics", did you mean "topic"?`, ""},
+		{sdk.KindSink, "memory", map[string]any{"topic": "t", "keyField": "id"}, "", "[keyField]"},
+		{sdk.KindSource, "memory", map[string]any{"datasource": "t", "bufferLenght": 10}, `memory source: unknown property "bufferLenght", did you mean "bufferLength"?`, ""},
+		{sdk.KindSink, "file", map[string]any{"path": "o.jsonl", "filetype": "json"}, `file sink: unknown property "filetype", did you mean "fileType"?`, ""},
+		{sdk.KindSink, "file", map[string]any{"path": "o.jsonl", "rollingCount": 3}, "", "[rollingCount]"},
+		{sdk.KindSource, "file", map[string]any{"datasource": "in.json", "sendIntreval": "1s"}, `file source: unknown property "sendIntreval", did you mean "sendInterval"?`, ""},
+		{sdk.KindSink, "log", map[string]any{"level": "info"}, `log sink: unknown property "level" (it takes none)`, ""},
+		{sdk.KindSink, "log", map[string]any{"sendSingle": true}, `log sink: unknown property "sendSingle" (it takes none)`, ""},
+		{sdk.KindSink, "log", map[string]any{"dataTemplate": "{{.}}"}, "", "[dataTemplate]"},
+		{sdk.KindSink, "nop", map[string]any{"x": 1}, `nop sink: unknown property "x" (it takes none)`, ""},
+	} {
+		ctx := newTestContext(t)
+		var err error
+		if c.kind == sdk.KindSink {
+			f, _ := sdk.LookupSink(c.typ)
+			err = f().Provision(ctx, c.props)
+		} else {
+			f, _ := sdk.LookupSource(c.typ)
+			err = f().Provision(ctx, c.props)
+		}
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("%s %s %v:\ngot  %s\nwant %s", c.typ, c.kind, c.props, got, c.want)
+		}
+		logs := ctx.logs.String()
+		if c.logged == "" && strings.Contains(logs, "ignored") {
+			t.Errorf("%s %s %v: logged %s", c.typ, c.kind, c.props, logs)
+		}
+		if c.logged != "" && (!strings.Contains(logs, `msg="eKuiper properties kgen does not implement are ignored"`) || !strings.Contains(logs, "properties="+c.logged) && !strings.Contains(logs, `properties="`+c.logged+`"`)) {
+			t.Errorf("%s %s %v: logs %q, want the warning naming %s", c.typ, c.kind, c.props, logs, c.logged)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package plugin
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"debug/buildinfo"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -72,9 +74,10 @@ type Manager struct {
 	mu sync.Mutex
 	// infos is what List reports, by kind and plugin name.
 	infos map[sdk.Kind]map[string]*Info
-	// opened is every plugin this process has opened, by kind and name: Go
-	// cannot unload one, so it stays here after Forget.
-	opened map[sdk.Kind]map[string]*opened
+	// opened is every plugin file this process has opened, by kind and
+	// name, newest last: Go cannot unload one, so it stays here after
+	// Forget, and decides whether a reinstall can take effect.
+	opened map[sdk.Kind]map[string][]*opened
 	// owned are the names plugins registered with sdk.Register* from their
 	// init functions, which run in the host's sdk: they are not compiled-in
 	// extensions, and the engine asks the Manager about them.
@@ -90,9 +93,34 @@ type Manager struct {
 }
 
 type opened struct {
-	info  Info
-	ctors map[string]any // func() sdk.Source, ... by provided name
+	info Info
+	// sum is the SHA-256 of the file's bytes; pluginPath is the import path
+	// of its main package, by which Go knows the plugin.
+	sum, pluginPath string
+	ctors           map[string]any // func() sdk.Source, ... by provided name
+	// err is why its symbols did not resolve; it stays opened all the same.
+	err error
 }
+
+// ErrRestartNeeded is returned (wrapped) by Load for a plugin whose name an
+// earlier, different build already holds in this process: Go cannot unload
+// that one, nor open a second build of its plugin path, so the new code
+// would not run. The REST API answers 409.
+var ErrRestartNeeded = errors.New("restart needed")
+
+// RestartError says why a plugin cannot be replaced without a restart.
+type RestartError struct {
+	Name string
+	// Old is the file the running engine loaded; Why is what Go does with
+	// the new one.
+	Old, Why string
+}
+
+func (e *RestartError) Error() string {
+	return fmt.Sprintf("restart kgen to replace plugin %q: the running engine has its old code loaded (%s); %s", e.Name, e.Old, e.Why)
+}
+
+func (e *RestartError) Unwrap() error { return ErrRestartNeeded }
 
 type pkgOwner struct{ hash, plugin string }
 
@@ -108,7 +136,7 @@ func NewManager(root string, self *debug.BuildInfo, logger *slog.Logger) *Manage
 		self:      self,
 		logger:    logger,
 		infos:     map[sdk.Kind]map[string]*Info{},
-		opened:    map[sdk.Kind]map[string]*opened{},
+		opened:    map[sdk.Kind]map[string][]*opened{},
 		owned:     map[sdk.Kind]map[string]bool{},
 		pkgs:      map[string]pkgOwner{},
 		sources:   map[string]func() sdk.Source{},
@@ -117,7 +145,7 @@ func NewManager(root string, self *debug.BuildInfo, logger *slog.Logger) *Manage
 	}
 	for _, k := range sdk.Kinds {
 		m.infos[k] = map[string]*Info{}
-		m.opened[k] = map[string]*opened{}
+		m.opened[k] = map[string][]*opened{}
 		m.owned[k] = map[string]bool{}
 	}
 	m.hostHashes = sync.OnceValues(func() (map[string]string, error) {
@@ -195,10 +223,22 @@ func (m *Manager) refuse(info Info, err error) {
 
 // Load checks and opens one .so file of the given kind (used by install).
 // Before plugin.Open it compares the file's build info and package hashes
-// with the engine's and refuses a mismatch with a *MismatchError. Go cannot
-// unload a plugin, so Load never replaces one: loading a second version of
-// an opened name fails with
-// `plugin "x" is already loaded (v1.0.0); restart the engine to use v1.1.0`.
+// with the engine's and refuses a mismatch with a *MismatchError.
+//
+// Go cannot unload a plugin, so for a name this process opened before
+// (installed, deleted, installed again) Load decides by what Go would do:
+//   - the same bytes as a file opened before: its code is loaded already,
+//     and new rules use it again;
+//   - a file at the path of one opened before: Go would hand back the old
+//     plugin for that path, so the new code would not run;
+//   - a build of the plugin path (main package) of one opened before: Go
+//     refuses to open a plugin path twice ("plugin already loaded");
+//   - any other build: it is opened, and rules planned from now on use it;
+//     running rules keep the old code until they restart.
+//
+// The second and third fail with a *RestartError (ErrRestartNeeded):
+// `restart kgen to replace plugin "x": the running engine has its old code
+// loaded (...)`.
 func (m *Manager) Load(kind sdk.Kind, path string) (*Info, error) {
 	name, version, err := sdk.ParsePluginFileName(filepath.Base(path))
 	if err != nil {
@@ -238,19 +278,42 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	if kind != sdk.KindFunction {
 		provides = []string{name}
 	}
-	if o := m.opened[kind][name]; o != nil {
-		if o.info.Version != info.Version {
-			return nil, fmt.Errorf("plugin %q is already loaded (%s); restart the engine to use %s", name, versionText(o.info.Version), versionText(info.Version))
+	var sum, pluginPath string
+	if prev := m.opened[kind][name]; len(prev) > 0 {
+		var err error
+		if sum, err = fileSum(path); err != nil {
+			return nil, fmt.Errorf("plugin %q: %w", name, err)
 		}
-		// The same version again (installed after a delete): Go returns the
-		// plugin it already opened, so reuse its constructors.
-		if err := m.checkNames(kind, name, provides); err != nil {
-			return nil, err
+		for _, o := range prev {
+			if o.sum != sum {
+				continue
+			}
+			// The same bytes again (installed after a delete): Go returns
+			// the plugin it opened, so reuse its constructors.
+			if o.err != nil {
+				return nil, o.err
+			}
+			if err := m.checkNames(kind, name, provides); err != nil {
+				return nil, err
+			}
+			m.publish(kind, o.ctors)
+			out := *info
+			out.Functions = slices.Clone(o.info.Functions)
+			m.infos[kind][name] = &out
+			return &out, nil
 		}
-		m.publish(kind, o.ctors)
-		out := o.info
-		m.infos[kind][name] = &out
-		return &out, nil
+		if bi, err := buildinfo.ReadFile(path); err == nil {
+			pluginPath = bi.Path
+		}
+		for _, o := range prev {
+			old := filepath.Base(o.info.File) + ", " + versionText(o.info.Version)
+			switch {
+			case o.info.File == path:
+				return nil, &RestartError{Name: name, Old: old, Why: "Go opens a plugin file once per process and would keep returning the old code for " + filepath.Base(path)}
+			case pluginPath != "" && o.pluginPath == pluginPath:
+				return nil, &RestartError{Name: name, Old: old, Why: fmt.Sprintf("Go opens a plugin path (%s) once per process", pluginPath)}
+			}
+		}
 	}
 	if err := m.checkNames(kind, name, provides); err != nil {
 		return nil, err
@@ -258,6 +321,16 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	hashes, err := m.check(name, path)
 	if err != nil {
 		return nil, err
+	}
+	if sum == "" {
+		if sum, err = fileSum(path); err != nil {
+			return nil, fmt.Errorf("plugin %q: %w", name, err)
+		}
+	}
+	if pluginPath == "" {
+		if bi, err := buildinfo.ReadFile(path); err == nil {
+			pluginPath = bi.Path
+		}
 	}
 	before := registered()
 	p, err := goplugin.Open(path)
@@ -271,8 +344,8 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugin %q (%s): open: %w", name, path, err)
 	}
-	o := &opened{info: *info, ctors: map[string]any{}}
-	m.opened[kind][name] = o
+	o := &opened{info: *info, sum: sum, pluginPath: pluginPath, ctors: map[string]any{}}
+	m.opened[kind][name] = append(m.opened[kind][name], o)
 	for pkg, h := range hashes {
 		if _, ok := m.pkgs[pkg]; !ok {
 			m.pkgs[pkg] = pkgOwner{h, name}
@@ -288,13 +361,27 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 		o.ctors[n] = ctor
 	}
 	if len(errs) > 0 {
-		o.ctors = nil
-		return nil, errors.Join(errs...)
+		o.ctors, o.err = nil, errors.Join(errs...)
+		return nil, o.err
 	}
 	m.publish(kind, o.ctors)
 	out := *info
 	m.infos[kind][name] = &out
 	return &out, nil
+}
+
+// fileSum is the hex SHA-256 of a file's bytes.
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func versionText(v string) string {
@@ -564,8 +651,8 @@ func (m *Manager) List(kind sdk.Kind) []Info {
 
 // Forget is called after a plugin was deleted: new rules can no longer use
 // it. Running rules keep their instances, and the plugin stays opened (Go
-// cannot unload it), so only the same version can be loaded again before a
-// restart.
+// cannot unload it); see Load for what can be loaded under its name before
+// a restart.
 func (m *Manager) Forget(kind sdk.Kind, name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,10 +37,15 @@ var fixtures atomic.Int64
 // already loaded"), so a test run again (-count=2) needs new paths.
 func buildFixture(t testing.TB, module, src, file string) {
 	t.Helper()
+	buildPlugin(t, module+strconv.FormatInt(fixtures.Add(1), 10), src, file)
+}
+
+// buildPlugin is buildFixture with the module path as given.
+func buildPlugin(t testing.TB, module, src, file string) {
+	t.Helper()
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("Go plugins need linux or darwin")
 	}
-	module += strconv.FormatInt(fixtures.Add(1), 10)
 	dir := t.TempDir()
 	mod := filepath.Join(dir, "m")
 	os.MkdirAll(mod, 0o755)
@@ -139,11 +145,6 @@ func main() {}
 		t.Errorf("List(functions) = %+v", l)
 	}
 
-	// Go cannot unload: another version of an opened plugin is refused.
-	_, err := m.Load(sdk.KindFunction, filepath.Join(fns, "Multi@v1.1.0.so"))
-	if want := `plugin "multi" is already loaded (without a version); restart the engine to use v1.1.0`; err == nil || err.Error() != want {
-		t.Errorf("Load second version: %v, want %s", err, want)
-	}
 	m.Forget(sdk.KindFunction, "multi")
 	if _, ok := m.Function("second"); ok {
 		t.Error("second still available after Forget")
@@ -164,5 +165,81 @@ func TestNoBuildInfoRefuses(t *testing.T) {
 	errs := m.Scan()
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "the engine has no build info to check it against, so it was not opened") {
 		t.Errorf("Scan = %v", errs)
+	}
+}
+
+// A plugin installed again after a delete: the same bytes take effect at
+// once; another build of the same plugin path, or any file at the path Go
+// opened, needs a restart; a build of another plugin path is opened, and
+// new rules use it.
+func TestReloadAfterDelete(t *testing.T) {
+	root := t.TempDir()
+	fns := filepath.Join(root, "plugins", "functions")
+	module := "kgenfixture/echo" + strconv.FormatInt(fixtures.Add(1), 10)
+	echo := func(n string) string {
+		return "package main\n\nimport \"github.com/kgen-dev/kgen/sdk\"\n" + fnImpl + "\nfunc Echo() sdk.Function { return fn{" + n + "} }\n\nfunc main() {}\n"
+	}
+	builds := t.TempDir()
+	v1, v2, other := filepath.Join(builds, "v1.so"), filepath.Join(builds, "v2.so"), filepath.Join(builds, "other.so")
+	buildPlugin(t, module, echo("1"), v1)
+	buildPlugin(t, module, echo("2"), v2)
+	buildFixture(t, "kgenfixture/otherecho", echo("3"), other)
+
+	m := NewManager(root, testutil.BuildInfo(t), nil)
+	call := func() any {
+		t.Helper()
+		f, ok := m.Function("echo")
+		if !ok {
+			t.Fatal("echo not loaded")
+		}
+		v, _ := f().Exec(nil, nil)
+		return v
+	}
+	install := func(from, name string) (string, error) {
+		t.Helper()
+		os.RemoveAll(fns)
+		os.MkdirAll(fns, 0o755)
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := filepath.Join(fns, name)
+		os.WriteFile(to, data, 0o755)
+		m.Forget(sdk.KindFunction, "echo")
+		_, err = m.Load(sdk.KindFunction, to)
+		return to, err
+	}
+	if _, err := install(v1, "Echo@v1.0.0.so"); err != nil {
+		t.Fatal(err)
+	}
+	if v := call(); v != 1 {
+		t.Fatalf("echo() = %v, want 1", v)
+	}
+	// The same bytes under another name: the loaded code is that code.
+	if _, err := install(v1, "Echo@v1.0.1.so"); err != nil {
+		t.Errorf("install the same build again: %v", err)
+	}
+	if v := call(); v != 1 {
+		t.Errorf("echo() = %v, want 1", v)
+	}
+	for _, file := range []string{"Echo@v1.0.0.so", "Echo@v2.0.0.so"} {
+		to, err := install(v2, file)
+		want := `restart kgen to replace plugin "echo": the running engine has its old code loaded (Echo@v1.0.0.so, v1.0.0); Go opens a plugin file once per process and would keep returning the old code for Echo@v1.0.0.so`
+		if file != "Echo@v1.0.0.so" {
+			want = `restart kgen to replace plugin "echo": the running engine has its old code loaded (Echo@v1.0.0.so, v1.0.0); Go opens a plugin path (` + module + `) once per process`
+		}
+		if err == nil || err.Error() != want || !errors.Is(err, ErrRestartNeeded) {
+			t.Errorf("install a new build as %s: %v\nwant %s", file, err, want)
+		}
+		if _, ok := m.Function("echo"); ok {
+			t.Errorf("%s: echo is available after a refused load", to)
+		}
+	}
+	// Another plugin path loads, and is what new rules get.
+	if _, err := install(other, "Echo@v3.0.0.so"); err != nil {
+		t.Fatalf("install another plugin's build: %v", err)
+	}
+	if v := call(); v != 3 {
+		t.Errorf("echo() = %v, want 3", v)
 	}
 }

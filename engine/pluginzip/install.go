@@ -63,8 +63,13 @@ type Installed struct {
 	Version string // from the .so name ("v1.0.0"), or ""
 	// Files are the paths the install created, relative to the root, with
 	// slashes, sorted: the .so, the metadata, the source yaml and the
-	// plugin's etc folder (one entry).
+	// plugin's etc folder (one entry when the folder was new, else its new
+	// files).
 	Files []string
+	// Kept are the configuration files the zip holds that the root had
+	// already (kept by an earlier delete, or written by the user): the
+	// install leaves them as they are.
+	Kept []string
 }
 
 // InstallFile installs the plugin zip at zipPath; see Install.
@@ -169,14 +174,26 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 
 	l := installed{root: root, kind: kind, name: name}
 	var moves []move
+	var kept []string
+	// Configuration the root has already is the user's: it stays, and
+	// the zip's copy is dropped.
 	if p.etc {
-		moves = append(moves, move{filepath.Join(staging, "etc"), l.etcDir()})
+		etcMoves, etcKept, err := configMoves(filepath.Join(staging, "etc"), l.etcDir())
+		if err != nil {
+			return nil, err
+		}
+		moves = append(moves, etcMoves...)
+		kept = append(kept, etcKept...)
 	}
 	if p.json {
 		moves = append(moves, move{filepath.Join(staging, name+".json"), l.jsonFile()})
 	}
 	if p.yaml {
-		moves = append(moves, move{filepath.Join(staging, name+".yaml"), l.yamlFile()})
+		if _, err := os.Lstat(l.yamlFile()); err == nil {
+			kept = append(kept, l.yamlFile())
+		} else {
+			moves = append(moves, move{filepath.Join(staging, name+".yaml"), l.yamlFile()})
+		}
 	}
 	// The .so goes last: once it is in plugins/, a restarting engine would
 	// load it, so everything it needs must already be there.
@@ -193,21 +210,59 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 			return nil, fmt.Errorf("install.sh removed %s", filepath.Base(m.from))
 		}
 	}
+	// The manifest records what the install wrote, so that Delete removes
+	// only those files, and only while they are unchanged.
+	man, err := newManifest(l, moves)
+	if err != nil {
+		return nil, err
+	}
 	done, err := place(moves)
 	if err != nil {
 		return nil, errors.Join(err, rollback(done))
 	}
+	if err := man.write(l); err != nil {
+		return nil, errors.Join(fmt.Errorf("write %s: %w", l.rel(l.manifestFile()), err), rollback(done))
+	}
 	if opts.Load != nil {
 		if err := opts.Load(kind, soPath); err != nil {
-			return nil, errors.Join(fmt.Errorf("load: %w", err), rollback(done))
+			return nil, errors.Join(fmt.Errorf("load: %w", err), os.Remove(l.manifestFile()), rollback(done))
 		}
 	}
 	inst := &Installed{Kind: kind, Name: name, Version: p.version}
 	for _, m := range moves {
 		inst.Files = append(inst.Files, l.rel(m.to))
 	}
+	for _, k := range kept {
+		inst.Kept = append(inst.Kept, l.rel(k))
+	}
 	slices.Sort(inst.Files)
+	slices.Sort(inst.Kept)
 	return inst, nil
+}
+
+// configMoves moves the zip's etc folder into place: whole when the
+// plugin's folder is new, else file by file, keeping the files that exist.
+func configMoves(from, to string) (moves []move, kept []string, err error) {
+	if _, err := os.Lstat(to); errors.Is(err, fs.ErrNotExist) {
+		return []move{{from, to}}, nil, nil
+	}
+	err = filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, rel)
+		if _, err := os.Lstat(dst); err == nil {
+			kept = append(kept, dst)
+			return nil
+		}
+		moves = append(moves, move{p, dst})
+		return nil
+	})
+	return moves, kept, err
 }
 
 func existsError(name, file, version string) error {

@@ -160,12 +160,13 @@ func TestInstallSource(t *testing.T) {
 		t.Errorf("reinstall: %v\nwant %s", err, wantErr)
 	}
 
-	removed, err := Delete(root, sdk.KindSource, "random")
+	deleted, err := Delete(root, sdk.KindSource, "random")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(removed, wantFiles) {
-		t.Errorf("removed %q, want %q", removed, wantFiles)
+	wantRemoved := []string{"etc/sources/random.json", "etc/sources/random.yaml", "etc/sources/random/model/weights.bin", "etc/sources/random/words.txt", "plugins/sources/Random@v1.2.0.so"}
+	if !slices.Equal(deleted.Removed, wantRemoved) || len(deleted.Kept) > 0 {
+		t.Errorf("deleted %+v, want removed %q", deleted, wantRemoved)
 	}
 	if got, want := tree(t, root), tree(t, newRoot(t)); !slices.Equal(got, want) {
 		t.Errorf("after delete:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -173,6 +174,80 @@ func TestInstallSource(t *testing.T) {
 	_, err = Delete(root, sdk.KindSource, "random")
 	if wantErr := `sources plugin "random" is not installed`; err == nil || err.Error() != wantErr || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("second delete: %v, want %s", err, wantErr)
+	}
+}
+
+// The configuration a user changed or added stays through a delete, and
+// the next install keeps it.
+func TestDeleteKeepsUserConfig(t *testing.T) {
+	root := newRoot(t)
+	if _, err := InstallBytes(root, sdk.KindSource, "random", mkzip(t, sourceZip...), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	userYAML := "default:\n  interval: 1000\nfast:\n  interval: 10\n"
+	os.WriteFile(filepath.Join(root, "etc/sources/random.yaml"), []byte(userYAML), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/sources/random/mine.txt"), []byte("mine"), 0o644)
+	deleted, err := Delete(root, sdk.KindSource, "random")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Deleted{
+		Removed: []string{"etc/sources/random.json", "etc/sources/random/model/weights.bin", "etc/sources/random/words.txt", "plugins/sources/Random@v1.2.0.so"},
+		Kept:    []string{"etc/sources/random.yaml", "etc/sources/random/mine.txt"},
+	}
+	if !slices.Equal(deleted.Removed, want.Removed) || !slices.Equal(deleted.Kept, want.Kept) {
+		t.Errorf("deleted %+v\nwant %+v", deleted, want)
+	}
+	got := tree(t, root)
+	for _, gone := range []string{"etc/sources/random/model/", "etc/sources/random.json={\"about\":{}}", "plugins/sources/.random.installed.json"} {
+		if slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, gone) }) {
+			t.Errorf("%s left behind:\n%s", gone, strings.Join(got, "\n"))
+		}
+	}
+
+	inst, err := InstallBytes(root, sdk.KindSource, "random", mkzip(t, sourceZip...), Options{})
+	if err != nil {
+		t.Fatalf("install after delete: %v", err)
+	}
+	wantFiles := []string{"etc/sources/random.json", "etc/sources/random/model/weights.bin", "etc/sources/random/words.txt", "plugins/sources/Random@v1.2.0.so"}
+	if !slices.Equal(inst.Files, wantFiles) || !slices.Equal(inst.Kept, []string{"etc/sources/random.yaml"}) {
+		t.Errorf("Installed = %+v, want files %q, kept the yaml", inst, wantFiles)
+	}
+	got = tree(t, root)
+	for _, line := range []string{"etc/sources/random.yaml=" + userYAML, "etc/sources/random/mine.txt=mine", "etc/sources/random/words.txt=a b c"} {
+		if !slices.Contains(got, line) {
+			t.Errorf("missing %q in\n%s", line, strings.Join(got, "\n"))
+		}
+	}
+	// The user's yaml was not written by this install either: the next
+	// delete keeps it.
+	deleted, err = Delete(root, sdk.KindSource, "random")
+	if err != nil || !slices.Equal(deleted.Kept, want.Kept) {
+		t.Errorf("second delete = %+v, %v; want kept %q", deleted, err, want.Kept)
+	}
+}
+
+// A plugin installed without a manifest loses its .so and metadata only.
+func TestDeleteWithoutManifest(t *testing.T) {
+	root := newRoot(t)
+	for p, body := range map[string]string{
+		"plugins/sources/Random.so":   "ELF",
+		"etc/sources/random.json":     "{}",
+		"etc/sources/random.yaml":     "default: {}\n",
+		"etc/sources/random/data.txt": "x",
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
+		os.WriteFile(filepath.Join(root, p), []byte(body), 0o644)
+	}
+	deleted, err := Delete(root, sdk.KindSource, "random")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"etc/sources/random.json", "plugins/sources/Random.so"}; !slices.Equal(deleted.Removed, want) {
+		t.Errorf("removed %q, want %q", deleted.Removed, want)
+	}
+	if want := []string{"etc/sources/random", "etc/sources/random.yaml"}; !slices.Equal(deleted.Kept, want) {
+		t.Errorf("kept %q, want %q", deleted.Kept, want)
 	}
 }
 

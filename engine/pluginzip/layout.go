@@ -1,12 +1,18 @@
 package pluginzip
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
@@ -24,6 +30,12 @@ func (l installed) soDir() string    { return layout.Root(l.root).Plugins(l.kind
 func (l installed) etcDir() string   { return layout.Root(l.root).PluginDir(l.kind, l.name) }
 func (l installed) jsonFile() string { return layout.Root(l.root).PluginMetaFile(l.kind, l.name) }
 func (l installed) yamlFile() string { return layout.Root(l.root).SourceConf(l.name) }
+
+// manifestFile lists what the install wrote besides the .so; a dot file, so
+// that the plugin loader's look at the .json files beside a .so skips it.
+func (l installed) manifestFile() string {
+	return filepath.Join(l.soDir(), "."+l.name+".installed.json")
+}
 
 // rel returns p relative to the root, with slashes.
 func (l installed) rel(p string) string {
@@ -73,11 +85,25 @@ func Find(root string, kind sdk.Kind, name string) (file, version string, ok boo
 	return file, version, true, nil
 }
 
-// Delete removes every file Install placed for the plugin: its .so files,
-// metadata, source yaml and etc folder. It returns the removed paths
-// relative to root, sorted; an error matching fs.ErrNotExist when no .so of the plugin is
-// installed (so a built-in source's yaml is never touched).
-func Delete(root string, kind sdk.Kind, name string) ([]string, error) {
+// Deleted describes a delete.
+type Deleted struct {
+	// Removed are the files removed, relative to the root, with slashes,
+	// sorted.
+	Removed []string
+	// Kept are the plugin's configuration files that stay: those changed
+	// or added since the install (or, for a plugin installed without a
+	// manifest, its source yaml and etc folder).
+	Kept []string
+}
+
+// Delete removes the plugin's .so files and the files Install wrote that
+// are unchanged since: its metadata, source yaml and etc files. The
+// configuration the user changed or added stays (Deleted.Kept), and an
+// install of the plugin later keeps it. A plugin installed before Install
+// kept a manifest loses its .so files and metadata only. Delete returns an
+// error matching fs.ErrNotExist when no .so of the plugin is installed (so
+// a built-in source's yaml is never touched).
+func Delete(root string, kind sdk.Kind, name string) (*Deleted, error) {
 	if err := sdk.ValidateName(name); err != nil {
 		return nil, err
 	}
@@ -89,30 +115,153 @@ func Delete(root string, kind sdk.Kind, name string) ([]string, error) {
 	if len(sos) == 0 {
 		return nil, fserr.Errorf(fserr.NotFound, "%s plugin %q is not installed", kind.Dir(), name)
 	}
-	// The .so files go first: without them, a restart loads nothing.
-	var paths []string
-	for _, so := range sos {
-		paths = append(paths, filepath.Join(l.soDir(), so))
+	man, err := readManifest(l)
+	if err != nil {
+		return nil, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
 	}
-	paths = append(paths, l.jsonFile(), l.etcDir())
-	if kind == sdk.KindSource {
-		paths = append(paths, l.yamlFile())
-	}
-	var removed []string
+	out := &Deleted{}
 	var errs []error
-	for _, p := range paths {
-		if _, err := os.Lstat(p); err != nil {
-			continue
-		}
-		if err := os.RemoveAll(p); err != nil {
+	remove := func(p string) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
+		} else if err == nil {
+			out.Removed = append(out.Removed, l.rel(p))
+		}
+	}
+	// The .so files go first: without them, a restart loads nothing.
+	for _, so := range sos {
+		remove(filepath.Join(l.soDir(), so))
+	}
+	if man == nil {
+		remove(l.jsonFile())
+		for _, p := range []string{l.yamlFile(), l.etcDir()} {
+			if _, err := os.Lstat(p); err == nil && (kind == sdk.KindSource || p != l.yamlFile()) {
+				out.Kept = append(out.Kept, l.rel(p))
+			}
+		}
+	} else {
+		for _, rel := range slices.Sorted(maps.Keys(man.Files)) {
+			p := filepath.Join(root, filepath.FromSlash(rel))
+			sum, err := fileSum(p)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				errs = append(errs, err)
+			case sum == man.Files[rel]:
+				remove(p)
+			default:
+				out.Kept = append(out.Kept, rel)
+			}
+		}
+		// What the user wrote stays too: a source yaml the install kept,
+		// and files added to the plugin's etc folder.
+		if rel := l.rel(l.yamlFile()); kind == sdk.KindSource && man.Files[rel] == "" {
+			if _, err := os.Lstat(l.yamlFile()); err == nil {
+				out.Kept = append(out.Kept, rel)
+			}
+		}
+		filepath.WalkDir(l.etcDir(), func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if rel := l.rel(p); man.Files[rel] == "" {
+					out.Kept = append(out.Kept, rel)
+				}
+			}
+			return nil
+		})
+		removeEmptyDirs(l.etcDir())
+		remove(l.manifestFile())
+		out.Removed = slices.DeleteFunc(out.Removed, func(p string) bool { return p == l.rel(l.manifestFile()) })
+	}
+	slices.Sort(out.Removed)
+	slices.Sort(out.Kept)
+	out.Kept = slices.Compact(out.Kept)
+	if err := errors.Join(errs...); err != nil {
+		return out, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
+	}
+	return out, nil
+}
+
+// removeEmptyDirs removes dir and the folders under it that hold no files.
+func removeEmptyDirs(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			removeEmptyDirs(filepath.Join(dir, e.Name()))
+		}
+	}
+	os.Remove(dir) // fails, as wanted, when something is left
+}
+
+// manifest is what an install wrote besides the .so: sha256 by path
+// relative to the root.
+type manifest struct {
+	Files map[string]string `json:"files"`
+}
+
+func newManifest(l installed, moves []move) (*manifest, error) {
+	m := &manifest{Files: map[string]string{}}
+	for _, mv := range moves {
+		if strings.HasSuffix(mv.to, ".so") && filepath.Dir(mv.to) == l.soDir() {
 			continue
 		}
-		removed = append(removed, l.rel(p))
+		err := filepath.WalkDir(mv.from, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(mv.from, p)
+			if err != nil {
+				return err
+			}
+			sum, err := fileSum(p)
+			if err != nil {
+				return err
+			}
+			m.Files[l.rel(filepath.Join(mv.to, rel))] = sum
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	slices.Sort(removed)
-	if err := errors.Join(errs...); err != nil {
-		return removed, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
+	return m, nil
+}
+
+func (m *manifest) write(l installed) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
 	}
-	return removed, nil
+	return os.WriteFile(l.manifestFile(), append(data, '\n'), 0o644)
+}
+
+// readManifest returns nil for a plugin installed without one.
+func readManifest(l installed) (*manifest, error) {
+	data, err := os.ReadFile(l.manifestFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", l.rel(l.manifestFile()), err)
+	}
+	return &m, nil
+}
+
+func fileSum(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

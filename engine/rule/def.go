@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/internal/jsonpos"
+	"github.com/kgen-dev/kgen/internal/suggest"
 )
 
 // Def is a rule as users write it (eKuiper's rule JSON):
@@ -23,6 +24,24 @@ type Def struct {
 	Actions []Action          `json:"actions"`
 	Options RuleOptions       `json:"options"`
 	Extra   map[string]string `json:"-"`
+	// Triggered is eKuiper's "triggered": false creates the rule without
+	// starting it. nil when not written (start it).
+	Triggered *bool `json:"-"`
+}
+
+// Ignored names the eKuiper keys the rule carries that kgen accepts but does
+// not implement ("options.sendError", "tags"), sorted, for the engine to log.
+func (d *Def) Ignored() []string {
+	var out []string
+	for k := range d.Extra {
+		if k == "tags" {
+			out = append(out, k)
+		} else {
+			out = append(out, "options."+k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Action is one sink of a rule: its type and the properties handed to its
@@ -124,10 +143,18 @@ const (
 // Options that eKuiper rules carry and that have no effect here yet; they are
 // accepted so rules move between the two, and logged.
 var ignoredOptions = map[string]bool{
-	"sendMetaToSink": true,
-	"sendError":      true, "restartStrategy": true,
-	"cron": true, "duration": true, "debug": true, "disableBufferFullDiscard": true,
+	"sendMetaToSink": true, "sendNilField": true, "logFilename": true,
+	"sendError": true, "restartStrategy": true, "enableSaveStateBeforeStop": true,
+	"cron": true, "duration": true, "cronDatetimeRange": true, "debug": true, "disableBufferFullDiscard": true,
+	"planOptimizeStrategy": true, "notifySub": true,
 }
+
+// knownOptions are the options kgen implements.
+var knownOptions = []string{"bufferLength", "bufferFullPolicy", "checkpointInterval", "concurrency", "isEventTime", "lateTolerance", "maxGroups", "maxWindowRows", "qos"}
+
+// ruleKeys are the keys of the rule object: kgen's, then eKuiper's that
+// kgen accepts ("name" and "tags" carry no meaning here).
+var ruleKeys = []string{"id", "sql", "actions", "options", "triggered", "name", "tags"}
 
 var ruleIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+$`)
 
@@ -135,13 +162,14 @@ var ruleIDPattern = regexp.MustCompile(`^[a-zA-Z0-9_\-]+$`)
 // malformed JSON, the line and column.
 func Parse(data []byte) (*Def, error) {
 	var raw struct {
-		ID      *string                      `json:"id"`
-		SQL     *string                      `json:"sql"`
-		Actions []map[string]json.RawMessage `json:"actions"`
-		Options map[string]json.RawMessage   `json:"options"`
+		ID        *string                      `json:"id"`
+		SQL       *string                      `json:"sql"`
+		Actions   []map[string]json.RawMessage `json:"actions"`
+		Options   map[string]json.RawMessage   `json:"options"`
+		Triggered *bool                        `json:"triggered"`
 		// eKuiper fields that carry no meaning here.
-		Name      json.RawMessage `json:"name"`
-		Triggered json.RawMessage `json:"triggered"`
+		Name json.RawMessage `json:"name"`
+		Tags json.RawMessage `json:"tags"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -163,7 +191,10 @@ func Parse(data []byte) (*Def, error) {
 	case len(raw.Actions) == 0:
 		return nil, fmt.Errorf(`rule %q: "actions" must list at least one sink`, *raw.ID)
 	}
-	def.ID, def.SQL = *raw.ID, *raw.SQL
+	def.ID, def.SQL, def.Triggered = *raw.ID, *raw.SQL, raw.Triggered
+	if len(raw.Tags) > 0 && string(raw.Tags) != "null" {
+		def.Extra = map[string]string{"tags": string(raw.Tags)}
+	}
 	for i, a := range raw.Actions {
 		if len(a) != 1 {
 			return nil, fmt.Errorf(`rule %q: actions[%d]: want one sink type as the only key, got %d keys`, def.ID, i, len(a))
@@ -234,7 +265,10 @@ func parseOptions(def *Def, opts map[string]json.RawMessage) error {
 			}
 		default:
 			if !ignoredOptions[k] {
-				return fmt.Errorf(`rule %q: options: unknown option %q (known: bufferLength, bufferFullPolicy, checkpointInterval, concurrency, isEventTime, lateTolerance, maxGroups, maxWindowRows, qos)`, def.ID, k)
+				if hint := suggest.DidYouMean(k, knownOptions); hint != "" {
+					return fmt.Errorf(`rule %q: options: unknown option %q%s`, def.ID, k, hint)
+				}
+				return fmt.Errorf(`rule %q: options: unknown option %q (known: %s)`, def.ID, k, strings.Join(knownOptions, ", "))
 			}
 			if def.Extra == nil {
 				def.Extra = map[string]string{}
@@ -278,15 +312,22 @@ func (d *Def) MarshalJSON() ([]byte, error) {
 	if err := json.Unmarshal(known, &opts); err != nil {
 		return nil, err
 	}
+	var tags json.RawMessage
 	for k, v := range d.Extra {
+		if k == "tags" {
+			tags = json.RawMessage(v)
+			continue
+		}
 		opts[k] = json.RawMessage(v)
 	}
 	return json.Marshal(struct {
-		ID      string                     `json:"id"`
-		SQL     string                     `json:"sql"`
-		Actions []Action                   `json:"actions"`
-		Options map[string]json.RawMessage `json:"options"`
-	}{d.ID, d.SQL, d.Actions, opts})
+		ID        string                     `json:"id"`
+		SQL       string                     `json:"sql"`
+		Actions   []Action                   `json:"actions"`
+		Options   map[string]json.RawMessage `json:"options"`
+		Triggered *bool                      `json:"triggered,omitempty"`
+		Tags      json.RawMessage            `json:"tags,omitempty"`
+	}{d.ID, d.SQL, d.Actions, opts, d.Triggered, tags})
 }
 
 func jsonError(data []byte, offset int64, err error) error {
@@ -303,9 +344,16 @@ func jsonError(data []byte, offset int64, err error) error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "json: ")
 	if field, ok := strings.CutPrefix(msg, "unknown field "); ok {
+		key := strings.Trim(field, "\"")
 		// Point at the key, not past its value.
-		if i := bytes.Index(data, []byte(strings.Trim(field, "\"")+"\"")); i > 0 {
-			offset = int64(i) - 1
+		if i := bytes.Index(data, []byte(`"`+key+`"`)); i >= 0 {
+			offset = int64(i)
+		}
+		msg = fmt.Sprintf("unknown key %q", key)
+		if hint := suggest.DidYouMean(key, ruleKeys); hint != "" {
+			msg += hint
+		} else {
+			msg += " (known: " + strings.Join(ruleKeys, ", ") + ")"
 		}
 	}
 	return fmt.Errorf("rule JSON: %s: %s", jsonpos.LineCol(data, offset), msg)

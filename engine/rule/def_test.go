@@ -54,11 +54,42 @@ func TestParseRuleErrors(t *testing.T) {
 		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"lateTolerance":"x"}}`: `rule "r": options.lateTolerance: want milliseconds or a duration like "1s", not negative, got "x"`,
 		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"maxWindowRows":0}}`:   `rule "r": options.maxWindowRows: want a positive integer, got 0`,
 		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"maxGroups":-1}}`:      `rule "r": options.maxGroups: want a positive integer, got -1`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"qoss":1}}`:            `rule "r": options: unknown option "qoss", did you mean "qos"?`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"bufferlength":1}}`:    `rule "r": options: unknown option "bufferlength", did you mean "bufferLength"?`,
+		`{"id":"r","sql":"x","acions":[{"a":{}}]}`:                                  `rule JSON: line 1, column 21: unknown key "acions", did you mean "actions"?`,
+		"{\"id\":\"r\",\n \"sql\":\"x\",\n \"grpah\":{}}":                           `rule JSON: line 3, column 2: unknown key "grpah" (known: id, sql, actions, options, triggered, name, tags)`,
+		`{"id":"r","sql":"x","actions":[{"a":{}}],"triggered":"no"}`:                `rule JSON: line 1, column 58: field "triggered": want bool, got string`,
 	}
 	for in, want := range cases {
 		if _, err := Parse([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("Parse(%s)\n got: %v\nwant: %s", in, err, want)
 		}
+	}
+}
+
+// eKuiper's keys kgen does not implement load, and are named for the
+// engine's warning; they are kept when the rule is written back.
+func TestParseRuleIgnoredAndTriggered(t *testing.T) {
+	in := `{"id":"r","name":"R","tags":["a"],"triggered":false,"sql":"x","actions":[{"a":{}}],"options":{"sendError":true,"logFilename":"r.log","qos":1}}`
+	def, err := Parse([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := def.Ignored(), []string{"options.logFilename", "options.sendError", "tags"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Ignored = %q, want %q", got, want)
+	}
+	if def.Triggered == nil || *def.Triggered {
+		t.Errorf("Triggered = %v, want false", def.Triggered)
+	}
+	out, _ := json.Marshal(def)
+	if want := `{"id":"r","sql":"x","actions":[{"a":{}}],"options":{"logFilename":"r.log","qos":1,"sendError":true},"triggered":false,"tags":["a"]}`; string(out) != want {
+		t.Errorf("written back:\n%s\nwant\n%s", out, want)
+	}
+	if again := roundTrip(t, def); !reflect.DeepEqual(def, again) {
+		t.Errorf("round trip:\n%+v\n%+v", def, again)
+	}
+	if def, _ := Parse([]byte(ruleSeeds[0])); def.Triggered != nil || def.Ignored() != nil {
+		t.Errorf("plain rule: triggered %v, ignored %q", def.Triggered, def.Ignored())
 	}
 }
 

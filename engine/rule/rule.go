@@ -44,6 +44,10 @@ type Env struct {
 	// Source and Sink return constructors by type name.
 	Source func(typ string) (func() sdk.Source, error)
 	Sink   func(typ string) (func() sdk.Sink, error)
+	// CheckProps, if set, checks the properties of a source or sink type
+	// before its Provision: the engine checks a plugin's against the ones
+	// its metadata declares (built-in connectors check their own).
+	CheckProps func(kind sdk.Kind, typ string, props map[string]any) error
 	// SinkDefaults, if set, returns properties a sink type gets unless the
 	// rule action sets them (the engine's broker for mqtt).
 	SinkDefaults func(typ string) map[string]any

@@ -93,6 +93,11 @@ func (r *Rule) planSink(i int, a Action) (*sinkNode, error) {
 			props = maps.Clone(props)
 			delete(props, "sendSingle")
 		}
+		if r.env.CheckProps != nil {
+			if err := r.env.CheckProps(sdk.KindSink, a.Type, props); err != nil {
+				return err
+			}
+		}
 		if r.env.SinkDefaults != nil {
 			if defaults := r.env.SinkDefaults(a.Type); len(defaults) > 0 {
 				props = maps.Clone(defaults)

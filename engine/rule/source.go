@@ -97,6 +97,11 @@ func (r *Rule) planSource(index int, st *Stream, fields sql.Fields) (*sourceNode
 		if rep, ok := n.src.(sdk.StatusReporter); ok {
 			rep.SetStatusHandler(n.setStatus)
 		}
+		if r.env.CheckProps != nil {
+			if err := r.env.CheckProps(sdk.KindSource, st.Type, props); err != nil {
+				return err
+			}
+		}
 		if err := n.src.Provision(n.ctx, props); err != nil {
 			return err
 		}

@@ -1,5 +1,7 @@
 package sql
 
+import "slices"
+
 // walk calls fn for e and, while fn returns true, for its children, in
 // source order.
 func walk(e Expr, fn func(Expr) bool) {
@@ -88,4 +90,38 @@ func rewrite(e Expr, fn func(Expr) Expr) Expr {
 		}
 	}
 	return fn(e)
+}
+
+// Calls lists the names of the functions the statement calls, as written,
+// each once, in source order (the engine names the rules that use a
+// function plugin with it).
+func (sel *Select) Calls() []string {
+	var names []string
+	visit := func(e Expr) {
+		walk(e, func(x Expr) bool {
+			if c, ok := x.(*Call); ok && !slices.Contains(names, c.Name) {
+				names = append(names, c.Name)
+			}
+			return true
+		})
+	}
+	for _, f := range sel.Fields {
+		visit(f.Expr)
+	}
+	for _, j := range sel.Joins {
+		visit(j.On)
+	}
+	visit(sel.Where)
+	for _, g := range sel.GroupBy {
+		visit(g)
+	}
+	if w := sel.Window; w != nil {
+		visit(w.Filter)
+		visit(w.Trigger)
+	}
+	visit(sel.Having)
+	for _, o := range sel.OrderBy {
+		visit(o.Expr)
+	}
+	return names
 }
