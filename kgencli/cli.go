@@ -81,7 +81,7 @@ var commands []*command
 
 func init() {
 	// Filled here, not in the declaration, because help refers to the table.
-	commands = []*command{serveCmd, streamCmd, ruleCmd, stateCmd, pubCmd, subCmd, runCmd, buildCmd, bundleCmd, pluginCmd, serviceCmd, packCmd, newCmd, genCmd, versionCmd, helpCmd}
+	commands = []*command{serveCmd, streamCmd, ruleCmd, stateCmd, pubCmd, subCmd, runCmd, testCmd, buildCmd, bundleCmd, pluginCmd, serviceCmd, packCmd, newCmd, genCmd, versionCmd, helpCmd}
 }
 
 func lookup(name string) *command {

@@ -1,27 +1,3 @@
-// Package kgentest provides testscript commands for testing kgen engines and
-// plugins: wait for a server's ready file, read it into the environment,
-// publish and receive MQTT messages, and write test zips; Main runs kgen
-// itself as a script command, and Setup gives scripts the go command.
-//
-// Use it from a testscript-driven test:
-//
-//	func TestMain(m *testing.M) {
-//		testscript.Main(m, map[string]func(){"kgen": kgentest.Main})
-//	}
-//
-//	func TestScripts(t *testing.T) {
-//		p := testscript.Params{Dir: "testdata", RequireExplicitExec: true, Cmds: kgentest.Commands()}
-//		if err := kgentest.Setup(&p); err != nil {
-//			t.Fatal(err)
-//		}
-//		testscript.Run(t, p)
-//	}
-//
-// and in a script:
-//
-//	exec kgen serve -root $WORK/root -rest 127.0.0.1:0 -mqtt 127.0.0.1:0 -ready $WORK/ready &
-//	waitfile $WORK/ready
-//	envfile KGEN_HOST $WORK/ready
 package kgentest
 
 import (
@@ -48,7 +24,9 @@ import (
 //	}
 func Main() { kgencli.Main() }
 
-// Commands returns the kgen testscript commands:
+// Commands returns the testscript commands that need no engine of Run's,
+// for scripts that start `kgen serve` themselves (Run adds the engine
+// commands of the package documentation):
 //
 //	waitfile [-timeout D] FILE            wait until FILE exists and is not empty
 //	envfile NAME FILE [LINE]              set NAME to line LINE (default 1) of FILE

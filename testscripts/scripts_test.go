@@ -1,7 +1,6 @@
 package testscripts
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -19,18 +18,8 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := testscript.Params{
-		Dir:                 ".",
-		RequireExplicitExec: true,
-		UpdateScripts:       os.Getenv("KGEN_UPDATE") != "",
-		Cmds:                kgentest.Commands(),
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("KGEN_REPO", repo)
-			return nil
-		},
-	}
-	if err := kgentest.Setup(&p); err != nil {
-		t.Fatal(err)
-	}
-	testscript.Run(t, p)
+	kgentest.Run(t, ".", kgentest.WithSetup(func(env *testscript.Env) error {
+		env.Setenv("KGEN_REPO", repo)
+		return nil
+	}))
 }

@@ -39,11 +39,11 @@ func TestRenderFiles(t *testing.T) {
 	common := []string{"README.md", "generate.go", "go.mod", "scripts_test.go"}
 	want := map[sdk.Kind][]string{
 		sdk.KindFunction: append(common, "greet.go", "greet_test.go", "input/people.jsonl",
-			"rules/greet.json", "streams/people.sql", "testdata/greet.txtar"),
+			"rules/greet.json", "streams/people.sql", "testdata/engine.txtar", "testdata/greet.txtar"),
 		sdk.KindSource: append(common, "counter.go", "counter_test.go",
-			"rules/counter.json", "streams/counts.sql", "testdata/counter.txtar"),
+			"rules/counter.json", "streams/counts.sql", "testdata/counter.txtar", "testdata/engine.txtar"),
 		sdk.KindSink: append(common, "alertFile.go", "alertFile_test.go", "input/readings.jsonl",
-			"rules/alertFile.json", "streams/readings.sql", "testdata/alertFile.txtar"),
+			"rules/alertFile.json", "streams/readings.sql", "testdata/alertFile.txtar", "testdata/engine.txtar"),
 	}
 	names := map[sdk.Kind]string{sdk.KindFunction: "greet", sdk.KindSource: "counter", sdk.KindSink: "alertFile"}
 	for kind, name := range names {
