@@ -57,7 +57,7 @@ kgen build -engine ./my-engine -v .`,
 			fmt.Fprintf(c.stdout, "target engine: %s, %s\n", describeEngine(*engine), target.Info.GoVersion)
 			built, err := gobuild.Plugin(c.ctx, gobuild.PluginOptions{
 				Package: pkg, Target: target, Out: *out, Name: *name,
-				Progress: c.stdout, Verbose: *verbose,
+				Progress: c.stdout, Verbose: *verbose, Status: gobuild.StatusWriter(c.stderr),
 			})
 			for _, b := range built {
 				if len(b.Functions) > 0 {

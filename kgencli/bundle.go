@@ -48,7 +48,7 @@ kgen bundle -o myengine.exe -os windows -arch amd64 ./plugins/... ../other/plugi
 			if len(args) == 0 {
 				return usageErrorf("want plugin packages, got none")
 			}
-			opts := gobuild.BundleOptions{GOOS: *goos, GOARCH: *goarch, Progress: c.stderr, Verbose: *verbose}
+			opts := gobuild.BundleOptions{GOOS: *goos, GOARCH: *goarch, Progress: c.stderr, Verbose: *verbose, Status: gobuild.StatusWriter(c.stderr)}
 			for t := range strings.SplitSeq(*tags, ",") {
 				if t = strings.TrimSpace(t); t != "" {
 					opts.Tags = append(opts.Tags, t)

@@ -73,7 +73,7 @@ func runProject(ctx context.Context, c *cli, dir, level string, opts runner.Opti
 	if runner.Bundled() != nil {
 		return runner.Run(ctx, dir, c.stdout, opts)
 	}
-	exe, err := gobuild.Engine(ctx, dir)
+	exe, err := gobuild.Engine(ctx, dir, gobuild.EngineOptions{Status: gobuild.StatusWriter(c.stderr)})
 	switch {
 	case errors.Is(err, gobuild.ErrNoPackages):
 		return runner.Run(ctx, dir, c.stdout, opts)
