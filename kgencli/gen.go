@@ -37,9 +37,10 @@ With -check, nothing is written: the stale, missing and orphaned files are
 listed and gen exits with status 1 if there are any. With -clean, every
 file carrying kgen's header in the packages' folders is removed.
 
-In a package, use it with go generate:
+In a package, use it with go generate through kgen-gen, this form of kgen
+gen alone (it does not link the engine, so it builds in seconds):
 
-	//go:generate go run github.com/kgen-dev/kgen/cmd/kgen gen
+	//go:generate go run github.com/kgen-dev/kgen/cmd/kgen-gen
 
 or, with "tool github.com/kgen-dev/kgen/cmd/kgen" in go.mod, "go tool kgen gen".
 
