@@ -30,7 +30,8 @@ versions are used, and replace directives pointing at local folders work.
 Main and internal packages are left out.
 
 -os and -arch cross-compile (GOOS and GOARCH); a cross build has cgo off
-unless $CGO_ENABLED says otherwise. Progress goes to stderr.`,
+unless $CGO_ENABLED says otherwise. Progress goes to stderr; on a
+terminal, a status line there also shows how long go build has run.`,
 	example: `
 kgen bundle -o myengine ./examples/wordcount
 ./myengine run ./examples/wordcount
