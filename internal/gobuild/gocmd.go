@@ -56,7 +56,9 @@ func (g goCmd) run(dir string, env []string, args ...string) ([]byte, error) {
 // This is the one place kgen runs go build, for plugins, run engines and
 // bundles alike; what names the build on the status line.
 func (g goCmd) build(what, mainDir, goWork string, flags, env []string, exe string) error {
-	defer startStatus(g.status, what)()
+	if g.verbose == nil { // else go's own output would break the line up
+		defer startStatus(g.status, what)()
+	}
 	// -mod flags in GOFLAGS conflict with workspace mode.
 	env = append([]string{"GOWORK=" + goWork, "GOFLAGS="}, env...)
 	args := append([]string{"build", "-buildvcs=false"}, flags...)
