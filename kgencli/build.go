@@ -32,7 +32,8 @@ it refuses and prints the differences instead of writing a plugin that would
 not load. The result is checked again before it is kept.
 
 DIR defaults to build/plugins; use -o <engine root>/plugins to build
-straight into an engine's root (loaded at its next start).`,
+straight into an engine's root (loaded at its next start). On a terminal,
+a status line on stderr shows how long each go build has run.`,
 	example: `
 kgen build ./myplugin
 kgen build -engine http://127.0.0.1:9081 -o /var/lib/kgen/plugins .
@@ -57,7 +58,7 @@ kgen build -engine ./my-engine -v .`,
 			fmt.Fprintf(c.stdout, "target engine: %s, %s\n", describeEngine(*engine), target.Info.GoVersion)
 			built, err := gobuild.Plugin(c.ctx, gobuild.PluginOptions{
 				Package: pkg, Target: target, Out: *out, Name: *name,
-				Progress: c.stdout, Verbose: *verbose,
+				Progress: c.stdout, Verbose: *verbose, Status: gobuild.StatusWriter(c.stderr),
 			})
 			for _, b := range built {
 				if len(b.Functions) > 0 {

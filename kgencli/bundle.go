@@ -30,7 +30,8 @@ versions are used, and replace directives pointing at local folders work.
 Main and internal packages are left out.
 
 -os and -arch cross-compile (GOOS and GOARCH); a cross build has cgo off
-unless $CGO_ENABLED says otherwise. Progress goes to stderr.`,
+unless $CGO_ENABLED says otherwise. Progress goes to stderr; on a
+terminal, a status line there also shows how long go build has run.`,
 	example: `
 kgen bundle -o myengine ./examples/wordcount
 ./myengine run ./examples/wordcount
@@ -48,7 +49,7 @@ kgen bundle -o myengine.exe -os windows -arch amd64 ./plugins/... ../other/plugi
 			if len(args) == 0 {
 				return usageErrorf("want plugin packages, got none")
 			}
-			opts := gobuild.BundleOptions{GOOS: *goos, GOARCH: *goarch, Progress: c.stderr, Verbose: *verbose}
+			opts := gobuild.BundleOptions{GOOS: *goos, GOARCH: *goarch, Progress: c.stderr, Verbose: *verbose, Status: gobuild.StatusWriter(c.stderr)}
 			for t := range strings.SplitSeq(*tags, ",") {
 				if t = strings.TrimSpace(t); t != "" {
 					opts.Tags = append(opts.Tags, t)

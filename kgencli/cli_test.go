@@ -62,7 +62,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stream", "show"}, "show: want <name>, got 0 arguments", "Usage:\n\n\tkgen stream"},
 		{[]string{"stream", "list", "-x"}, "list: flag provided but not defined: -x", "Usage:\n\n\tkgen stream"},
 		{[]string{"rule", "start", "a", "b"}, "start: want <id>, got 2 arguments", "Usage:\n\n\tkgen rule"},
-		{[]string{"run"}, "want one project folder, got 0 arguments", "Usage:\n\n\tkgen run [-timeout D] [-log LEVEL] <dir>"},
+		{[]string{"run"}, "want one project folder, got 0 arguments", "Usage:\n\n\tkgen run [-timeout D] [-until N] [-log LEVEL] <dir>"},
 		{[]string{"run", "-log", "loud", "."}, `-log "loud": want debug, info, warn, error or off`, "Usage:\n\n\tkgen run"},
 		{[]string{"run", "-timeout", "soon", "."}, `invalid value "soon" for flag -timeout: parse error`, "Usage:\n\n\tkgen run"},
 		{[]string{"version", "x"}, `unexpected argument "x"`, "Usage:\n\n\tkgen version [-json]"},
@@ -350,6 +350,20 @@ func TestRunInProcess(t *testing.T) {
 	if want := `run "` + filepath.Join(dir, "rules") + `": no rules: put rule JSON files in rules/`; r.err == nil || r.err.Error() != want || ExitCode(r.err) != 1 {
 		t.Errorf("kgen run rules/: %v, want %s", r.err, want)
 	}
+	if got := mustRun(t, "run", "-timeout", "1m", "-until", "1", dir); got != "{\"sq\":4}\n" {
+		t.Errorf("kgen run -until 1: %q", got)
+	}
+	if r := kgen(t, "", "run", "-until", "-1", dir); ExitCode(r.err) != 2 || !strings.HasPrefix(r.err.Error(), "-until -1: want a number of rows above zero\n") {
+		t.Errorf("kgen run -until -1: %v (exit %d)", r.err, ExitCode(r.err))
+	}
+	// The project's etc/: the file source reads another folder.
+	testutil.WriteTree(t, dir, map[string]string{
+		"etc/sources/file.yaml": "default:\n  path: samples\n",
+		"samples/n.jsonl":       "{\"n\": 5}\n",
+	})
+	if got := mustRun(t, "run", "-timeout", "1m", dir); got != "{\"sq\":25}\n" {
+		t.Errorf("kgen run with etc/sources/file.yaml: %q", got)
+	}
 }
 
 // TestRunBuildsEngine runs a project with a plugin package: kgen run builds
@@ -359,12 +373,28 @@ func TestRunBuildsEngine(t *testing.T) {
 	testutil.FreshKgenCache(t)
 	dir := testutil.ShoutProject(t)
 	write := func(files map[string]string) { testutil.WriteTree(t, dir, files) }
-	if got := mustRun(t, "run", "-timeout", "1m", dir); got != "{\"loud\":\"HELLO!\"}\n{\"loud\":\"KGEN!\"}\n" {
-		t.Errorf("kgen run: %q", got)
+	r := kgen(t, "", "run", "-timeout", "1m", dir)
+	if r.err != nil || r.stdout != "{\"loud\":\"HELLO!\"}\n{\"loud\":\"KGEN!\"}\n" || r.stderr != "" {
+		t.Errorf("kgen run: %v\nstdout %q\nstderr %q (not a terminal: no build status)", r.err, r.stdout, r.stderr)
 	}
 
+	// A rule over a memory stream never ends: -until stops the engine, with
+	// status 0, after that many rows.
+	write(map[string]string{
+		"streams/mem.sql": `CREATE STREAM mem () WITH (TYPE="memory", DATASOURCE="in")`,
+		"rules/mem.json":  `{"id": "mem", "sql": "SELECT * FROM mem", "actions": [{"nop": {}}]}`,
+	})
+	if got := mustRun(t, "run", "-timeout", "1m", "-until", "1", dir); !strings.HasSuffix(got, ": {\"loud\":\"HELLO!\"}\n") || strings.Count(got, "\n") != 1 {
+		t.Errorf("kgen run -until 1: %q", got)
+	}
+	r = kgen(t, "", "run", "-timeout", "300ms", dir)
+	if ExitCode(r.err) != 1 || !strings.Contains(r.stderr, "timed out after 300ms: rule(s) still running: mem") {
+		t.Errorf("kgen run without -until: %v (exit %d), stderr %q", r.err, ExitCode(r.err), r.stderr)
+	}
+	os.Remove(filepath.Join(dir, "rules", "mem.json"))
+
 	write(map[string]string{"rules/bad.json": `{"id": "bad", "sql": "SELECT shout() FROM words", "actions": [{"nop": {}}]}`})
-	r := kgen(t, "", "run", dir)
+	r = kgen(t, "", "run", dir)
 	if ExitCode(r.err) != 1 || !errors.As(r.err, new(quietError)) {
 		t.Errorf("bad rule: %v (exit %d), want the engine's status 1, already reported", r.err, ExitCode(r.err))
 	}

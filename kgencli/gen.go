@@ -18,9 +18,9 @@ var genCmd = &command{
 	args: `[-check | -clean] [-v] [packages]
 service <file.proto> [-out DIR] [-name N] [-protocol grpc|rest] [-address A] [-proto-path DIR]
 service -reflect tcp://host:port [-out DIR] [-name N] [-protocol grpc|rest] [-address A]
-server <file.proto> [-out DIR] [-package P] [-proto-path DIR]
-client <file.proto> [-out DIR] [-package P] [-name N] [-address A] [-proto-path DIR]
-service|server|client <api.yaml|api.json> [-out DIR] [-name N] [-address A] [-package P]`,
+server <file.proto> [-out DIR] [-package P] [-module M] [-proto-path DIR]
+client <file.proto> [-out DIR] [-package P] [-module M] [-name N] [-address A] [-proto-path DIR]
+service|server|client <api.yaml|api.json> [-out DIR] [-name N] [-address A] [-package P] [-module M]`,
 	summary: "generate plugin wrappers and metadata from //kgen: markers, or service files from a .proto or OpenAPI document",
 	help: `
 Gen reads the packages (default ".", patterns like ./... allowed), finds the
@@ -37,9 +37,10 @@ With -check, nothing is written: the stale, missing and orphaned files are
 listed and gen exits with status 1 if there are any. With -clean, every
 file carrying kgen's header in the packages' folders is removed.
 
-In a package, use it with go generate:
+In a package, use it with go generate through kgen-gen, this form of kgen
+gen alone (it does not link the engine, so it builds in seconds):
 
-	//go:generate go run github.com/kgen-dev/kgen/cmd/kgen gen
+	//go:generate go run github.com/kgen-dev/kgen/cmd/kgen-gen
 
 or, with "tool github.com/kgen-dev/kgen/cmd/kgen" in go.mod, "go tool kgen gen".
 
@@ -75,7 +76,10 @@ An engine can also learn a service's rpcs from its server each time it
 loads it, with no files: an interface of schemaType "reflection".
 
 -package sets the Go package name (default: the go_package option's, else
-<base>). Imports resolve from -proto-path (default the file's folder), the
+<base>). -module M makes -out a module of its own, for server and client
+code kept outside the user's module: it writes <out>/go.mod for module M
+requiring this kgen (with a replace directive when kgen is a source tree)
+and runs go mod tidy, so that go build works there with no edits. Imports resolve from -proto-path (default the file's folder), the
 folder the schema paths in <N>.json are relative to. Streaming rpcs, and
 for service and client two rpcs of one name, are refused with their
 positions; so are .proto syntax errors.
@@ -119,6 +123,7 @@ kgen gen server shop.yaml -out server -package shop`,
 		fs.StringVar(&po.Protocol, "protocol", "", "service: the protocol, `grpc|rest` (default grpc)")
 		fs.StringVar(&po.Package, "package", "", "server|client: the Go package name `P`")
 		fs.StringVar(&po.ProtoPath, "proto-path", "", "service|server|client: resolve imports from `DIR` (default: the .proto file's folder)")
+		fs.StringVar(&po.Module, "module", "", "server|client: make -out the root of module `M` (write go.mod, go mod tidy)")
 		fs.StringVar(&po.Reflect, "reflect", "", "service: ask the gRPC server at `tcp://host:port` for its services instead of reading a .proto file")
 		return func(c *cli, args []string) error {
 			if len(args) > 0 && slices.Contains(proto.Kinds, proto.Kind(args[0])) {
@@ -188,8 +193,8 @@ kgen gen server shop.yaml -out server -package shop`,
 var genFlags = map[proto.Kind][]string{
 	"":                {"check", "clean", "v"},
 	proto.KindService: {"out", "name", "address", "protocol", "proto-path", "reflect", "v"},
-	proto.KindServer:  {"out", "package", "proto-path", "v"},
-	proto.KindClient:  {"out", "package", "name", "address", "proto-path", "v"},
+	proto.KindServer:  {"out", "package", "module", "proto-path", "v"},
+	proto.KindClient:  {"out", "package", "module", "name", "address", "proto-path", "v"},
 }
 
 // checkGenFlags refuses a flag that was set but does not apply to kind.
@@ -243,7 +248,7 @@ func genOpenAPI(c *cli, fs *flag.FlagSet, po proto.Options, file string, verbose
 	if err != nil {
 		return err
 	}
-	res, err := openapi.Run(openapi.Options{Kind: po.Kind, File: file, Name: po.Name, Address: po.Address, Package: po.Package, Out: po.Out})
+	res, err := openapi.Run(openapi.Options{Kind: po.Kind, File: file, Name: po.Name, Address: po.Address, Package: po.Package, Out: po.Out, Module: po.Module})
 	if err != nil {
 		return err
 	}

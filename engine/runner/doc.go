@@ -12,6 +12,10 @@
 //	<dir>/rules/*.json            rule JSON files, created in file name order
 //	<dir>/input/                  sample input: the folder the file source reads
 //	                              DATASOURCE from (its "path" in the default conf key)
+//	<dir>/etc/                    optional: copied to the engine root's etc/, so its
+//	                              kgen.yaml, sources/<type>.yaml and plugin files
+//	                              apply; a relative file source path is relative
+//	                              to <dir>
 //
 // Every row a rule outputs is printed to stdout as one line of JSON with
 // sorted keys, so the output of bounded input is stable and can be compared.
@@ -24,7 +28,8 @@
 //
 // The run ends when every rule has finished: each reached the end of its
 // bounded input (the file source). Rules over unbounded sources (memory,
-// mqtt) run until the run is interrupted or its timeout passes. Streams of
+// mqtt) run until Options.Until rows were output (the run then succeeds),
+// the run is interrupted, or its timeout passes. Streams of
 // TYPE "mqtt" (the default type) get an embedded MQTT broker on a free
 // loopback port.
 //

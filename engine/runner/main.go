@@ -16,9 +16,10 @@ import (
 // Main is the main function of the engine binaries kgen run builds for
 // projects with plugin packages:
 //
-//	engine [-timeout D] [-log LEVEL] DIR
+//	engine [-timeout D] [-until N] [-log LEVEL] DIR
 //
-// It runs the project in DIR with Run, printing output rows to stdout and
+// It runs the project in DIR with Run (-until N stops it after N output
+// rows, with status 0), printing output rows to stdout and
 // logs (at LEVEL: debug, info, warn, error or off; default warn) to stderr,
 // and exits with status 1 on error, 2 on a usage error and 130 when
 // interrupted.
@@ -30,9 +31,10 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kgen run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	timeout := fs.Duration("timeout", 0, "stop and fail if rules still run after `D` (0: no limit)")
+	until := fs.Int("until", 0, "stop after `N` output rows (0: when the input ends)")
 	level := fs.String("log", "warn", "log `LEVEL` on stderr: debug, info, warn, error or off")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kgen run [-timeout D] [-log LEVEL] DIR")
+		fmt.Fprintln(stderr, "usage: kgen run [-timeout D] [-until N] [-log LEVEL] DIR")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +47,10 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if *until < 0 {
+		fmt.Fprintf(stderr, "kgen: -until %d: want a number of rows above zero\n", *until)
+		return 2
+	}
 	logger, err := NewLogger(stderr, *level)
 	if err != nil {
 		fmt.Fprintln(stderr, "kgen:", err)
@@ -52,7 +58,7 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err = Run(ctx, fs.Arg(0), stdout, Options{Timeout: *timeout, Logger: logger})
+	err = Run(ctx, fs.Arg(0), stdout, Options{Timeout: *timeout, Until: *until, Logger: logger})
 	switch {
 	case err == nil:
 		return 0

@@ -28,6 +28,10 @@ type Options struct {
 	// Timeout stops the run after this long if rules are still running, and
 	// makes it fail naming them. Zero means no limit.
 	Timeout time.Duration
+	// Until, when above zero, ends the run once the rules have output this
+	// many rows, whether or not their sources end: rows past it are not
+	// printed, and the run succeeds.
+	Until int
 	// Logger receives the engine's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -39,15 +43,17 @@ var ErrTimeout = errors.New("timed out")
 // Run runs the project in dir in-process, with the extensions registered in
 // this binary, and prints every output row to out (see the package
 // documentation for the format). It returns when every rule has finished,
-// when ctx ends (returning ctx's error) or when opts.Timeout passes. The
-// engine root is a temporary folder, removed afterwards.
+// when opts.Until rows were output, when ctx ends (returning ctx's error) or
+// when opts.Timeout passes. The engine root is a temporary folder, removed
+// afterwards; the project's etc/ folder, if any, is copied into it first.
 //
 // Run fails, naming the file, when a stream or rule cannot be created or a
 // rule cannot start, and when a rule fails while running.
 func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err error) {
+	var root string
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("run %q: %w", dir, err)
+			err = fmt.Errorf("run %q: %w", dir, inProject(err, root, dir))
 		}
 	}()
 	abs, err := filepath.Abs(dir)
@@ -58,17 +64,25 @@ func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err erro
 	if err != nil {
 		return err
 	}
-	root, err := os.MkdirTemp("", "kgen-run-")
+	if opts.Until < 0 {
+		return fmt.Errorf("until %d rows: want a number above zero, or zero for no limit", opts.Until)
+	}
+	root, err = os.MkdirTemp("", "kgen-run-")
 	if err != nil {
 		return fmt.Errorf("engine root: %w", err)
 	}
 	defer os.RemoveAll(root)
+	if err := copyEtc(abs, root); err != nil {
+		return err
+	}
 
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	pr := &printer{w: out, prefix: len(p.rules) > 1}
+	waitCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	pr := &printer{w: out, prefix: len(p.rules) > 1, limit: opts.Until, full: func() { cancel(errUntil) }}
 	broker := p.needsBroker()
 	e, err := engine.Open(engine.Options{
 		Root:       root,
@@ -89,7 +103,7 @@ func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err erro
 	if broker {
 		logger.Info("embedded MQTT broker", "url", e.BrokerURL())
 	}
-	if err := setFileFolder(e, filepath.Join(abs, "input")); err != nil {
+	if err := setFileFolder(e, abs); err != nil {
 		return err
 	}
 	for _, st := range p.streams {
@@ -111,11 +125,11 @@ func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err erro
 		}
 	}
 
-	waitCtx, cancel := ctx, context.CancelFunc(func() {})
 	if opts.Timeout > 0 {
-		waitCtx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		var stop context.CancelFunc
+		waitCtx, stop = context.WithTimeout(waitCtx, opts.Timeout)
+		defer stop()
 	}
-	defer cancel()
 	e.WaitRules(waitCtx.Done())
 
 	var running, failed []string
@@ -135,7 +149,8 @@ func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err erro
 		return errors.New(strings.Join(failed, "; "))
 	case pr.failed() != nil:
 		return fmt.Errorf("print output: %w", pr.failed())
-	case len(running) == 0:
+	case len(running) == 0, pr.isFull():
+		// Rules still running at -until stop when the engine closes.
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -143,12 +158,48 @@ func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err erro
 	return fmt.Errorf("%w after %v: rule(s) still running: %s", ErrTimeout, opts.Timeout, strings.Join(running, ", "))
 }
 
+// errUntil ends the wait for rules when Options.Until rows were printed.
+var errUntil = errors.New("printed the rows asked for")
+
+// projectError is an error whose text names the project's etc/ files
+// instead of their copies in the throwaway engine root.
+type projectError struct {
+	err error
+	msg string
+}
+
+func (e *projectError) Error() string { return e.msg }
+func (e *projectError) Unwrap() error { return e.err }
+
+// inProject returns err with the paths of the engine root's etc/ folder
+// in its text replaced by those of the project's.
+func inProject(err error, root, project string) error {
+	if root == "" {
+		return err
+	}
+	etc := layout.Root(root).Etc()
+	msg := strings.ReplaceAll(err.Error(), etc, filepath.Join(project, "etc"))
+	if msg == err.Error() {
+		return err
+	}
+	return &projectError{err, msg}
+}
+
 // printer writes output rows as JSON lines; rules call it concurrently.
 type printer struct {
 	mu     sync.Mutex
 	w      io.Writer
 	prefix bool
-	err    error // the first write or encode error
+	limit  int    // rows to print; 0: all
+	full   func() // called once, when limit rows were printed
+	n      int    // rows printed
+	err    error  // the first write or encode error
+}
+
+func (p *printer) isFull() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limit > 0 && p.n >= p.limit
 }
 
 func (p *printer) failed() error {
@@ -168,19 +219,47 @@ func (p *printer) print(rule string, row map[string]any) {
 	encErr := enc.Encode(row)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.err != nil {
+	if p.err != nil || p.limit > 0 && p.n >= p.limit {
 		return
 	}
 	if encErr != nil {
 		p.err = fmt.Errorf("rule %q: encode row: %w", rule, encErr)
 		return
 	}
-	_, p.err = p.w.Write(buf.Bytes())
+	if _, p.err = p.w.Write(buf.Bytes()); p.err != nil {
+		return
+	}
+	if p.n++; p.n == p.limit {
+		p.full()
+	}
 }
 
-// setFileFolder points the file source's default conf key at the input
-// folder, keeping the engine's other defaults.
-func setFileFolder(e *engine.Engine, input string) error {
+// copyEtc copies the project's etc/ folder, if it has one, to the engine
+// root: its kgen.yaml, source properties (sources/<type>.yaml) and plugin
+// files are used as they are in an engine root. The engine adds the
+// defaults of what it lacks.
+func copyEtc(project, root string) error {
+	src := filepath.Join(project, "etc")
+	info, err := os.Stat(src)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("etc: %w", err)
+	case !info.IsDir():
+		return errors.New("etc: not a folder")
+	}
+	if err := os.CopyFS(layout.Root(root).Etc(), os.DirFS(src)); err != nil {
+		return fmt.Errorf("copy etc: %w", err)
+	}
+	return nil
+}
+
+// setFileFolder resolves the folders of the file source's conf keys: a
+// relative path is relative to the project folder, and the default key
+// without one reads the project's input/ folder. The engine's other
+// defaults, and the project's etc/sources/file.yaml, are kept.
+func setFileFolder(e *engine.Engine, project string) error {
 	path := layout.Root(e.Root()).SourceConf("file")
 	keys := map[string]map[string]any{}
 	data, err := os.ReadFile(path)
@@ -193,7 +272,22 @@ func setFileFolder(e *engine.Engine, input string) error {
 	if keys["default"] == nil {
 		keys["default"] = map[string]any{}
 	}
-	keys["default"]["path"] = input
+	if _, ok := keys["default"]["path"]; !ok {
+		keys["default"]["path"] = "input"
+	}
+	for name, props := range keys {
+		v, set := props["path"]
+		if !set {
+			continue
+		}
+		dir, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("file source conf: etc/sources/file.yaml: key %q: path: want a folder name, got %v", name, v)
+		}
+		if !filepath.IsAbs(dir) {
+			props["path"] = filepath.Join(project, dir)
+		}
+	}
 	out, err := yaml.Marshal(keys)
 	if err != nil {
 		return fmt.Errorf("file source conf: %w", err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/internal/testutil"
+	"github.com/kgen-dev/kgen/sdk"
 )
 
 var readingsProject = map[string]string{
@@ -169,12 +170,21 @@ func TestMainExit(t *testing.T) {
 	}
 	stdout.Reset()
 	stderr.Reset()
-	if code := mainExit(nil, &stdout, &stderr); code != 2 || !strings.HasPrefix(stderr.String(), "usage: kgen run [-timeout D] [-log LEVEL] DIR\n") {
+	if code := mainExit(nil, &stdout, &stderr); code != 2 || !strings.HasPrefix(stderr.String(), "usage: kgen run [-timeout D] [-until N] [-log LEVEL] DIR\n") {
 		t.Errorf("no args: exit %d, stderr %q", code, stderr.String())
 	}
 	stderr.Reset()
 	if code := mainExit([]string{"-log", "loud", dir}, &stdout, &stderr); code != 2 || stderr.String() != "kgen: -log \"loud\": want debug, info, warn, error or off\n" {
 		t.Errorf("bad level: exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := mainExit([]string{"-until", "-2", dir}, &stdout, &stderr); code != 2 || stderr.String() != "kgen: -until -2: want a number of rows above zero\n" {
+		t.Errorf("bad -until: exit %d, stderr %q", code, stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := mainExit([]string{"-until", "1", dir}, &stdout, &stderr); code != 0 || stdout.String() != "{\"id\":2,\"note\":\"<warm> & \\\"dry\\\"\",\"temp\":21.5}\n" {
+		t.Errorf("-until 1: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
 	}
 	stderr.Reset()
 	missing := filepath.Join(dir, "nope")
@@ -207,5 +217,120 @@ func TestRunMQTTStream(t *testing.T) {
 	err := Run(t.Context(), dir, &bytes.Buffer{}, Options{Timeout: 300 * time.Millisecond})
 	if !errors.Is(err, ErrTimeout) {
 		t.Errorf("got %v, want the rule still running at the timeout", err)
+	}
+}
+
+// ticks is a source that never ends: it pushes {"n": 0}, {"n": 1}, ...
+// every millisecond until its rule stops.
+type ticks struct{}
+
+func (ticks) Provision(sdk.Context, map[string]any) error { return nil }
+func (ticks) Connect(sdk.Context) error                   { return nil }
+func (ticks) Close(sdk.Context) error                     { return nil }
+
+func (ticks) Subscribe(ctx sdk.Context, ingest sdk.Ingest, _ sdk.ErrorIngest) error {
+	go func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				ingest(ctx, map[string]any{"n": n}, nil, time.Time{})
+			}
+		}
+	}()
+	return nil
+}
+
+func init() { sdk.RegisterSource("runnerTicks", func() sdk.Source { return ticks{} }) }
+
+// Until stops rules over sources that never end, and the run succeeds.
+func TestRunUntil(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteTree(t, dir, map[string]string{
+		"streams/s.sql": `CREATE STREAM ticks (n BIGINT) WITH (TYPE="runnerTicks", DATASOURCE="x")`,
+		"rules/r.json":  `{"id": "r", "sql": "SELECT n FROM ticks", "actions": [{"nop": {}}]}`,
+	})
+	var out bytes.Buffer
+	if err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute, Until: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\"n\":0}\n{\"n\":1}\n{\"n\":2}\n"; out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+
+	// A memory and an mqtt stream never end either: the file rule's rows
+	// end the run.
+	dir = t.TempDir()
+	testutil.WriteTree(t, dir, readingsProject)
+	testutil.WriteTree(t, dir, map[string]string{
+		"streams/more.sql": `CREATE STREAM m () WITH (TYPE="memory", DATASOURCE="in");
+			CREATE STREAM q () WITH (DATASOURCE="sensors/+")`,
+		"rules/m.json": `{"id": "m", "sql": "SELECT * FROM m", "actions": [{"nop": {}}]}`,
+		"rules/q.json": `{"id": "q", "sql": "SELECT * FROM q", "actions": [{"nop": {}}]}`,
+	})
+	out.Reset()
+	if err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute, Until: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "hot: {\"id\":2,\"note\":\"<warm> & \\\"dry\\\"\",\"temp\":21.5}\nhot: {\"id\":3,\"note\":\"hot\",\"temp\":30}\n"; out.String() != want {
+		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
+	}
+	// Without -until they run into the timeout.
+	if err := Run(t.Context(), dir, &bytes.Buffer{}, Options{Timeout: 200 * time.Millisecond}); !errors.Is(err, ErrTimeout) {
+		t.Errorf("no -until: %v, want a timeout", err)
+	}
+
+	// The end of the input comes first: every row, and success.
+	dir = t.TempDir()
+	testutil.WriteTree(t, dir, readingsProject)
+	out.Reset()
+	if err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute, Until: 10}); err != nil || strings.Count(out.String(), "\n") != 2 {
+		t.Errorf("until 10 over 2 rows: %v\n%s", err, out.String())
+	}
+	if err := Run(t.Context(), dir, &out, Options{Until: -1}); err == nil || err.Error() != `run "`+dir+`": until -1 rows: want a number above zero, or zero for no limit` {
+		t.Errorf("until -1: %v", err)
+	}
+}
+
+// The project's etc/ is the engine's: kgen.yaml, and source properties,
+// where a relative file source path is relative to the project.
+func TestRunEtc(t *testing.T) {
+	dir := t.TempDir()
+	testutil.WriteTree(t, dir, map[string]string{
+		"streams/s.sql": `CREATE STREAM readings (id BIGINT) WITH (DATASOURCE="r.jsonl", TYPE="file", CONF_KEY="samples");
+			CREATE STREAM lines (line STRING) WITH (DATASOURCE="r.jsonl", TYPE="file")`,
+		"rules/r.json":          `{"id": "r", "sql": "SELECT id FROM readings", "actions": [{"nop": {}}]}`,
+		"rules/s.json":          `{"id": "s", "sql": "SELECT count(*) AS n FROM lines GROUP BY COUNTWINDOW(2)", "actions": [{"nop": {}}]}`,
+		"data/samples/r.jsonl":  "{\"id\": 7}\n",
+		"input/r.jsonl":         "{\"id\": 1}\n{\"id\": 2}\n",
+		"etc/sources/file.yaml": "default:\n  fileType: lines\nsamples:\n  path: data/samples\n  fileType: json\n",
+		"etc/kgen.yaml":         "log:\n  level: debug\n",
+		"etc/functions/x/a.txt": "plugin file\n",
+	})
+	var out bytes.Buffer
+	if err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSpace(out.String()), "\n")
+	slices.Sort(got)
+	if want := []string{`r: {"id":7}`, `s: {"n":2}`}; !slices.Equal(got, want) {
+		t.Errorf("output %q, want %q", got, want)
+	}
+
+	if _, err := os.Stat(filepath.Join(dir, "etc", "functions", "x", "a.txt")); err != nil {
+		t.Error(err)
+	}
+	testutil.WriteTree(t, dir, map[string]string{"etc/kgen.yaml": "mqtt: [\n"})
+	err := Run(t.Context(), dir, &out, Options{Timeout: time.Minute})
+	if want := `run "` + dir + `": open engine: ` + filepath.Join(dir, "etc", "kgen.yaml") + `: yaml: line 1: did not find expected node content`; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	testutil.WriteTree(t, dir, map[string]string{"etc/kgen.yaml": "", "etc/sources/file.yaml": "default:\n  path: [1]\n"})
+	err = Run(t.Context(), dir, &out, Options{Timeout: time.Minute})
+	if want := `run "` + dir + `": file source conf: etc/sources/file.yaml: key "default": path: want a folder name, got [1]`; err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }

@@ -20,9 +20,17 @@
 //     gen.Output. The scalar converters are real, tested Go in
 //     internal/helpers; emit_library.go splices the declarations a file
 //     uses into it, with their imports.
-//   - Run (run.go) ties it together for `kgen gen`: write changed files
-//     through a gen.DirOutput, --check for stale ones, --clean to remove
-//     generated ones.
+//   - Run (run.go) ties it together for `kgen gen` and cmd/kgen-gen: write
+//     changed files through a gen.DirOutput, -check for stale ones, -clean
+//     to remove generated ones.
+//
+// A package runs it with go generate through cmd/kgen-gen, which links
+// this package and not the engine, so that the first go generate of a
+// project compiles a few packages rather than all of kgen:
+//
+//	//go:generate go run github.com/kgen-dev/kgen/cmd/kgen-gen
+//
+// `kgen gen` (and `go tool kgen gen` with a tool directive) does the same.
 //
 // # Markers
 //

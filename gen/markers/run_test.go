@@ -106,13 +106,13 @@ func TestRunCheckClean(t *testing.T) {
 	}
 }
 
-// go generate with `go run …/cmd/kgen gen`, and `go tool kgen gen` with a
+// go generate with `go run …/cmd/kgen-gen`, and `go tool kgen gen` with a
 // tool directive, both work in a user's module.
 func TestGoGenerateAndGoTool(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the kgen command")
 	}
-	src := strings.Replace(upperSrc, "import", "//go:generate go run github.com/kgen-dev/kgen/cmd/kgen gen\n\nimport", 1)
+	src := strings.Replace(upperSrc, "import", "//go:generate go run github.com/kgen-dev/kgen/cmd/kgen-gen\n\nimport", 1)
 	dir := tempModule(t, "tool github.com/kgen-dev/kgen/cmd/kgen\n\n", map[string]string{"upper/upper.go": src})
 	goCmd(t, dir, "mod", "tidy")
 	goCmd(t, dir, "generate", "./...")

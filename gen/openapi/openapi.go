@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/scaffold"
 	"github.com/kgen-dev/kgen/svc/openapi"
 )
 
@@ -68,6 +69,10 @@ type Options struct {
 	Package string
 	// Out is the folder Run writes to; "" means the working folder.
 	Out string
+	// Module, for KindServer and KindClient, makes Out the root of a module
+	// at this path that builds on its own: Run writes Out/go.mod requiring
+	// kgen and runs go mod tidy (see scaffold.Module). Generate ignores it.
+	Module string
 }
 
 // GoFileName returns the name of the Go file of kind (KindServer or
@@ -138,6 +143,14 @@ func (opts Options) normalize() (*options, error) {
 	o := &options{Options: opts}
 	if !slices.Contains(Kinds, o.Kind) {
 		return nil, fmt.Errorf("unknown kind %q: want service, server or client", o.Kind)
+	}
+	if o.Module != "" {
+		if o.Kind == KindService {
+			return nil, fmt.Errorf("module %q: a service description is not Go code; a module is for a server or client", o.Module)
+		}
+		if err := scaffold.CheckModulePath(o.Module); err != nil {
+			return nil, err
+		}
 	}
 	if o.File == "" {
 		return nil, errors.New("no OpenAPI document given")
@@ -378,5 +391,9 @@ func Run(opts Options) (*Result, error) {
 		Hint:  "move it or choose another -out",
 	}
 	err = gen.WriteFiles(d, byPath)
-	return &Result{Files: slices.Sorted(maps.Keys(byPath)), Written: d.Written, Warnings: m.Warnings()}, err
+	res := &Result{Files: slices.Sorted(maps.Keys(byPath)), Written: d.Written, Warnings: m.Warnings()}
+	if err == nil && opts.Module != "" {
+		err = scaffold.Module(dir, opts.Module, "")
+	}
+	return res, err
 }

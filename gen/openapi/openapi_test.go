@@ -460,3 +460,27 @@ dialed: []
 		t.Errorf("without a service description:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// With Module, a server and a client generated outside any module each
+// build there with go build, as they are.
+func TestRunModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy and go build")
+	}
+	for _, kind := range []openapi.Kind{openapi.KindServer, openapi.KindClient} {
+		out := t.TempDir()
+		if _, err := openapi.Run(openapi.Options{Kind: kind, File: shopDoc, Out: out, Module: "example.com/shop" + string(kind)}); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("go", "vet", "./...")
+		cmd.Dir = out
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: go vet ./... in %s: %v\n%s", kind, out, err, b)
+		}
+	}
+	_, err := openapi.Run(openapi.Options{Kind: openapi.KindService, File: shopDoc, Out: t.TempDir(), Module: "example.com/x"})
+	if want := `module "example.com/x": a service description is not Go code; a module is for a server or client`; err == nil || err.Error() != want {
+		t.Errorf("service with a module: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kgen-dev/kgen/gen"
+	"github.com/kgen-dev/kgen/gen/scaffold"
 	"github.com/kgen-dev/kgen/svc"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	// Out is the folder Run writes to; "" means the working folder.
 	// Generate ignores it.
 	Out string
+	// Module, for KindServer and KindClient, makes Out the root of a module
+	// at this path that builds on its own: Run writes Out/go.mod requiring
+	// kgen and runs go mod tidy (see scaffold.Module). Generate ignores it.
+	Module string
 	// Reflect, for KindService and instead of Proto, is the address of a
 	// gRPC server (tcp://host:port or host:port) to ask for its services
 	// through server reflection. The .proto files it declares them in
@@ -146,7 +151,11 @@ func Run(opts Options) (*Result, error) {
 		Hint:  "move it or choose another -out",
 	}
 	err = gen.WriteFiles(dir, byPath)
-	return &Result{Files: slices.Sorted(maps.Keys(byPath)), Written: dir.Written}, err
+	res := &Result{Files: slices.Sorted(maps.Keys(byPath)), Written: dir.Written}
+	if err == nil && opts.Module != "" {
+		err = scaffold.Module(out, opts.Module, "")
+	}
+	return res, err
 }
 
 // options are Options checked, with their defaults filled in.
@@ -164,6 +173,14 @@ func (opts Options) normalize() (*options, error) {
 	o := &options{Options: opts}
 	if !slices.Contains(Kinds, o.Kind) {
 		return nil, fmt.Errorf("unknown kind %q: want service, server or client", o.Kind)
+	}
+	if o.Module != "" {
+		if o.Kind == KindService {
+			return nil, fmt.Errorf("module %q: a service description is not Go code; a module is for a server or client", o.Module)
+		}
+		if err := scaffold.CheckModulePath(o.Module); err != nil {
+			return nil, err
+		}
 	}
 	if o.Reflect != "" {
 		return o.normalizeReflect()

@@ -494,3 +494,63 @@ func errStderr(err error) []byte {
 	}
 	return nil
 }
+
+// With Module, a server generated outside any module builds there with
+// go build, as it is: Run writes go.mod (requiring this kgen, by a replace
+// directive to its source tree) and tidies it.
+func TestRunModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go mod tidy and go build")
+	}
+	out := t.TempDir()
+	opts := proto.Options{Kind: proto.KindServer, Proto: featuresProto, Out: out, Module: "example.com/features"}
+	if _, err := proto.Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := filepath.Abs(filepath.Join("..", ".."))
+	mod, _ := os.ReadFile(filepath.Join(out, "go.mod"))
+	if !strings.HasPrefix(string(mod), "module example.com/features\n\ngo ") || !strings.Contains(string(mod), "\nreplace github.com/kgen-dev/kgen => "+repo+"\n") {
+		t.Errorf("go.mod:\n%s", mod)
+	}
+	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = out
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), out, err, b)
+		}
+	}
+	// Run again: the module is kept.
+	if _, err := proto.Run(opts); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := os.ReadFile(filepath.Join(out, "go.mod")); !bytes.Equal(again, mod) {
+		t.Errorf("go.mod changed on the second run:\n%s", again)
+	}
+	opts.Module = "example.com/other"
+	_, err := proto.Run(opts)
+	if want := filepath.Join(out, "go.mod") + ` declares module "example.com/features", want "example.com/other": remove it or choose another -out`; err == nil || err.Error() != want {
+		t.Errorf("another module: %v\nwant %s", err, want)
+	}
+}
+
+// Module is checked before anything is written.
+func TestRunModuleErrors(t *testing.T) {
+	out := t.TempDir()
+	for _, c := range []struct {
+		opts proto.Options
+		want string
+	}{
+		{proto.Options{Kind: proto.KindService, Proto: featuresProto, Out: out, Module: "example.com/x"},
+			`module "example.com/x": a service description is not Go code; a module is for a server or client`},
+		{proto.Options{Kind: proto.KindClient, Proto: featuresProto, Out: out, Module: "example.com/a b"},
+			`invalid module path "example.com/a b": want slash-separated elements of ASCII letters, digits and -._~`},
+	} {
+		if _, err := proto.Run(c.opts); err == nil || err.Error() != c.want {
+			t.Errorf("%+v: %v\nwant %s", c.opts, err, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("wrote %d files", len(entries))
+	}
+}

@@ -94,7 +94,7 @@ func TestRenderNames(t *testing.T) {
 			t.Errorf("alertFile.go lacks %q", want)
 		}
 	}
-	if got := file(t, files, "generate.go"); !strings.Contains(got, "\n//go:generate go run github.com/kgen-dev/kgen/cmd/kgen gen\n") {
+	if got := file(t, files, "generate.go"); !strings.Contains(got, "\n//go:generate go run github.com/kgen-dev/kgen/cmd/kgen-gen\n") {
 		t.Errorf("generate.go:\n%s", got)
 	}
 	if got := file(t, files, "rules/alertFile.json"); !strings.Contains(got, `"actions": [{"alertFile": {"path": "alerts.txt"}}]`) {
@@ -112,7 +112,8 @@ func TestGoMod(t *testing.T) {
 			want: "module example.com/wordcount\n\ngo " + GoVersion + "\n\n" +
 				"require github.com/kgen-dev/kgen v0.0.0-00010101000000-000000000000\n\n" +
 				"// go tool kgen ... runs the kgen this module requires; listing it here also\n" +
-				"// keeps go.sum complete for the go:generate line in generate.go.\n" +
+				"// keeps go.sum complete for the go:generate line in generate.go (kgen-gen\n" +
+				"// needs a subset of kgen's modules).\n" +
 				"tool github.com/kgen-dev/kgen/cmd/kgen\n\n" +
 				"// kgen was not installed from a published version: build against its source.\n" +
 				"replace github.com/kgen-dev/kgen => /src/kgen\n",
@@ -122,7 +123,8 @@ func TestGoMod(t *testing.T) {
 			want: "module github.com/me/wc\n\ngo " + GoVersion + "\n\n" +
 				"require github.com/kgen-dev/kgen v1.2.3\n\n" +
 				"// go tool kgen ... runs the kgen this module requires; listing it here also\n" +
-				"// keeps go.sum complete for the go:generate line in generate.go.\n" +
+				"// keeps go.sum complete for the go:generate line in generate.go (kgen-gen\n" +
+				"// needs a subset of kgen's modules).\n" +
 				"tool github.com/kgen-dev/kgen/cmd/kgen\n",
 		},
 		{

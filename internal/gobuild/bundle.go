@@ -28,6 +28,9 @@ type BundleOptions struct {
 	Progress io.Writer
 	// Verbose adds the go commands, and what go build prints, to Progress.
 	Verbose bool
+	// Status, if not nil, is a terminal that shows what is being built and
+	// for how long while go build runs (see StatusWriter).
+	Status io.Writer
 }
 
 // Bundle builds, at out, a kgen binary with plugin packages compiled in:
@@ -58,7 +61,7 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 	if progress == nil {
 		progress = io.Discard
 	}
-	g := goCmd{ctx: ctx}
+	g := goCmd{ctx: ctx, status: opts.Status}
 	if opts.Verbose {
 		g.verbose = progress
 	}
@@ -121,7 +124,7 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 	if err != nil {
 		return nil, fmt.Errorf("build %q: %w", out, err)
 	}
-	if err := g.build(work, goWork, flags, env, exe); err != nil {
+	if err := g.build("building "+out+" for "+target, work, goWork, flags, env, exe); err != nil {
 		return nil, fmt.Errorf("build %q: %w", out, err)
 	}
 	return pkgs, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,13 @@ import (
 // ErrNoPackages is returned (wrapped) by Engine for a project without plugin
 // packages and by Bundle for a pattern that matches none.
 var ErrNoPackages = errors.New("no plugin packages")
+
+// EngineOptions configure Engine.
+type EngineOptions struct {
+	// Status, if not nil, is a terminal that shows what is being built and
+	// for how long while go build runs (see StatusWriter).
+	Status io.Writer
+}
 
 // project is the set of plugin packages of a project folder and the module
 // they are in.
@@ -34,12 +42,12 @@ type project struct {
 // runs in-process; a folder without .go files needs no go command to tell).
 // The binary lives in the user cache folder (kgen/run/<hash of dir>) and is
 // rebuilt only when something it is built from changed.
-func Engine(ctx context.Context, dir string) (string, error) {
+func Engine(ctx context.Context, dir string, opts EngineOptions) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("build %q: %w", dir, err)
 	}
-	g := goCmd{ctx: ctx}
+	g := goCmd{ctx: ctx, status: opts.Status}
 	p, err := findPlugins(g, abs)
 	if err != nil {
 		return "", fmt.Errorf("build %q: %w", dir, err)
@@ -47,7 +55,7 @@ func Engine(ctx context.Context, dir string) (string, error) {
 	if len(p.pkgs) == 0 {
 		return "", fmt.Errorf("build %q: %w", dir, ErrNoPackages)
 	}
-	exe, err := p.build(g)
+	exe, err := p.build(g, dir)
 	if err != nil {
 		return "", fmt.Errorf("build %q: build engine: %w", dir, err)
 	}
@@ -83,7 +91,7 @@ func findPlugins(g goCmd, dir string) (*project, error) {
 
 // build writes the generated module and its workspace to the cache folder
 // and builds the engine binary there.
-func (p *project) build(g goCmd) (string, error) {
+func (p *project) build(g goCmd, dir string) (string, error) {
 	work, cleanup, err := workDir("run", p.dir)
 	if err != nil {
 		return "", err
@@ -101,7 +109,7 @@ func (p *project) build(g goCmd) (string, error) {
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	if err := g.build(work, goWork, nil, nil, exe); err != nil {
+	if err := g.build("building the engine for "+dir, work, goWork, nil, nil, exe); err != nil {
 		return "", err
 	}
 	return exe, nil

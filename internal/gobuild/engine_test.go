@@ -34,7 +34,7 @@ func runEngine(t *testing.T, exe, dir string, args ...string) (stdout, stderr st
 func TestEngineExample(t *testing.T) {
 	testutil.FreshKgenCache(t)
 	dir := filepath.Join(testutil.RepoRoot(t), "examples", "wordcount")
-	exe, err := Engine(t.Context(), dir)
+	exe, err := Engine(t.Context(), dir, EngineOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestEngineExternalProject(t *testing.T) {
 	var first string
 	for i := range 2 { // the second build is the cached one
 		start := time.Now()
-		exe, err := Engine(t.Context(), dir)
+		exe, err := Engine(t.Context(), dir, EngineOptions{})
 		if err != nil {
 			t.Fatalf("build %d: %v", i+1, err)
 		}
@@ -94,7 +94,7 @@ func TestEngineExternalProject(t *testing.T) {
 	// A plugin that does not compile: the error names the step and has the
 	// compiler's message.
 	testutil.WriteTree(t, dir, map[string]string{"broken.go": "package shout\n\nvar x int = \"s\"\n"})
-	_, err = Engine(t.Context(), dir)
+	_, err = Engine(t.Context(), dir, EngineOptions{})
 	if err == nil || !strings.HasPrefix(err.Error(), `build "`+dir+`": build engine: `) || !strings.Contains(err.Error(), "broken.go:3:13") {
 		t.Errorf("broken plugin: %v", err)
 	}
@@ -107,7 +107,7 @@ func TestEngineWithoutPackages(t *testing.T) {
 		"rules/all.json":       `{"id": "all", "sql": "SELECT id FROM readings", "actions": [{"nop": {}}]}`,
 		"input/readings.jsonl": "{\"id\": 1}\n",
 	})
-	if _, err := Engine(t.Context(), dir); !errors.Is(err, ErrNoPackages) {
+	if _, err := Engine(t.Context(), dir, EngineOptions{}); !errors.Is(err, ErrNoPackages) {
 		t.Errorf("Engine without packages: %v", err)
 	}
 	// Go files only in testdata or _ folders do not count.
@@ -115,7 +115,7 @@ func TestEngineWithoutPackages(t *testing.T) {
 	if has, err := hasGoFiles(dir); has || err != nil {
 		t.Errorf("hasGoFiles: %v, %v", has, err)
 	}
-	if _, err := Engine(t.Context(), dir); !errors.Is(err, ErrNoPackages) {
+	if _, err := Engine(t.Context(), dir, EngineOptions{}); !errors.Is(err, ErrNoPackages) {
 		t.Errorf("Engine with test and testdata files only: %v", err)
 	}
 }

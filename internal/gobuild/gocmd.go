@@ -17,6 +17,9 @@ type goCmd struct {
 	// verbose, if not nil, gets each command as a shell line and what it
 	// prints on stderr (go build's compiler messages, downloads).
 	verbose io.Writer
+	// status, if not nil, is a terminal that shows what go build builds and
+	// for how long, while it runs (see StatusWriter).
+	status io.Writer
 }
 
 // run runs the go command in dir, with env (KEY=value) added to the
@@ -51,8 +54,11 @@ func (g goCmd) run(dir string, env []string, args ...string) ([]byte, error) {
 // goWork, writing exe. flags follow -buildvcs=false (the main module is
 // generated, without version control); env selects the platform and cgo.
 // This is the one place kgen runs go build, for plugins, run engines and
-// bundles alike.
-func (g goCmd) build(mainDir, goWork string, flags, env []string, exe string) error {
+// bundles alike; what names the build on the status line.
+func (g goCmd) build(what, mainDir, goWork string, flags, env []string, exe string) error {
+	if g.verbose == nil { // else go's own output would break the line up
+		defer startStatus(g.status, what)()
+	}
 	// -mod flags in GOFLAGS conflict with workspace mode.
 	env = append([]string{"GOWORK=" + goWork, "GOFLAGS="}, env...)
 	args := append([]string{"build", "-buildvcs=false"}, flags...)

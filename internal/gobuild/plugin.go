@@ -42,6 +42,9 @@ type PluginOptions struct {
 	// Progress receives one line per step; Verbose adds the go commands.
 	Progress io.Writer
 	Verbose  bool
+	// Status, if not nil, is a terminal that shows what is being built and
+	// for how long while go build runs (see StatusWriter).
+	Status io.Writer
 }
 
 // Built is one plugin file Plugin wrote.
@@ -103,7 +106,7 @@ func Plugin(ctx context.Context, opts PluginOptions) ([]Built, error) {
 		progress = io.Discard
 	}
 	step := func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }
-	g := goCmd{ctx: ctx}
+	g := goCmd{ctx: ctx, status: opts.Status}
 	if opts.Verbose {
 		g.verbose = progress
 	}
@@ -216,7 +219,7 @@ func (b *pluginBuild) build(mainDir string, t pluginTarget) (*Built, error) {
 	so := filepath.Join(mainDir, sdk.PluginFileName(t.name, ""))
 	b.step("building %s plugin %q -> %s", t.kind, t.name, file)
 	flags := append([]string{"-buildmode=plugin"}, b.flags...)
-	if err := b.g.build(mainDir, b.goWork, flags, b.env, so); err != nil {
+	if err := b.g.build(fmt.Sprintf("building %s plugin %q", t.kind, t.name), mainDir, b.goWork, flags, b.env, so); err != nil {
 		return nil, fmt.Errorf("build plugin %q: %w", t.name, err)
 	}
 
