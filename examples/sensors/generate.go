@@ -1,3 +1,3 @@
 package sensors
 
-//go:generate go run github.com/kgen-dev/kgen/cmd/kgen gen
+//go:generate go run github.com/kgen-dev/kgen/cmd/kgen-gen
