@@ -16,8 +16,9 @@ var newCmd = &command{
 	help: `
 New creates a plugin project in dir (default ./<name>), which must be empty
 or not exist yet: a Go package with an example function, source or sink
-under a //kgen: marker, the go:generate line that runs kgen gen, unit tests,
-a testscript under testdata/ that runs the project with kgen run, the
+under a //kgen: marker, the go:generate line that runs kgen-gen, unit tests,
+testscripts under testdata/ (one that starts an engine with the plugin,
+publishes and expects rows, one that runs the project with kgen run), the
 streams, rules and sample input it runs, and a README. Then it runs
 "go mod tidy" there, so that in the new project
 
@@ -57,7 +58,7 @@ kgen new -module github.com/me/alerts sink alertFile ./alerts`,
 			for _, f := range files {
 				fmt.Fprintf(c.stdout, "created %s\n", filepath.Join(dir, filepath.FromSlash(f)))
 			}
-			fmt.Fprintf(c.stdout, "\nNext:\n\n\tcd %s\n\tgo generate ./...   # write kgen.gen.go\n\tgo test ./...       # unit tests and testdata/*.txtar\n\tkgen run .          # run rules/ and print their output\n", dir)
+			fmt.Fprintf(c.stdout, "\nNext:\n\n\tcd %s\n\tgo generate ./...   # write kgen.gen.go\n\tgo test ./...       # unit tests and testdata/*.txtar\n\tkgen test           # testdata/*.txtar only\n\tkgen run .          # run rules/ and print their output\n", dir)
 			return nil
 		}
 	},
