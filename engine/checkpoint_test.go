@@ -201,6 +201,10 @@ func TestWindowKeptAcrossUpdateAndRestart(t *testing.T) {
 		t.Fatalf("after an update that kept the window: %v, want c=3 s=6", got)
 	}
 	cancel()
+	eventually(t, "the window holding n=4", func() bool {
+		st, _ := e.RuleStatus("w")
+		return st.RecordsIn == 2 // since the update: n=3 and n=4
+	})
 	if err := e.Close(); err != nil { // n=4 waits in the window
 		t.Fatal(err)
 	}
@@ -208,11 +212,20 @@ func TestWindowKeptAcrossUpdateAndRestart(t *testing.T) {
 	defer e.Close()
 	out, cancel = e.MemoryHub().Subscribe("out/w", 16)
 	defer cancel()
+	// A memory topic keeps nothing for a source that has not subscribed yet.
+	eventually(t, "the restarted rule's source", func() bool {
+		st, _ := e.RuleStatus("w")
+		return len(st.Sources) == 1 && st.Sources[0].Connection == "connected"
+	})
 	publish(t, e, "in/w", map[string]any{"n": 5}, map[string]any{"n": 6})
 	if got := receive(t, out, 1)[0]; got["c"] != int64(3) || got["s"] != int64(15) {
 		t.Fatalf("after a restart: %v, want c=3 s=15 (4 from before it)", got)
 	}
 	publish(t, e, "in/w", map[string]any{"n": 7})
+	eventually(t, "the window holding n=7", func() bool {
+		st, _ := e.RuleStatus("w")
+		return st.RecordsIn == 3
+	})
 	if err := e.UpdateRule("w", rule("SELECT count(*) AS c, sum(n) AS s FROM w GROUP BY COUNTWINDOW(2)")); err != nil {
 		t.Fatal(err)
 	}
