@@ -111,15 +111,37 @@
 //
 // # External services
 //
-//	service start [-name N] <file.proto>
+//	service start [-name N] <file.proto|api.yaml|api.json>
 //
-// starts a gRPC fixture server on a free loopback port that implements every
-// service in the file, and registers it with the engine as an external
-// service named N (default the file's base name), as `kgen gen service` and
-// `kgen service create` do. Each rpc echoes: it answers with its output
-// message whose fields take the values of the request's fields of the same
-// name, where their JSON forms fit, and are left zero otherwise. It sets
-// SERVICE_ADDR to the server's address.
+// starts a fixture server on a free loopback port and registers it with the
+// engine as an external service named N (default the file's base name
+// without its extension), as `kgen gen service -address <server>` and
+// `kgen service create` do. It sets SERVICE_ADDR to the server's host:port,
+// so a script can register another description of the same server.
+//
+// For a .proto file it is a gRPC server that implements every service in
+// the file. Each rpc echoes: it answers with its output message whose
+// fields take the values of the request's fields of the same name, where
+// their JSON forms fit, and are left zero otherwise.
+//
+// For an OpenAPI 3 document (.yaml, .yml or .json, loaded as the engine
+// loads it) it is an HTTP server with a route per operation the engine can
+// call, at the document's paths. Each request is first validated against
+// the document with kin-openapi's openapi3filter (credentials are not
+// checked): an invalid one gets 400 and {"error": <what is wrong, naming
+// the parameter>}, so the rule's call fails with that text. A valid one gets
+// the operation's first success response: the lowest 2xx code declared,
+// else 2XX or default (200). Its body is the response's example (the
+// media type's example, else its first example by name) when the document
+// has one, else a value built from the response schema: a schema's const,
+// example, default or first enum value, else by type an object with every
+// property, an array of one item, "" (the Unix epoch for format date and
+// date-time), 0, false. Each property takes, in place of its own value, the
+// request's value of the same name when there is one that converts to the
+// property's type: a path, query or header parameter (parameters win), a
+// field of the JSON body, or the body itself under its parameter's name;
+// strings parse as numbers and booleans, numbers
+// print as strings. A response without content answers with no body.
 //
 // # When a script fails
 //

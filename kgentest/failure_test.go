@@ -133,6 +133,20 @@ func TestExpectUpdate(t *testing.T) {
 	}
 }
 
+// noCallable is an OpenAPI document whose only operation kgen cannot call.
+const noCallable = `openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /img:
+    put:
+      operationId: putImage
+      requestBody:
+        content:
+          image/png: {schema: {type: string, format: binary}}
+      responses:
+        "204": {description: ok}
+`
+
 // Misused commands say how to use them.
 func TestUsage(t *testing.T) {
 	for script, want := range map[string]string{
@@ -143,8 +157,13 @@ func TestUsage(t *testing.T) {
 		"engine start\npub t notjson":        `pub: "notjson" is neither a file nor JSON`,
 		"engine start\nrule status":          "usage: rule create",
 		"engine start\nstate":                "usage: state <rule> [key]",
-		"engine start\nservice start x.yaml": "usage: service start",
-		"engine start\nengine start":         "engine start: the engine is running",
+		"engine start\nservice start":        "usage: service start [-name N] <file.proto|api.yaml|api.json>",
+		"engine start\nservice start x.txt":  "service start: \"x.txt\" is neither a .proto file nor an OpenAPI document (.yaml, .yml, .json)\nusage: service start",
+		"engine start\nservice start x.yaml": "service start: x.yaml: no such file or directory",
+		"service start x.proto":              "service start: no engine is running (engine start)",
+		"engine start\nservice start x.json\n-- x.json --\n{\"openapi\": \"2.0\"}": `service start: x.json: #/openapi: version "2.0" is not supported, want 3.0.x or 3.1.x`,
+		"engine start\nservice start x.yml\n-- x.yml --\n" + noCallable:            "service start: x.yml: no operation kgen can call\n\tPUT /img (putImage): ",
+		"engine start\nengine start":                                               "engine start: the engine is running",
 	} {
 		failed, log, _ := runScript(t, script+"\n")
 		if !failed || !strings.Contains(log, want) {
