@@ -57,7 +57,7 @@ func parse(ts *testscript.TestScript, name, usage string, args []string, def fun
 		def(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		ts.Fatalf("usage: %s", usage)
+		ts.Fatalf("usage: %s", strings.TrimPrefix(usage, "usage: "))
 	}
 	return fs
 }
