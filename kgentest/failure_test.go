@@ -166,8 +166,8 @@ func TestUsage(t *testing.T) {
 		"engine start\nengine start":                                               "engine start: the engine is running",
 	} {
 		failed, log, _ := runScript(t, script+"\n")
-		if !failed || !strings.Contains(log, want) {
-			t.Errorf("script %q: failed %v, want the log to have %q:\n%s", script, failed, want, log)
+		if !failed || !strings.Contains(log, want) || strings.Contains(log, "usage: usage:") {
+			t.Errorf("script %q: failed %v, want the log to have %q once:\n%s", script, failed, want, log)
 		}
 	}
 }
