@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/token"
 	"io"
 	"maps"
 	"mime"
@@ -75,9 +74,9 @@ func newFixture(doc *openapi.Document, source string) (h http.Handler, err error
 	}()
 	for _, op := range doc.Operations {
 		cur = op
-		pattern, wildcards, err := fixturePattern(op)
+		pattern, wildcards, err := op.Route()
 		if err != nil {
-			return nil, fmt.Errorf("%s: operation %q: %w", source, op.ID, err)
+			return nil, fmt.Errorf("%s: operation %q: path %q: %w", source, op.ID, op.Path, err)
 		}
 		route := &routers.Route{
 			Spec:      doc.Spec,
@@ -106,35 +105,6 @@ func newFixture(doc *openapi.Document, source string) (h http.Handler, err error
 		})
 	}
 	return mux, nil
-}
-
-// fixturePattern maps op's path template to a ServeMux pattern, and each
-// path parameter to its wildcard (p<i> when the name is no identifier). A
-// parameter must fill a whole segment.
-func fixturePattern(op *openapi.Operation) (string, map[string]string, error) {
-	wildcards := map[string]string{}
-	segs := strings.Split(op.Path, "/")
-	for i, seg := range segs {
-		open, close := strings.IndexByte(seg, '{'), strings.LastIndexByte(seg, '}')
-		if open < 0 && close < 0 {
-			continue
-		}
-		if open != 0 || close != len(seg)-1 || strings.Count(seg, "{") != 1 {
-			return "", nil, fmt.Errorf("path %q: segment %q: want a parameter to fill a whole segment", op.Path, seg)
-		}
-		name := seg[1 : len(seg)-1]
-		w := name
-		if !token.IsIdentifier(w) {
-			w = fmt.Sprintf("p%d", i)
-		}
-		wildcards[name] = w
-		segs[i] = "{" + w + "}"
-	}
-	path := strings.Join(segs, "/")
-	if strings.HasSuffix(path, "/") {
-		path += "{$}"
-	}
-	return op.Method + " " + path, wildcards, nil
 }
 
 // requestValues are the values of a validated request by name: the body's
@@ -213,19 +183,7 @@ func replyOf(op *openapi.Operation) *fixtureReply {
 		return reply
 	}
 	rs := op.Spec.Responses.Map()
-	var codes []string
-	for code := range rs {
-		if len(code) == 3 && code[0] == '2' && code[1] != 'X' {
-			codes = append(codes, code)
-		}
-	}
-	slices.Sort(codes)
-	for _, extra := range []string{"2XX", "2xx", "default"} {
-		if _, ok := rs[extra]; ok {
-			codes = append(codes, extra)
-		}
-	}
-	for _, code := range codes {
+	for _, code := range op.SuccessCodes() {
 		r := rs[code]
 		if r == nil || r.Value == nil {
 			continue

@@ -2,9 +2,7 @@ package openapi
 
 import (
 	"fmt"
-	"go/token"
 	"net/http"
-	"strings"
 )
 
 // route is where the generated server serves an operation: a
@@ -18,30 +16,11 @@ type route struct {
 // fill whole segments; a parameter whose name is not a Go identifier gets
 // the wildcard p<i>; a path ending in "/" matches only itself ({$}).
 func routeOf(op *operation) (*route, error) {
-	r := &route{wildcards: map[string]string{}}
-	segs := strings.Split(op.Path, "/")
-	for i, seg := range segs {
-		open, close := strings.IndexByte(seg, '{'), strings.LastIndexByte(seg, '}')
-		if open < 0 && close < 0 {
-			continue
-		}
-		if open != 0 || close != len(seg)-1 || strings.Count(seg, "{") != 1 {
-			return nil, fmt.Errorf("%s: path segment %q: want a parameter to fill a whole segment", op.where, seg)
-		}
-		name := seg[1 : len(seg)-1]
-		w := name
-		if !token.IsIdentifier(w) {
-			w = fmt.Sprintf("p%d", i)
-		}
-		r.wildcards[name] = w
-		segs[i] = "{" + w + "}"
+	pattern, wildcards, err := op.Route()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op.where, err)
 	}
-	path := strings.Join(segs, "/")
-	if strings.HasSuffix(path, "/") {
-		path += "{$}"
-	}
-	r.pattern = op.Method + " " + path
-	return r, nil
+	return &route{pattern: pattern, wildcards: wildcards}, nil
 }
 
 // checkRoutes fails when two operations' patterns conflict (neither is

@@ -834,19 +834,7 @@ func (op *Operation) resolveResponses() string {
 		return ""
 	}
 	rs := op.Spec.Responses.Map()
-	var codes []string
-	for code := range rs {
-		if len(code) == 3 && code[0] == '2' && code[1] != 'X' {
-			codes = append(codes, code)
-		}
-	}
-	sort.Strings(codes)
-	for _, extra := range []string{"2XX", "2xx", "default"} {
-		if _, ok := rs[extra]; ok {
-			codes = append(codes, extra)
-		}
-	}
-	for _, code := range codes {
+	for _, code := range op.SuccessCodes() {
 		r := rs[code]
 		if r == nil || r.Value == nil {
 			continue
