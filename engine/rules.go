@@ -277,8 +277,15 @@ func (e *Engine) DeleteRule(id string) error {
 	if err != nil {
 		return err
 	}
-	if r.rule != nil {
-		r.rule.Stop()
+	rl := r.rule
+	if rl == nil {
+		// A stopped rule is planned (not started) to reach its sources.
+		if rl, err = rule.Plan(r.def, e.env); err != nil {
+			e.logger.Warn("rule delete: its sources keep what they hold for it", "rule", id, "err", err)
+		}
+	}
+	if rl != nil {
+		rl.Forget()
 	}
 	if err := e.kv.Delete(bucketRules, id); err != nil {
 		return fmt.Errorf("rule %q: %w", id, err)

@@ -61,7 +61,19 @@ func (c *capture) ruleRow(rule string, row map[string]any) {
 
 // listen subscribes to # on the broker, and to the memory topics of e (an
 // in-process engine) that the script expects.
+// listen keeps every message of the broker at brokerURL, and of the memory
+// topics the script expects of e (nil: none), until stop.
 func (c *capture) listen(brokerURL string, qos byte, e *engine.Engine) (stop func(), err error) {
+	stopMQTT, err := c.listenMQTT(brokerURL, qos)
+	if err != nil {
+		return nil, err
+	}
+	stopMemory := c.listenMemory(e)
+	return func() { stopMQTT(); stopMemory() }, nil
+}
+
+// listenMQTT keeps every message of the broker at brokerURL until stop.
+func (c *capture) listenMQTT(brokerURL string, qos byte) (stop func(), err error) {
 	cl, err := connectMQTT(brokerURL, "capture")
 	if err != nil {
 		return nil, err
@@ -73,6 +85,12 @@ func (c *capture) listen(brokerURL string, qos byte, e *engine.Engine) (stop fun
 		cl.Disconnect(0)
 		return nil, fmt.Errorf("subscribe to # at %s: %w", brokerURL, errOrTimeout(tok.Error()))
 	}
+	return func() { cl.Disconnect(100) }, nil
+}
+
+// listenMemory keeps the rows of the memory topics the script expects of e
+// (nil: none) until stop.
+func (c *capture) listenMemory(e *engine.Engine) (stop func()) {
 	var cancels []func()
 	var wg sync.WaitGroup
 	if e != nil {
@@ -90,12 +108,11 @@ func (c *capture) listen(brokerURL string, qos byte, e *engine.Engine) (stop fun
 		}
 	}
 	return func() {
-		cl.Disconnect(100)
 		for _, cancel := range cancels {
 			cancel()
 		}
 		wg.Wait()
-	}, nil
+	}
 }
 
 func connectMQTT(url, role string) (mqtt.Client, error) {

@@ -163,6 +163,16 @@ func (s *script) start(ts *testscript.TestScript, timeout time.Duration) error {
 	if err := s.writeConf(); err != nil {
 		return err
 	}
+	// An external broker is there before the engine: listening first keeps
+	// what the rules publish as soon as they start (a persistent session's
+	// queued messages, say).
+	var stopEarly func()
+	if s.mosqURL != "" {
+		var err error
+		if stopEarly, err = s.cap.listenMQTT(s.mosqURL, s.qos); err != nil {
+			return fmt.Errorf("engine start: capture messages: %w", err)
+		}
+	}
 	var err error
 	if s.file.so {
 		s.eng, err = s.startProcess(timeout)
@@ -170,14 +180,22 @@ func (s *script) start(ts *testscript.TestScript, timeout time.Duration) error {
 		s.eng, err = s.startInProcess(timeout)
 	}
 	if err != nil {
+		if stopEarly != nil {
+			stopEarly()
+		}
 		return err
 	}
-	stopCap, err := s.cap.listen(s.eng.mqtt, s.qos, s.eng.e)
-	if err != nil {
-		s.stop()
-		return fmt.Errorf("engine start: capture messages: %w", err)
+	if stopEarly != nil {
+		stopMemory := s.cap.listenMemory(s.eng.e)
+		s.eng.stopCap = func() { stopEarly(); stopMemory() }
+	} else {
+		stopCap, err := s.cap.listen(s.eng.mqtt, s.qos, s.eng.e)
+		if err != nil {
+			s.stop()
+			return fmt.Errorf("engine start: capture messages: %w", err)
+		}
+		s.eng.stopCap = stopCap
 	}
-	s.eng.stopCap = stopCap
 	ts.Setenv("KGEN_HOST", s.eng.host)
 	ts.Setenv("KGEN_MQTT", s.eng.mqtt)
 	ts.Setenv("KGEN_ROOT", s.root)

@@ -400,7 +400,12 @@ func (s *mqttSource) onSessionMessage(c paho.Client, m paho.Message) {
 	s.onMessage(c, m)
 }
 
-// Close unsubscribes and disconnects, waiting briefly for in-flight work.
+// Close disconnects, waiting briefly for in-flight work. A source with a
+// clean session unsubscribes first; one with a persistent session (a rule
+// that checkpoints, or a user's clientid) keeps its subscription, so the
+// broker queues what is published while the rule is stopped or the engine
+// is down, and the rule gets it when it starts again. Forget ends such a
+// session when the rule is deleted.
 func (s *mqttSource) Close(ctx sdk.Context) error {
 	s.stopOnce.Do(func() {
 		s.statusReporter.close()
@@ -416,10 +421,26 @@ func (s *mqttSource) Close(ctx sdk.Context) error {
 		if s.client == nil {
 			return
 		}
-		if s.client.IsConnectionOpen() {
+		if s.clean && s.client.IsConnectionOpen() {
 			s.client.Unsubscribe(s.filter).WaitTimeout(time.Second)
 		}
 		s.client.Disconnect(mqttDisconnectMs)
 	})
+	return nil
+}
+
+// Forget ends the persistent session of a closed source whose rule is
+// deleted: the broker drops its subscription and what it queued. It
+// connects with the session's client id and a clean session, and
+// disconnects. A clean or in-process source has nothing to forget.
+func (s *mqttSource) Forget(ctx sdk.Context) error {
+	if s.clean || s.inline != nil {
+		return nil
+	}
+	c := paho.NewClient(s.cfg.clientOptions().SetCleanSession(true).SetAutoReconnect(false).SetConnectRetry(false))
+	if err := connectMQTT(ctx, c, s.cfg.server); err != nil {
+		return fmt.Errorf("mqtt source: end the session of client %q: %w", s.cfg.clientID, err)
+	}
+	c.Disconnect(mqttDisconnectMs)
 	return nil
 }

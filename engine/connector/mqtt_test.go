@@ -552,3 +552,58 @@ func TestMQTTOverTLS(t *testing.T) {
 		t.Fatalf("connecting without the authority: %v, want a certificate error", err)
 	}
 }
+
+// A source with a persistent session keeps its subscription when it is
+// closed (a rule stopped, the engine shut down): what is published
+// meanwhile arrives when it runs again. Forget (the rule deleted) ends the
+// session, and what was queued for it goes with it.
+func TestMQTTSessionKeptAcrossCloseUntilForgotten(t *testing.T) {
+	b, err := broker.Start("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := newTestContext(t)
+	props := map[string]any{"server": b.URL(), "datasource": "orders", "qos": 1, "clientid": "kgen-kept"}
+	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "orders", "qos": 1}, nil)
+	run := func() (*mqttSource, *recorder) {
+		src := &mqttSource{}
+		if err := src.Provision(ctx, props); err != nil {
+			t.Fatal(err)
+		}
+		status := newStatusLog()
+		src.SetStatusHandler(status.handler)
+		if err := src.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rec := newRecorder(100)
+		if err := src.Subscribe(ctx, rec.ingest, func(_ sdk.Context, err error) { t.Errorf("ingest error: %v", err) }); err != nil {
+			t.Fatal(err)
+		}
+		status.wait(t, sdk.StatusConnected, 10*time.Second)
+		return src, rec
+	}
+	publish := func(n int) {
+		if err := sink.Collect(ctx, map[string]any{"n": n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	src, _ := run()
+	src.Close(ctx)
+	publish(1) // while closed
+	src, rec := run()
+	expectMessage(t, rec, "orders", `{"n":1}`, 1)
+	src.Close(ctx)
+
+	publish(2) // queued for the session, then forgotten with it
+	if err := src.Forget(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src, rec = run()
+	defer src.Close(ctx)
+	publish(3)
+	// Only the subscription made after Forget delivers: n=2 went with the
+	// old session.
+	expectMessage(t, rec, "orders", `{"n":3}`, 1)
+}

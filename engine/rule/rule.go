@@ -344,6 +344,22 @@ func (r *Rule) fail(err error) {
 // written what they hold (for at most drainTimeout).
 func (r *Rule) Stop() { r.shutdown("stopped") }
 
+// Forget stops the rule and lets its sources release what they keep for it
+// between runs (an MQTT persistent session), for a rule being deleted.
+// Failures are logged: the rule is gone either way.
+func (r *Rule) Forget() {
+	r.Stop()
+	for _, n := range r.sources {
+		f, ok := n.src.(forgetter)
+		if !ok {
+			continue
+		}
+		if err := guard(fmt.Sprintf("source %q", n.typ), func() error { return f.Forget(n.ctx) }); err != nil {
+			r.logger.Warn("source could not release what it keeps for the rule", "stream", n.stream.Name, "err", err)
+		}
+	}
+}
+
 const drainTimeout = 5 * time.Second
 
 func (r *Rule) shutdown(final string) {

@@ -251,6 +251,12 @@ func (n *sourceNode) stop() {
 	n.wg.Wait()
 }
 
+// forgetter is a source that keeps something for its rule between runs
+// (an MQTT persistent session) and lets go of it when the rule is deleted.
+type forgetter interface {
+	Forget(ctx sdk.Context) error
+}
+
 func (n *sourceNode) close() {
 	n.closeOnce.Do(func() {
 		if n.src == nil {
