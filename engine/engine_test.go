@@ -286,7 +286,7 @@ func TestBadInputIsRefusedAndNothingIsSaved(t *testing.T) {
 		t.Fatalf("refused rules were kept: %v", rules)
 	}
 	streamCases := []struct{ sql, want string }{
-		{`CREATE STREAM x (a BIGINT) WITH (TYPE="nosuch")`, `stream "x": unknown source type "nosuch" (known: file, memory, mqtt, testProvisionState)`},
+		{`CREATE STREAM x (a BIGINT) WITH (TYPE="nosuch")`, `stream "x": unknown source type "nosuch" (known: file, memory, mqtt, testForget, testProvisionState)`},
 		{`CREATE STREAM x (a BIGINT) WITH (FORMAT="xml")`, `stream "x": unknown FORMAT "xml": want JSON or BINARY`},
 		{`CREATE STREAM x (a BIGINT) WITH (TYPE="mqtt", CONF_KEY="nosuch")`, ``},
 		{`CREATE STREAM s () WITH (TYPE="memory")`, `stream "s": already exists`},
