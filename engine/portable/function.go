@@ -8,9 +8,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/kgen-dev/kgen/engine/sql"
 	portablev1 "github.com/kgen-dev/kgen/portable/proto/kgen/portable/v1"
 	"github.com/kgen-dev/kgen/sdk"
 )
+
+var _ sql.BatchFunction = (*Function)(nil)
 
 // Function is one SQL call site of a plugin function: an sdk.Function
 // whose calls go to the plugin process, and a sql.BatchFunction.
