@@ -55,6 +55,15 @@ type Config struct {
 	// on a listener of their own; empty: off. Only a loopback address is
 	// accepted, as profiles show the engine's memory.
 	Pprof string `yaml:"pprof"`
+	// Portable configures portable plugins (plugins/portable/); zero
+	// values take engine/portable's defaults.
+	Portable struct {
+		// InitTimeout bounds a plugin's start.
+		InitTimeout time.Duration `yaml:"initTimeout"`
+		// RestartBackoff is the first wait before restarting a plugin that
+		// exited; it doubles on every failure in a row.
+		RestartBackoff time.Duration `yaml:"restartBackoff"`
+	} `yaml:"portable"`
 }
 
 const defaultConfig = `# kgen engine settings.

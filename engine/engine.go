@@ -16,6 +16,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/engine/connector"
 	"github.com/kgen-dev/kgen/engine/plugin"
+	"github.com/kgen-dev/kgen/engine/portable"
 	"github.com/kgen-dev/kgen/engine/rule"
 	"github.com/kgen-dev/kgen/engine/service"
 	"github.com/kgen-dev/kgen/engine/sql"
@@ -74,6 +75,8 @@ type Engine struct {
 	env      *rule.Env
 	// plugins are the Go plugins (.so files) under <root>/plugins/.
 	plugins *plugin.Manager
+	// portable are the portable plugins under <root>/plugins/portable/.
+	portable *portable.Manager
 	// services are the external services under <root>/data/services/,
 	// whose rpcs are SQL functions.
 	services *service.Registry
@@ -165,6 +168,11 @@ func Open(opts Options) (_ *Engine, err error) {
 	// A plugin that fails is logged by the manager and listed with its
 	// error; it never stops the engine.
 	e.plugins.Scan()
+	e.portable = portable.NewManager(portable.Options{Root: root, Logger: logger.With("component", "portable"),
+		InitTimeout: conf.Portable.InitTimeout, RestartBackoff: conf.Portable.RestartBackoff})
+	for _, err := range e.portable.Scan() {
+		logger.Error("portable plugin skipped", "err", err)
+	}
 	// A bad service file is logged and skipped by the registry; the others
 	// load.
 	e.services = service.NewRegistry(root, logger.With("component", "services"))
@@ -241,6 +249,9 @@ func (e *Engine) Close() error {
 	}
 	e.mu.Unlock()
 	var errs []error
+	if e.portable != nil {
+		errs = append(errs, e.portable.Close())
+	}
 	if e.services != nil {
 		errs = append(errs, e.services.Close())
 	}
@@ -313,6 +324,9 @@ func (e *Engine) lookupFunction(name string) (sdk.Function, error) {
 		f, ok = e.plugins.Function(name)
 	}
 	if !ok {
+		if fn, ok := e.portable.Function(name); ok {
+			return fn, nil
+		}
 		// Bound to the registry's current snapshot: the rule keeps this
 		// definition until it is planned again.
 		if fn, ok := e.services.Function(name); ok {

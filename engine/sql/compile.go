@@ -66,6 +66,8 @@ type Program struct {
 	hide, meta bool
 	// reads is StreamFields.
 	reads map[string]Fields
+	// batched is set when a field has a batch.
+	batched bool
 }
 
 // UsesMeta reports whether the program reads source metadata with meta():
@@ -75,6 +77,8 @@ func (p *Program) UsesMeta() bool { return p.meta }
 type outField struct {
 	name string
 	eval evalFn
+	// batch, when set, computes the field for many rows at once.
+	batch *batchSite
 }
 
 // starField is a star in the select list: the row's keys, or with JOIN
@@ -187,11 +191,17 @@ func Compile(sel *Select, env Env) (*Program, error) {
 			return nil, errorf(startPos(f.Expr), "duplicate output column %q", name)
 		}
 		seen[name] = true
+		c.batchable, c.batch = nil, nil
+		if call, ok := f.Expr.(*Call); ok {
+			c.batchable = call
+		}
 		code, err := c.expr(f.Expr)
+		c.batchable = nil
 		if err != nil {
 			return nil, err
 		}
-		p.fields = append(p.fields, outField{name: name, eval: code.eval})
+		p.fields = append(p.fields, outField{name: name, eval: code.eval, batch: c.batch})
+		p.batched = p.batched || c.batch != nil
 		if f.Alias != "" {
 			aliases[f.Alias] = code
 		}
@@ -465,6 +475,11 @@ type compiler struct {
 	// siteKeys are the call sites' CallSite.Key.
 	siteKeys map[*Call]string
 	plugins  map[*Call]resolved
+	// batchable is the call that is a select field's whole expression
+	// while it compiles; batch is set when it compiled to a BatchFunction
+	// call (see batch.go).
+	batchable *Call
+	batch     *batchSite
 
 	// hasAggregate and hasWindowBound tell whether SELECT, HAVING or
 	// ORDER BY call an aggregate, and window_start or window_end.

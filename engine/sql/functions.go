@@ -450,6 +450,9 @@ func (c *compiler) plugin(e *Call) (code, error) {
 		ctx = c.env.FuncContext(CallSite{ID: c.funcIDs[e], Name: name, Key: c.siteKeys[e]})
 	}
 	fns := evals(args)
+	if bf, ok := r.fn.(BatchFunction); ok && !r.agg && c.batchable == e {
+		c.batch = c.batchSite(bf, ctx, fns, name, pos)
+	}
 	exec := func(vals []any) (any, error) {
 		var res any
 		var ok bool

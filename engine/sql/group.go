@@ -250,15 +250,7 @@ func (p *Program) Trigger(row map[string]any) (bool, error) {
 func (p *Program) ProjectGroups(rows []map[string]any, start, end int64) ([]map[string]any, error) {
 	g := p.group
 	if g == nil {
-		out := make([]map[string]any, 0, len(rows))
-		for _, r := range rows {
-			o, err := p.project(r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, o)
-		}
-		return out, nil
+		return p.projectRows(rows)
 	}
 	if len(rows) == 0 || g.limit == 0 {
 		return []map[string]any{}, nil
@@ -375,14 +367,11 @@ func (p *Program) finish(n int, groupRow func(i int) (map[string]any, error)) ([
 	if g.limit >= 0 && int64(len(kept)) > g.limit {
 		kept = kept[:g.limit]
 	}
-	out := make([]map[string]any, len(kept))
+	rows := make([]map[string]any, len(kept))
 	for i, r := range kept {
-		var err error
-		if out[i], err = p.project(r.row); err != nil {
-			return nil, err
-		}
+		rows[i] = r.row
 	}
-	return out, nil
+	return p.projectRows(rows)
 }
 
 // partition splits rows into groups: by the keys, in order of first

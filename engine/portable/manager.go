@@ -1,0 +1,183 @@
+package portable
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultInitTimeout       = 30 * time.Second
+	DefaultRestartBackoff    = time.Second
+	DefaultMaxRestartBackoff = 30 * time.Second
+)
+
+// Options configure a Manager.
+type Options struct {
+	// Root is the engine root folder.
+	Root string
+	// Logger receives the plugins' logs (their stderr) and lifecycle
+	// events; nil discards them.
+	Logger *slog.Logger
+	// InitTimeout bounds a plugin's start: the process up, go-plugin's
+	// handshake, the protocol handshake and Describe. 0 means
+	// DefaultInitTimeout.
+	InitTimeout time.Duration
+	// RestartBackoff is the wait after a plugin exits or fails to start
+	// before the next start is tried; it doubles on every failure in a row
+	// up to MaxRestartBackoff. 0 means the defaults.
+	RestartBackoff, MaxRestartBackoff time.Duration
+}
+
+// Manager knows the portable plugins under <root>/plugins/portable/ and
+// runs them.
+type Manager struct {
+	opts    Options
+	logger  *slog.Logger
+	state   *stateServer
+	nextID  atomic.Uint64
+	mu      sync.Mutex
+	plugins map[string]*Plugin
+	funcs   map[string]*Plugin
+}
+
+// NewManager returns a manager of the plugins under opts.Root; Scan finds
+// them.
+func NewManager(opts Options) *Manager {
+	if opts.InitTimeout <= 0 {
+		opts.InitTimeout = DefaultInitTimeout
+	}
+	if opts.RestartBackoff <= 0 {
+		opts.RestartBackoff = DefaultRestartBackoff
+	}
+	if opts.MaxRestartBackoff <= 0 {
+		opts.MaxRestartBackoff = DefaultMaxRestartBackoff
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Manager{opts: opts, logger: logger, state: newStateServer(), plugins: map[string]*Plugin{}, funcs: map[string]*Plugin{}}
+}
+
+// Dir is the folder of the portable plugins under root.
+func Dir(root string) string { return filepath.Join(root, "plugins", "portable") }
+
+// SocketDir is where plugin sockets are made, under the data folder.
+func SocketDir(root string) string { return filepath.Join(root, "data", "portable") }
+
+// Scan reads the manifest of every folder under <root>/plugins/portable/.
+// A bad manifest or a function name another plugin has is returned as an
+// error and that plugin left out; no process is started.
+func (m *Manager) Scan() []error {
+	entries, err := os.ReadDir(Dir(m.opts.Root))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return []error{fmt.Errorf("portable plugins: %w", err)}
+	}
+	var errs []error
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(Dir(m.opts.Root), e.Name())
+		man, err := ReadManifest(dir)
+		if err == nil {
+			for _, f := range man.Functions {
+				if other, ok := m.funcs[f]; ok {
+					err = fmt.Errorf("function %q is also in portable plugin %q", f, other.Name())
+					break
+				}
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("portable plugin %q: %w", e.Name(), err))
+			continue
+		}
+		p := &Plugin{m: m, dir: dir, man: man}
+		m.plugins[man.Name] = p
+		for _, f := range man.Functions {
+			m.funcs[f] = p
+		}
+	}
+	return errs
+}
+
+// Functions returns the sorted names of the functions of every plugin.
+func (m *Manager) Functions() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	names := make([]string, 0, len(m.funcs))
+	for n := range m.funcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Function returns a fresh instance of a plugin function for one SQL call
+// site; the plugin is started when the instance is first used.
+func (m *Manager) Function(name string) (*Function, bool) {
+	m.mu.Lock()
+	p, ok := m.funcs[name]
+	m.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return &Function{p: p, name: name, id: m.nextID.Add(1)}, true
+}
+
+// Plugin returns the plugin of that name.
+func (m *Manager) Plugin(name string) (*Plugin, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p, ok := m.plugins[name]
+	return p, ok
+}
+
+// Close stops every plugin process.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	ps := make([]*Plugin, 0, len(m.plugins))
+	for _, p := range m.plugins {
+		ps = append(ps, p)
+	}
+	m.mu.Unlock()
+	slices.SortFunc(ps, func(a, b *Plugin) int { return cmp.Compare(a.Name(), b.Name()) })
+	for _, p := range ps {
+		p.stop()
+	}
+	return nil
+}
+
+// logWriter logs each line written to it.
+type logWriter struct {
+	logger *slog.Logger
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	sc := bufio.NewScanner(bytes.NewReader(p))
+	for sc.Scan() {
+		if line := sc.Text(); line != "" {
+			w.logger.Info(line)
+		}
+	}
+	return len(p), nil
+}

@@ -1,0 +1,85 @@
+package portable
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// Manifest is <root>/plugins/portable/<name>/<name>.json, eKuiper's
+// portable plugin descriptor.
+type Manifest struct {
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	Language   string   `json:"language"`
+	Executable string   `json:"executable"`
+	Sources    []string `json:"sources"`
+	Sinks      []string `json:"sinks"`
+	Functions  []string `json:"functions"`
+}
+
+// ReadManifest reads and checks the manifest of the plugin in dir, whose
+// name is dir's base name.
+func ReadManifest(dir string) (*Manifest, error) {
+	name := filepath.Base(dir)
+	file := filepath.Join(dir, name+".json")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := m.check(name, dir); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &m, nil
+}
+
+func (m *Manifest) check(name, dir string) error {
+	switch {
+	case m.Name == "":
+		m.Name = name
+	case m.Name != name:
+		return fmt.Errorf("name: want %q (the folder's name), got %q", name, m.Name)
+	}
+	switch m.Language {
+	case "":
+		return errors.New("language: missing")
+	case "go":
+	default:
+		return fmt.Errorf("language: %q is not supported; want \"go\"", m.Language)
+	}
+	if m.Executable == "" {
+		return errors.New("executable: missing")
+	}
+	if filepath.Base(m.Executable) != m.Executable {
+		return fmt.Errorf("executable: %q must be a file name in the plugin folder", m.Executable)
+	}
+	if st, err := os.Stat(filepath.Join(dir, m.Executable)); err != nil {
+		return fmt.Errorf("executable: %w", err)
+	} else if st.IsDir() || st.Mode()&0o111 == 0 {
+		return fmt.Errorf("executable: %q is not an executable file", m.Executable)
+	}
+	if len(m.Sources) > 0 || len(m.Sinks) > 0 {
+		return errors.New("sources and sinks: not supported by portable plugins yet; only functions are")
+	}
+	if len(m.Functions) == 0 {
+		return errors.New("functions: want at least one")
+	}
+	for i, f := range m.Functions {
+		if err := sdk.ValidateName(f); err != nil {
+			return fmt.Errorf("functions/%d: %q: %w", i, f, err)
+		}
+		if slices.Contains(m.Functions[:i], f) {
+			return fmt.Errorf("functions/%d: %q is listed twice", i, f)
+		}
+	}
+	return nil
+}

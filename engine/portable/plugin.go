@@ -1,0 +1,221 @@
+package portable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/kgen-dev/kgen/portable"
+	portablev1 "github.com/kgen-dev/kgen/portable/proto/kgen/portable/v1"
+)
+
+// Plugin is one installed portable plugin and its process, when running.
+type Plugin struct {
+	m   *Manager
+	dir string
+	man *Manifest
+
+	mu       sync.Mutex
+	proc     *process
+	failures int       // failed starts and exits in a row
+	lastErr  error     // why the plugin is down
+	retryAt  time.Time // no start before this
+}
+
+// process is a running plugin executable.
+type process struct {
+	client *plugin.Client
+	conn   *portable.Conn
+	funcs  map[string]*portablev1.Extension
+	pid    int
+}
+
+// Name returns the plugin's name.
+func (p *Plugin) Name() string { return p.man.Name }
+
+// Manifest returns the plugin's manifest.
+func (p *Plugin) Manifest() Manifest { return *p.man }
+
+// Pid returns the process id of the running plugin, 0 when it is not
+// running.
+func (p *Plugin) Pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc == nil || p.proc.client.Exited() {
+		return 0
+	}
+	return p.proc.pid
+}
+
+// running returns the running process, starting it when it is not running
+// and its back-off has passed.
+func (p *Plugin) running() (*process, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc != nil && !p.proc.client.Exited() {
+		return p.proc, nil
+	}
+	if p.proc != nil {
+		p.downLocked(p.proc, errors.New("the process exited"))
+	}
+	if wait := time.Until(p.retryAt); wait > 0 {
+		return nil, fmt.Errorf("portable plugin %q is down (%v); next start in %v", p.Name(), p.lastErr, wait.Round(time.Millisecond))
+	}
+	proc, err := p.start()
+	if err != nil {
+		err = fmt.Errorf("portable plugin %q: start: %w", p.Name(), err)
+		p.failures++
+		p.lastErr, p.retryAt = err, time.Now().Add(p.backoff())
+		p.m.logger.Error("portable plugin did not start", "plugin", p.Name(), "err", err)
+		return nil, err
+	}
+	p.proc = proc
+	p.m.logger.Info("portable plugin started", "plugin", p.Name(), "pid", proc.pid)
+	return proc, nil
+}
+
+// down records that proc failed with err (it exited, or a call could not
+// reach it): it is killed and the next start waits for the back-off.
+func (p *Plugin) down(proc *process, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.downLocked(proc, err)
+}
+
+func (p *Plugin) downLocked(proc *process, err error) {
+	if p.proc != proc {
+		return // already handled
+	}
+	proc.client.Kill()
+	p.proc = nil
+	p.failures++
+	p.lastErr, p.retryAt = err, time.Now().Add(p.backoff())
+	p.m.logger.Error("portable plugin is down", "plugin", p.Name(), "err", err, "restart_in", p.backoff())
+}
+
+// backoff is the wait before the next start after p.failures failures.
+func (p *Plugin) backoff() time.Duration {
+	d := p.m.opts.RestartBackoff
+	for i := 1; i < p.failures && d < p.m.opts.MaxRestartBackoff; i++ {
+		d *= 2
+	}
+	return min(d, p.m.opts.MaxRestartBackoff)
+}
+
+// succeeded resets the back-off once a call went through.
+func (p *Plugin) succeeded() {
+	p.mu.Lock()
+	p.failures = 0
+	p.mu.Unlock()
+}
+
+func (p *Plugin) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.proc != nil {
+		p.proc.client.Kill()
+		p.proc = nil
+	}
+}
+
+// start runs the executable and completes both handshakes and Describe
+// within the init timeout.
+func (p *Plugin) start() (_ *process, err error) {
+	opts := p.m.opts
+	sockets := SocketDir(opts.Root)
+	if err := os.MkdirAll(sockets, 0o700); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(filepath.Join(p.dir, p.man.Executable))
+	cmd.Dir = p.dir
+	logger := p.m.logger.With("plugin", p.Name())
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  portable.Handshake,
+		Plugins:          plugin.PluginSet{portable.PluginKey: &portable.GRPCPlugin{}},
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		StartTimeout:     opts.InitTimeout,
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name:   "portable",
+			Output: logWriter{logger},
+			Level:  hclog.Info,
+		}),
+	})
+	defer func() {
+		if err != nil {
+			client.Kill()
+		}
+	}()
+	deadline := time.Now().Add(opts.InitTimeout)
+	rpc, err := client.Client()
+	if err != nil {
+		if time.Now().After(deadline) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("no handshake within the init timeout of %v", opts.InitTimeout)
+		}
+		return nil, err
+	}
+	raw, err := rpc.Dispense(portable.PluginKey)
+	if err != nil {
+		return nil, err
+	}
+	conn := raw.(*portable.Conn)
+	stateID := conn.Broker.NextId()
+	go conn.Broker.AcceptAndServe(stateID, func(o []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(o...)
+		portablev1.RegisterStateServer(s, p.m.state)
+		return s
+	})
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	hs, err := conn.Plugin.Handshake(ctx, &portablev1.HandshakeRequest{
+		ProtocolVersion: portablev1.ProtocolVersion_PROTOCOL_VERSION_1,
+		StateBrokerId:   stateID,
+		RootPath:        opts.Root,
+		PluginName:      p.Name(),
+	})
+	if err != nil {
+		return nil, initErr("handshake", ctx, opts.InitTimeout, err)
+	}
+	if hs.GetProtocolVersion() != portablev1.ProtocolVersion_PROTOCOL_VERSION_1 {
+		return nil, fmt.Errorf("handshake: protocol version %d is not supported; want %d", hs.GetProtocolVersion(), portablev1.ProtocolVersion_PROTOCOL_VERSION_1)
+	}
+	desc, err := conn.Plugin.Describe(ctx, &portablev1.DescribeRequest{})
+	if err != nil {
+		return nil, initErr("describe", ctx, opts.InitTimeout, err)
+	}
+	proc := &process{client: client, conn: conn, funcs: map[string]*portablev1.Extension{}}
+	if rc := client.ReattachConfig(); rc != nil {
+		proc.pid = rc.Pid
+	}
+	for _, x := range desc.GetExtensions() {
+		if x.GetKind() == portablev1.Kind_KIND_FUNCTION {
+			proc.funcs[x.GetName()] = x
+		}
+	}
+	for _, f := range p.man.Functions {
+		if proc.funcs[f] == nil {
+			return nil, fmt.Errorf("describe: function %q of the manifest is not served by the executable", f)
+		}
+	}
+	logger.Info("portable plugin handshake", "sdk", hs.GetSdk())
+	return proc, nil
+}
+
+// initErr names the step of the start that failed, and the init timeout
+// when that is why.
+func initErr(step string, ctx context.Context, timeout time.Duration, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s: no answer within the init timeout of %v", step, timeout)
+	}
+	return fmt.Errorf("%s: %w", step, rpcErr(err))
+}

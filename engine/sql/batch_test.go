@@ -1,0 +1,85 @@
+package sql
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+
+// batchFunc doubles its argument, fails on "bad", and records the sizes
+// of the batches and the single calls it got.
+type batchFunc struct {
+	batches []int
+	singles int
+}
+
+func (*batchFunc) Validate([]sdk.Arg) error { return nil }
+func (*batchFunc) IsAggregate() bool        { return false }
+func (f *batchFunc) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
+	f.singles++
+	return double(args[0])
+}
+
+func (f *batchFunc) ExecBatch(_ sdk.FunctionContext, rows [][]any) ([]any, []error) {
+	f.batches = append(f.batches, len(rows))
+	res, errs := make([]any, len(rows)), make([]error, len(rows))
+	for i, args := range rows {
+		v, ok := double(args[0])
+		if !ok {
+			errs[i] = v.(error)
+			continue
+		}
+		res[i] = v
+	}
+	return res, errs
+}
+
+func double(v any) (any, bool) {
+	n, ok := v.(int64)
+	if !ok {
+		return errors.New("want an integer"), false
+	}
+	return 2 * n, true
+}
+
+func batchEnv(fs map[string]*batchFunc) Env {
+	return Env{Function: func(name string) (sdk.Function, error) {
+		if name != "dbl" {
+			return nil, ErrUnknownFunction
+		}
+		f := &batchFunc{}
+		fs[fmt.Sprint(len(fs))] = f
+		return f, nil
+	}}
+}
+
+// A select field that is a call of a BatchFunction gets the rows of one
+// step in one ExecBatch; a nested call runs row by row; a row's error
+// fails the step with its position, as Exec's would.
+func TestBatchFunctionGetsTheRowsOfAStep(t *testing.T) {
+	fs := map[string]*batchFunc{}
+	prog, err := Compile(mustSelect(t, "SELECT dbl(i) AS d, dbl(i) + 1 AS e FROM demo GROUP BY TUMBLINGWINDOW(ss, 1)"), batchEnv(fs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []map[string]any{{"i": int64(1)}, {"i": int64(2)}, {"i": int64(3)}}
+	out, err := prog.ProjectGroups(rows, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(out); got != "[map[d:2 e:3] map[d:4 e:5] map[d:6 e:7]]" {
+		t.Errorf("rows = %s", got)
+	}
+	if b, s := fs["0"].batches, fs["0"].singles; fmt.Sprint(b) != "[3]" || s != 0 {
+		t.Errorf("top-level call: batches %v, single calls %d; want [3] and 0", b, s)
+	}
+	if b, s := fs["1"].batches, fs["1"].singles; len(b) != 0 || s != 3 {
+		t.Errorf("nested call: batches %v, single calls %d; want none and 3", b, s)
+	}
+	_, err = prog.ProjectGroups([]map[string]any{{"i": int64(1)}, {"i": "bad"}}, 0, 1000)
+	if want := `1:8: function "dbl": want an integer`; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
