@@ -37,6 +37,14 @@ func startMQTTSource(t *testing.T, ctx *testContext, props map[string]any) (*sta
 
 func subscribeMQTT(t *testing.T, ctx *testContext, props map[string]any, ingest sdk.Ingest) *statusLog {
 	t.Helper()
+	_, status := runMQTTSource(t, ctx, props, ingest)
+	return status
+}
+
+// runMQTTSource provisions, connects and subscribes an mqtt source, waits
+// until it is connected, and closes it at the end of the test.
+func runMQTTSource(t *testing.T, ctx *testContext, props map[string]any, ingest sdk.Ingest) (*mqttSource, *statusLog) {
+	t.Helper()
 	src := &mqttSource{}
 	if err := src.Provision(ctx, props); err != nil {
 		t.Fatal(err)
@@ -52,7 +60,7 @@ func subscribeMQTT(t *testing.T, ctx *testContext, props map[string]any, ingest 
 	}
 	status.wait(t, sdk.StatusConnecting, time.Second)
 	status.wait(t, sdk.StatusConnected, 10*time.Second)
-	return status
+	return src, status
 }
 
 func startMQTTSink(t *testing.T, ctx *testContext, props map[string]any, status *statusLog) *mqttSink {
@@ -567,20 +575,8 @@ func TestMQTTSessionKeptAcrossCloseUntilForgotten(t *testing.T) {
 	props := map[string]any{"server": b.URL(), "datasource": "orders", "qos": 1, "clientid": "kgen-kept"}
 	sink := startMQTTSink(t, ctx, map[string]any{"server": b.URL(), "topic": "orders", "qos": 1}, nil)
 	run := func() (*mqttSource, *recorder) {
-		src := &mqttSource{}
-		if err := src.Provision(ctx, props); err != nil {
-			t.Fatal(err)
-		}
-		status := newStatusLog()
-		src.SetStatusHandler(status.handler)
-		if err := src.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
 		rec := newRecorder(100)
-		if err := src.Subscribe(ctx, rec.ingest, func(_ sdk.Context, err error) { t.Errorf("ingest error: %v", err) }); err != nil {
-			t.Fatal(err)
-		}
-		status.wait(t, sdk.StatusConnected, 10*time.Second)
+		src, _ := runMQTTSource(t, ctx, props, rec.ingest)
 		return src, rec
 	}
 	publish := func(n int) {
@@ -600,8 +596,7 @@ func TestMQTTSessionKeptAcrossCloseUntilForgotten(t *testing.T) {
 	if err := src.Forget(ctx); err != nil {
 		t.Fatal(err)
 	}
-	src, rec = run()
-	defer src.Close(ctx)
+	_, rec = run()
 	publish(3)
 	// Only the subscription made after Forget delivers: n=2 went with the
 	// old session.
