@@ -60,6 +60,8 @@ type Config struct {
 	Portable struct {
 		// InitTimeout bounds a plugin's start.
 		InitTimeout time.Duration `yaml:"initTimeout"`
+		// CallTimeout bounds one call of a plugin.
+		CallTimeout time.Duration `yaml:"callTimeout"`
 		// RestartBackoff is the first wait before restarting a plugin that
 		// exited; it doubles on every failure in a row.
 		RestartBackoff time.Duration `yaml:"restartBackoff"`

@@ -65,7 +65,9 @@ func (f *Function) Validate(args []sdk.Arg) error {
 	if err != nil {
 		return err
 	}
-	resp, err := proc.conn.Plugin.ValidateFunction(context.Background(), req)
+	cctx, cancel := context.WithTimeout(context.Background(), f.p.m.opts.CallTimeout)
+	defer cancel()
+	resp, err := proc.conn.Plugin.ValidateFunction(cctx, req)
 	if err != nil {
 		return f.callFailed(proc, err)
 	}
@@ -131,7 +133,9 @@ func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []er
 	if ctx != nil {
 		rctx = ctx
 	}
-	resp, err := proc.conn.Plugin.CallFunction(rctx, req)
+	cctx, cancel := context.WithTimeout(rctx, f.p.m.opts.CallTimeout)
+	defer cancel()
+	resp, err := proc.conn.Plugin.CallFunction(cctx, req)
 	if err != nil {
 		return fail(f.callFailed(proc, err))
 	}
@@ -158,6 +162,9 @@ func (f *Function) callFailed(proc *process, err error) error {
 	if proc.client.Exited() || status.Code(err) == codes.Unavailable {
 		f.p.down(proc, fmt.Errorf("lost during a call: %v", rpcErr(err)))
 		return fmt.Errorf("portable plugin %q is down: %v", f.p.Name(), rpcErr(err))
+	}
+	if status.Code(err) == codes.DeadlineExceeded {
+		return fmt.Errorf("portable plugin %q: function %q: no answer within %v", f.p.Name(), f.name, f.p.m.opts.CallTimeout)
 	}
 	return fmt.Errorf("portable plugin %q: %v", f.p.Name(), rpcErr(err))
 }

@@ -21,6 +21,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultInitTimeout       = 30 * time.Second
+	DefaultCallTimeout       = 10 * time.Second
 	DefaultRestartBackoff    = time.Second
 	DefaultMaxRestartBackoff = 30 * time.Second
 )
@@ -36,6 +37,11 @@ type Options struct {
 	// handshake, the protocol handshake and Describe. 0 means
 	// DefaultInitTimeout.
 	InitTimeout time.Duration
+	// CallTimeout bounds one call of a plugin (Validate, a batch of rows):
+	// a plugin that does not answer in time fails that call, and its rows
+	// are exceptions, instead of holding its rule up. 0 means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
 	// RestartBackoff is the wait after a plugin exits or fails to start
 	// before the next start is tried; it doubles on every failure in a row
 	// up to MaxRestartBackoff. 0 means the defaults.
@@ -59,6 +65,9 @@ type Manager struct {
 func NewManager(opts Options) *Manager {
 	if opts.InitTimeout <= 0 {
 		opts.InitTimeout = DefaultInitTimeout
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
 	}
 	if opts.RestartBackoff <= 0 {
 		opts.RestartBackoff = DefaultRestartBackoff

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 		for name, pkg := range map[string]string{
 			"greet": "github.com/kgen-dev/kgen/examples/portable/greet",
 			"hang":  "./testdata/hang",
+			"nap":   "./testdata/nap",
 		} {
 			out := filepath.Join(dir, name)
 			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
@@ -221,5 +222,32 @@ func TestHangingPluginTimesOut(t *testing.T) {
 		if len(left) > 0 {
 			t.Errorf("sockets left behind: %v", left)
 		}
+	}
+}
+
+// A call the plugin does not answer within portable.callTimeout fails: its
+// row is an exception and the rule goes on; the plugin, only slow, is not
+// restarted and answers the next call.
+func TestSlowCallTimesOut(t *testing.T) {
+	root := t.TempDir()
+	install(t, root, "slow", "nap", "nap")
+	e := openEngine(t, root, "  callTimeout: 300ms\n")
+	if _, err := e.CreateStream(`CREATE STREAM naps (ms BIGINT) WITH (DATASOURCE="in/naps", TYPE="memory")`); err != nil {
+		t.Fatal(err)
+	}
+	out, cancel := e.MemoryHub().Subscribe("out/naps", 16)
+	defer cancel()
+	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT nap(ms) AS ms FROM naps","actions":[{"memory":{"topic":"out/naps"}}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, e, "in/naps", map[string]any{"ms": 3000}, map[string]any{"ms": 1})
+	rows := receive(t, out, 1)
+	if rows[0]["ms"] != int64(1) {
+		t.Fatalf("row after the slow one = %v, want ms=1", rows)
+	}
+	st, _ := e.RuleStatus("r")
+	want := `portable plugin "slow": function "nap": no answer within 300ms`
+	if st.Status != "running" || st.Exceptions != 1 || !strings.Contains(st.LastError, want) {
+		t.Fatalf("status = %+v\nwant 1 exception: %s", st, want)
 	}
 }
