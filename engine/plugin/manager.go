@@ -2,9 +2,7 @@ package plugin
 
 import (
 	"cmp"
-	"crypto/sha256"
 	"debug/buildinfo"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +18,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/internal/pluginmeta"
 	"github.com/kgen-dev/kgen/sdk"
@@ -281,7 +280,7 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	var sum, pluginPath string
 	if prev := m.opened[kind][name]; len(prev) > 0 {
 		var err error
-		if sum, err = fileSum(path); err != nil {
+		if sum, err = atomicfile.SHA256(path); err != nil {
 			return nil, fmt.Errorf("plugin %q: %w", name, err)
 		}
 		for _, o := range prev {
@@ -323,7 +322,7 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 		return nil, err
 	}
 	if sum == "" {
-		if sum, err = fileSum(path); err != nil {
+		if sum, err = atomicfile.SHA256(path); err != nil {
 			return nil, fmt.Errorf("plugin %q: %w", name, err)
 		}
 	}
@@ -368,20 +367,6 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	out := *info
 	m.infos[kind][name] = &out
 	return &out, nil
-}
-
-// fileSum is the hex SHA-256 of a file's bytes.
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func versionText(v string) string {

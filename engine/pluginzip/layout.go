@@ -1,12 +1,9 @@
 package pluginzip
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -14,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
@@ -142,7 +140,7 @@ func Delete(root string, kind sdk.Kind, name string) (*Deleted, error) {
 	} else {
 		for _, rel := range slices.Sorted(maps.Keys(man.Files)) {
 			p := filepath.Join(root, filepath.FromSlash(rel))
-			sum, err := fileSum(p)
+			sum, err := atomicfile.SHA256(p)
 			switch {
 			case errors.Is(err, fs.ErrNotExist):
 			case err != nil:
@@ -215,7 +213,7 @@ func newManifest(l installed, moves []move) (*manifest, error) {
 			if err != nil {
 				return err
 			}
-			sum, err := fileSum(p)
+			sum, err := atomicfile.SHA256(p)
 			if err != nil {
 				return err
 			}
@@ -251,17 +249,4 @@ func readManifest(l installed) (*manifest, error) {
 		return nil, fmt.Errorf("%s: %w", l.rel(l.manifestFile()), err)
 	}
 	return &m, nil
-}
-
-func fileSum(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -5,7 +5,10 @@ package atomicfile
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -45,4 +48,19 @@ func WriteIfChanged(path string, data []byte) (bool, error) {
 		return false, nil
 	}
 	return true, Write(path, data)
+}
+
+// SHA256 is the hex SHA-256 of the file at path: what tells whether a file
+// is still the one that was written (an installed plugin's files, say).
+func SHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -228,14 +228,30 @@ func explain(ctx context.Context, data []byte, root *yaml.Node, spec *openapi3.T
 	return ptr, cause
 }
 
+// check validates one part of a document, at ptr.
+type check struct {
+	ptr string
+	fn  func() error
+}
+
+// componentChecks validates the components of one kind, in name order.
+func componentChecks[E any, P interface {
+	*E
+	Validate(context.Context, ...openapi3.ValidationOption) error
+}](ctx context.Context, kind string, m map[string]P) []check {
+	var out []check
+	for _, n := range slices.Sorted(maps.Keys(m)) {
+		if r := m[n]; r != nil {
+			out = append(out, check{"#/components/" + kind + "/" + escape(n), func() error { return r.Validate(ctx) }})
+		}
+	}
+	return out
+}
+
 // locate finds the node a failed validation is about: it validates the
 // document's parts one by one, and falls back to the sections named in the
 // error chain.
 func locate(ctx context.Context, spec *openapi3.T, whole error) (string, error) {
-	type check struct {
-		ptr string
-		fn  func() error
-	}
 	var checks []check
 	for i, s := range spec.Servers {
 		if s != nil {
@@ -243,31 +259,11 @@ func locate(ctx context.Context, spec *openapi3.T, whole error) (string, error) 
 		}
 	}
 	if c := spec.Components; c != nil {
-		for _, n := range slices.Sorted(maps.Keys(c.Schemas)) {
-			if r := c.Schemas[n]; r != nil {
-				checks = append(checks, check{"#/components/schemas/" + escape(n), func() error { return r.Validate(ctx) }})
-			}
-		}
-		for _, n := range slices.Sorted(maps.Keys(c.Parameters)) {
-			if r := c.Parameters[n]; r != nil {
-				checks = append(checks, check{"#/components/parameters/" + escape(n), func() error { return r.Validate(ctx) }})
-			}
-		}
-		for _, n := range slices.Sorted(maps.Keys(c.RequestBodies)) {
-			if r := c.RequestBodies[n]; r != nil {
-				checks = append(checks, check{"#/components/requestBodies/" + escape(n), func() error { return r.Validate(ctx) }})
-			}
-		}
-		for _, n := range slices.Sorted(maps.Keys(c.Responses)) {
-			if r := c.Responses[n]; r != nil {
-				checks = append(checks, check{"#/components/responses/" + escape(n), func() error { return r.Validate(ctx) }})
-			}
-		}
-		for _, n := range slices.Sorted(maps.Keys(c.SecuritySchemes)) {
-			if r := c.SecuritySchemes[n]; r != nil {
-				checks = append(checks, check{"#/components/securitySchemes/" + escape(n), func() error { return r.Validate(ctx) }})
-			}
-		}
+		checks = append(checks, componentChecks(ctx, "schemas", c.Schemas)...)
+		checks = append(checks, componentChecks(ctx, "parameters", c.Parameters)...)
+		checks = append(checks, componentChecks(ctx, "requestBodies", c.RequestBodies)...)
+		checks = append(checks, componentChecks(ctx, "responses", c.Responses)...)
+		checks = append(checks, componentChecks(ctx, "securitySchemes", c.SecuritySchemes)...)
 	}
 	if spec.Paths != nil {
 		for _, p := range slices.Sorted(maps.Keys(spec.Paths.Map())) {
