@@ -300,33 +300,7 @@ type CallSite struct {
 // resolves the plugin functions in that order; and finds whether the
 // statement aggregates.
 func (c *compiler) prepare(sel *Select) error {
-	var calls []*Call
-	collect := func(e Expr) {
-		walk(e, func(e Expr) bool {
-			if call, ok := e.(*Call); ok {
-				calls = append(calls, call)
-			}
-			return true
-		})
-	}
-	for _, f := range sel.Fields {
-		collect(f.Expr)
-	}
-	for _, j := range sel.Joins {
-		collect(j.On)
-	}
-	collect(sel.Where)
-	for _, k := range sel.GroupBy {
-		collect(k)
-	}
-	if w := sel.Window; w != nil {
-		collect(w.Filter)
-		collect(w.Trigger)
-	}
-	collect(sel.Having)
-	for _, o := range sel.OrderBy {
-		collect(o.Expr)
-	}
+	calls := sel.calls()
 	slices.SortStableFunc(calls, func(a, b *Call) int {
 		return cmp.Or(cmp.Compare(a.pos.Line, b.pos.Line), cmp.Compare(a.pos.Col, b.pos.Col))
 	})

@@ -92,15 +92,15 @@ func rewrite(e Expr, fn func(Expr) Expr) Expr {
 	return fn(e)
 }
 
-// Calls lists the names of the functions the statement calls, as written,
-// each once, in source order (the engine names the rules that use a
-// function plugin with it).
-func (sel *Select) Calls() []string {
-	var names []string
+// calls lists every call of the statement, in clause order: the select
+// list, JOIN conditions, WHERE, GROUP BY, the window's FILTER and trigger,
+// HAVING, ORDER BY.
+func (sel *Select) calls() []*Call {
+	var calls []*Call
 	visit := func(e Expr) {
 		walk(e, func(x Expr) bool {
-			if c, ok := x.(*Call); ok && !slices.Contains(names, c.Name) {
-				names = append(names, c.Name)
+			if c, ok := x.(*Call); ok {
+				calls = append(calls, c)
 			}
 			return true
 		})
@@ -122,6 +122,19 @@ func (sel *Select) Calls() []string {
 	visit(sel.Having)
 	for _, o := range sel.OrderBy {
 		visit(o.Expr)
+	}
+	return calls
+}
+
+// Calls lists the names of the functions the statement calls, as written,
+// each once, in source order (the engine names the rules that use a
+// function plugin with it).
+func (sel *Select) Calls() []string {
+	var names []string
+	for _, c := range sel.calls() {
+		if !slices.Contains(names, c.Name) {
+			names = append(names, c.Name)
+		}
 	}
 	return names
 }
