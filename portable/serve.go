@@ -38,6 +38,7 @@ func Serve() {
 // server serves the registered functions: one sdk.Function per instance
 // (SQL call site), made on its first call.
 type server struct {
+	portablev1.UnimplementedPluginServer
 	broker *plugin.GRPCBroker
 	logger *slog.Logger
 

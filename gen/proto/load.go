@@ -63,6 +63,9 @@ func load(o *options) (*schema, error) {
 	if err := walk(fd); err != nil {
 		return nil, err
 	}
+	if o.messagesOnly {
+		return s, nil
+	}
 	if err := s.checkRPCs(o); err != nil {
 		return nil, err
 	}

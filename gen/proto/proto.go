@@ -123,6 +123,27 @@ func Generate(opts Options) (map[string][]byte, error) {
 	return nil, fmt.Errorf("unknown kind %q", o.Kind)
 }
 
+// Messages returns the .pb.go files of a .proto file (protoc-gen-go's
+// output with kgen's header), by file name, for a protocol kgen itself
+// speaks: unlike Generate, it takes any rpcs (streaming ones too), since
+// no functions or stubs are made from them.
+func Messages(proto string) (map[string][]byte, error) {
+	o, err := Options{Kind: KindServer, Proto: proto}.normalize()
+	if err != nil {
+		return nil, err
+	}
+	o.messagesOnly = true
+	s, err := load(o)
+	if err != nil {
+		return nil, err
+	}
+	p, err := buildGoPackage(o, s)
+	if err != nil {
+		return nil, err
+	}
+	return p.pbFiles, nil
+}
+
 // Result says what Run wrote.
 type Result struct {
 	// Files lists every generated file, Written those whose bytes changed
@@ -164,6 +185,8 @@ type options struct {
 	root string // ProtoPath, cleaned
 	file string // Proto relative to root, slash-separated
 	base string // file's base name without ".proto"
+	// messagesOnly skips the checks of rpcs (Messages).
+	messagesOnly bool
 }
 
 // serviceNameRE is the engine's rule for service names (they name files).

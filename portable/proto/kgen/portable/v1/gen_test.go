@@ -12,7 +12,7 @@ import (
 // protoc-gen-go run as a library (through gen/proto) and compares it with
 // the checked-in file; KGEN_UPDATE=1 rewrites it.
 func TestGenerated(t *testing.T) {
-	files, err := proto.Generate(proto.Options{Kind: proto.KindServer, Proto: "portable.proto"})
+	files, err := proto.Messages("portable.proto")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"context"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // PluginServer is what a plugin process serves.
@@ -17,6 +19,64 @@ type PluginServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	ValidateFunction(context.Context, *ValidateFunctionRequest) (*ValidateFunctionResponse, error)
 	CallFunction(context.Context, *CallFunctionRequest) (*CallFunctionResponse, error)
+	Provision(context.Context, *ProvisionRequest) (*ProvisionResponse, error)
+	Connect(context.Context, *ConnectRequest) (*ConnectResponse, error)
+	Subscribe(*SubscribeRequest, Plugin_SubscribeServer) error
+	Pull(context.Context, *PullRequest) (*SourceEvents, error)
+	Collect(context.Context, *CollectRequest) (*CollectResponse, error)
+	Close(context.Context, *CloseRequest) (*CloseResponse, error)
+}
+
+// Plugin_SubscribeServer is the plugin's end of a Subscribe stream.
+type Plugin_SubscribeServer interface {
+	Send(*SourceEvents) error
+	grpc.ServerStream
+}
+
+// Plugin_SubscribeClient is the engine's end of a Subscribe stream.
+type Plugin_SubscribeClient interface {
+	Recv() (*SourceEvents, error)
+	grpc.ClientStream
+}
+
+// UnimplementedPluginServer answers every rpc of Plugin with
+// codes.Unimplemented; a plugin server embeds it for the rpcs it has no
+// extensions for (a plugin of functions only has no sources or sinks).
+type UnimplementedPluginServer struct{}
+
+func unimplemented(method string) error {
+	return status.Errorf(codes.Unimplemented, "%s is not served by this plugin", method)
+}
+
+func (UnimplementedPluginServer) Handshake(context.Context, *HandshakeRequest) (*HandshakeResponse, error) {
+	return nil, unimplemented("Handshake")
+}
+func (UnimplementedPluginServer) Describe(context.Context, *DescribeRequest) (*DescribeResponse, error) {
+	return nil, unimplemented("Describe")
+}
+func (UnimplementedPluginServer) ValidateFunction(context.Context, *ValidateFunctionRequest) (*ValidateFunctionResponse, error) {
+	return nil, unimplemented("ValidateFunction")
+}
+func (UnimplementedPluginServer) CallFunction(context.Context, *CallFunctionRequest) (*CallFunctionResponse, error) {
+	return nil, unimplemented("CallFunction")
+}
+func (UnimplementedPluginServer) Provision(context.Context, *ProvisionRequest) (*ProvisionResponse, error) {
+	return nil, unimplemented("Provision")
+}
+func (UnimplementedPluginServer) Connect(context.Context, *ConnectRequest) (*ConnectResponse, error) {
+	return nil, unimplemented("Connect")
+}
+func (UnimplementedPluginServer) Subscribe(*SubscribeRequest, Plugin_SubscribeServer) error {
+	return unimplemented("Subscribe")
+}
+func (UnimplementedPluginServer) Pull(context.Context, *PullRequest) (*SourceEvents, error) {
+	return nil, unimplemented("Pull")
+}
+func (UnimplementedPluginServer) Collect(context.Context, *CollectRequest) (*CollectResponse, error) {
+	return nil, unimplemented("Collect")
+}
+func (UnimplementedPluginServer) Close(context.Context, *CloseRequest) (*CloseResponse, error) {
+	return nil, unimplemented("Close")
 }
 
 // StateServer is what the engine serves to a plugin.
@@ -61,7 +121,23 @@ var pluginDesc = grpc.ServiceDesc{
 		unary(pluginService, "Describe", PluginServer.Describe),
 		unary(pluginService, "ValidateFunction", PluginServer.ValidateFunction),
 		unary(pluginService, "CallFunction", PluginServer.CallFunction),
+		unary(pluginService, "Provision", PluginServer.Provision),
+		unary(pluginService, "Connect", PluginServer.Connect),
+		unary(pluginService, "Pull", PluginServer.Pull),
+		unary(pluginService, "Collect", PluginServer.Collect),
+		unary(pluginService, "Close", PluginServer.Close),
 	},
+	Streams: []grpc.StreamDesc{{
+		StreamName:    "Subscribe",
+		ServerStreams: true,
+		Handler: func(srv any, stream grpc.ServerStream) error {
+			in := new(SubscribeRequest)
+			if err := stream.RecvMsg(in); err != nil {
+				return err
+			}
+			return srv.(PluginServer).Subscribe(in, &subscribeServer{stream})
+		},
+	}},
 	Metadata: "kgen/portable/v1/portable.proto",
 }
 
@@ -76,6 +152,20 @@ var stateDesc = grpc.ServiceDesc{
 		unary(stateService, "DeleteState", StateServer.DeleteState),
 	},
 	Metadata: "kgen/portable/v1/portable.proto",
+}
+
+type subscribeServer struct{ grpc.ServerStream }
+
+func (s *subscribeServer) Send(m *SourceEvents) error { return s.SendMsg(m) }
+
+type subscribeClient struct{ grpc.ClientStream }
+
+func (c *subscribeClient) Recv() (*SourceEvents, error) {
+	m := new(SourceEvents)
+	if err := c.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // RegisterPluginServer registers srv on s.
@@ -116,6 +206,41 @@ func (c *PluginClient) ValidateFunction(ctx context.Context, in *ValidateFunctio
 
 func (c *PluginClient) CallFunction(ctx context.Context, in *CallFunctionRequest) (*CallFunctionResponse, error) {
 	return invoke[CallFunctionResponse](ctx, c.cc, pluginService, "CallFunction", in)
+}
+
+func (c *PluginClient) Provision(ctx context.Context, in *ProvisionRequest) (*ProvisionResponse, error) {
+	return invoke[ProvisionResponse](ctx, c.cc, pluginService, "Provision", in)
+}
+
+func (c *PluginClient) Connect(ctx context.Context, in *ConnectRequest) (*ConnectResponse, error) {
+	return invoke[ConnectResponse](ctx, c.cc, pluginService, "Connect", in)
+}
+
+// Subscribe opens a push source's stream; it ends when ctx is done.
+func (c *PluginClient) Subscribe(ctx context.Context, in *SubscribeRequest) (Plugin_SubscribeClient, error) {
+	stream, err := c.cc.NewStream(ctx, &pluginDesc.Streams[0], "/"+pluginService+"/Subscribe")
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := stream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return &subscribeClient{stream}, nil
+}
+
+func (c *PluginClient) Pull(ctx context.Context, in *PullRequest) (*SourceEvents, error) {
+	return invoke[SourceEvents](ctx, c.cc, pluginService, "Pull", in)
+}
+
+func (c *PluginClient) Collect(ctx context.Context, in *CollectRequest) (*CollectResponse, error) {
+	return invoke[CollectResponse](ctx, c.cc, pluginService, "Collect", in)
+}
+
+func (c *PluginClient) Close(ctx context.Context, in *CloseRequest) (*CloseResponse, error) {
+	return invoke[CloseResponse](ctx, c.cc, pluginService, "Close", in)
 }
 
 // StateClient calls the engine's State service.

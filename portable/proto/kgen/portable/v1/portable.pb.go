@@ -10,20 +10,14 @@
 // serves the State service to it over go-plugin's GRPCBroker, on the same
 // connection, under the broker id the engine sends in Handshake.
 //
-// Version 1 covers functions. Sources and sinks come in later slices of
-// the same version, as new rpcs of Plugin (the names below are reserved
-// for them in comments, since proto3 cannot reserve rpc names) and new
-// values of Kind, which old plugins answer as unimplemented:
+// Version 1 covers functions, sources and sinks. Every function call
+// site, source instance and sink instance gets an instance id from the
+// engine, and the State service keys state by it.
 //
-//   rpc Provision(ProvisionRequest) returns (ProvisionResponse);   // a source or sink instance with its props
-//   rpc Connect(ConnectRequest) returns (ConnectResponse);
-//   rpc Subscribe(SubscribeRequest) returns (stream SourceBatch);  // push sources
-//   rpc Pull(PullRequest) returns (SourceBatch);                   // pull sources
-//   rpc Collect(stream SinkBatch) returns (stream CollectAck);     // sinks, batched rows
-//   rpc Close(CloseRequest) returns (CloseResponse);
-//
-// Every source and sink instance gets an instance id like a function call
-// site does, so the same State service serves their state.
+// A source or sink instance lives from Provision to Close. When the plugin
+// process is restarted, the engine provisions and connects its live
+// instances again under the same ids (and subscribes the push sources
+// again), so the plugin never has to remember them across starts.
 
 // source: portable.proto
 
@@ -96,9 +90,8 @@ type Kind int32
 const (
 	Kind_KIND_UNSPECIFIED Kind = 0
 	Kind_KIND_FUNCTION    Kind = 1
-	// Reserved for later slices.
-	Kind_KIND_SOURCE Kind = 2
-	Kind_KIND_SINK   Kind = 3
+	Kind_KIND_SOURCE      Kind = 2
+	Kind_KIND_SINK        Kind = 3
 )
 
 // Enum value maps for Kind.
@@ -411,7 +404,12 @@ type Extension struct {
 	// aggregate is sdk.Function.IsAggregate.
 	Aggregate bool `protobuf:"varint,3,opt,name=aggregate,proto3" json:"aggregate,omitempty"`
 	// metadata is the extension's eKuiper-format metadata JSON, if any.
-	Metadata      []byte `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata []byte `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// pull is true for a source the engine polls (sdk.PullSource), false
+	// for one that pushes (sdk.PushSource).
+	Pull bool `protobuf:"varint,5,opt,name=pull,proto3" json:"pull,omitempty"`
+	// bounded is true for a source whose data ends (sdk.Bounded).
+	Bounded       bool `protobuf:"varint,6,opt,name=bounded,proto3" json:"bounded,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -474,8 +472,22 @@ func (x *Extension) GetMetadata() []byte {
 	return nil
 }
 
+func (x *Extension) GetPull() bool {
+	if x != nil {
+		return x.Pull
+	}
+	return false
+}
+
+func (x *Extension) GetBounded() bool {
+	if x != nil {
+		return x.Bounded
+	}
+	return false
+}
+
 // Instance says which extension instance a call is for: the engine numbers
-// each function call site (source, sink instance) once per plugin start.
+// each function call site, source instance and sink instance.
 type Instance struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1203,6 +1215,836 @@ func (x *MapValue) GetFields() map[string]*Value {
 	return nil
 }
 
+type ProvisionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind is KIND_SOURCE or KIND_SINK.
+	Kind Kind `protobuf:"varint,1,opt,name=kind,proto3,enum=kgen.portable.v1.Kind" json:"kind,omitempty"`
+	// name is the source or sink type.
+	Name     string    `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Instance *Instance `protobuf:"bytes,3,opt,name=instance,proto3" json:"instance,omitempty"`
+	// props are the merged source properties (the conf key's, then the
+	// stream's), or the sink action's properties.
+	Props         *MapValue `protobuf:"bytes,4,opt,name=props,proto3" json:"props,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProvisionRequest) Reset() {
+	*x = ProvisionRequest{}
+	mi := &file_portable_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProvisionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProvisionRequest) ProtoMessage() {}
+
+func (x *ProvisionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProvisionRequest.ProtoReflect.Descriptor instead.
+func (*ProvisionRequest) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ProvisionRequest) GetKind() Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Kind_KIND_UNSPECIFIED
+}
+
+func (x *ProvisionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ProvisionRequest) GetInstance() *Instance {
+	if x != nil {
+		return x.Instance
+	}
+	return nil
+}
+
+func (x *ProvisionRequest) GetProps() *MapValue {
+	if x != nil {
+		return x.Props
+	}
+	return nil
+}
+
+type ProvisionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProvisionResponse) Reset() {
+	*x = ProvisionResponse{}
+	mi := &file_portable_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProvisionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProvisionResponse) ProtoMessage() {}
+
+func (x *ProvisionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProvisionResponse.ProtoReflect.Descriptor instead.
+func (*ProvisionResponse) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{17}
+}
+
+type ConnectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId    uint64                 `protobuf:"varint,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectRequest) Reset() {
+	*x = ConnectRequest{}
+	mi := &file_portable_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectRequest) ProtoMessage() {}
+
+func (x *ConnectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectRequest.ProtoReflect.Descriptor instead.
+func (*ConnectRequest) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ConnectRequest) GetInstanceId() uint64 {
+	if x != nil {
+		return x.InstanceId
+	}
+	return 0
+}
+
+type ConnectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectResponse) Reset() {
+	*x = ConnectResponse{}
+	mi := &file_portable_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectResponse) ProtoMessage() {}
+
+func (x *ConnectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectResponse.ProtoReflect.Descriptor instead.
+func (*ConnectResponse) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{19}
+}
+
+type SubscribeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId    uint64                 `protobuf:"varint,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeRequest) Reset() {
+	*x = SubscribeRequest{}
+	mi := &file_portable_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeRequest) ProtoMessage() {}
+
+func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeRequest) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SubscribeRequest) GetInstanceId() uint64 {
+	if x != nil {
+		return x.InstanceId
+	}
+	return 0
+}
+
+type PullRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId uint64                 `protobuf:"varint,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// trigger_unix_nano is the time of the poll.
+	TriggerUnixNano int64 `protobuf:"varint,2,opt,name=trigger_unix_nano,json=triggerUnixNano,proto3" json:"trigger_unix_nano,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *PullRequest) Reset() {
+	*x = PullRequest{}
+	mi := &file_portable_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PullRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PullRequest) ProtoMessage() {}
+
+func (x *PullRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PullRequest.ProtoReflect.Descriptor instead.
+func (*PullRequest) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PullRequest) GetInstanceId() uint64 {
+	if x != nil {
+		return x.InstanceId
+	}
+	return 0
+}
+
+func (x *PullRequest) GetTriggerUnixNano() int64 {
+	if x != nil {
+		return x.TriggerUnixNano
+	}
+	return 0
+}
+
+// SourceEvents is what a source ingested, in order. Subscribe sends one
+// message per batch the plugin had ready; Pull answers one.
+type SourceEvents struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*SourceEvent         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SourceEvents) Reset() {
+	*x = SourceEvents{}
+	mi := &file_portable_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SourceEvents) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SourceEvents) ProtoMessage() {}
+
+func (x *SourceEvents) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SourceEvents.ProtoReflect.Descriptor instead.
+func (*SourceEvents) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SourceEvents) GetEvents() []*SourceEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+type SourceEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*SourceEvent_Data
+	//	*SourceEvent_Error
+	//	*SourceEvent_Eof
+	//	*SourceEvent_Status
+	Event         isSourceEvent_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SourceEvent) Reset() {
+	*x = SourceEvent{}
+	mi := &file_portable_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SourceEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SourceEvent) ProtoMessage() {}
+
+func (x *SourceEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SourceEvent.ProtoReflect.Descriptor instead.
+func (*SourceEvent) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SourceEvent) GetEvent() isSourceEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *SourceEvent) GetData() *SourceData {
+	if x != nil {
+		if x, ok := x.Event.(*SourceEvent_Data); ok {
+			return x.Data
+		}
+	}
+	return nil
+}
+
+func (x *SourceEvent) GetError() string {
+	if x != nil {
+		if x, ok := x.Event.(*SourceEvent_Error); ok {
+			return x.Error
+		}
+	}
+	return ""
+}
+
+func (x *SourceEvent) GetEof() string {
+	if x != nil {
+		if x, ok := x.Event.(*SourceEvent_Eof); ok {
+			return x.Eof
+		}
+	}
+	return ""
+}
+
+func (x *SourceEvent) GetStatus() *ConnectionStatus {
+	if x != nil {
+		if x, ok := x.Event.(*SourceEvent_Status); ok {
+			return x.Status
+		}
+	}
+	return nil
+}
+
+type isSourceEvent_Event interface {
+	isSourceEvent_Event()
+}
+
+type SourceEvent_Data struct {
+	// data is sdk.Ingest.
+	Data *SourceData `protobuf:"bytes,1,opt,name=data,proto3,oneof"`
+}
+
+type SourceEvent_Error struct {
+	// error is sdk.ErrorIngest: a failure the source goes on after.
+	Error string `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+type SourceEvent_Eof struct {
+	// eof is sdk.EOFIngest: a bounded source has no more data.
+	Eof string `protobuf:"bytes,3,opt,name=eof,proto3,oneof"`
+}
+
+type SourceEvent_Status struct {
+	// status is a connection status change (sdk.StatusHandler).
+	Status *ConnectionStatus `protobuf:"bytes,4,opt,name=status,proto3,oneof"`
+}
+
+func (*SourceEvent_Data) isSourceEvent_Event() {}
+
+func (*SourceEvent_Error) isSourceEvent_Event() {}
+
+func (*SourceEvent_Eof) isSourceEvent_Event() {}
+
+func (*SourceEvent_Status) isSourceEvent_Event() {}
+
+// SourceData is one sdk.Ingest call.
+type SourceData struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Payload:
+	//
+	//	*SourceData_Row
+	//	*SourceData_Rows
+	//	*SourceData_Raw
+	Payload isSourceData_Payload `protobuf_oneof:"payload"`
+	Meta    *MapValue            `protobuf:"bytes,4,opt,name=meta,proto3" json:"meta,omitempty"`
+	// timestamp_unix_nano is the event time; 0 means when it arrives.
+	TimestampUnixNano int64 `protobuf:"varint,5,opt,name=timestamp_unix_nano,json=timestampUnixNano,proto3" json:"timestamp_unix_nano,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SourceData) Reset() {
+	*x = SourceData{}
+	mi := &file_portable_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SourceData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SourceData) ProtoMessage() {}
+
+func (x *SourceData) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SourceData.ProtoReflect.Descriptor instead.
+func (*SourceData) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SourceData) GetPayload() isSourceData_Payload {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *SourceData) GetRow() *MapValue {
+	if x != nil {
+		if x, ok := x.Payload.(*SourceData_Row); ok {
+			return x.Row
+		}
+	}
+	return nil
+}
+
+func (x *SourceData) GetRows() *ListValue {
+	if x != nil {
+		if x, ok := x.Payload.(*SourceData_Rows); ok {
+			return x.Rows
+		}
+	}
+	return nil
+}
+
+func (x *SourceData) GetRaw() []byte {
+	if x != nil {
+		if x, ok := x.Payload.(*SourceData_Raw); ok {
+			return x.Raw
+		}
+	}
+	return nil
+}
+
+func (x *SourceData) GetMeta() *MapValue {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+func (x *SourceData) GetTimestampUnixNano() int64 {
+	if x != nil {
+		return x.TimestampUnixNano
+	}
+	return 0
+}
+
+type isSourceData_Payload interface {
+	isSourceData_Payload()
+}
+
+type SourceData_Row struct {
+	// row is a decoded row.
+	Row *MapValue `protobuf:"bytes,1,opt,name=row,proto3,oneof"`
+}
+
+type SourceData_Rows struct {
+	// rows is a list of decoded rows; each value is a map_value.
+	Rows *ListValue `protobuf:"bytes,2,opt,name=rows,proto3,oneof"`
+}
+
+type SourceData_Raw struct {
+	// raw is bytes the engine decodes by the stream's FORMAT.
+	Raw []byte `protobuf:"bytes,3,opt,name=raw,proto3,oneof"`
+}
+
+func (*SourceData_Row) isSourceData_Payload() {}
+
+func (*SourceData_Rows) isSourceData_Payload() {}
+
+func (*SourceData_Raw) isSourceData_Payload() {}
+
+type ConnectionStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// status is "connecting", "connected" or "disconnected".
+	Status        string `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionStatus) Reset() {
+	*x = ConnectionStatus{}
+	mi := &file_portable_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionStatus) ProtoMessage() {}
+
+func (x *ConnectionStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionStatus.ProtoReflect.Descriptor instead.
+func (*ConnectionStatus) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ConnectionStatus) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *ConnectionStatus) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type CollectRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId uint64                 `protobuf:"varint,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	// rows are collected in order.
+	Rows []*MapValue `protobuf:"bytes,2,rep,name=rows,proto3" json:"rows,omitempty"`
+	// list says the rows are one result set (sdk.Sink.CollectList);
+	// otherwise each row is one sdk.Sink.Collect.
+	List          bool `protobuf:"varint,3,opt,name=list,proto3" json:"list,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectRequest) Reset() {
+	*x = CollectRequest{}
+	mi := &file_portable_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectRequest) ProtoMessage() {}
+
+func (x *CollectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectRequest.ProtoReflect.Descriptor instead.
+func (*CollectRequest) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CollectRequest) GetInstanceId() uint64 {
+	if x != nil {
+		return x.InstanceId
+	}
+	return 0
+}
+
+func (x *CollectRequest) GetRows() []*MapValue {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *CollectRequest) GetList() bool {
+	if x != nil {
+		return x.List
+	}
+	return false
+}
+
+type CollectResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// error is the first failure; the rows before it were collected, the
+	// rest were not. Empty when all were.
+	Error string `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	// retryable says the engine should retry from the failed row
+	// (sdk.Retryable).
+	Retryable bool `protobuf:"varint,2,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	// collected is how many rows (or, for a list, 0 or all) went through
+	// before the error.
+	Collected     int32 `protobuf:"varint,3,opt,name=collected,proto3" json:"collected,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CollectResponse) Reset() {
+	*x = CollectResponse{}
+	mi := &file_portable_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CollectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CollectResponse) ProtoMessage() {}
+
+func (x *CollectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CollectResponse.ProtoReflect.Descriptor instead.
+func (*CollectResponse) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CollectResponse) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *CollectResponse) GetRetryable() bool {
+	if x != nil {
+		return x.Retryable
+	}
+	return false
+}
+
+func (x *CollectResponse) GetCollected() int32 {
+	if x != nil {
+		return x.Collected
+	}
+	return 0
+}
+
+type CloseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId    uint64                 `protobuf:"varint,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseRequest) Reset() {
+	*x = CloseRequest{}
+	mi := &file_portable_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseRequest) ProtoMessage() {}
+
+func (x *CloseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseRequest.ProtoReflect.Descriptor instead.
+func (*CloseRequest) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CloseRequest) GetInstanceId() uint64 {
+	if x != nil {
+		return x.InstanceId
+	}
+	return 0
+}
+
+type CloseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseResponse) Reset() {
+	*x = CloseResponse{}
+	mi := &file_portable_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseResponse) ProtoMessage() {}
+
+func (x *CloseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_portable_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseResponse.ProtoReflect.Descriptor instead.
+func (*CloseResponse) Descriptor() ([]byte, []int) {
+	return file_portable_proto_rawDescGZIP(), []int{29}
+}
+
 type PutStateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InstanceId    uint64                 `protobuf:"varint,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
@@ -1214,7 +2056,7 @@ type PutStateRequest struct {
 
 func (x *PutStateRequest) Reset() {
 	*x = PutStateRequest{}
-	mi := &file_portable_proto_msgTypes[16]
+	mi := &file_portable_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +2068,7 @@ func (x *PutStateRequest) String() string {
 func (*PutStateRequest) ProtoMessage() {}
 
 func (x *PutStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[16]
+	mi := &file_portable_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +2081,7 @@ func (x *PutStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutStateRequest.ProtoReflect.Descriptor instead.
 func (*PutStateRequest) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{16}
+	return file_portable_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PutStateRequest) GetInstanceId() uint64 {
@@ -1271,7 +2113,7 @@ type PutStateResponse struct {
 
 func (x *PutStateResponse) Reset() {
 	*x = PutStateResponse{}
-	mi := &file_portable_proto_msgTypes[17]
+	mi := &file_portable_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +2125,7 @@ func (x *PutStateResponse) String() string {
 func (*PutStateResponse) ProtoMessage() {}
 
 func (x *PutStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[17]
+	mi := &file_portable_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +2138,7 @@ func (x *PutStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutStateResponse.ProtoReflect.Descriptor instead.
 func (*PutStateResponse) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{17}
+	return file_portable_proto_rawDescGZIP(), []int{31}
 }
 
 type GetStateRequest struct {
@@ -1309,7 +2151,7 @@ type GetStateRequest struct {
 
 func (x *GetStateRequest) Reset() {
 	*x = GetStateRequest{}
-	mi := &file_portable_proto_msgTypes[18]
+	mi := &file_portable_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1321,7 +2163,7 @@ func (x *GetStateRequest) String() string {
 func (*GetStateRequest) ProtoMessage() {}
 
 func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[18]
+	mi := &file_portable_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1334,7 +2176,7 @@ func (x *GetStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateRequest.ProtoReflect.Descriptor instead.
 func (*GetStateRequest) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{18}
+	return file_portable_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetStateRequest) GetInstanceId() uint64 {
@@ -1361,7 +2203,7 @@ type GetStateResponse struct {
 
 func (x *GetStateResponse) Reset() {
 	*x = GetStateResponse{}
-	mi := &file_portable_proto_msgTypes[19]
+	mi := &file_portable_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1373,7 +2215,7 @@ func (x *GetStateResponse) String() string {
 func (*GetStateResponse) ProtoMessage() {}
 
 func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[19]
+	mi := &file_portable_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1386,7 +2228,7 @@ func (x *GetStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateResponse.ProtoReflect.Descriptor instead.
 func (*GetStateResponse) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{19}
+	return file_portable_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetStateResponse) GetValue() *Value {
@@ -1407,7 +2249,7 @@ type IncrCounterRequest struct {
 
 func (x *IncrCounterRequest) Reset() {
 	*x = IncrCounterRequest{}
-	mi := &file_portable_proto_msgTypes[20]
+	mi := &file_portable_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +2261,7 @@ func (x *IncrCounterRequest) String() string {
 func (*IncrCounterRequest) ProtoMessage() {}
 
 func (x *IncrCounterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[20]
+	mi := &file_portable_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +2274,7 @@ func (x *IncrCounterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrCounterRequest.ProtoReflect.Descriptor instead.
 func (*IncrCounterRequest) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{20}
+	return file_portable_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *IncrCounterRequest) GetInstanceId() uint64 {
@@ -1464,7 +2306,7 @@ type IncrCounterResponse struct {
 
 func (x *IncrCounterResponse) Reset() {
 	*x = IncrCounterResponse{}
-	mi := &file_portable_proto_msgTypes[21]
+	mi := &file_portable_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1476,7 +2318,7 @@ func (x *IncrCounterResponse) String() string {
 func (*IncrCounterResponse) ProtoMessage() {}
 
 func (x *IncrCounterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[21]
+	mi := &file_portable_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1489,7 +2331,7 @@ func (x *IncrCounterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncrCounterResponse.ProtoReflect.Descriptor instead.
 func (*IncrCounterResponse) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{21}
+	return file_portable_proto_rawDescGZIP(), []int{35}
 }
 
 type GetCounterRequest struct {
@@ -1502,7 +2344,7 @@ type GetCounterRequest struct {
 
 func (x *GetCounterRequest) Reset() {
 	*x = GetCounterRequest{}
-	mi := &file_portable_proto_msgTypes[22]
+	mi := &file_portable_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +2356,7 @@ func (x *GetCounterRequest) String() string {
 func (*GetCounterRequest) ProtoMessage() {}
 
 func (x *GetCounterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[22]
+	mi := &file_portable_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +2369,7 @@ func (x *GetCounterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCounterRequest.ProtoReflect.Descriptor instead.
 func (*GetCounterRequest) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{22}
+	return file_portable_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetCounterRequest) GetInstanceId() uint64 {
@@ -1553,7 +2395,7 @@ type GetCounterResponse struct {
 
 func (x *GetCounterResponse) Reset() {
 	*x = GetCounterResponse{}
-	mi := &file_portable_proto_msgTypes[23]
+	mi := &file_portable_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +2407,7 @@ func (x *GetCounterResponse) String() string {
 func (*GetCounterResponse) ProtoMessage() {}
 
 func (x *GetCounterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[23]
+	mi := &file_portable_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +2420,7 @@ func (x *GetCounterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCounterResponse.ProtoReflect.Descriptor instead.
 func (*GetCounterResponse) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{23}
+	return file_portable_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetCounterResponse) GetValue() int64 {
@@ -1598,7 +2440,7 @@ type DeleteStateRequest struct {
 
 func (x *DeleteStateRequest) Reset() {
 	*x = DeleteStateRequest{}
-	mi := &file_portable_proto_msgTypes[24]
+	mi := &file_portable_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +2452,7 @@ func (x *DeleteStateRequest) String() string {
 func (*DeleteStateRequest) ProtoMessage() {}
 
 func (x *DeleteStateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[24]
+	mi := &file_portable_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +2465,7 @@ func (x *DeleteStateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStateRequest.ProtoReflect.Descriptor instead.
 func (*DeleteStateRequest) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{24}
+	return file_portable_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DeleteStateRequest) GetInstanceId() uint64 {
@@ -1648,7 +2490,7 @@ type DeleteStateResponse struct {
 
 func (x *DeleteStateResponse) Reset() {
 	*x = DeleteStateResponse{}
-	mi := &file_portable_proto_msgTypes[25]
+	mi := &file_portable_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1660,7 +2502,7 @@ func (x *DeleteStateResponse) String() string {
 func (*DeleteStateResponse) ProtoMessage() {}
 
 func (x *DeleteStateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_portable_proto_msgTypes[25]
+	mi := &file_portable_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1673,7 +2515,7 @@ func (x *DeleteStateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStateResponse.ProtoReflect.Descriptor instead.
 func (*DeleteStateResponse) Descriptor() ([]byte, []int) {
-	return file_portable_proto_rawDescGZIP(), []int{25}
+	return file_portable_proto_rawDescGZIP(), []int{39}
 }
 
 var File_portable_proto protoreflect.FileDescriptor
@@ -1694,12 +2536,14 @@ const file_portable_proto_rawDesc = "" +
 	"\x10DescribeResponse\x12;\n" +
 	"\n" +
 	"extensions\x18\x01 \x03(\v2\x1b.kgen.portable.v1.ExtensionR\n" +
-	"extensions\"\x85\x01\n" +
+	"extensions\"\xb3\x01\n" +
 	"\tExtension\x12*\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x16.kgen.portable.v1.KindR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n" +
 	"\taggregate\x18\x03 \x01(\bR\taggregate\x12\x1a\n" +
-	"\bmetadata\x18\x04 \x01(\fR\bmetadata\"\x88\x01\n" +
+	"\bmetadata\x18\x04 \x01(\fR\bmetadata\x12\x12\n" +
+	"\x04pull\x18\x05 \x01(\bR\x04pull\x12\x18\n" +
+	"\abounded\x18\x06 \x01(\bR\abounded\"\x88\x01\n" +
 	"\bInstance\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x17\n" +
 	"\arule_id\x18\x02 \x01(\tR\x06ruleId\x12\x13\n" +
@@ -1752,7 +2596,56 @@ const file_portable_proto_rawDesc = "" +
 	"\x06fields\x18\x01 \x03(\v2&.kgen.portable.v1.MapValue.FieldsEntryR\x06fields\x1aR\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12-\n" +
-	"\x05value\x18\x02 \x01(\v2\x17.kgen.portable.v1.ValueR\x05value:\x028\x01\"s\n" +
+	"\x05value\x18\x02 \x01(\v2\x17.kgen.portable.v1.ValueR\x05value:\x028\x01\"\xbc\x01\n" +
+	"\x10ProvisionRequest\x12*\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x16.kgen.portable.v1.KindR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x126\n" +
+	"\binstance\x18\x03 \x01(\v2\x1a.kgen.portable.v1.InstanceR\binstance\x120\n" +
+	"\x05props\x18\x04 \x01(\v2\x1a.kgen.portable.v1.MapValueR\x05props\"\x13\n" +
+	"\x11ProvisionResponse\"1\n" +
+	"\x0eConnectRequest\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\x04R\n" +
+	"instanceId\"\x11\n" +
+	"\x0fConnectResponse\"3\n" +
+	"\x10SubscribeRequest\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\x04R\n" +
+	"instanceId\"Z\n" +
+	"\vPullRequest\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\x04R\n" +
+	"instanceId\x12*\n" +
+	"\x11trigger_unix_nano\x18\x02 \x01(\x03R\x0ftriggerUnixNano\"E\n" +
+	"\fSourceEvents\x125\n" +
+	"\x06events\x18\x01 \x03(\v2\x1d.kgen.portable.v1.SourceEventR\x06events\"\xb4\x01\n" +
+	"\vSourceEvent\x122\n" +
+	"\x04data\x18\x01 \x01(\v2\x1c.kgen.portable.v1.SourceDataH\x00R\x04data\x12\x16\n" +
+	"\x05error\x18\x02 \x01(\tH\x00R\x05error\x12\x12\n" +
+	"\x03eof\x18\x03 \x01(\tH\x00R\x03eof\x12<\n" +
+	"\x06status\x18\x04 \x01(\v2\".kgen.portable.v1.ConnectionStatusH\x00R\x06statusB\a\n" +
+	"\x05event\"\xee\x01\n" +
+	"\n" +
+	"SourceData\x12.\n" +
+	"\x03row\x18\x01 \x01(\v2\x1a.kgen.portable.v1.MapValueH\x00R\x03row\x121\n" +
+	"\x04rows\x18\x02 \x01(\v2\x1b.kgen.portable.v1.ListValueH\x00R\x04rows\x12\x12\n" +
+	"\x03raw\x18\x03 \x01(\fH\x00R\x03raw\x12.\n" +
+	"\x04meta\x18\x04 \x01(\v2\x1a.kgen.portable.v1.MapValueR\x04meta\x12.\n" +
+	"\x13timestamp_unix_nano\x18\x05 \x01(\x03R\x11timestampUnixNanoB\t\n" +
+	"\apayload\"D\n" +
+	"\x10ConnectionStatus\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\tR\x06status\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"u\n" +
+	"\x0eCollectRequest\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\x04R\n" +
+	"instanceId\x12.\n" +
+	"\x04rows\x18\x02 \x03(\v2\x1a.kgen.portable.v1.MapValueR\x04rows\x12\x12\n" +
+	"\x04list\x18\x03 \x01(\bR\x04list\"c\n" +
+	"\x0fCollectResponse\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\x12\x1c\n" +
+	"\tretryable\x18\x02 \x01(\bR\tretryable\x12\x1c\n" +
+	"\tcollected\x18\x03 \x01(\x05R\tcollected\"/\n" +
+	"\fCloseRequest\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\x04R\n" +
+	"instanceId\"\x0f\n" +
+	"\rCloseResponse\"s\n" +
 	"\x0fPutStateRequest\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\x04R\n" +
 	"instanceId\x12\x10\n" +
@@ -1789,12 +2682,18 @@ const file_portable_proto_rawDesc = "" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rKIND_FUNCTION\x10\x01\x12\x0f\n" +
 	"\vKIND_SOURCE\x10\x02\x12\r\n" +
-	"\tKIND_SINK\x10\x032\xfb\x02\n" +
+	"\tKIND_SINK\x10\x032\xd5\x06\n" +
 	"\x06Plugin\x12T\n" +
 	"\tHandshake\x12\".kgen.portable.v1.HandshakeRequest\x1a#.kgen.portable.v1.HandshakeResponse\x12Q\n" +
 	"\bDescribe\x12!.kgen.portable.v1.DescribeRequest\x1a\".kgen.portable.v1.DescribeResponse\x12i\n" +
 	"\x10ValidateFunction\x12).kgen.portable.v1.ValidateFunctionRequest\x1a*.kgen.portable.v1.ValidateFunctionResponse\x12]\n" +
-	"\fCallFunction\x12%.kgen.portable.v1.CallFunctionRequest\x1a&.kgen.portable.v1.CallFunctionResponse2\xbe\x03\n" +
+	"\fCallFunction\x12%.kgen.portable.v1.CallFunctionRequest\x1a&.kgen.portable.v1.CallFunctionResponse\x12T\n" +
+	"\tProvision\x12\".kgen.portable.v1.ProvisionRequest\x1a#.kgen.portable.v1.ProvisionResponse\x12N\n" +
+	"\aConnect\x12 .kgen.portable.v1.ConnectRequest\x1a!.kgen.portable.v1.ConnectResponse\x12Q\n" +
+	"\tSubscribe\x12\".kgen.portable.v1.SubscribeRequest\x1a\x1e.kgen.portable.v1.SourceEvents0\x01\x12E\n" +
+	"\x04Pull\x12\x1d.kgen.portable.v1.PullRequest\x1a\x1e.kgen.portable.v1.SourceEvents\x12N\n" +
+	"\aCollect\x12 .kgen.portable.v1.CollectRequest\x1a!.kgen.portable.v1.CollectResponse\x12H\n" +
+	"\x05Close\x12\x1e.kgen.portable.v1.CloseRequest\x1a\x1f.kgen.portable.v1.CloseResponse2\xbe\x03\n" +
 	"\x05State\x12Q\n" +
 	"\bPutState\x12!.kgen.portable.v1.PutStateRequest\x1a\".kgen.portable.v1.PutStateResponse\x12Q\n" +
 	"\bGetState\x12!.kgen.portable.v1.GetStateRequest\x1a\".kgen.portable.v1.GetStateResponse\x12Z\n" +
@@ -1816,7 +2715,7 @@ func file_portable_proto_rawDescGZIP() []byte {
 }
 
 var file_portable_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_portable_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_portable_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_portable_proto_goTypes = []any{
 	(ProtocolVersion)(0),             // 0: kgen.portable.v1.ProtocolVersion
 	(Kind)(0),                        // 1: kgen.portable.v1.Kind
@@ -1837,17 +2736,31 @@ var file_portable_proto_goTypes = []any{
 	(*Value)(nil),                    // 16: kgen.portable.v1.Value
 	(*ListValue)(nil),                // 17: kgen.portable.v1.ListValue
 	(*MapValue)(nil),                 // 18: kgen.portable.v1.MapValue
-	(*PutStateRequest)(nil),          // 19: kgen.portable.v1.PutStateRequest
-	(*PutStateResponse)(nil),         // 20: kgen.portable.v1.PutStateResponse
-	(*GetStateRequest)(nil),          // 21: kgen.portable.v1.GetStateRequest
-	(*GetStateResponse)(nil),         // 22: kgen.portable.v1.GetStateResponse
-	(*IncrCounterRequest)(nil),       // 23: kgen.portable.v1.IncrCounterRequest
-	(*IncrCounterResponse)(nil),      // 24: kgen.portable.v1.IncrCounterResponse
-	(*GetCounterRequest)(nil),        // 25: kgen.portable.v1.GetCounterRequest
-	(*GetCounterResponse)(nil),       // 26: kgen.portable.v1.GetCounterResponse
-	(*DeleteStateRequest)(nil),       // 27: kgen.portable.v1.DeleteStateRequest
-	(*DeleteStateResponse)(nil),      // 28: kgen.portable.v1.DeleteStateResponse
-	nil,                              // 29: kgen.portable.v1.MapValue.FieldsEntry
+	(*ProvisionRequest)(nil),         // 19: kgen.portable.v1.ProvisionRequest
+	(*ProvisionResponse)(nil),        // 20: kgen.portable.v1.ProvisionResponse
+	(*ConnectRequest)(nil),           // 21: kgen.portable.v1.ConnectRequest
+	(*ConnectResponse)(nil),          // 22: kgen.portable.v1.ConnectResponse
+	(*SubscribeRequest)(nil),         // 23: kgen.portable.v1.SubscribeRequest
+	(*PullRequest)(nil),              // 24: kgen.portable.v1.PullRequest
+	(*SourceEvents)(nil),             // 25: kgen.portable.v1.SourceEvents
+	(*SourceEvent)(nil),              // 26: kgen.portable.v1.SourceEvent
+	(*SourceData)(nil),               // 27: kgen.portable.v1.SourceData
+	(*ConnectionStatus)(nil),         // 28: kgen.portable.v1.ConnectionStatus
+	(*CollectRequest)(nil),           // 29: kgen.portable.v1.CollectRequest
+	(*CollectResponse)(nil),          // 30: kgen.portable.v1.CollectResponse
+	(*CloseRequest)(nil),             // 31: kgen.portable.v1.CloseRequest
+	(*CloseResponse)(nil),            // 32: kgen.portable.v1.CloseResponse
+	(*PutStateRequest)(nil),          // 33: kgen.portable.v1.PutStateRequest
+	(*PutStateResponse)(nil),         // 34: kgen.portable.v1.PutStateResponse
+	(*GetStateRequest)(nil),          // 35: kgen.portable.v1.GetStateRequest
+	(*GetStateResponse)(nil),         // 36: kgen.portable.v1.GetStateResponse
+	(*IncrCounterRequest)(nil),       // 37: kgen.portable.v1.IncrCounterRequest
+	(*IncrCounterResponse)(nil),      // 38: kgen.portable.v1.IncrCounterResponse
+	(*GetCounterRequest)(nil),        // 39: kgen.portable.v1.GetCounterRequest
+	(*GetCounterResponse)(nil),       // 40: kgen.portable.v1.GetCounterResponse
+	(*DeleteStateRequest)(nil),       // 41: kgen.portable.v1.DeleteStateRequest
+	(*DeleteStateResponse)(nil),      // 42: kgen.portable.v1.DeleteStateResponse
+	nil,                              // 43: kgen.portable.v1.MapValue.FieldsEntry
 }
 var file_portable_proto_depIdxs = []int32{
 	0,  // 0: kgen.portable.v1.HandshakeRequest.protocol_version:type_name -> kgen.portable.v1.ProtocolVersion
@@ -1865,33 +2778,55 @@ var file_portable_proto_depIdxs = []int32{
 	17, // 12: kgen.portable.v1.Value.list_value:type_name -> kgen.portable.v1.ListValue
 	18, // 13: kgen.portable.v1.Value.map_value:type_name -> kgen.portable.v1.MapValue
 	16, // 14: kgen.portable.v1.ListValue.values:type_name -> kgen.portable.v1.Value
-	29, // 15: kgen.portable.v1.MapValue.fields:type_name -> kgen.portable.v1.MapValue.FieldsEntry
-	16, // 16: kgen.portable.v1.PutStateRequest.value:type_name -> kgen.portable.v1.Value
-	16, // 17: kgen.portable.v1.GetStateResponse.value:type_name -> kgen.portable.v1.Value
-	16, // 18: kgen.portable.v1.MapValue.FieldsEntry.value:type_name -> kgen.portable.v1.Value
-	3,  // 19: kgen.portable.v1.Plugin.Handshake:input_type -> kgen.portable.v1.HandshakeRequest
-	5,  // 20: kgen.portable.v1.Plugin.Describe:input_type -> kgen.portable.v1.DescribeRequest
-	10, // 21: kgen.portable.v1.Plugin.ValidateFunction:input_type -> kgen.portable.v1.ValidateFunctionRequest
-	12, // 22: kgen.portable.v1.Plugin.CallFunction:input_type -> kgen.portable.v1.CallFunctionRequest
-	19, // 23: kgen.portable.v1.State.PutState:input_type -> kgen.portable.v1.PutStateRequest
-	21, // 24: kgen.portable.v1.State.GetState:input_type -> kgen.portable.v1.GetStateRequest
-	23, // 25: kgen.portable.v1.State.IncrCounter:input_type -> kgen.portable.v1.IncrCounterRequest
-	25, // 26: kgen.portable.v1.State.GetCounter:input_type -> kgen.portable.v1.GetCounterRequest
-	27, // 27: kgen.portable.v1.State.DeleteState:input_type -> kgen.portable.v1.DeleteStateRequest
-	4,  // 28: kgen.portable.v1.Plugin.Handshake:output_type -> kgen.portable.v1.HandshakeResponse
-	6,  // 29: kgen.portable.v1.Plugin.Describe:output_type -> kgen.portable.v1.DescribeResponse
-	11, // 30: kgen.portable.v1.Plugin.ValidateFunction:output_type -> kgen.portable.v1.ValidateFunctionResponse
-	14, // 31: kgen.portable.v1.Plugin.CallFunction:output_type -> kgen.portable.v1.CallFunctionResponse
-	20, // 32: kgen.portable.v1.State.PutState:output_type -> kgen.portable.v1.PutStateResponse
-	22, // 33: kgen.portable.v1.State.GetState:output_type -> kgen.portable.v1.GetStateResponse
-	24, // 34: kgen.portable.v1.State.IncrCounter:output_type -> kgen.portable.v1.IncrCounterResponse
-	26, // 35: kgen.portable.v1.State.GetCounter:output_type -> kgen.portable.v1.GetCounterResponse
-	28, // 36: kgen.portable.v1.State.DeleteState:output_type -> kgen.portable.v1.DeleteStateResponse
-	28, // [28:37] is the sub-list for method output_type
-	19, // [19:28] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	43, // 15: kgen.portable.v1.MapValue.fields:type_name -> kgen.portable.v1.MapValue.FieldsEntry
+	1,  // 16: kgen.portable.v1.ProvisionRequest.kind:type_name -> kgen.portable.v1.Kind
+	8,  // 17: kgen.portable.v1.ProvisionRequest.instance:type_name -> kgen.portable.v1.Instance
+	18, // 18: kgen.portable.v1.ProvisionRequest.props:type_name -> kgen.portable.v1.MapValue
+	26, // 19: kgen.portable.v1.SourceEvents.events:type_name -> kgen.portable.v1.SourceEvent
+	27, // 20: kgen.portable.v1.SourceEvent.data:type_name -> kgen.portable.v1.SourceData
+	28, // 21: kgen.portable.v1.SourceEvent.status:type_name -> kgen.portable.v1.ConnectionStatus
+	18, // 22: kgen.portable.v1.SourceData.row:type_name -> kgen.portable.v1.MapValue
+	17, // 23: kgen.portable.v1.SourceData.rows:type_name -> kgen.portable.v1.ListValue
+	18, // 24: kgen.portable.v1.SourceData.meta:type_name -> kgen.portable.v1.MapValue
+	18, // 25: kgen.portable.v1.CollectRequest.rows:type_name -> kgen.portable.v1.MapValue
+	16, // 26: kgen.portable.v1.PutStateRequest.value:type_name -> kgen.portable.v1.Value
+	16, // 27: kgen.portable.v1.GetStateResponse.value:type_name -> kgen.portable.v1.Value
+	16, // 28: kgen.portable.v1.MapValue.FieldsEntry.value:type_name -> kgen.portable.v1.Value
+	3,  // 29: kgen.portable.v1.Plugin.Handshake:input_type -> kgen.portable.v1.HandshakeRequest
+	5,  // 30: kgen.portable.v1.Plugin.Describe:input_type -> kgen.portable.v1.DescribeRequest
+	10, // 31: kgen.portable.v1.Plugin.ValidateFunction:input_type -> kgen.portable.v1.ValidateFunctionRequest
+	12, // 32: kgen.portable.v1.Plugin.CallFunction:input_type -> kgen.portable.v1.CallFunctionRequest
+	19, // 33: kgen.portable.v1.Plugin.Provision:input_type -> kgen.portable.v1.ProvisionRequest
+	21, // 34: kgen.portable.v1.Plugin.Connect:input_type -> kgen.portable.v1.ConnectRequest
+	23, // 35: kgen.portable.v1.Plugin.Subscribe:input_type -> kgen.portable.v1.SubscribeRequest
+	24, // 36: kgen.portable.v1.Plugin.Pull:input_type -> kgen.portable.v1.PullRequest
+	29, // 37: kgen.portable.v1.Plugin.Collect:input_type -> kgen.portable.v1.CollectRequest
+	31, // 38: kgen.portable.v1.Plugin.Close:input_type -> kgen.portable.v1.CloseRequest
+	33, // 39: kgen.portable.v1.State.PutState:input_type -> kgen.portable.v1.PutStateRequest
+	35, // 40: kgen.portable.v1.State.GetState:input_type -> kgen.portable.v1.GetStateRequest
+	37, // 41: kgen.portable.v1.State.IncrCounter:input_type -> kgen.portable.v1.IncrCounterRequest
+	39, // 42: kgen.portable.v1.State.GetCounter:input_type -> kgen.portable.v1.GetCounterRequest
+	41, // 43: kgen.portable.v1.State.DeleteState:input_type -> kgen.portable.v1.DeleteStateRequest
+	4,  // 44: kgen.portable.v1.Plugin.Handshake:output_type -> kgen.portable.v1.HandshakeResponse
+	6,  // 45: kgen.portable.v1.Plugin.Describe:output_type -> kgen.portable.v1.DescribeResponse
+	11, // 46: kgen.portable.v1.Plugin.ValidateFunction:output_type -> kgen.portable.v1.ValidateFunctionResponse
+	14, // 47: kgen.portable.v1.Plugin.CallFunction:output_type -> kgen.portable.v1.CallFunctionResponse
+	20, // 48: kgen.portable.v1.Plugin.Provision:output_type -> kgen.portable.v1.ProvisionResponse
+	22, // 49: kgen.portable.v1.Plugin.Connect:output_type -> kgen.portable.v1.ConnectResponse
+	25, // 50: kgen.portable.v1.Plugin.Subscribe:output_type -> kgen.portable.v1.SourceEvents
+	25, // 51: kgen.portable.v1.Plugin.Pull:output_type -> kgen.portable.v1.SourceEvents
+	30, // 52: kgen.portable.v1.Plugin.Collect:output_type -> kgen.portable.v1.CollectResponse
+	32, // 53: kgen.portable.v1.Plugin.Close:output_type -> kgen.portable.v1.CloseResponse
+	34, // 54: kgen.portable.v1.State.PutState:output_type -> kgen.portable.v1.PutStateResponse
+	36, // 55: kgen.portable.v1.State.GetState:output_type -> kgen.portable.v1.GetStateResponse
+	38, // 56: kgen.portable.v1.State.IncrCounter:output_type -> kgen.portable.v1.IncrCounterResponse
+	40, // 57: kgen.portable.v1.State.GetCounter:output_type -> kgen.portable.v1.GetCounterResponse
+	42, // 58: kgen.portable.v1.State.DeleteState:output_type -> kgen.portable.v1.DeleteStateResponse
+	44, // [44:59] is the sub-list for method output_type
+	29, // [29:44] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_portable_proto_init() }
@@ -1912,13 +2847,24 @@ func file_portable_proto_init() {
 		(*Value_ListValue)(nil),
 		(*Value_MapValue)(nil),
 	}
+	file_portable_proto_msgTypes[23].OneofWrappers = []any{
+		(*SourceEvent_Data)(nil),
+		(*SourceEvent_Error)(nil),
+		(*SourceEvent_Eof)(nil),
+		(*SourceEvent_Status)(nil),
+	}
+	file_portable_proto_msgTypes[24].OneofWrappers = []any{
+		(*SourceData_Row)(nil),
+		(*SourceData_Rows)(nil),
+		(*SourceData_Raw)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_portable_proto_rawDesc), len(file_portable_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   27,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
