@@ -3,9 +3,7 @@ package engine_test
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/internal/testutil/enginetest"
@@ -52,25 +50,12 @@ func BenchmarkPipeline(b *testing.B) {
 	pipeline(2000) // warm up
 
 	b.ResetTimer()
-	pipeRate, pipeAllocs := measure(pipeline, b.N)
+	pipeRate, pipeAllocs := enginetest.Measure(pipeline, b.N)
 	b.StopTimer()
-	decRate, decAllocs := measure(decode, b.N)
+	decRate, decAllocs := enginetest.Measure(decode, b.N)
 	b.ReportMetric(pipeRate, "pipeline-msgs/s")
 	b.ReportMetric(decRate, "decode-msgs/s")
 	b.ReportMetric(pipeRate/decRate, "ratio")
 	b.ReportMetric(pipeAllocs, "pipeline-allocs/msg")
 	b.ReportMetric(decAllocs, "decode-allocs/msg")
-}
-
-// measure runs f over n messages and returns messages per second and
-// allocations per message.
-func measure(f func(int), n int) (perSec, allocs float64) {
-	var m0, m1 runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&m0)
-	start := time.Now()
-	f(n)
-	elapsed := time.Since(start)
-	runtime.ReadMemStats(&m1)
-	return float64(n) / elapsed.Seconds(), float64(m1.Mallocs-m0.Mallocs) / float64(n)
 }

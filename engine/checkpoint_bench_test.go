@@ -106,8 +106,8 @@ func benchQos(b *testing.B, c qosCase, option string) {
 	const warm = 10 * windowDevices
 	round[0](warm)
 	round[1](warm)
-	r0, _ := measure(round[0], warm)
-	r1, _ := measure(round[1], warm)
+	r0, _ := enginetest.Measure(round[0], warm)
+	r1, _ := enginetest.Measure(round[1], warm)
 	rate := max(r0, r1) // a short run underestimates more often than not
 	interval := time.Duration(checkpoints().IntervalMs) * time.Millisecond
 	rounds := 9
@@ -119,7 +119,7 @@ func benchQos(b *testing.B, c qosCase, option string) {
 		rounds = max(rounds, (b.N+n-1)/n)
 	}
 	b.ResetTimer()
-	got := compareRounds(rounds, n, qos1, round[0])
+	got := enginetest.CompareRounds(rounds, n, qos1, round[0])
 	b.StopTimer()
 
 	st := checkpoints()
@@ -129,7 +129,7 @@ func benchQos(b *testing.B, c qosCase, option string) {
 	if st.LastError != "" {
 		b.Fatalf("checkpoint: %s", st.LastError)
 	}
-	got.report(b, "qos1", "qos0")
+	got.Report(b, "qos1", "qos0")
 	b.ReportMetric(float64(rounds), "rounds")
 	b.ReportMetric(float64(n), "msgs/round")
 	b.ReportMetric(float64(st.Count), "checkpoints")

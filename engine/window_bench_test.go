@@ -65,8 +65,8 @@ func BenchmarkWindowPipeline(b *testing.B) {
 	const rounds = 5
 	n := max(b.N/rounds, devices)
 	b.ResetTimer()
-	c := compareRounds(rounds, n, window, flat)
+	c := enginetest.CompareRounds(rounds, n, window, flat)
 	b.StopTimer()
-	c.report(b, "window", "stateless")
+	c.Report(b, "window", "stateless")
 	b.ReportMetric(held, "held-B/group")
 }

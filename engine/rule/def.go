@@ -75,6 +75,11 @@ type RuleOptions struct {
 	// functions must then be safe for concurrent calls (built-in and
 	// external functions are).
 	Concurrency int `json:"concurrency,omitempty"`
+	// FunctionBatchSize bounds how many rows a rule without a window hands
+	// a batching function (a portable plugin's) in one call (default 64;
+	// 1 calls it row by row). A call gets the rows that queued while the
+	// previous one ran, so a lone row never waits for a batch to fill.
+	FunctionBatchSize int `json:"functionBatchSize,omitempty"`
 	// IsEventTime makes windows run on the stream's TIMESTAMP field rather
 	// than on arrival time.
 	IsEventTime bool `json:"isEventTime,omitempty"`
@@ -135,6 +140,8 @@ const (
 	defaultMaxGroups     = 10000
 	defaultCheckpoint    = Duration(time.Second)
 	maxConcurrency       = 256
+	defaultFunctionBatch = 64
+	maxFunctionBatch     = 4096
 	defaultBufferLength  = 1024
 	policyBlock          = "block"
 	policyDrop           = "drop"
@@ -150,7 +157,7 @@ var ignoredOptions = map[string]bool{
 }
 
 // knownOptions are the options kgen implements.
-var knownOptions = []string{"bufferLength", "bufferFullPolicy", "checkpointInterval", "concurrency", "isEventTime", "lateTolerance", "maxGroups", "maxWindowRows", "qos"}
+var knownOptions = []string{"bufferLength", "bufferFullPolicy", "checkpointInterval", "concurrency", "functionBatchSize", "isEventTime", "lateTolerance", "maxGroups", "maxWindowRows", "qos"}
 
 // ruleKeys are the keys of the rule object: kgen's, then eKuiper's that
 // kgen accepts ("name" and "tags" carry no meaning here).
@@ -238,6 +245,10 @@ func parseOptions(def *Def, opts map[string]json.RawMessage) error {
 		case "concurrency":
 			if err := json.Unmarshal(v, &def.Options.Concurrency); err != nil || def.Options.Concurrency < 1 || def.Options.Concurrency > maxConcurrency {
 				return fmt.Errorf(`rule %q: options.concurrency: want an integer from 1 to %d, got %s`, def.ID, maxConcurrency, v)
+			}
+		case "functionBatchSize":
+			if err := json.Unmarshal(v, &def.Options.FunctionBatchSize); err != nil || def.Options.FunctionBatchSize < 1 || def.Options.FunctionBatchSize > maxFunctionBatch {
+				return fmt.Errorf(`rule %q: options.functionBatchSize: want an integer from 1 to %d, got %s`, def.ID, maxFunctionBatch, v)
 			}
 		case "isEventTime":
 			if err := json.Unmarshal(v, &def.Options.IsEventTime); err != nil {

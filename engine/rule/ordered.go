@@ -1,17 +1,29 @@
 package rule
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // ordered processes rows on several goroutines (options.concurrency) and
 // hands the results to the sinks in the order the rows came, so the calls
 // of a rule to a slow function (an external service) overlap while its
 // output keeps the order of its input. At most n rows are in flight; a
 // full pipeline slows the source down like a full sink queue does.
+//
+// With a batch size above 1 (a rule without a window whose select list
+// calls a batching function, see sql.BatchFunction), a worker takes the
+// rows that queued while it was busy, up to the batch size, and evaluates
+// them together: one call of the function for all of them. A row that
+// comes alone is evaluated at once, alone; batches grow only when rows
+// come faster than the function answers.
 type ordered struct {
 	jobs  chan *orderedJob // to the workers
 	order chan *orderedJob // to the sequencer, in arrival order
 	wg    sync.WaitGroup   // the workers
 	done  chan struct{}    // closed when the sequencer has handed on every row
+	// pending counts the rows submitted and not yet handed on.
+	pending atomic.Int64
 }
 
 type orderedJob struct {
@@ -24,16 +36,33 @@ type orderedJob struct {
 	mark chan struct{}
 }
 
-// startOrdered starts n workers and the sequencer.
-func (r *Rule) startOrdered(n int) {
-	o := &ordered{jobs: make(chan *orderedJob, n), order: make(chan *orderedJob, n), done: make(chan struct{})}
+// startOrdered starts n workers, each evaluating up to batch rows at a
+// time, and the sequencer. At most n×batch rows are in flight.
+func (r *Rule) startOrdered(n, batch int) {
+	o := &ordered{jobs: make(chan *orderedJob, n*batch), order: make(chan *orderedJob, n*batch), done: make(chan struct{})}
 	for range n {
 		o.wg.Add(1)
 		go func() {
 			defer o.wg.Done()
+			jobs := make([]*orderedJob, 0, batch)
 			for j := range o.jobs {
-				j.out, j.err = r.evaluate(j.row)
-				close(j.ready)
+				jobs = append(jobs[:0], j)
+			more:
+				for len(jobs) < batch {
+					select {
+					case k, ok := <-o.jobs:
+						if !ok {
+							break more
+						}
+						jobs = append(jobs, k)
+					default:
+						break more
+					}
+				}
+				r.evaluateJobs(jobs)
+				for _, j := range jobs {
+					close(j.ready)
+				}
 			}
 		}()
 	}
@@ -45,13 +74,13 @@ func (r *Rule) startOrdered(n int) {
 				continue
 			}
 			<-j.ready
-			if j.err != nil {
+			switch {
+			case j.err != nil:
 				r.exception(j.err)
-				continue
-			}
-			if j.out != nil {
+			case j.out != nil:
 				r.deliver(j.out)
 			}
+			o.pending.Add(-1)
 		}
 	}()
 	r.ord = o
@@ -60,6 +89,7 @@ func (r *Rule) startOrdered(n int) {
 // submit queues a row; the caller holds procMu, which fixes the order.
 func (o *ordered) submit(row map[string]any) {
 	j := &orderedJob{row: row, ready: make(chan struct{})}
+	o.pending.Add(1)
 	o.order <- j
 	o.jobs <- j
 }
@@ -80,4 +110,41 @@ func (o *ordered) drain() {
 	close(o.order)
 	<-o.done
 	o.wg.Wait()
+}
+
+// inFlight returns how many rows are submitted and not yet handed on; 0
+// for a nil o.
+func (o *ordered) inFlight() int64 {
+	if o == nil {
+		return 0
+	}
+	return o.pending.Load()
+}
+
+// evaluateJobs runs WHERE over each job's row, then the projection over
+// the rows that pass, together (see sql.Program.ProjectEach).
+func (r *Rule) evaluateJobs(jobs []*orderedJob) {
+	if len(jobs) == 1 {
+		jobs[0].out, jobs[0].err = r.evaluate(jobs[0].row)
+		return
+	}
+	rows := make([]map[string]any, 0, len(jobs))
+	kept := make([]*orderedJob, 0, len(jobs))
+	for _, j := range jobs {
+		ok, err := r.match(j.row)
+		if err != nil {
+			j.err = err
+			continue
+		}
+		if ok {
+			rows, kept = append(rows, j.row), append(kept, j)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	outs, errs := r.projectEach(rows)
+	for i, j := range kept {
+		j.out, j.err = outs[i], errs[i]
+	}
 }

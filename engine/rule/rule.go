@@ -100,8 +100,9 @@ type Rule struct {
 
 	procMu      sync.Mutex // serialises processing of rows from the sources
 	inputClosed bool       // under procMu: the sink queues are closed
-	// ord, with options.concurrency > 1, processes rows concurrently and
-	// in order; nil otherwise.
+	// ord, with options.concurrency > 1 or a batching function call in a
+	// rule without a window, processes rows concurrently or in batches,
+	// and in order; nil otherwise.
 	ord *ordered
 	// grp runs windows, GROUP BY and aggregates; nil for a rule whose
 	// rows are projected one by one.
@@ -291,8 +292,12 @@ func (r *Rule) Start() error {
 			return err
 		}
 	}
-	if n := r.def.Options.Concurrency; n > 1 {
-		r.startOrdered(n)
+	n, batch := max(r.def.Options.Concurrency, 1), cmp.Or(r.def.Options.FunctionBatchSize, defaultFunctionBatch)
+	if r.grp != nil || !r.prog.Batched() {
+		batch = 1
+	}
+	if n > 1 || batch > 1 {
+		r.startOrdered(n, batch)
 	}
 	if r.env.StateError != nil {
 		if err := r.env.StateError(r.def.ID); err != nil {
@@ -615,6 +620,30 @@ func (r *Rule) evaluate(row map[string]any) (out map[string]any, err error) {
 	return r.prog.Project(row)
 }
 
+// match runs WHERE over one row, turning a panic into an error.
+func (r *Rule) match(row map[string]any) (ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			ok, err = false, fmt.Errorf("panic while processing a row: %v", p)
+		}
+	}()
+	return r.prog.Match(row)
+}
+
+// projectEach projects rows that passed WHERE together; a panic fails
+// every one of them.
+func (r *Rule) projectEach(rows []map[string]any) (outs []map[string]any, errs []error) {
+	defer func() {
+		if p := recover(); p != nil {
+			outs, errs = make([]map[string]any, len(rows)), make([]error, len(rows))
+			for i := range errs {
+				errs[i] = fmt.Errorf("panic while processing a row: %v", p)
+			}
+		}
+	}()
+	return r.prog.ProjectEach(rows)
+}
+
 // deliver hands an output row to every sink.
 func (r *Rule) deliver(out map[string]any) {
 	r.m.recordsOut.Add(1)
@@ -662,7 +691,10 @@ type Status struct {
 	Message    string `json:"message,omitempty"`
 	RecordsIn  int64  `json:"recordsIn"`
 	RecordsOut int64  `json:"recordsOut"`
-	Exceptions int64  `json:"exceptions"`
+	// InFlight counts the rows taken in and not yet evaluated, with
+	// options.concurrency or a batched function call.
+	InFlight   int64 `json:"inFlight,omitempty"`
+	Exceptions int64 `json:"exceptions"`
 	// LateRows counts the event-time rows that came after the watermark had
 	// passed them: counted here, never merged into a window.
 	LateRows int64 `json:"lateRows,omitempty"`
@@ -714,6 +746,7 @@ func (r *Rule) Status() Status {
 		Status:           r.state.Load().(string),
 		RecordsIn:        r.m.recordsIn.Load(),
 		RecordsOut:       r.m.recordsOut.Load(),
+		InFlight:         r.ord.inFlight(),
 		Exceptions:       r.m.exceptions.Load(),
 		LateRows:         r.m.late.Load(),
 		ProcessLatencyUs: r.m.lastLatency.Load() / 1e3,

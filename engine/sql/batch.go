@@ -62,7 +62,7 @@ func (c *compiler) batchSite(bf BatchFunction, ctx sdk.FunctionContext, args []e
 }
 
 // projectRows projects rows in order, computing batched fields for all of
-// them first.
+// them first; the first row that fails fails them all.
 func (p *Program) projectRows(rows []map[string]any) ([]map[string]any, error) {
 	out := make([]map[string]any, len(rows))
 	if !p.batched {
@@ -74,29 +74,63 @@ func (p *Program) projectRows(rows []map[string]any) ([]map[string]any, error) {
 		}
 		return out, nil
 	}
+	out, errs := p.projectEach(rows, true)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Batched reports whether a select-list field is a batched call site (see
+// BatchFunction): ProjectEach then makes one call for many rows.
+func (p *Program) Batched() bool { return p.batched }
+
+// ProjectEach is Project over rows that each stand alone (a program
+// without a window or GROUP BY), with the batched fields computed for all
+// of them in one call each. A row that fails has its error set and its
+// output nil; the other rows are projected.
+func (p *Program) ProjectEach(rows []map[string]any) ([]map[string]any, []error) {
+	if p.group != nil || !p.batched {
+		out, errs := make([]map[string]any, len(rows)), make([]error, len(rows))
+		for i, r := range rows {
+			out[i], errs[i] = p.Project(r)
+		}
+		return out, errs
+	}
+	return p.projectEach(rows, false)
+}
+
+// projectEach projects rows, computing batched fields for all of them
+// first. With stop, the rows after the first that fails are left alone.
+func (p *Program) projectEach(rows []map[string]any, stop bool) ([]map[string]any, []error) {
+	out, errs := make([]map[string]any, len(rows)), make([]error, len(rows))
 	// pre[f][i] and preErr[f][i] are field f of row i, for batched fields.
 	pre := make([][]any, len(p.fields))
 	preErr := make([][]error, len(p.fields))
+	argRows := make([][]any, 0, len(rows))
+	idx := make([]int, 0, len(rows))
 	for fi := range p.fields {
 		b := p.fields[fi].batch
 		if b == nil {
 			continue
 		}
 		pre[fi], preErr[fi] = make([]any, len(rows)), make([]error, len(rows))
-		argRows := make([][]any, 0, len(rows))
-		idx := make([]int, 0, len(rows))
+		argRows, idx = argRows[:0], idx[:0]
+		args := make([]any, len(rows)*len(b.args))
 	rows:
 		for i, r := range rows {
-			args := make([]any, len(b.args))
-			for j, a := range b.args {
-				v, err := a(r)
+			a := args[i*len(b.args) : (i+1)*len(b.args) : (i+1)*len(b.args)]
+			for j, eval := range b.args {
+				v, err := eval(r)
 				if err != nil {
 					preErr[fi][i] = err
 					continue rows
 				}
-				args[j] = v
+				a[j] = v
 			}
-			argRows = append(argRows, args)
+			argRows = append(argRows, a)
 			idx = append(idx, i)
 		}
 		if len(argRows) == 0 {
@@ -108,30 +142,42 @@ func (p *Program) projectRows(rows []map[string]any) ([]map[string]any, error) {
 		}
 	}
 	for i, row := range rows {
-		size := len(p.fields)
-		for s := range p.stars {
-			size += p.stars[s].size(row)
-		}
-		o := make(map[string]any, size)
-		for s := range p.stars {
-			p.stars[s].copyInto(o, row, p.hide)
-		}
-		for fi := range p.fields {
-			f := &p.fields[fi]
-			if f.batch != nil {
-				if err := preErr[fi][i]; err != nil {
-					return nil, err
-				}
-				o[f.name] = pre[fi][i]
-				continue
+		out[i], errs[i] = p.projectBatched(row, i, pre, preErr)
+		if errs[i] != nil {
+			out[i] = nil
+			if stop {
+				break
 			}
-			v, err := f.eval(row)
-			if err != nil {
+		}
+	}
+	return out, errs
+}
+
+// projectBatched projects row i of a batch whose batched fields are in
+// pre and preErr.
+func (p *Program) projectBatched(row map[string]any, i int, pre [][]any, preErr [][]error) (map[string]any, error) {
+	size := len(p.fields)
+	for s := range p.stars {
+		size += p.stars[s].size(row)
+	}
+	o := make(map[string]any, size)
+	for s := range p.stars {
+		p.stars[s].copyInto(o, row, p.hide)
+	}
+	for fi := range p.fields {
+		f := &p.fields[fi]
+		if f.batch != nil {
+			if err := preErr[fi][i]; err != nil {
 				return nil, err
 			}
-			o[f.name] = v
+			o[f.name] = pre[fi][i]
+			continue
 		}
-		out[i] = o
+		v, err := f.eval(row)
+		if err != nil {
+			return nil, err
+		}
+		o[f.name] = v
 	}
-	return out, nil
+	return o, nil
 }

@@ -83,3 +83,36 @@ func TestBatchFunctionGetsTheRowsOfAStep(t *testing.T) {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 }
+
+// Without a window, ProjectEach hands the rows to one ExecBatch and a row
+// that fails fails alone, with its position.
+func TestProjectEach(t *testing.T) {
+	fs := map[string]*batchFunc{}
+	prog, err := Compile(mustSelect(t, "SELECT i, dbl(i) AS d FROM demo"), batchEnv(fs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prog.Batched() {
+		t.Fatal("Batched() = false")
+	}
+	out, errs := prog.ProjectEach([]map[string]any{{"i": int64(1)}, {"i": "bad"}, {"i": int64(3)}})
+	if got := fmt.Sprint(out); got != "[map[d:2 i:1] map[] map[d:6 i:3]]" {
+		t.Errorf("rows = %s", got)
+	}
+	if errs[0] != nil || errs[2] != nil {
+		t.Errorf("errors of good rows: %v, %v", errs[0], errs[2])
+	}
+	if want := `1:11: function "dbl": want an integer`; errs[1] == nil || errs[1].Error() != want {
+		t.Errorf("err = %v, want %s", errs[1], want)
+	}
+	if b, s := fs["0"].batches, fs["0"].singles; fmt.Sprint(b) != "[3]" || s != 0 {
+		t.Errorf("batches %v, single calls %d; want [3] and 0", b, s)
+	}
+	plain, err := Compile(mustSelect(t, "SELECT dbl(i) + 1 AS e FROM demo"), batchEnv(fs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Batched() {
+		t.Error("a nested call made the program Batched")
+	}
+}
