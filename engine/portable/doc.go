@@ -17,6 +17,8 @@
 // state lives in the engine's store and survives plugin restarts.
 //
 // Batching: Function implements sql.BatchFunction, so a rule's SQL
-// evaluation hands it the rows of one evaluation step (a window's rows) in
-// one CallFunction; see sql.BatchFunction for where that applies.
+// evaluation hands it the rows of one evaluation step in one
+// CallFunction: a window's rows, or without a window the rows that queued
+// while the previous call ran, up to the rule's options.functionBatchSize
+// (default 64); see sql.BatchFunction for where that applies.
 package portable

@@ -21,9 +21,14 @@
 //	  │  concurrency 1: evaluate here, still under procMu
 //	  │  concurrency N: ordered.submit → N worker goroutines evaluate,
 //	  │                 one sequencer goroutine hands rows on in input order
+//	  │  a batched call (sql.Program.Batched, functionBatchSize > 1): the
+//	  │                 same, each worker taking up to functionBatchSize
+//	  │                 queued rows at once (Rule.evaluateJobs)
 //	  ▼
-//	Rule.evaluate: sql.Program Match (WHERE), Project (SELECT); a panic or
-//	  │  error becomes a row exception, counted, and the next row goes on
+//	Rule.evaluate: sql.Program Match (WHERE), Project (SELECT), or over a
+//	  │  batch Match each, then ProjectEach: one call of the batching
+//	  │  function for the rows; a panic or error becomes a row exception,
+//	  │  counted, and the next row goes on
 //	  ▼
 //	Rule.deliver → sinkNode.send for each sink (a clone per extra sink)
 //	  │  the sink queue (bufferLength): "block" waits, which is backpressure

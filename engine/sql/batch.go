@@ -13,9 +13,10 @@ import (
 // The SQL evaluation batches a call site when the call is the whole
 // expression of a select-list field (`SELECT f(x) AS y`) of a function
 // that is not an aggregate: the rows of one evaluation step (the rows a
-// window or a GROUP BY-less group set projects at once; a single row
-// without a window) are handed to ExecBatch together, in row order,
-// before the rows are projected. Calls anywhere else (nested in an
+// window or a GROUP BY-less group set projects at once; without a window,
+// the rows ProjectEach gets, which a rule makes of the rows that queued
+// while the previous call ran) are handed to ExecBatch together, in row
+// order, before the rows are projected. Calls anywhere else (nested in an
 // expression, in WHERE, HAVING or ORDER BY) run row by row through Exec,
 // since they may not run for every row.
 type BatchFunction interface {
