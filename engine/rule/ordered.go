@@ -37,9 +37,16 @@ type orderedJob struct {
 }
 
 // startOrdered starts n workers, each evaluating up to batch rows at a
-// time, and the sequencer. At most n×batch rows are in flight.
+// time, and the sequencer. At most n rows are in flight without batching;
+// with it, up to 2×n×batch, so that a full batch can queue while the
+// previous one is evaluated and batches do not shrink to the rows that
+// came while the sequencer handed the last batch on.
 func (r *Rule) startOrdered(n, batch int) {
-	o := &ordered{jobs: make(chan *orderedJob, n*batch), order: make(chan *orderedJob, n*batch), done: make(chan struct{})}
+	depth := n
+	if batch > 1 {
+		depth = 2 * n * batch
+	}
+	o := &ordered{jobs: make(chan *orderedJob, depth), order: make(chan *orderedJob, depth), done: make(chan struct{})}
 	for range n {
 		o.wg.Add(1)
 		go func() {
