@@ -96,9 +96,12 @@ func (s *server) installPortable(replace bool) http.HandlerFunc {
 			writeText(w, http.StatusCreated, fmt.Sprintf("portable plugin %s is created", body.Name))
 			return
 		}
-		msg := fmt.Sprintf("portable plugin %s is updated to version %q", body.Name, inst.Manifest.Version)
+		msg := fmt.Sprintf("portable plugin %s is updated", body.Name)
+		if v := inst.Manifest.Version; v != "" {
+			msg += fmt.Sprintf(" to version %q", v)
+		}
 		if inst.Retired > 0 {
-			msg += fmt.Sprintf("; running rules keep version %q (%d call sites) until they restart", inst.Replaced.Version, inst.Retired)
+			msg += fmt.Sprintf("; running rules keep the old version (%q, %d call sites) until they restart", inst.Replaced.Version, inst.Retired)
 		}
 		writeText(w, http.StatusOK, msg)
 	}

@@ -125,7 +125,7 @@ func TestPortableRoutes(t *testing.T) {
 
 	s.check(t, []exchange{
 		{"PUT", "/plugins/portables/greet", `{"name":"other","file":"` + v2 + `"}`, 400, `request body: "name" is "other", the path's "greet"`},
-		{"PUT", "/plugins/portables/greet", `{"file":"` + v2 + `"}`, 200, `portable plugin greet is updated to version "2.0.0"; running rules keep version "1.0.0" (2 call sites) until they restart`},
+		{"PUT", "/plugins/portables/greet", `{"file":"` + v2 + `"}`, 200, `portable plugin greet is updated to version "2.0.0"; running rules keep the old version ("1.0.0", 2 call sites) until they restart`},
 	})
 	if g, pid := greet(); g != "hello, ann" || pid != pid1 {
 		t.Fatalf("r1 after the reinstall: %q from %d, want v1's from %d", g, pid, pid1)
