@@ -54,6 +54,8 @@ type installs struct {
 	mu      sync.Mutex
 	leases  map[*Plugin]int    // live call sites per version
 	retired map[*Plugin]string // a retired version → its staging folder
+	// disposing counts the retired versions being stopped, for Close.
+	disposing sync.WaitGroup
 }
 
 // lease is one call site's hold on the version it calls.
@@ -76,7 +78,8 @@ func (m *Manager) lease(f *Function) {
 	m.inst.mu.Unlock()
 	l := &lease{m: m, p: f.p, id: f.id}
 	f.lease = l
-	runtime.AddCleanup(f, func(l *lease) { l.release() }, l)
+	// Cleanups share one goroutine: stopping a process must not hold it.
+	runtime.AddCleanup(f, func(l *lease) { go l.release() }, l)
 }
 
 // watch ends the lease when ctx (the rule's, which ends when the rule
@@ -99,11 +102,14 @@ func (l *lease) release() {
 		if n <= 0 {
 			delete(m.inst.leases, l.p)
 		}
-		if n <= 0 && retired {
+		last := n <= 0 && retired
+		if last {
 			delete(m.inst.retired, l.p)
+			m.inst.disposing.Add(1)
 		}
 		m.inst.mu.Unlock()
-		if n <= 0 && retired {
+		if last {
+			defer m.inst.disposing.Done()
 			m.dispose(l.p, dir)
 		}
 	})
@@ -152,6 +158,7 @@ func (m *Manager) closeRetired() {
 	for p, dir := range retired {
 		m.dispose(p, dir)
 	}
+	m.inst.disposing.Wait()
 }
 
 // recoverStaging tidies the staging folder at Scan, when no plugin runs: a
@@ -566,7 +573,8 @@ func checkZip(zr *zip.Reader, name string, lim pluginzip.Limits) error {
 		return fmt.Errorf("zip entry %q: executable: %q must be a file at the zip's root", mf.Name, man.Executable)
 	case exe == nil:
 		return fmt.Errorf("zip has no entry %q, the executable %s names", man.Executable, mf.Name)
-	case exe.Mode()&0o111 == 0:
+	case exe.Mode()&0o111 == 0 && (man.Language == "go" || man.Language == ""):
+		// (An interpreted plugin's script need not be executable.)
 		return fmt.Errorf("zip entry %q: the executable is not executable (mode %v); pack it with its x bits (kgen pack -portable does)", exe.Name, exe.Mode())
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -318,5 +319,39 @@ func TestPackIsDeterministic(t *testing.T) {
 	}
 	if want := "[greet -rwxr-xr-x greet.json -rw-r--r--]"; fmt.Sprint(got) != want {
 		t.Fatalf("entries = %v, want %s", got, want)
+	}
+}
+
+// A rule planned on version 1 that never ran a row holds no context to
+// watch: when it restarts after a reinstall, its old call sites are
+// garbage collected, and that ends version 1's process.
+func TestRetiredVersionOfIdleRuleStops(t *testing.T) {
+	root := t.TempDir()
+	e := openEngine(t, root, "  initTimeout: 20s\n")
+	m := e.Portable()
+	if _, err := m.InstallFile("greet", packZip(t, "greet", "greet", "1.0.0"), portable.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateStream(`CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`); err != nil {
+		t.Fatal(err)
+	}
+	greetRule(t, e, "idle") // validated in the plugin, so it runs
+	st, _ := m.Status("greet")
+	if st.State != "running" || st.CallSites != 2 {
+		t.Fatalf("status = %+v", st)
+	}
+	pid1 := st.Pid
+	if _, err := m.InstallFile("greet", packZip(t, "greet", "greet2", "2.0.0"), portable.InstallOptions{Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RestartRule("idle"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the v1 process to stop", func() bool {
+		runtime.GC()
+		return !alive(pid1)
+	})
+	if st, _ := m.Status("greet"); len(st.Retired) != 0 || st.CallSites != 2 {
+		t.Fatalf("status = %+v", st)
 	}
 }
