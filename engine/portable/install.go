@@ -366,6 +366,9 @@ func (m *Manager) unregisterLocked(p *Plugin) {
 // delete of a plugin that rules use unless forced (see the REST API).
 // It returns how many call sites of running rules keep it.
 func (m *Manager) Delete(name string) (int, error) {
+	if err := sdk.ValidateName(name); err != nil {
+		return 0, fmt.Errorf("delete portable plugin %q: %w", name, err)
+	}
 	m.inst.serial.Lock()
 	defer m.inst.serial.Unlock()
 	m.mu.Lock()
@@ -373,9 +376,6 @@ func (m *Manager) Delete(name string) (int, error) {
 	m.mu.Unlock()
 	root := Dir(m.opts.Root)
 	cur := filepath.Join(root, name)
-	if err := sdk.ValidateName(name); err != nil {
-		return 0, fmt.Errorf("delete portable plugin %q: %w", name, err)
-	}
 	if _, err := os.Lstat(cur); err != nil {
 		if p == nil {
 			return 0, fserr.Errorf(fserr.NotFound, "portable plugin %q is not installed", name)
