@@ -355,3 +355,34 @@ func TestRetiredVersionOfIdleRuleStops(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 }
+
+// A swap a crash interrupted (the old version moved to staging, the new
+// one not in place) is rolled back at the next start, and the rest of
+// staging is removed.
+func TestScanRecoversInterruptedInstall(t *testing.T) {
+	root := t.TempDir()
+	install(t, root, "greet", "greet", "greet", "seen", "pid")
+	dir := portable.Dir(root)
+	old := filepath.Join(dir, ".staging", "greet-1", "old", "greet")
+	if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "greet"), old); err != nil {
+		t.Fatal(err)
+	}
+	// An unpacked zip that never got in, too.
+	if err := os.MkdirAll(filepath.Join(dir, ".staging", "other-2", "new", "other"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := portable.NewManager(portable.Options{Root: root})
+	defer m.Close()
+	if errs := m.Scan(); len(errs) > 0 {
+		t.Fatalf("scan: %v", errs)
+	}
+	if got := fmt.Sprint(m.Functions()); got != "[greet pid seen]" {
+		t.Fatalf("functions = %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".staging")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("staging stays: %v", err)
+	}
+}
