@@ -290,6 +290,10 @@ func (e *Engine) sourceProps(typ, confKey string) (map[string]any, error) {
 // installing and deleting them.
 func (e *Engine) Plugins() *plugin.Manager { return e.plugins }
 
+// Portable returns the manager of the portable plugins, for installing,
+// replacing and deleting them while rules run.
+func (e *Engine) Portable() *portable.Manager { return e.portable }
+
 // Services returns the registry of external services, for adding, updating
 // and deleting them; changes apply to rules planned afterwards.
 func (e *Engine) Services() *service.Registry { return e.services }

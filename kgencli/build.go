@@ -10,9 +10,10 @@ import (
 )
 
 var buildCmd = &command{
-	name:    "build",
-	args:    "[-engine URL|BINARY] [-o DIR] [-name NAME] [-v] [package]",
-	summary: "build a plugin package into Go plugins (.so) that the engine will load",
+	name: "build",
+	args: `[-engine URL|BINARY] [-o DIR] [-name NAME] [-v] [package]
+-portable [-o DIR] [-name NAME] [-version V] [-v] [package]`,
+	summary: "build a plugin package into Go plugins (.so) or a portable plugin that the engine will load",
 	help: `
 Build compiles a plugin package (one with kgen-generated code: exported
 constructors func Name() sdk.Source, sdk.Sink or sdk.Function) with
@@ -33,16 +34,31 @@ not load. The result is checked again before it is kept.
 
 DIR defaults to build/plugins; use -o <engine root>/plugins to build
 straight into an engine's root (loaded at its next start). On a terminal,
-a status line on stderr shows how long each go build has run.`,
+a status line on stderr shows how long each go build has run.
+
+With -portable, the package is a portable plugin: a main package whose
+main calls portable.Serve (see examples/portable/greet). It is built with
+the go command as any program (nothing needs to match the engine) into
+<DIR>/portable/<NAME>/, NAME being -name or the package folder's name,
+beside its manifest <NAME>.json: the package's own <NAME>.json (eKuiper's
+portable manifest), or, without one, a manifest written from the functions
+the executable serves, with version -version. The built executable is started once and asked for
+its functions: one the manifest lists that it does not serve is an error.
+Use -o <engine root>/plugins to build straight into an engine's root
+(found at its next start), or kgen pack -portable to zip it for kgen
+plugin install portable.`,
 	example: `
 kgen build ./myplugin
 kgen build -engine http://127.0.0.1:9081 -o /var/lib/kgen/plugins .
-kgen build -engine ./my-engine -v .`,
+kgen build -engine ./my-engine -v .
+kgen build -portable ./examples/portable/greet`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		engine := fs.String("engine", "", "the engine to build for: a REST `URL` or a binary (default: this kgen)")
 		out := fs.String("o", layout.BuildDir, "the plugins `DIR`: plugins go to DIR/<kind>s/")
-		name := fs.String("name", "", "the `NAME` of a plugin with several functions (default: the package name)")
+		name := fs.String("name", "", "the `NAME` of a plugin with several functions (default: the package name), or of a portable plugin (default: the package folder's name)")
 		verbose := fs.Bool("v", false, "print the go commands")
+		isPortable := fs.Bool("portable", false, "build a portable plugin (a main package calling portable.Serve) into DIR/portable/<NAME>/")
+		version := fs.String("version", "", "-portable: the `V`ersion of a manifest written for a package without one")
 		return func(c *cli, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf("want at most one package, got %d", len(args))
@@ -50,6 +66,15 @@ kgen build -engine ./my-engine -v .`,
 			pkg := "."
 			if len(args) == 1 {
 				pkg = args[0]
+			}
+			if *isPortable {
+				if *engine != "" {
+					return usageErrorf("-engine does not apply to -portable: a portable plugin runs with any engine")
+				}
+				return buildPortable(c, pkg, *out, *name, *version, *verbose)
+			}
+			if *version != "" {
+				return usageErrorf("-version applies to -portable only")
 			}
 			target, err := gobuild.ReadTarget(c.ctx, *engine)
 			if err != nil {

@@ -17,8 +17,9 @@ import (
 )
 
 var packCmd = &command{
-	name:    "pack",
-	args:    "[-o FILE.zip] [-so FILE.so] [-name NAME] [-kind KIND] [dir]",
+	name: "pack",
+	args: `[-o FILE.zip] [-so FILE.so] [-name NAME] [-kind KIND] [dir]
+-portable [-o FILE.zip] [-name NAME] [dir]`,
 	summary: "pack a built plugin into a zip for kgen plugin install",
 	help: `
 Pack writes a plugin zip in eKuiper's layout, which kgen plugin install (and
@@ -32,15 +33,26 @@ The .so is -so, else the one kgen build wrote to build/plugins/<kind>s/
 there are several. The kind comes from that folder's name, else from the
 metadata <name>.json, else from -kind. A <name>.json beside the .so (kgen
 build writes one for a plugin with several functions) is preferred to
-dir's. The plugin finds its etc/ files at run time with sdk.PluginDir.`,
+dir's. The plugin finds its etc/ files at run time with sdk.PluginDir.
+
+With -portable, pack zips the portable plugin kgen build -portable wrote
+to build/plugins/portable/<name>/ (or plugins/portable/<name>/) in the
+current folder or in dir, in eKuiper's portable layout: <name>.json (the
+manifest) and the executable (mode 0755) at the root, and from dir the
+files sources/<source>.yaml and .json, sinks/<sink>.json and
+functions/<function>.json of the manifest's extensions, and etc/, when
+present. Install puts them all in the plugin's folder, the executable's
+working folder.`,
 	example: `
 kgen build ./random && kgen pack ./random
-kgen pack -so build/plugins/sources/Random@v1.0.0.so -o random.zip ./random`,
+kgen pack -so build/plugins/sources/Random@v1.0.0.so -o random.zip ./random
+kgen build -portable ./greet && kgen pack -portable ./greet`,
 	setup: func(fs *flag.FlagSet) runFunc {
 		out := fs.String("o", "", "the zip `FILE` to write (default <name>.zip)")
 		so := fs.String("so", "", "the plugin `FILE` (default: found in build/plugins/<kind>s/)")
 		name := fs.String("name", "", "the plugin `NAME` (default: from the .so file name)")
 		kind := fs.String("kind", "", "the plugin `KIND`: source, sink or function (default: from the .so folder or the metadata)")
+		isPortable := fs.Bool("portable", false, "pack a portable plugin built by kgen build -portable")
 		return func(c *cli, args []string) error {
 			if len(args) > 1 {
 				return usageErrorf("want at most one folder, got %d arguments", len(args))
@@ -48,6 +60,12 @@ kgen pack -so build/plugins/sources/Random@v1.0.0.so -o random.zip ./random`,
 			dir := "."
 			if len(args) == 1 {
 				dir = args[0]
+			}
+			if *isPortable {
+				if *so != "" || *kind != "" {
+					return usageErrorf("-so and -kind do not apply to -portable")
+				}
+				return packPortable(c, dir, *out, *name)
 			}
 			return pack(c, dir, *out, *so, *name, *kind)
 		}

@@ -30,6 +30,11 @@
 //	GET    /plugins/{type}        ["hook", ...]
 //	GET    /plugins/{type}/{name} PluginInfo JSON
 //	DELETE /plugins/{type}/{name}[?force=true]                   "sinks plugin hook is deleted; ..."
+//	POST   /plugins/portables     {"name", "file"} 201 "portable plugin greet is created"
+//	GET    /plugins/portables     [manifest, ...]
+//	GET    /plugins/portables/{name}[/status]   PortableStatus JSON
+//	PUT    /plugins/portables/{name}            {"file"} reinstall: hot reload
+//	DELETE /plugins/portables/{name}[?force=true]               "portable plugin greet is deleted; ..."
 //
 // A rule with "triggered": false (eKuiper's) is created and saved but not
 // started. POST /rules/validate plans the rule (its sources and sinks are
@@ -60,6 +65,15 @@
 // reply names it. A plugin that a stream or rule uses is refused (409,
 // naming them) unless ?force=true; running rules keep its code until they
 // stop.
+//
+// Portable plugins (engine/portable) are processes, so they can be
+// replaced while the engine runs: PUT installs a new version, which rules
+// created or restarted afterwards use, while running rules keep calling
+// the old process until they restart; it stops once no rule uses it. An
+// install is checked whole before it is swapped in, so a bad zip (400,
+// naming the zip and the entry) leaves the installed version as it was.
+// DELETE of one that rules call is refused (409, naming them) unless
+// ?force=true; running rules then keep its process until they stop.
 //
 // Messages are plain text; everything else is JSON. A failed request gets
 // {"error": <code>, "message": "<text>"} with one of these statuses:

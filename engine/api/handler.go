@@ -92,6 +92,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}))
 	registerPluginRoutes(mux, s)
+	registerPortableRoutes(mux, s)
 	registerServiceRoutes(mux, s)
 	return s.logRequests(mux)
 }

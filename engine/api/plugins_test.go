@@ -75,7 +75,7 @@ func TestPluginInstallRefused(t *testing.T) {
 		{"POST", "/plugins/sources", `{"name":"Random","file":"` + fake + `"}`, 400, `install sources plugin "Random": invalid plugin name "Random": must start with a lower-case letter (camelCase)`},
 		{"POST", "/plugins/sources", `{"file":"` + fake + `"}`, 400, `request body: "name" is required (want {"name": "random", "file": "file:///path/random.zip", "shellParas": []})`},
 		{"POST", "/plugins/sources", `{"name":"random"}`, 400, `request body: "file" is required (want {"name": "random", "file": "file:///path/random.zip", "shellParas": []})`},
-		{"POST", "/plugins/portables", `{"name":"random","file":"` + fake + `"}`, 404, `unknown plugin kind "portables": want source, sink or function`},
+		{"POST", "/plugins/portable", `{"name":"random","file":"` + fake + `"}`, 404, `unknown plugin kind "portable": want source, sink or function`},
 		{"POST", "/plugins/sinks", `{"name":"log","file":"` + fake + `"}`, 409, `install sinks plugin "log": a built-in sink has that name; a plugin cannot replace an extension compiled into the engine`},
 		{"GET", "/plugins/sources", "", 200, "[]\n"},
 		{"GET", "/plugins/sources/random", "", 404, `sources plugin "random" is not installed`},

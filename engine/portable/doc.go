@@ -16,6 +16,21 @@
 // a function's state calls reach the FunctionContext of its call site, so
 // state lives in the engine's store and survives plugin restarts.
 //
+// Install, reinstall, delete (install.go): Manager.InstallFile takes a zip
+// in eKuiper's portable layout (<name>.json and the executable at its root;
+// Pack writes one), checks every entry and the manifest in a staging folder
+// under <root>/plugins/portable/.staging/, and swaps the new folder in with
+// renames, so a failed install leaves the installed version as it was. A
+// reinstall is a hot reload: every SQL call site holds a lease on the
+// version it was planned with, so rules planned afterwards (new or
+// restarted) get the new version, while running rules keep calling the old
+// process, whose folder waits in staging, until they stop; its process is
+// stopped and its folder removed when its last lease ends (its rule's
+// context ends, or a call site that never ran is garbage collected), or at
+// Close. Manager.Delete retires a plugin the same way; the REST API refuses
+// the delete of a plugin that rules call unless forced. Scan, at start,
+// rolls back a swap a crash interrupted and empties staging.
+//
 // Batching: Function implements sql.BatchFunction, so a rule's SQL
 // evaluation hands it the rows of one evaluation step in one
 // CallFunction: a window's rows, or without a window the rows that queued

@@ -21,6 +21,8 @@ type Function struct {
 	p    *Plugin
 	name string
 	id   uint64 // the instance id the plugin and the State service know
+	// lease holds the plugin version until the rule stops (install.go).
+	lease *lease
 
 	once sync.Once
 	agg  bool
@@ -101,6 +103,7 @@ func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []er
 		return results, errs
 	}
 	f.p.m.state.bind(f.id, ctx)
+	f.lease.watch(ctx)
 	req := &portablev1.CallFunctionRequest{Function: f.name, Instance: &portablev1.Instance{Id: f.id}, Rows: make([]*portablev1.Row, 0, len(rows))}
 	if ctx != nil {
 		req.Instance.RuleId, req.Instance.OpId = ctx.GetRuleId(), ctx.GetOpId()

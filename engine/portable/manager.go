@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,7 @@ type Manager struct {
 	mu      sync.Mutex
 	plugins map[string]*Plugin
 	funcs   map[string]*Plugin
+	inst    installs // install.go: installs, leases, retired versions
 }
 
 // NewManager returns a manager of the plugins under opts.Root; Scan finds
@@ -92,6 +94,7 @@ func SocketDir(root string) string { return filepath.Join(root, "data", "portabl
 // A bad manifest or a function name another plugin has is returned as an
 // error and that plugin left out; no process is started.
 func (m *Manager) Scan() []error {
+	m.recoverStaging() // install.go
 	entries, err := os.ReadDir(Dir(m.opts.Root))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -103,7 +106,7 @@ func (m *Manager) Scan() []error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range entries {
-		if !e.IsDir() {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") { // .staging: install.go
 			continue
 		}
 		dir := filepath.Join(Dir(m.opts.Root), e.Name())
@@ -150,7 +153,9 @@ func (m *Manager) Function(name string) (*Function, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &Function{p: p, name: name, id: m.nextID.Add(1)}, true
+	f := &Function{p: p, name: name, id: m.nextID.Add(1)}
+	m.lease(f) // install.go: the version stays until the call site's rule stops
+	return f, true
 }
 
 // Plugin returns the plugin of that name.
@@ -173,6 +178,7 @@ func (m *Manager) Close() error {
 	for _, p := range ps {
 		p.stop()
 	}
+	m.closeRetired() // install.go
 	return nil
 }
 

@@ -25,9 +25,10 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		for name, pkg := range map[string]string{
-			"greet": "github.com/kgen-dev/kgen/examples/portable/greet",
-			"hang":  "./testdata/hang",
-			"nap":   "./testdata/nap",
+			"greet":  "github.com/kgen-dev/kgen/examples/portable/greet",
+			"greet2": "./testdata/greet2",
+			"hang":   "./testdata/hang",
+			"nap":    "./testdata/nap",
 		} {
 			out := filepath.Join(dir, name)
 			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
