@@ -228,7 +228,9 @@ func TestHangingPluginTimesOut(t *testing.T) {
 
 // A call the plugin does not answer within portable.callTimeout fails: its
 // row is an exception and the rule goes on; the plugin, only slow, is not
-// restarted and answers the next call.
+// restarted and answers the next call. (With batching, a call that times
+// out fails every row of its batch: functionBatchSize 1 keeps the two rows
+// apart.)
 func TestSlowCallTimesOut(t *testing.T) {
 	root := t.TempDir()
 	install(t, root, "slow", "nap", "nap")
@@ -238,7 +240,7 @@ func TestSlowCallTimesOut(t *testing.T) {
 	}
 	out, cancel := e.MemoryHub().Subscribe("out/naps", 16)
 	defer cancel()
-	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT nap(ms) AS ms FROM naps","actions":[{"memory":{"topic":"out/naps"}}]}`)); err != nil {
+	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT nap(ms) AS ms FROM naps","actions":[{"memory":{"topic":"out/naps"}}],"options":{"functionBatchSize":1}}`)); err != nil {
 		t.Fatal(err)
 	}
 	publish(t, e, "in/naps", map[string]any{"ms": 3000}, map[string]any{"ms": 1})
