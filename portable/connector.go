@@ -89,8 +89,10 @@ func (q *eventQueue) take() []*portablev1.SourceEvent {
 	defer q.mu.Unlock()
 	evs := q.events
 	q.events = nil
-	close(q.room)
-	q.room = make(chan struct{})
+	if !q.closed { // a closed queue's room is closed for good
+		close(q.room)
+		q.room = make(chan struct{})
+	}
 	return evs
 }
 
