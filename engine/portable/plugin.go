@@ -34,6 +34,8 @@ type Plugin struct {
 	// live are the source and sink instances between Provision and
 	// Close; a new process gets them provisioned again (connector.go).
 	live map[uint64]*instance
+	// stopped is set by Manager.Close: the plugin is not started again.
+	stopped bool
 }
 
 // process is a running plugin executable.
@@ -71,6 +73,9 @@ func (p *Plugin) running() (*process, error) {
 	defer p.mu.Unlock()
 	if p.proc != nil && !p.proc.client.Exited() {
 		return p.proc, nil
+	}
+	if p.stopped {
+		return nil, fmt.Errorf("portable plugin %q: the engine is closing", p.Name())
 	}
 	if p.proc != nil {
 		p.downLocked(p.proc, errors.New("the process exited"))
@@ -129,6 +134,7 @@ func (p *Plugin) succeeded() {
 func (p *Plugin) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stopped = true
 	if p.proc != nil {
 		p.proc.client.Kill()
 		p.proc = nil
