@@ -312,17 +312,19 @@ func (s *server) Subscribe(req *portablev1.SubscribeRequest, stream portablev1.P
 	if !ok {
 		return fmt.Errorf("%s is not a push source", c.label())
 	}
+	// Subscribe does not block (sdk.PushSource), so it runs under the lock
+	// that makes it run once.
 	c.mu.Lock()
-	first := !c.subscribed
-	c.subscribed = true
-	c.mu.Unlock()
-	if first {
+	if !c.subscribed {
 		if _, err := callSafe(func() (struct{}, error) {
 			return struct{}{}, push.Subscribe(c.ctx, c.ingest, c.ingestErr)
 		}); err != nil {
+			c.mu.Unlock()
 			return err
 		}
+		c.subscribed = true
 	}
+	c.mu.Unlock()
 	// The first message, empty, tells the engine the source is subscribed.
 	if err := stream.Send(&portablev1.SourceEvents{}); err != nil {
 		return err

@@ -363,6 +363,7 @@ func (s *pushSource) subscribe(ctx context.Context) (*subscription, error) {
 	if err != nil {
 		return nil, s.callErr(proc, "subscribe", err)
 	}
+	s.p.succeeded()
 	return &subscription{proc: proc, stream: stream}, nil
 }
 
@@ -443,6 +444,7 @@ func (s *pullSource) Pull(ctx sdk.Context, trigger time.Time, ingest sdk.Ingest,
 		fail(s.callErr(proc, "pull", err))
 		return
 	}
+	s.p.succeeded()
 	s.recovered()
 	s.deliver(ctx, evs, ingest, ingestErr)
 }
@@ -495,6 +497,7 @@ func (s *Sink) collect(rows []map[string]any, list bool) error {
 	if err != nil {
 		return fail(s.callErr(proc, "collect", err))
 	}
+	s.p.succeeded()
 	s.recovered()
 	if resp.GetError() != "" {
 		err := errors.New(resp.GetError())
