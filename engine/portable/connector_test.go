@@ -9,8 +9,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/engine/portable"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -352,5 +354,75 @@ func TestSinkRowErrors(t *testing.T) {
 	st, _ := e.RuleStatus("r")
 	if st.Sinks[0].RecordsOut != 2 || st.Exceptions != 1 || !strings.Contains(st.LastError, `sink "picky": picky: v -2 is negative`) {
 		t.Fatalf("status = %+v", st)
+	}
+}
+
+// A plugin that stops answering (here: stopped with SIGSTOP) fails its
+// health check within the call timeout, is killed, and started again with
+// its sink, which then writes again.
+func TestHealthCheckRestartsAHungPlugin(t *testing.T) {
+	root := t.TempDir()
+	installConn(t, root, "tally", "tally", []string{"counter"}, []string{"ledger"})
+	e := openEngine(t, root, "  initTimeout: 20s\n  callTimeout: 500ms\n  restartBackoff: 100ms\n  healthInterval: 100ms\n")
+	if _, err := e.CreateStream(`CREATE STREAM nums (n BIGINT) WITH (DATASOURCE="in/n", TYPE="memory")`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT n FROM nums","actions":[{"ledger":{"file":"data/l.txt"}}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.Portable().Plugin("tally")
+	pid := p.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
+	waitFor(t, "the health check to replace the hung plugin", func() bool {
+		n := p.Pid()
+		return n != 0 && n != pid
+	})
+	ledger := filepath.Join(root, "data", "l.txt")
+	publish(t, e, "in/n", map[string]any{"n": 5})
+	waitFor(t, "a line from the new plugin", func() bool { return len(readLedger(t, ledger)) == 1 })
+	if l := readLedger(t, ledger)[0]; l.N != 5 || l.Pid == pid {
+		t.Fatalf("line %+v (hung pid %d)", l, pid)
+	}
+}
+
+// Sources and sinks in manifests: names are checked, and one that another
+// plugin already has, or that the executable does not serve, is refused
+// with the plugin named.
+func TestManifestSourcesAndSinks(t *testing.T) {
+	root := t.TempDir()
+	installConn(t, root, "tally", "tally", []string{"counter"}, []string{"ledger"})
+	installConn(t, root, "tally2", "tally", []string{"counter"}, nil)
+	installConn(t, root, "tally3", "tally", nil, []string{"ledger", "ledger"})
+	installConn(t, root, "tally4", "tally", []string{"no such"}, nil)
+	installConn(t, root, "tally5", "tally", []string{"abacus"}, nil)
+	m := portable.NewManager(portable.Options{Root: root, InitTimeout: 20 * time.Second})
+	defer m.Close()
+	var got []string
+	for _, err := range m.Scan() {
+		got = append(got, strings.ReplaceAll(err.Error(), root, "<root>"))
+	}
+	want := []string{
+		`portable plugin "tally2": source "counter" is also in portable plugin "tally"`,
+		`portable plugin "tally3": <root>/plugins/portable/tally3/tally3.json: sinks/1: "ledger" is listed twice`,
+		`portable plugin "tally4": <root>/plugins/portable/tally4/tally4.json: sources/0: "no such": `,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("scan errors:\n%s", strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("scan error %d:\n%s\nwant prefix\n%s", i, got[i], want[i])
+		}
+	}
+	if s := fmt.Sprint(m.Sources(), m.Sinks()); s != "[abacus counter] [ledger]" {
+		t.Fatalf("sources and sinks = %s", s)
+	}
+	ctor, _ := m.Source("abacus")
+	err := ctor().Provision(nil, nil)
+	if want := `portable plugin "tally5": start: describe: source "abacus" of the manifest is not served by the executable`; err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant  %s", err, want)
 	}
 }

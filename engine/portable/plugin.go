@@ -108,7 +108,7 @@ func (p *Plugin) downLocked(proc *process, err error) {
 	if p.proc != proc {
 		return // already handled
 	}
-	proc.client.Kill()
+	proc.kill(false)
 	p.proc = nil
 	p.failures++
 	p.lastErr, p.retryAt = err, time.Now().Add(p.backoff())
@@ -136,8 +136,41 @@ func (p *Plugin) stop() {
 	defer p.mu.Unlock()
 	p.stopped = true
 	if p.proc != nil {
-		p.proc.client.Kill()
+		p.proc.kill(true)
 		p.proc = nil
+	}
+}
+
+// killGrace is how long a graceful stop may take before the process is
+// killed outright.
+const killGrace = 3 * time.Second
+
+// kill ends the process. go-plugin's Kill first asks the plugin to shut
+// down and waits for that answer without a time limit, so a plugin that
+// no longer answers (hung, or stopped) would hold it forever: a process
+// that is not stopped gracefully, or does not end within killGrace, is
+// killed outright first.
+func (proc *process) kill(graceful bool) {
+	hard := func() {
+		if proc.pid > 0 && !proc.client.Exited() {
+			if op, err := os.FindProcess(proc.pid); err == nil {
+				_ = op.Kill()
+			}
+		}
+	}
+	if !graceful {
+		hard()
+	}
+	done := make(chan struct{})
+	go func() {
+		proc.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		hard()
+		<-done
 	}
 }
 
