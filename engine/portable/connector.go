@@ -211,6 +211,9 @@ func (in *instance) provision(ctx sdk.Context, props map[string]any) error {
 		return err
 	}
 	in.p.mu.Lock()
+	if in.p.live == nil {
+		in.p.live = map[uint64]*instance{}
+	}
 	in.p.live[in.id] = in
 	in.p.mu.Unlock()
 	return nil

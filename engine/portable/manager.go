@@ -135,7 +135,7 @@ func (m *Manager) Scan() []error {
 			errs = append(errs, fmt.Errorf("portable plugin %q: %w", e.Name(), err))
 			continue
 		}
-		p := &Plugin{m: m, dir: dir, man: man, live: map[uint64]*instance{}}
+		p := &Plugin{m: m, dir: dir, man: man}
 		m.plugins[man.Name] = p
 		for _, f := range man.Functions {
 			m.funcs[f] = p
