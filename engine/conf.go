@@ -65,6 +65,10 @@ type Config struct {
 		// RestartBackoff is the first wait before restarting a plugin that
 		// exited; it doubles on every failure in a row.
 		RestartBackoff time.Duration `yaml:"restartBackoff"`
+		// HealthInterval is how often running plugins are pinged; one
+		// that does not answer is restarted, and so is a dead plugin with
+		// rules' sources or sinks in it. Default 5s; negative: off.
+		HealthInterval time.Duration `yaml:"healthInterval"`
 	} `yaml:"portable"`
 }
 

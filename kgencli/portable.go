@@ -65,7 +65,7 @@ func buildPortable(c *cli, pkg, out, name, version string, verbose bool) error {
 	if err != nil {
 		return err
 	}
-	fns, err := portable.Describe(exe, man, describeTimeout)
+	served, err := portable.Describe(exe, man, describeTimeout)
 	if err != nil {
 		if man != nil {
 			return fmt.Errorf("build portable plugin %q: %s: %w", name, srcManifest, err)
@@ -73,14 +73,17 @@ func buildPortable(c *cli, pkg, out, name, version string, verbose bool) error {
 		return fmt.Errorf("build portable plugin %q: %w", name, err)
 	}
 	if man == nil {
-		man = &portable.Manifest{Name: name, Version: version, Language: "go", Executable: filepath.Base(exe), Functions: fns}
+		man = &portable.Manifest{Name: name, Version: version, Language: "go", Executable: filepath.Base(exe),
+			Sources: served.Sources, Sinks: served.Sinks, Functions: served.Functions}
 		written := struct {
 			Name       string   `json:"name"`
 			Version    string   `json:"version,omitempty"`
 			Language   string   `json:"language"`
 			Executable string   `json:"executable"`
-			Functions  []string `json:"functions"`
-		}{man.Name, man.Version, man.Language, man.Executable, man.Functions}
+			Sources    []string `json:"sources,omitempty"`
+			Sinks      []string `json:"sinks,omitempty"`
+			Functions  []string `json:"functions,omitempty"`
+		}{man.Name, man.Version, man.Language, man.Executable, man.Sources, man.Sinks, man.Functions}
 		if data, err = json.MarshalIndent(written, "", "  "); err != nil {
 			return err
 		}
@@ -93,7 +96,7 @@ func buildPortable(c *cli, pkg, out, name, version string, verbose bool) error {
 	if _, err := portable.ReadManifest(dir); err != nil {
 		return fmt.Errorf("build portable plugin %q: %w", name, err)
 	}
-	fmt.Fprintf(c.stdout, "built %s (portable plugin %s, functions %s)\n", exe, name, strings.Join(fns, ", "))
+	fmt.Fprintf(c.stdout, "built %s (portable plugin %s: %s)\n", exe, name, served)
 	return nil
 }
 

@@ -107,18 +107,31 @@ func (s *server) installPortable(replace bool) http.HandlerFunc {
 	}
 }
 
-// checkPortableFunctions refuses function names the engine resolves before
-// portable plugins: a SQL built-in, a compiled-in function, a Go plugin's.
+// checkPortableFunctions refuses names the engine resolves before portable
+// plugins: a SQL built-in function, a compiled-in source, sink or
+// function, a Go plugin's.
 func (s *server) checkPortableFunctions(man *portable.Manifest) error {
 	for _, f := range man.Functions {
-		switch {
-		case sql.IsBuiltin(f):
+		if sql.IsBuiltin(f) {
 			return fmt.Errorf("function %q is a SQL built-in; a plugin function cannot replace it", f)
-		case slices.Contains(sdk.Registered(sdk.KindFunction), f) && !s.e.Plugins().Owns(sdk.KindFunction, f):
-			return fmt.Errorf("function %q is compiled into the engine; a plugin function cannot replace it", f)
 		}
-		if _, ok := s.e.Plugins().Function(f); ok {
-			return fmt.Errorf("function %q is a Go plugin's (GET /plugins/functions); delete that one first", f)
+	}
+	for _, c := range []struct {
+		kind     sdk.Kind
+		names    []string
+		goPlugin func(string) bool
+	}{
+		{sdk.KindSource, man.Sources, func(n string) bool { _, ok := s.e.Plugins().Source(n); return ok }},
+		{sdk.KindSink, man.Sinks, func(n string) bool { _, ok := s.e.Plugins().Sink(n); return ok }},
+		{sdk.KindFunction, man.Functions, func(n string) bool { _, ok := s.e.Plugins().Function(n); return ok }},
+	} {
+		for _, n := range c.names {
+			if slices.Contains(sdk.Registered(c.kind), n) && !s.e.Plugins().Owns(c.kind, n) {
+				return fmt.Errorf("%s %q is compiled into the engine; a plugin %s cannot replace it", c.kind, n, c.kind)
+			}
+			if c.goPlugin(n) {
+				return fmt.Errorf("%s %q is a Go plugin's (GET /plugins/%ss); delete that one first", c.kind, n, c.kind)
+			}
 		}
 	}
 	return nil
@@ -152,7 +165,16 @@ func (s *server) deletePortable(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if st, ok := s.e.Portable().Status(name); ok && !force {
-		if users := s.e.PluginUsers(sdk.KindFunction, name, st.Functions); len(users) > 0 {
+		var users []string
+		for _, n := range st.Sources {
+			users = append(users, s.e.PluginUsers(sdk.KindSource, n, nil)...)
+		}
+		for _, n := range st.Sinks {
+			users = append(users, s.e.PluginUsers(sdk.KindSink, n, nil)...)
+		}
+		users = append(users, s.e.PluginUsers(sdk.KindFunction, name, st.Functions)...)
+		slices.Sort(users)
+		if users = slices.Compact(users); len(users) > 0 {
 			s.fail(w, r, fmt.Errorf("delete portable plugin %q: used by %s; delete or change them first, or delete with ?force=true (running rules keep the plugin's process until they stop)",
 				name, strings.Join(users, ", ")), http.StatusConflict)
 			return

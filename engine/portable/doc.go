@@ -1,20 +1,39 @@
 // Package portable runs portable plugins for the engine: executables under
 // <root>/plugins/portable/<name>/, described by <name>.json (eKuiper's
-// portable manifest), that serve functions over gRPC on a unix socket
-// (hashicorp/go-plugin, protocol portable/proto/kgen/portable/v1).
+// portable manifest), that serve sources, sinks and functions over gRPC on
+// a unix socket (hashicorp/go-plugin, protocol
+// portable/proto/kgen/portable/v1).
 //
-// A plugin is started on first use: when a rule that calls one of its
-// functions is planned. Its sockets live under <root>/data/portable/, so a
-// read-only image with a writable data folder works. A plugin that does
-// not finish its start within the init timeout is killed and the error
-// names it. A plugin that exits is noticed on the next call: calls fail
-// (the rule counts them as exceptions and goes on) until a restart, which
-// is tried on the next call after a back-off that doubles on every failure
-// in a row.
+// A plugin is started on first use: when a rule that reads one of its
+// sources, writes to one of its sinks or calls one of its functions is
+// planned. Its sockets live under <root>/data/portable/, so a read-only
+// image with a writable data folder works. A plugin that does not finish
+// its start within the init timeout is killed and the error names it.
+//
+// # Crashes and restarts
+//
+// A plugin that exits is noticed by the next call, by a source's broken
+// Subscribe stream, or by the health check (Options.HealthInterval), which
+// also kills a plugin that does not answer its ping. Calls fail meanwhile
+// (function rows and sink rows are the rule's exceptions; a source reports
+// itself disconnected and an error) until a restart, tried after a back-off
+// that doubles on every failure in a row.
+//
+// Sources and sinks (connector.go) are instances the plugin holds from
+// Provision to Close under an id the engine gives them. Each proxy keeps
+// its properties and whether it was connected, and the Plugin keeps its
+// live instances: when a new process is up (started by a call, by a
+// source resubscribing, or by the health check for a plugin whose only
+// users are idle sinks), each instance is provisioned and connected again
+// on it before its next call, and a push source subscribes again, so rules
+// go on without a restart.
+//
+// # State
 //
 // The engine serves the plugin the State service over go-plugin's broker:
-// a function's state calls reach the FunctionContext of its call site, so
-// state lives in the engine's store and survives plugin restarts.
+// an instance's state calls reach the sdk.Context the rule gave that
+// function call site, source or sink, so state lives in the engine's store
+// and survives plugin restarts.
 //
 // Install, reinstall, delete (install.go): Manager.InstallFile takes a zip
 // in eKuiper's portable layout (<name>.json and the executable at its root;
@@ -36,4 +55,5 @@
 // CallFunction: a window's rows, or without a window the rows that queued
 // while the previous call ran, up to the rule's options.functionBatchSize
 // (default 64); see sql.BatchFunction for where that applies.
+// A sink's CollectList is one Collect call with all its rows.
 package portable

@@ -67,16 +67,22 @@ type lease struct {
 	done sync.Once
 }
 
-// lease makes f hold its plugin version until its rule stops or f is
-// garbage collected.
-func (m *Manager) lease(f *Function) {
+// hold makes a lease on version p for user id: a SQL call site, or a
+// source or sink instance.
+func (m *Manager) hold(p *Plugin, id uint64) *lease {
 	m.inst.mu.Lock()
 	if m.inst.leases == nil {
 		m.inst.leases = map[*Plugin]int{}
 	}
-	m.inst.leases[f.p]++
+	m.inst.leases[p]++
 	m.inst.mu.Unlock()
-	l := &lease{m: m, p: f.p, id: f.id}
+	return &lease{m: m, p: p, id: id}
+}
+
+// lease makes f hold its plugin version until its rule stops or f is
+// garbage collected.
+func (m *Manager) lease(f *Function) {
+	l := m.hold(f.p, f.id)
 	f.lease = l
 	// Cleanups share one goroutine: stopping a process must not hold it.
 	runtime.AddCleanup(f, func(l *lease) { go l.release() }, l)
@@ -92,6 +98,9 @@ func (l *lease) watch(ctx context.Context) {
 }
 
 func (l *lease) release() {
+	if l == nil {
+		return
+	}
 	l.done.Do(func() {
 		l.m.state.contexts.Delete(l.id)
 		m := l.m
@@ -115,7 +124,8 @@ func (l *lease) release() {
 	})
 }
 
-// users is the number of live call sites of version p.
+// users is the number of live call sites and source and sink instances
+// of version p.
 func (m *Manager) users(p *Plugin) int {
 	m.inst.mu.Lock()
 	defer m.inst.mu.Unlock()
@@ -272,7 +282,7 @@ func (m *Manager) installFile(name, zipPath string, opts InstallOptions) (_ *Ins
 		msg := strings.ReplaceAll(err.Error(), filepath.Join(fresh, name+".json"), "zip entry "+fmt.Sprintf("%q", name+".json"))
 		return nil, fmt.Errorf("%s: %s", zipPath, msg)
 	}
-	if err := m.checkFunctions(man, name); err != nil {
+	if err := m.checkClaims(man, name); err != nil {
 		return nil, err
 	}
 	if opts.Check != nil {
@@ -319,9 +329,7 @@ func (m *Manager) installFile(name, zipPath string, opts InstallOptions) (_ *Ins
 		m.unregisterLocked(old)
 	}
 	m.plugins[name] = p
-	for _, f := range man.Functions {
-		m.funcs[f] = p
-	}
+	m.registerLocked(p)
 	m.mu.Unlock()
 
 	inst := &Installed{Manifest: *man}
@@ -336,16 +344,12 @@ func (m *Manager) installFile(name, zipPath string, opts InstallOptions) (_ *Ins
 	return inst, nil
 }
 
-// checkFunctions refuses a manifest with a function another plugin has.
-func (m *Manager) checkFunctions(man *Manifest, name string) error {
+// checkClaims refuses a manifest with a source, sink or function that
+// another plugin has.
+func (m *Manager) checkClaims(man *Manifest, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, f := range man.Functions {
-		if other, ok := m.funcs[f]; ok && other.Name() != name {
-			return fmt.Errorf("function %q is portable plugin %q's already", f, other.Name())
-		}
-	}
-	return nil
+	return m.claimedLocked(man, name)
 }
 
 // unregisterLocked forgets p's names; m.mu is held.
@@ -353,9 +357,11 @@ func (m *Manager) unregisterLocked(p *Plugin) {
 	if m.plugins[p.Name()] == p {
 		delete(m.plugins, p.Name())
 	}
-	for f, q := range m.funcs {
-		if q == p {
-			delete(m.funcs, f)
+	for _, names := range []map[string]*Plugin{m.funcs, m.sources, m.sinks} {
+		for n, q := range names {
+			if q == p {
+				delete(names, n)
+			}
 		}
 	}
 }
@@ -437,8 +443,8 @@ type Status struct {
 	// LastError is why it is down.
 	LastError string     `json:"lastError,omitempty"`
 	RestartAt *time.Time `json:"restartAt,omitempty"`
-	// CallSites counts the SQL call sites (of planned rules) bound to
-	// this version.
+	// CallSites counts the SQL call sites (of planned rules) and the
+	// source and sink instances (of running rules) bound to this version.
 	CallSites int `json:"callSites"`
 	// Retired are replaced or deleted versions that running rules still
 	// call, until they restart.

@@ -253,13 +253,13 @@ func TestInstallRefusesBadZips(t *testing.T) {
 		{"no executable", zipOf(t, zipEntry{"greet.json", 0o644, greetManifest}), "",
 			`: zip has no entry "greet", the executable greet.json names`},
 		{"bad manifest", zipOf(t, zipEntry{"greet.json", 0o644, strings.Replace(greetManifest, `"functions":["greet"]`, `"functions":[]`, 1)}, exe), "",
-			`: zip entry "greet.json": functions: want at least one`},
+			`: zip entry "greet.json": want at least one of sources, sinks or functions`},
 		{"bad json", zipOf(t, zipEntry{"greet.json", 0o644, `{"name":`}, exe), "",
 			`: zip entry "greet.json": unexpected end of JSON input`},
 		{"not a zip", writeFile(t, "plain.zip", "hello"), "",
 			`: zip: not a valid zip file`},
 		{"function of another plugin", packZip(t, "other", "greet", "1.0.0"), "other",
-			`install portable plugin "other": function "greet" is portable plugin "greet"'s already`},
+			`install portable plugin "other": function "greet" is also in portable plugin "greet"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			name := c.install

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/kgen-dev/kgen/portable"
 	portablev1 "github.com/kgen-dev/kgen/portable/proto/kgen/portable/v1"
@@ -29,6 +30,12 @@ type Plugin struct {
 	failures int       // failed starts and exits in a row
 	lastErr  error     // why the plugin is down
 	retryAt  time.Time // no start before this
+
+	// live are the source and sink instances between Provision and
+	// Close; a new process gets them provisioned again (connector.go).
+	live map[uint64]*instance
+	// stopped is set by Manager.Close: the plugin is not started again.
+	stopped bool
 }
 
 // process is a running plugin executable.
@@ -36,7 +43,10 @@ type process struct {
 	client *plugin.Client
 	conn   *portable.Conn
 	funcs  map[string]*portablev1.Extension
-	pid    int
+	// sources and sinks are what Describe listed of those kinds.
+	sources, sinks map[string]*portablev1.Extension
+	health         healthpb.HealthClient
+	pid            int
 }
 
 // Name returns the plugin's name.
@@ -63,6 +73,9 @@ func (p *Plugin) running() (*process, error) {
 	defer p.mu.Unlock()
 	if p.proc != nil && !p.proc.client.Exited() {
 		return p.proc, nil
+	}
+	if p.stopped {
+		return nil, fmt.Errorf("portable plugin %q: the engine is closing", p.Name())
 	}
 	if p.proc != nil {
 		p.downLocked(p.proc, errors.New("the process exited"))
@@ -95,7 +108,7 @@ func (p *Plugin) downLocked(proc *process, err error) {
 	if p.proc != proc {
 		return // already handled
 	}
-	proc.client.Kill()
+	proc.kill(false)
 	p.proc = nil
 	p.failures++
 	p.lastErr, p.retryAt = err, time.Now().Add(p.backoff())
@@ -121,9 +134,43 @@ func (p *Plugin) succeeded() {
 func (p *Plugin) stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.stopped = true
 	if p.proc != nil {
-		p.proc.client.Kill()
+		p.proc.kill(true)
 		p.proc = nil
+	}
+}
+
+// killGrace is how long a graceful stop may take before the process is
+// killed outright.
+const killGrace = 3 * time.Second
+
+// kill ends the process. go-plugin's Kill first asks the plugin to shut
+// down and waits for that answer without a time limit, so a plugin that
+// no longer answers (hung, or stopped) would hold it forever: a process
+// that is not stopped gracefully, or does not end within killGrace, is
+// killed outright first.
+func (proc *process) kill(graceful bool) {
+	hard := func() {
+		if proc.pid > 0 && !proc.client.Exited() {
+			if op, err := os.FindProcess(proc.pid); err == nil {
+				_ = op.Kill()
+			}
+		}
+	}
+	if !graceful {
+		hard()
+	}
+	done := make(chan struct{})
+	go func() {
+		proc.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(killGrace):
+		hard()
+		<-done
 	}
 }
 
@@ -193,18 +240,33 @@ func (p *Plugin) start() (_ *process, err error) {
 	if err != nil {
 		return nil, initErr("describe", ctx, opts.InitTimeout, err)
 	}
-	proc := &process{client: client, conn: conn, funcs: map[string]*portablev1.Extension{}}
+	proc := &process{client: client, conn: conn, funcs: map[string]*portablev1.Extension{},
+		sources: map[string]*portablev1.Extension{}, sinks: map[string]*portablev1.Extension{}}
 	if rc := client.ReattachConfig(); rc != nil {
 		proc.pid = rc.Pid
 	}
+	if gc, ok := rpc.(*plugin.GRPCClient); ok {
+		proc.health = healthpb.NewHealthClient(gc.Conn)
+	}
 	for _, x := range desc.GetExtensions() {
-		if x.GetKind() == portablev1.Kind_KIND_FUNCTION {
+		switch x.GetKind() {
+		case portablev1.Kind_KIND_FUNCTION:
 			proc.funcs[x.GetName()] = x
+		case portablev1.Kind_KIND_SOURCE:
+			proc.sources[x.GetName()] = x
+		case portablev1.Kind_KIND_SINK:
+			proc.sinks[x.GetName()] = x
 		}
 	}
-	for _, f := range p.man.Functions {
-		if proc.funcs[f] == nil {
-			return nil, fmt.Errorf("describe: function %q of the manifest is not served by the executable", f)
+	for _, want := range []struct {
+		kind   string
+		names  []string
+		served map[string]*portablev1.Extension
+	}{{"function", p.man.Functions, proc.funcs}, {"source", p.man.Sources, proc.sources}, {"sink", p.man.Sinks, proc.sinks}} {
+		for _, n := range want.names {
+			if want.served[n] == nil {
+				return nil, fmt.Errorf("describe: %s %q of the manifest is not served by the executable", want.kind, n)
+			}
 		}
 	}
 	logger.Info("portable plugin handshake", "sdk", hs.GetSdk())

@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 		for name, pkg := range map[string]string{
 			"greet":  "github.com/kgen-dev/kgen/examples/portable/greet",
 			"greet2": "./testdata/greet2",
+			"tally":  "github.com/kgen-dev/kgen/examples/portable/tally",
+			"gauge":  "./testdata/gauge",
 			"hang":   "./testdata/hang",
 			"nap":    "./testdata/nap",
 		} {
