@@ -169,7 +169,8 @@ func Open(opts Options) (_ *Engine, err error) {
 	// error; it never stops the engine.
 	e.plugins.Scan()
 	e.portable = portable.NewManager(portable.Options{Root: root, Logger: logger.With("component", "portable"),
-		InitTimeout: conf.Portable.InitTimeout, CallTimeout: conf.Portable.CallTimeout, RestartBackoff: conf.Portable.RestartBackoff})
+		InitTimeout: conf.Portable.InitTimeout, CallTimeout: conf.Portable.CallTimeout, RestartBackoff: conf.Portable.RestartBackoff,
+		PythonBin: conf.Portable.PythonBin})
 	for _, err := range e.portable.Scan() {
 		logger.Error("portable plugin skipped", "err", err)
 	}

@@ -46,6 +46,9 @@ type Options struct {
 	// before the next start is tried; it doubles on every failure in a row
 	// up to MaxRestartBackoff. 0 means the defaults.
 	RestartBackoff, MaxRestartBackoff time.Duration
+	// PythonBin is the interpreter of Python plugins: a path, or a name
+	// looked up on PATH. Empty means DefaultPythonBin.
+	PythonBin string
 }
 
 // Manager knows the portable plugins under <root>/plugins/portable/ and
@@ -54,6 +57,7 @@ type Manager struct {
 	opts    Options
 	logger  *slog.Logger
 	state   *stateServer
+	python  pythonSDK
 	nextID  atomic.Uint64
 	mu      sync.Mutex
 	plugins map[string]*Plugin
@@ -74,6 +78,9 @@ func NewManager(opts Options) *Manager {
 	}
 	if opts.MaxRestartBackoff <= 0 {
 		opts.MaxRestartBackoff = DefaultMaxRestartBackoff
+	}
+	if opts.PythonBin == "" {
+		opts.PythonBin = DefaultPythonBin
 	}
 	logger := opts.Logger
 	if logger == nil {
