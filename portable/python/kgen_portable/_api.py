@@ -76,12 +76,12 @@ class Sink:
 class Source:
     """A source: one instance per stream use, from configure to close.
 
-    A push source (pull = False) implements run, which the SDK calls in a
-    thread of its own once the engine subscribes: it calls emit for each
-    row until ctx.done is set. A pull source (pull = True) implements
-    pull, called on every poll of the engine."""
+    A push source implements run, which the SDK calls in a thread of its
+    own once the engine subscribes: it calls emit for each row until
+    ctx.done is set. A pull source implements pull instead, called on
+    every poll of the engine."""
 
-    pull = False
+    #: bounded says the source's data ends (it calls emit.eof).
     bounded = False
 
     def configure(self, props):
@@ -184,9 +184,22 @@ def register_sink(name, factory):
 
 
 def register_source(name, factory):
-    """Registers a source: factory is a Source subclass."""
+    """Registers a source: factory is a Source subclass that implements
+    run (a push source) or pull (a pull source)."""
     _check_name("source", name)
+    runs, pulls = _overrides(factory, "run"), _overrides(factory, "pull")
+    if runs == pulls:
+        raise ValueError("source %r: implement one of run (push) or pull (pull)" % name)
     _registry["source"][name] = factory
+
+
+def _overrides(cls, method):
+    return getattr(cls, method, None) is not getattr(Source, method)
+
+
+def is_pull(cls):
+    """Reports whether a registered source pulls."""
+    return _overrides(cls, "pull")
 
 
 def function(name=None, aggregate=False):

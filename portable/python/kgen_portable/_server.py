@@ -114,7 +114,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
                 context.abort(grpc.StatusCode.UNKNOWN, "function %r: %s" % (name, _describe_error(err)))
             resp.extensions.add(kind=pb.KIND_FUNCTION, name=name, aggregate=agg)
         for name, factory in sorted(self._registry["source"].items()):
-            resp.extensions.add(kind=pb.KIND_SOURCE, name=name, pull=bool(getattr(factory, "pull", False)),
+            resp.extensions.add(kind=pb.KIND_SOURCE, name=name, pull=_api.is_pull(factory),
                                 bounded=bool(getattr(factory, "bounded", False)))
         for name in sorted(self._registry["sink"]):
             resp.extensions.add(kind=pb.KIND_SINK, name=name)
@@ -230,7 +230,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
 
     def Subscribe(self, request, context):
         inst = self._instance(request.instance_id, context, "source")
-        if getattr(inst.obj, "pull", False):
+        if _api.is_pull(type(inst.obj)):
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, "source %r pulls; it cannot be subscribed" % inst.name)
         q = queue.Queue()
         inst.queue = q
