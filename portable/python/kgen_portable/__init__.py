@@ -37,6 +37,7 @@ from kgen_portable._api import (  # noqa: E402
     Sink,
     Source,
     function,
+    q,
     register_function,
     register_sink,
     register_source,
@@ -48,6 +49,6 @@ from kgen_portable._version import SDK, VERSION  # noqa: E402
 
 __all__ = [
     "Arg", "Context", "Emitter", "Function", "Retryable", "Sink", "Source",
-    "function", "register_function", "register_sink", "register_source",
+    "function", "q", "register_function", "register_sink", "register_source",
     "serve", "sink", "source", "SDK", "VERSION",
 ]

@@ -2,9 +2,18 @@
 registry the server serves from."""
 
 import inspect
+import json
 import threading
 
 _registry = {"function": {}, "sink": {}, "source": {}}
+
+
+def q(s):
+    """Quotes a user value in an error, as the engine's errors do."""
+    try:
+        return json.dumps(s, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(s)
 
 
 class Retryable(Exception):
@@ -165,9 +174,9 @@ def _arity(fn):
 
 def _check_name(kind, name):
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError("%s name %r: want an identifier" % (kind, name))
+        raise ValueError("%s name %s: want an identifier" % (kind, q(name)))
     if name in _registry[kind]:
-        raise ValueError("%s %r is registered twice" % (kind, name))
+        raise ValueError("%s %s is registered twice" % (kind, q(name)))
 
 
 def register_function(name, factory):
@@ -189,7 +198,7 @@ def register_source(name, factory):
     _check_name("source", name)
     runs, pulls = _overrides(factory, "run"), _overrides(factory, "pull")
     if runs == pulls:
-        raise ValueError("source %r: implement one of run (push) or pull (pull)" % name)
+        raise ValueError("source %s: implement one of run (push) or pull (pull)" % q(name))
     _registry["source"][name] = factory
 
 

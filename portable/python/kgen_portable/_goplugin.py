@@ -33,7 +33,7 @@ def check_environment(environ=os.environ):
     if environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
         raise HandshakeError(
             "this is a kgen portable plugin: the kgen engine starts it "
-            "(environment variable %s is not %r)" % (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE))
+            "(environment variable %s is not \"%s\")" % (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE))
     offered = environ.get("PLUGIN_PROTOCOL_VERSIONS", "")
     if offered and str(APP_PROTOCOL_VERSION) not in offered.split(","):
         raise HandshakeError(
@@ -84,7 +84,7 @@ class Broker(grpc_broker_pb2_grpc.GRPCBrokerServicer):
         elif info.network == "tcp":
             target = info.address
         else:
-            raise ValueError("broker id %d: network %r is not supported" % (service_id, info.network))
+            raise ValueError("broker id %d: network \"%s\" is not supported" % (service_id, info.network))
         return grpc.insecure_channel(target)
 
 

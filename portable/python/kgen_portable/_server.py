@@ -12,6 +12,7 @@ from concurrent import futures
 import grpc
 
 from kgen_portable import _api, _goplugin, _values
+from kgen_portable._api import q
 from kgen_portable._version import SDK
 from kgen_portable.pb.kgen.portable.v1 import portable_pb2 as pb
 from kgen_portable.pb.kgen.portable.v1 import portable_pb2_grpc
@@ -86,7 +87,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
         try:
             return getattr(stub, method)(req, timeout=10)
         except grpc.RpcError as err:
-            raise RuntimeError("state %s %r: %s" % (method, fields.get("key"), err.details())) from None
+            raise RuntimeError("state %s %s: %s" % (method, q(fields.get("key")), err.details())) from None
 
     # --- Plugin service ---
 
@@ -111,7 +112,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
             try:
                 agg = bool(factory.aggregate) if hasattr(factory, "aggregate") else bool(factory().aggregate)
             except Exception as err:  # noqa: BLE001 - user code
-                context.abort(grpc.StatusCode.UNKNOWN, "function %r: %s" % (name, _describe_error(err)))
+                context.abort(grpc.StatusCode.UNKNOWN, "function %s: %s" % (q(name), _describe_error(err)))
             resp.extensions.add(kind=pb.KIND_FUNCTION, name=name, aggregate=agg)
         for name, factory in sorted(self._registry["source"].items()):
             resp.extensions.add(kind=pb.KIND_SOURCE, name=name, pull=_api.is_pull(factory),
@@ -123,7 +124,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
     def ValidateFunction(self, request, context):
         factory = self._registry["function"].get(request.function)
         if factory is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, "unknown function %r" % request.function)
+            context.abort(grpc.StatusCode.NOT_FOUND, "unknown function %s" % q(request.function))
         args = [_api.Arg(a.kind, _values.from_value(a.value), a.name, a.text) for a in request.args]
         try:
             factory().validate(args)
@@ -156,11 +157,11 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
             return fn
         factory = self._registry["function"].get(name)
         if factory is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, "unknown function %r" % name)
+            context.abort(grpc.StatusCode.NOT_FOUND, "unknown function %s" % q(name))
         try:
             fn = factory()
         except Exception as err:  # noqa: BLE001 - user code
-            context.abort(grpc.StatusCode.UNKNOWN, "function %r: %s" % (name, _describe_error(err)))
+            context.abort(grpc.StatusCode.UNKNOWN, "function %s: %s" % (q(name), _describe_error(err)))
         with self._lock:
             return self._functions.setdefault(instance_id, fn)
 
@@ -170,13 +171,13 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "provision: kind %d is not a source or a sink" % request.kind)
         factory = self._registry[kind].get(request.name)
         if factory is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, "unknown %s %r" % (kind, request.name))
+            context.abort(grpc.StatusCode.NOT_FOUND, "unknown %s %s" % (kind, q(request.name)))
         ctx = _api.Context(self, request.instance, _RuleLogger(log, {"rule": request.instance.rule_id}))
         try:
             obj = factory()
             obj.configure(_values.from_map(request.props))
         except Exception as err:  # noqa: BLE001 - user code
-            context.abort(grpc.StatusCode.UNKNOWN, "%s %r: configure: %s" % (kind, request.name, _describe_error(err)))
+            context.abort(grpc.StatusCode.UNKNOWN, "%s %s: configure: %s" % (kind, q(request.name), _describe_error(err)))
         with self._lock:
             old = self._instances.pop(request.instance.id, None)
             self._instances[request.instance.id] = _Instance(kind, request.name, obj, ctx)
@@ -196,7 +197,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
         try:
             inst.obj.open(inst.ctx)
         except Exception as err:  # noqa: BLE001 - user code
-            context.abort(grpc.StatusCode.UNKNOWN, "%s %r: open: %s" % (inst.kind, inst.name, _describe_error(err)))
+            context.abort(grpc.StatusCode.UNKNOWN, "%s %s: open: %s" % (inst.kind, q(inst.name), _describe_error(err)))
         return pb.ConnectResponse()
 
     def Collect(self, request, context):
@@ -231,9 +232,9 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
     def Subscribe(self, request, context):
         inst = self._instance(request.instance_id, context, "source")
         if _api.is_pull(type(inst.obj)):
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "source %r pulls; it cannot be subscribed" % inst.name)
-        q = queue.Queue()
-        inst.queue = q
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "source %s pulls; it cannot be subscribed" % q(inst.name))
+        events = queue.Queue()
+        inst.queue = events
         if inst.thread is None:
             emit = _api.Emitter(lambda ev: inst.queue.put(ev))
             inst.thread = threading.Thread(target=self._run_source, args=(inst, emit), daemon=True,
@@ -241,7 +242,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
             inst.thread.start()
         while context.is_active():
             try:
-                ev = q.get(timeout=0.2)
+                ev = events.get(timeout=0.2)
             except queue.Empty:
                 if inst.ctx.done.is_set():
                     return
@@ -250,7 +251,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
             _add_event(resp, ev)
             while len(resp.events) < _MAX_BATCH:
                 try:
-                    _add_event(resp, q.get_nowait())
+                    _add_event(resp, events.get_nowait())
                 except queue.Empty:
                     break
             yield resp
@@ -260,7 +261,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
         try:
             inst.obj.run(inst.ctx, emit)
         except Exception as err:  # noqa: BLE001 - user code
-            log.error("source %r: run: %s", inst.name, _describe_error(err))
+            log.error("source %s: run: %s", q(inst.name), _describe_error(err))
             emit.error("run: %s" % _describe_error(err))
 
     def Close(self, request, context):
@@ -279,7 +280,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
         try:
             inst.obj.close(inst.ctx)
         except Exception as err:  # noqa: BLE001 - user code
-            return "%s %r: close: %s" % (inst.kind, inst.name, _describe_error(err))
+            return "%s %s: close: %s" % (inst.kind, q(inst.name), _describe_error(err))
         return ""
 
     def close_all(self):

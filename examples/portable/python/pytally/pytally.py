@@ -34,7 +34,7 @@ class JSONLines(kp.Sink):
     def configure(self, props):
         path = props.get("path")
         if not isinstance(path, str) or not path:
-            raise ValueError("path: want a file path, got %r" % (path,))
+            raise ValueError("path: want a file path, got %s" % kp.q(path))
         self.path = path
         self.file = None
 
