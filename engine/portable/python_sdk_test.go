@@ -61,7 +61,9 @@ func TestPythonSDK(t *testing.T) {
 	}
 
 	// A row whose call raises fails alone; the server goes on.
-	str := func(s string) *portablev1.Value { return &portablev1.Value{Kind: &portablev1.Value_StringValue{StringValue: s}} }
+	str := func(s string) *portablev1.Value {
+		return &portablev1.Value{Kind: &portablev1.Value_StringValue{StringValue: s}}
+	}
 	res, err := plugin.CallFunction(ctx, &portablev1.CallFunctionRequest{Function: "pid", Instance: &portablev1.Instance{Id: 1},
 		Rows: []*portablev1.Row{{}, {Args: []*portablev1.Value{str("extra")}}, {}}})
 	if err != nil {
