@@ -15,4 +15,8 @@
 // portable/proto/kgen/portable/v1, so state lives in the engine and
 // survives plugin restarts. This slice serves functions; sources and sinks
 // come later over the same protocol.
+//
+// The protocol is language neutral: package
+// github.com/kgen-dev/kgen/portable/python holds a Python SDK that speaks
+// it, go-plugin's side included, without Go.
 package portable

@@ -3,9 +3,18 @@
 // portable manifest), that serve functions over gRPC on a unix socket
 // (hashicorp/go-plugin, protocol portable/proto/kgen/portable/v1).
 //
+// A plugin's language is "go" (a program, see package
+// github.com/kgen-dev/kgen/portable) or "python" (a .py script run with
+// Options.PythonBin, written against the Python SDK that package
+// github.com/kgen-dev/kgen/portable/python embeds; the engine writes the SDK
+// to PythonDir and puts it first on the script's PYTHONPATH).
+//
 // A plugin is started on first use: when a rule that calls one of its
-// functions is planned. Its sockets live under <root>/data/portable/, so a
-// read-only image with a writable data folder works. A plugin that does
+// functions is planned. Both ends' sockets live in a folder go-plugin makes
+// under <root>/data/portable/ (the plugin learns it from
+// $PLUGIN_UNIX_SOCKET_DIR), so a read-only image with a writable data
+// folder works. A start that fails carries the last line the plugin wrote
+// to its stderr. A plugin that does
 // not finish its start within the init timeout is killed and the error
 // names it. A plugin that exits is noticed on the next call: calls fail
 // (the rule counts them as exceptions and goes on) until a restart, which
