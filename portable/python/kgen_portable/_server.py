@@ -240,6 +240,9 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
             inst.thread = threading.Thread(target=self._run_source, args=(inst, emit), daemon=True,
                                            name="source-%d" % request.instance_id)
             inst.thread.start()
+        # An empty first message says the source is subscribed; a later
+        # Subscribe of the instance takes the delivery over.
+        yield pb.SourceEvents()
         while context.is_active():
             try:
                 ev = events.get(timeout=0.2)
