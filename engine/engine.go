@@ -170,7 +170,7 @@ func Open(opts Options) (_ *Engine, err error) {
 	e.plugins.Scan()
 	e.portable = portable.NewManager(portable.Options{Root: root, Logger: logger.With("component", "portable"),
 		InitTimeout: conf.Portable.InitTimeout, CallTimeout: conf.Portable.CallTimeout, RestartBackoff: conf.Portable.RestartBackoff,
-		PythonBin: conf.Portable.PythonBin})
+		PythonBin: conf.Portable.PythonBin, HealthInterval: conf.Portable.HealthInterval})
 	for _, err := range e.portable.Scan() {
 		logger.Error("portable plugin skipped", "err", err)
 	}
@@ -291,12 +291,15 @@ func (e *Engine) sourceProps(typ, confKey string) (map[string]any, error) {
 // installing and deleting them.
 func (e *Engine) Plugins() *plugin.Manager { return e.plugins }
 
+// Portable returns the portable plugins.
+func (e *Engine) Portable() *portable.Manager { return e.portable }
+
 // Services returns the registry of external services, for adding, updating
 // and deleting them; changes apply to rules planned afterwards.
 func (e *Engine) Services() *service.Registry { return e.services }
 
 // Compiled-in extensions (the sdk registry) come first, then plugins, then
-// (for functions) external services. Names that plugins registered from
+// portable plugins, then (for functions) external services. Names that plugins registered from
 // their init functions are the plugins'.
 
 func (e *Engine) lookupSource(typ string) (func() sdk.Source, error) {
@@ -304,6 +307,9 @@ func (e *Engine) lookupSource(typ string) (func() sdk.Source, error) {
 		return f, nil
 	}
 	if f, ok := e.plugins.Source(typ); ok {
+		return f, nil
+	}
+	if f, ok := e.portable.Source(typ); ok {
 		return f, nil
 	}
 	return nil, fmt.Errorf("unknown source type %q (known: %s)", typ, strings.Join(e.known(sdk.KindSource), ", "))
@@ -314,6 +320,9 @@ func (e *Engine) lookupSink(typ string) (func() sdk.Sink, error) {
 		return f, nil
 	}
 	if f, ok := e.plugins.Sink(typ); ok {
+		return f, nil
+	}
+	if f, ok := e.portable.Sink(typ); ok {
 		return f, nil
 	}
 	return nil, fmt.Errorf("unknown sink type %q (known: %s)", typ, strings.Join(e.known(sdk.KindSink), ", "))
@@ -342,7 +351,7 @@ func (e *Engine) lookupFunction(name string) (sdk.Function, error) {
 	return fn, nil
 }
 
-// known lists the compiled-in and loaded names of a kind, sorted.
+// known lists the compiled-in, loaded and portable names of a kind, sorted.
 func (e *Engine) known(kind sdk.Kind) []string {
 	var names []string
 	for _, n := range sdk.Registered(kind) {
@@ -358,6 +367,14 @@ func (e *Engine) known(kind sdk.Kind) []string {
 				names = append(names, info.Name)
 			}
 		}
+	}
+	switch kind {
+	case sdk.KindSource:
+		names = append(names, e.portable.Sources()...)
+	case sdk.KindSink:
+		names = append(names, e.portable.Sinks()...)
+	case sdk.KindFunction:
+		names = append(names, e.portable.Functions()...)
 	}
 	slices.Sort(names)
 	return slices.Compact(names)

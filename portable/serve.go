@@ -18,8 +18,10 @@ import (
 // SDKName names this SDK in the handshake.
 const SDKName = "go/" + sdk.Version
 
-// Serve serves every function registered with sdk.RegisterFunction in
-// this executable until the engine stops the plugin. It must be the last
+// Serve serves every source, sink and function registered in this
+// executable (sdk.RegisterSource, sdk.RegisterSink, sdk.RegisterFunction,
+// or the registrations kgen generates from //kgen: markers) until the
+// engine stops the plugin. It must be the last
 // call of main. Registration errors are printed and exit the process.
 func Serve() {
 	if errs := sdk.RegistrationErrors(); len(errs) > 0 {
@@ -35,8 +37,9 @@ func Serve() {
 	})
 }
 
-// server serves the registered functions: one sdk.Function per instance
-// (SQL call site), made on its first call.
+// server serves the registered extensions: one sdk.Function per function
+// instance (SQL call site), made on its first call, and one source or sink
+// per instance the engine provisions (connector.go).
 type server struct {
 	portablev1.UnimplementedPluginServer
 	broker *plugin.GRPCBroker
@@ -46,6 +49,7 @@ type server struct {
 	state     *portablev1.StateClient
 	root      string
 	instances map[uint64]sdk.Function
+	conns     map[uint64]*connInstance
 }
 
 func newServer(b *plugin.GRPCBroker) *server {
@@ -53,6 +57,7 @@ func newServer(b *plugin.GRPCBroker) *server {
 		broker:    b,
 		logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		instances: map[uint64]sdk.Function{},
+		conns:     map[uint64]*connInstance{},
 	}
 }
 
@@ -80,6 +85,16 @@ func (s *server) Describe(context.Context, *portablev1.DescribeRequest) (*portab
 			return nil, fmt.Errorf("function %q: %w", name, err)
 		}
 		resp.Extensions = append(resp.Extensions, &portablev1.Extension{Kind: portablev1.Kind_KIND_FUNCTION, Name: name, Aggregate: agg})
+	}
+	for _, name := range sdk.Registered(sdk.KindSource) {
+		x, err := describeSource(name)
+		if err != nil {
+			return nil, err
+		}
+		resp.Extensions = append(resp.Extensions, x)
+	}
+	for _, name := range sdk.Registered(sdk.KindSink) {
+		resp.Extensions = append(resp.Extensions, &portablev1.Extension{Kind: portablev1.Kind_KIND_SINK, Name: name})
 	}
 	return resp, nil
 }

@@ -24,6 +24,7 @@ const (
 	DefaultCallTimeout       = 10 * time.Second
 	DefaultRestartBackoff    = time.Second
 	DefaultMaxRestartBackoff = 30 * time.Second
+	DefaultHealthInterval    = 5 * time.Second
 )
 
 // Options configure a Manager.
@@ -49,6 +50,12 @@ type Options struct {
 	// PythonBin is the interpreter of Python plugins: a path, or a name
 	// looked up on PATH. Empty means DefaultPythonBin.
 	PythonBin string
+	// HealthInterval is how often running plugins are pinged: one that
+	// does not answer is killed, and a plugin with live sources or sinks
+	// is started again (after its back-off) with its instances provisioned
+	// again, so an idle source or sink comes back by itself. 0 means
+	// DefaultHealthInterval; a negative value turns the checks off.
+	HealthInterval time.Duration
 }
 
 // Manager knows the portable plugins under <root>/plugins/portable/ and
@@ -62,6 +69,12 @@ type Manager struct {
 	mu      sync.Mutex
 	plugins map[string]*Plugin
 	funcs   map[string]*Plugin
+	sources map[string]*Plugin
+	sinks   map[string]*Plugin
+
+	stopHealth chan struct{}
+	healthDone chan struct{}
+	closeOnce  sync.Once
 }
 
 // NewManager returns a manager of the plugins under opts.Root; Scan finds
@@ -86,7 +99,14 @@ func NewManager(opts Options) *Manager {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Manager{opts: opts, logger: logger, state: newStateServer(), plugins: map[string]*Plugin{}, funcs: map[string]*Plugin{}}
+	if opts.HealthInterval == 0 {
+		opts.HealthInterval = DefaultHealthInterval
+	}
+	m := &Manager{opts: opts, logger: logger, state: newStateServer(), plugins: map[string]*Plugin{},
+		funcs: map[string]*Plugin{}, sources: map[string]*Plugin{}, sinks: map[string]*Plugin{},
+		stopHealth: make(chan struct{}), healthDone: make(chan struct{})}
+	go m.healthLoop()
+	return m
 }
 
 // Dir is the folder of the portable plugins under root.
@@ -96,8 +116,8 @@ func Dir(root string) string { return filepath.Join(root, "plugins", "portable")
 func SocketDir(root string) string { return filepath.Join(root, "data", "portable") }
 
 // Scan reads the manifest of every folder under <root>/plugins/portable/.
-// A bad manifest or a function name another plugin has is returned as an
-// error and that plugin left out; no process is started.
+// A bad manifest, or a source, sink or function name another plugin has,
+// is returned as an error and that plugin left out; no process is started.
 func (m *Manager) Scan() []error {
 	entries, err := os.ReadDir(Dir(m.opts.Root))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -116,32 +136,58 @@ func (m *Manager) Scan() []error {
 		dir := filepath.Join(Dir(m.opts.Root), e.Name())
 		man, err := ReadManifest(dir)
 		if err == nil {
-			for _, f := range man.Functions {
-				if other, ok := m.funcs[f]; ok {
-					err = fmt.Errorf("function %q is also in portable plugin %q", f, other.Name())
-					break
-				}
-			}
+			err = m.claimedLocked(man)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("portable plugin %q: %w", e.Name(), err))
 			continue
 		}
-		p := &Plugin{m: m, dir: dir, man: man}
+		p := &Plugin{m: m, dir: dir, man: man, live: map[uint64]*instance{}}
 		m.plugins[man.Name] = p
 		for _, f := range man.Functions {
 			m.funcs[f] = p
+		}
+		for _, n := range man.Sources {
+			m.sources[n] = p
+		}
+		for _, n := range man.Sinks {
+			m.sinks[n] = p
 		}
 	}
 	return errs
 }
 
+// claimedLocked is the error of a manifest naming an extension that
+// another plugin already serves.
+func (m *Manager) claimedLocked(man *Manifest) error {
+	for _, c := range []struct {
+		kind  string
+		names []string
+		taken map[string]*Plugin
+	}{{"source", man.Sources, m.sources}, {"sink", man.Sinks, m.sinks}, {"function", man.Functions, m.funcs}} {
+		for _, n := range c.names {
+			if other, ok := c.taken[n]; ok {
+				return fmt.Errorf("%s %q is also in portable plugin %q", c.kind, n, other.Name())
+			}
+		}
+	}
+	return nil
+}
+
 // Functions returns the sorted names of the functions of every plugin.
-func (m *Manager) Functions() []string {
+func (m *Manager) Functions() []string { return m.names(m.funcs) }
+
+// Sources returns the sorted names of the sources of every plugin.
+func (m *Manager) Sources() []string { return m.names(m.sources) }
+
+// Sinks returns the sorted names of the sinks of every plugin.
+func (m *Manager) Sinks() []string { return m.names(m.sinks) }
+
+func (m *Manager) names(of map[string]*Plugin) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	names := make([]string, 0, len(m.funcs))
-	for n := range m.funcs {
+	names := make([]string, 0, len(of))
+	for n := range of {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -168,8 +214,10 @@ func (m *Manager) Plugin(name string) (*Plugin, bool) {
 	return p, ok
 }
 
-// Close stops every plugin process.
+// Close stops the health checks and every plugin process.
 func (m *Manager) Close() error {
+	m.closeOnce.Do(func() { close(m.stopHealth) })
+	<-m.healthDone
 	m.mu.Lock()
 	ps := make([]*Plugin, 0, len(m.plugins))
 	for _, p := range m.plugins {

@@ -74,18 +74,20 @@ func (m *Manifest) check(name, dir string) error {
 	case m.Language == "go" && (st.IsDir() || st.Mode()&0o111 == 0):
 		return fmt.Errorf("executable: %q is not an executable file", m.Executable)
 	}
-	if len(m.Sources) > 0 || len(m.Sinks) > 0 {
-		return errors.New("sources and sinks: not supported by portable plugins yet; only functions are")
+	if len(m.Functions)+len(m.Sources)+len(m.Sinks) == 0 {
+		return errors.New("want at least one of sources, sinks or functions")
 	}
-	if len(m.Functions) == 0 {
-		return errors.New("functions: want at least one")
-	}
-	for i, f := range m.Functions {
-		if err := sdk.ValidateName(f); err != nil {
-			return fmt.Errorf("functions/%d: %q: %w", i, f, err)
-		}
-		if slices.Contains(m.Functions[:i], f) {
-			return fmt.Errorf("functions/%d: %q is listed twice", i, f)
+	for _, list := range []struct {
+		key   string
+		names []string
+	}{{"sources", m.Sources}, {"sinks", m.Sinks}, {"functions", m.Functions}} {
+		for i, n := range list.names {
+			if err := sdk.ValidateName(n); err != nil {
+				return fmt.Errorf("%s/%d: %q: %w", list.key, i, n, err)
+			}
+			if slices.Contains(list.names[:i], n) {
+				return fmt.Errorf("%s/%d: %q is listed twice", list.key, i, n)
+			}
 		}
 	}
 	return nil

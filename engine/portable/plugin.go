@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/kgen-dev/kgen/portable"
 	portablev1 "github.com/kgen-dev/kgen/portable/proto/kgen/portable/v1"
@@ -31,6 +32,10 @@ type Plugin struct {
 	failures int       // failed starts and exits in a row
 	lastErr  error     // why the plugin is down
 	retryAt  time.Time // no start before this
+
+	// live are the source and sink instances between Provision and
+	// Close; a new process gets them provisioned again (connector.go).
+	live map[uint64]*instance
 }
 
 // process is a running plugin executable.
@@ -38,7 +43,10 @@ type process struct {
 	client *plugin.Client
 	conn   *portable.Conn
 	funcs  map[string]*portablev1.Extension
-	pid    int
+	// sources and sinks are what Describe listed of those kinds.
+	sources, sinks map[string]*portablev1.Extension
+	health         healthpb.HealthClient
+	pid            int
 }
 
 // Name returns the plugin's name.
@@ -213,18 +221,33 @@ func (p *Plugin) start() (_ *process, err error) {
 	if err != nil {
 		return nil, initErr("describe", ctx, opts.InitTimeout, err)
 	}
-	proc := &process{client: client, conn: conn, funcs: map[string]*portablev1.Extension{}}
+	proc := &process{client: client, conn: conn, funcs: map[string]*portablev1.Extension{},
+		sources: map[string]*portablev1.Extension{}, sinks: map[string]*portablev1.Extension{}}
 	if cmd.Process != nil {
 		proc.pid = cmd.Process.Pid
 	}
+	if gc, ok := rpc.(*plugin.GRPCClient); ok {
+		proc.health = healthpb.NewHealthClient(gc.Conn)
+	}
 	for _, x := range desc.GetExtensions() {
-		if x.GetKind() == portablev1.Kind_KIND_FUNCTION {
+		switch x.GetKind() {
+		case portablev1.Kind_KIND_FUNCTION:
 			proc.funcs[x.GetName()] = x
+		case portablev1.Kind_KIND_SOURCE:
+			proc.sources[x.GetName()] = x
+		case portablev1.Kind_KIND_SINK:
+			proc.sinks[x.GetName()] = x
 		}
 	}
-	for _, f := range p.man.Functions {
-		if proc.funcs[f] == nil {
-			return nil, fmt.Errorf("describe: function %q of the manifest is not served by the executable", f)
+	for _, want := range []struct {
+		kind   string
+		names  []string
+		served map[string]*portablev1.Extension
+	}{{"function", p.man.Functions, proc.funcs}, {"source", p.man.Sources, proc.sources}, {"sink", p.man.Sinks, proc.sinks}} {
+		for _, n := range want.names {
+			if want.served[n] == nil {
+				return nil, fmt.Errorf("describe: %s %q of the manifest is not served by the executable", want.kind, n)
+			}
 		}
 	}
 	logger.Info("portable plugin handshake", "sdk", hs.GetSdk())

@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 	code := func() int {
 		for name, pkg := range map[string]string{
 			"greet": "github.com/kgen-dev/kgen/examples/portable/greet",
+			"tally": "github.com/kgen-dev/kgen/examples/portable/tally",
+			"gauge": "./testdata/gauge",
 			"hang":  "./testdata/hang",
 			"nap":   "./testdata/nap",
 		} {

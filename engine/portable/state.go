@@ -11,26 +11,29 @@ import (
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-// stateServer serves plugins the state of their function instances: each
-// call reaches the FunctionContext the engine gave that call site.
+// stateServer serves plugins the state of their instances: each call
+// reaches the Context the engine gave that function call site, source or
+// sink.
 type stateServer struct {
-	contexts sync.Map // instance id (uint64) → sdk.FunctionContext
+	contexts sync.Map // instance id (uint64) → sdk.Context
 }
 
 func newStateServer() *stateServer { return &stateServer{} }
 
-func (s *stateServer) bind(id uint64, ctx sdk.FunctionContext) {
+func (s *stateServer) bind(id uint64, ctx sdk.Context) {
 	if ctx != nil {
 		s.contexts.Store(id, ctx)
 	}
 }
 
-func (s *stateServer) ctx(id uint64) (sdk.FunctionContext, error) {
+func (s *stateServer) unbind(id uint64) { s.contexts.Delete(id) }
+
+func (s *stateServer) ctx(id uint64) (sdk.Context, error) {
 	c, ok := s.contexts.Load(id)
 	if !ok {
 		return nil, fmt.Errorf("no state for instance %d: it has not been called by a rule", id)
 	}
-	return c.(sdk.FunctionContext), nil
+	return c.(sdk.Context), nil
 }
 
 func (s *stateServer) PutState(_ context.Context, req *portablev1.PutStateRequest) (*portablev1.PutStateResponse, error) {

@@ -118,7 +118,10 @@ class PluginServicer(object):
   def Subscribe(self, request, context):
     """Subscribe starts a push source's delivery and streams its data,
     errors, status changes and end until the instance is closed or the
-    engine ends the stream.
+    engine ends the stream. The first message is empty: it says the
+    source is subscribed (a failure to subscribe is the stream's error
+    instead). The source is subscribed once per instance; a later
+    Subscribe of the same instance takes the delivery over.
     """
     context.set_code(grpc.StatusCode.UNIMPLEMENTED)
     context.set_details('Method not implemented!')
