@@ -13,7 +13,8 @@
 // functions is planned. Both ends' sockets live in a folder go-plugin makes
 // under <root>/data/portable/ (the plugin learns it from
 // $PLUGIN_UNIX_SOCKET_DIR), so a read-only image with a writable data
-// folder works. A start that fails carries the last line the plugin wrote
+// folder works; only a root whose path is too long for unix socket paths
+// sends them to the system's temporary folder, with a warning. A start that fails carries the last line the plugin wrote
 // to its stderr. A plugin that does
 // not finish its start within the init timeout is killed and the error
 // names it. A plugin that exits is noticed on the next call: calls fail

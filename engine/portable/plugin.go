@@ -145,6 +145,11 @@ func (p *Plugin) start() (_ *process, err error) {
 	if err := os.MkdirAll(sockets, 0o700); err != nil {
 		return nil, err
 	}
+	if !socketsFit(sockets) {
+		p.m.logger.Warn("the engine root is too long for unix socket paths under it; the plugin's sockets go to the system's temporary folder",
+			"plugin", p.Name(), "folder", sockets)
+		sockets = ""
+	}
 	cmd, err := p.command()
 	if err != nil {
 		return nil, err

@@ -56,7 +56,12 @@ func pythonConf(extra string) string {
 // its state calls reach the engine over the State service; its Validate
 // refuses a bad call; the plugin's sockets live under the engine root.
 func TestPythonFunctionInRule(t *testing.T) {
-	root := t.TempDir()
+	// A short root: socket paths have a length limit (see socketsFit).
+	root, err := os.MkdirTemp("", "kp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
 	installPython(t, root, "pytally", pytally, "tally", "pid")
 	testutil.WriteTree(t, root, map[string]string{"etc/kgen.yaml": "rest:\n  listen: 127.0.0.1:0\nportable:\n" + pythonConf("")})
 	e, err := engine.Open(engine.Options{Root: root, Broker: true, BrokerAddr: "127.0.0.1:0"})

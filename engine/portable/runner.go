@@ -74,6 +74,18 @@ func (r *cmdRunner) HostToPlugin(network, addr string) (string, string, error) {
 	return network, addr, nil
 }
 
+// maxSocketPath is the longest unix socket path every platform takes
+// (sun_path holds 104 bytes on macOS and the BSDs, 108 on Linux, with the
+// final NUL).
+const maxSocketPath = 103
+
+// socketsFit reports whether the sockets go-plugin and a plugin make in a
+// folder of their own under dir ("plugin-dir<n>/plugin<n>", n up to ten
+// digits) have paths short enough.
+func socketsFit(dir string) bool {
+	return len(dir)+len("/plugin-dir4294967295/plugin4294967295") <= maxSocketPath
+}
+
 // lastLine keeps the last non-empty line a plugin wrote to its stderr (go-plugin
 // writes it line by line), for the error of a start that failed.
 type lastLine struct {
