@@ -189,6 +189,7 @@ func (p *Plugin) start() (_ *process, err error) {
 		if time.Now().After(deadline) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("no handshake within the init timeout of %v", opts.InitTimeout)
 		}
+		client.Kill() // waits until the plugin's stderr is read to the end
 		if line := stderr.String(); line != "" {
 			// go-plugin's error goes on for lines; the plugin's last words
 			// say why.
