@@ -65,6 +65,9 @@ type Config struct {
 		// RestartBackoff is the first wait before restarting a plugin that
 		// exited; it doubles on every failure in a row.
 		RestartBackoff time.Duration `yaml:"restartBackoff"`
+		// PythonBin is the interpreter that runs Python plugins (default
+		// python3 on PATH); it needs the grpc module (python3-grpcio).
+		PythonBin string `yaml:"pythonBin"`
 		// HealthInterval is how often running plugins are pinged; one
 		// that does not answer is restarted, and so is a dead plugin with
 		// rules' sources or sinks in it. Default 5s; negative: off.

@@ -170,7 +170,7 @@ func Open(opts Options) (_ *Engine, err error) {
 	e.plugins.Scan()
 	e.portable = portable.NewManager(portable.Options{Root: root, Logger: logger.With("component", "portable"),
 		InitTimeout: conf.Portable.InitTimeout, CallTimeout: conf.Portable.CallTimeout, RestartBackoff: conf.Portable.RestartBackoff,
-		HealthInterval: conf.Portable.HealthInterval})
+		PythonBin: conf.Portable.PythonBin, HealthInterval: conf.Portable.HealthInterval})
 	for _, err := range e.portable.Scan() {
 		logger.Error("portable plugin skipped", "err", err)
 	}

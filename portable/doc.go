@@ -25,4 +25,8 @@
 // service of portable/proto/kgen/portable/v1, so state lives in the engine
 // and survives plugin restarts: a plugin restarted by the engine gets its
 // live instances provisioned again under the same ids.
+//
+// The protocol is language neutral: package
+// github.com/kgen-dev/kgen/portable/python holds a Python SDK that speaks
+// it, go-plugin's side included, without Go.
 package portable

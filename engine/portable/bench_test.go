@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/kgen-dev/kgen/engine/portable"
 	"github.com/kgen-dev/kgen/examples/portable/greet/greetfn"
 	"github.com/kgen-dev/kgen/internal/testutil/enginetest"
 	"github.com/kgen-dev/kgen/sdk"
@@ -95,4 +97,39 @@ func conc(id string) int {
 		return 2
 	}
 	return 1
+}
+
+// BenchmarkPythonFunction calls echo of a Python plugin in batches of 1
+// and 64 rows: the rows/s and the cost per row in µs of the Python SDK.
+func BenchmarkPythonFunction(b *testing.B) {
+	root := b.TempDir()
+	installPython(b, root, "pyecho", "testdata/pyecho/pyecho.py", "echo")
+	m := portable.NewManager(portable.Options{Root: root, PythonBin: testPython(), InitTimeout: 20 * time.Second})
+	defer m.Close()
+	if errs := m.Scan(); len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	fn, _ := m.Function("echo")
+	if err := fn.Validate(nil); err == nil {
+		b.Fatal("echo() validated")
+	}
+	for _, size := range []int{1, 64} {
+		rows := make([][]any, size)
+		for i := range rows {
+			rows[i] = []any{fmt.Sprint("name", i)}
+		}
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				res, errs := fn.ExecBatch(nil, rows)
+				if errs[0] != nil || res[0] != "name0" {
+					b.Fatalf("ExecBatch = %v, %v", res[0], errs[0])
+				}
+				n += size
+			}
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(n)
+			b.ReportMetric(1e9/ns, "rows/s")
+			b.ReportMetric(ns/1e3, "µs/row")
+		})
+	}
 }

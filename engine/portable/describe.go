@@ -3,10 +3,10 @@ package portable
 import (
 	"fmt"
 	"maps"
-	"strings"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 

@@ -4,11 +4,21 @@
 // a unix socket (hashicorp/go-plugin, protocol
 // portable/proto/kgen/portable/v1).
 //
+// A plugin's language is "go" (a program, see package
+// github.com/kgen-dev/kgen/portable) or "python" (a .py script run with
+// Options.PythonBin, written against the Python SDK that package
+// github.com/kgen-dev/kgen/portable/python embeds; the engine writes the SDK
+// to PythonDir and puts it first on the script's PYTHONPATH).
+//
 // A plugin is started on first use: when a rule that reads one of its
 // sources, writes to one of its sinks or calls one of its functions is
-// planned. Its sockets live under <root>/data/portable/, so a read-only
-// image with a writable data folder works. A plugin that does not finish
-// its start within the init timeout is killed and the error names it.
+// planned. Both ends' sockets live in a folder go-plugin makes under
+// <root>/data/portable/ (the plugin learns it from $PLUGIN_UNIX_SOCKET_DIR),
+// so a read-only image with a writable data folder works; only a root
+// whose path is too long for unix socket paths sends them to the system's
+// temporary folder, with a warning. A plugin that does not finish its
+// start within the init timeout is killed and the error names it; a start
+// that fails carries the last line the plugin wrote to its stderr.
 //
 // # Crashes and restarts
 //

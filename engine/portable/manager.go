@@ -48,6 +48,9 @@ type Options struct {
 	// before the next start is tried; it doubles on every failure in a row
 	// up to MaxRestartBackoff. 0 means the defaults.
 	RestartBackoff, MaxRestartBackoff time.Duration
+	// PythonBin is the interpreter of Python plugins: a path, or a name
+	// looked up on PATH. Empty means DefaultPythonBin.
+	PythonBin string
 	// HealthInterval is how often running plugins are pinged: one that
 	// does not answer is killed, and a plugin with live sources or sinks
 	// is started again (after its back-off) with its instances provisioned
@@ -62,6 +65,7 @@ type Manager struct {
 	opts    Options
 	logger  *slog.Logger
 	state   *stateServer
+	python  pythonSDK
 	nextID  atomic.Uint64
 	mu      sync.Mutex
 	plugins map[string]*Plugin
@@ -89,6 +93,9 @@ func NewManager(opts Options) *Manager {
 	}
 	if opts.MaxRestartBackoff <= 0 {
 		opts.MaxRestartBackoff = DefaultMaxRestartBackoff
+	}
+	if opts.PythonBin == "" {
+		opts.PythonBin = DefaultPythonBin
 	}
 	logger := opts.Logger
 	if logger == nil {

@@ -12,7 +12,9 @@ import (
 )
 
 // Manifest is <root>/plugins/portable/<name>/<name>.json, eKuiper's
-// portable plugin descriptor.
+// portable plugin descriptor. Language is "go" (Executable is a program)
+// or "python" (Executable is a .py script the engine runs with
+// Options.PythonBin).
 type Manifest struct {
 	Name       string   `json:"name"`
 	Version    string   `json:"version"`
@@ -52,9 +54,9 @@ func (m *Manifest) check(name, dir string) error {
 	switch m.Language {
 	case "":
 		return errors.New("language: missing")
-	case "go":
+	case "go", "python":
 	default:
-		return fmt.Errorf("language: %q is not supported; want \"go\"", m.Language)
+		return fmt.Errorf("language: %q is not supported; want \"go\" or \"python\"", m.Language)
 	}
 	if m.Executable == "" {
 		return errors.New("executable: missing")
@@ -62,9 +64,14 @@ func (m *Manifest) check(name, dir string) error {
 	if filepath.Base(m.Executable) != m.Executable {
 		return fmt.Errorf("executable: %q must be a file name in the plugin folder", m.Executable)
 	}
-	if st, err := os.Stat(filepath.Join(dir, m.Executable)); err != nil {
+	st, err := os.Stat(filepath.Join(dir, m.Executable))
+	switch {
+	case err != nil:
 		return fmt.Errorf("executable: %w", err)
-	} else if st.IsDir() || st.Mode()&0o111 == 0 {
+	case m.Language == "python" && (st.IsDir() || filepath.Ext(m.Executable) != ".py"):
+		// The engine runs it with its Python interpreter.
+		return fmt.Errorf("executable: %q is not a .py file", m.Executable)
+	case m.Language == "go" && (st.IsDir() || st.Mode()&0o111 == 0):
 		return fmt.Errorf("executable: %q is not an executable file", m.Executable)
 	}
 	if len(m.Functions)+len(m.Sources)+len(m.Sinks) == 0 {

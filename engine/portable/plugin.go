@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -182,13 +184,30 @@ func (p *Plugin) start() (_ *process, err error) {
 	if err := os.MkdirAll(sockets, 0o700); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(filepath.Join(p.dir, p.man.Executable))
-	cmd.Dir = p.dir
+	if !socketsFit(sockets) {
+		p.m.logger.Warn("the engine root is too long for unix socket paths under it; the plugin's sockets go to the system's temporary folder",
+			"plugin", p.Name(), "folder", sockets)
+		sockets = ""
+	}
+	cmd, err := p.command()
+	if err != nil {
+		return nil, err
+	}
 	logger := p.m.logger.With("plugin", p.Name())
+	stderr := &lastLine{}
 	client := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  portable.Handshake,
-		Plugins:          plugin.PluginSet{portable.PluginKey: &portable.GRPCPlugin{}},
-		Cmd:              cmd,
+		HandshakeConfig: portable.Handshake,
+		Plugins:         plugin.PluginSet{portable.PluginKey: &portable.GRPCPlugin{}},
+		// Through RunnerFunc, go-plugin makes the socket folder under
+		// TempDir and hands it to the plugin ($PLUGIN_UNIX_SOCKET_DIR), so
+		// both ends' sockets stay under the engine root; with Cmd they go
+		// to the system's temporary folder.
+		RunnerFunc: func(l hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
+			cmd.Env = append(cmd.Env, spec.Env...)
+			return newCmdRunner(cmd, filepath.Join(p.dir, p.man.Executable))
+		},
+		SkipHostEnv:      true, // p.command passes the engine's environment
+		Stderr:           stderr,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		StartTimeout:     opts.InitTimeout,
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
@@ -208,6 +227,13 @@ func (p *Plugin) start() (_ *process, err error) {
 	if err != nil {
 		if time.Now().After(deadline) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, fmt.Errorf("no handshake within the init timeout of %v", opts.InitTimeout)
+		}
+		client.Kill() // waits until the plugin's stderr is read to the end
+		if line := stderr.String(); line != "" {
+			// go-plugin's error goes on for lines; the plugin's last words
+			// say why.
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			return nil, fmt.Errorf("%s; its last words: %s", strings.TrimRight(first, ": "), line)
 		}
 		return nil, err
 	}
@@ -242,8 +268,8 @@ func (p *Plugin) start() (_ *process, err error) {
 	}
 	proc := &process{client: client, conn: conn, funcs: map[string]*portablev1.Extension{},
 		sources: map[string]*portablev1.Extension{}, sinks: map[string]*portablev1.Extension{}}
-	if rc := client.ReattachConfig(); rc != nil {
-		proc.pid = rc.Pid
+	if cmd.Process != nil {
+		proc.pid = cmd.Process.Pid
 	}
 	if gc, ok := rpc.(*plugin.GRPCClient); ok {
 		proc.health = healthpb.NewHealthClient(gc.Conn)
