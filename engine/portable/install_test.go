@@ -22,6 +22,13 @@ import (
 // zip's path.
 func packZip(t testing.TB, name, exe, version string) string {
 	t.Helper()
+	return packManifest(t, name, exe, fmt.Sprintf(`{"name":%q,"version":%q,"language":"go","executable":%q,"functions":["greet","seen","pid"]}`, name, version, name))
+}
+
+// packManifest packs the executable exe (a key of bin) as plugin name with
+// that manifest, and returns the zip's path.
+func packManifest(t testing.TB, name, exe, manifest string) string {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -33,7 +40,6 @@ func packZip(t testing.TB, name, exe, version string) string {
 	if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	manifest := fmt.Sprintf(`{"name":%q,"version":%q,"language":"go","executable":%q,"functions":["greet","seen","pid"]}`, name, version, name)
 	if err := os.WriteFile(filepath.Join(dir, name+".json"), []byte(manifest), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +47,7 @@ func packZip(t testing.TB, name, exe, version string) string {
 	if _, err := portable.Pack(&buf, dir, ""); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), name+"-"+version+".zip")
+	out := filepath.Join(t.TempDir(), name+".zip")
 	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -384,5 +390,64 @@ func TestScanRecoversInterruptedInstall(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".staging")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("staging stays: %v", err)
+	}
+}
+
+// A reinstall while rules read a portable source and write to a portable
+// sink: the running rules keep their instances on the old process, which
+// the status lists as retired; restarted, they move to the new version and
+// the old process stops.
+func TestReinstallSourceAndSinkWhileRulesRun(t *testing.T) {
+	root := t.TempDir()
+	sourceConf(t, root, "counter", "default:\n  interval: 20\n")
+	e := openBrokerEngine(t, root, "  initTimeout: 20s\n")
+	m := e.Portable()
+	tally := func(version string) string {
+		return packManifest(t, "tally", "tally", fmt.Sprintf(`{"name":"tally","version":%q,"language":"go","executable":"tally","sources":["counter"],"sinks":["ledger"]}`, version))
+	}
+	if _, err := m.InstallFile("tally", tally("1.0.0"), portable.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tallyRules(t, e)
+	ledger := filepath.Join(root, "data", "ledger.txt")
+	waitFor(t, "3 ledger lines", func() bool { return len(readLedger(t, ledger)) >= 3 })
+	p, _ := m.Plugin("tally")
+	pid1 := p.Pid()
+
+	inst, err := m.InstallFile("tally", tally("2.0.0"), portable.InstallOptions{Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.Retired != 2 {
+		t.Fatalf("installed = %+v; want the source and the sink instance to keep version 1", inst)
+	}
+	// The rules go on, on v1's process.
+	n := len(readLedger(t, ledger))
+	waitFor(t, "3 more ledger lines", func() bool { return len(readLedger(t, ledger)) >= n+3 })
+	lines := readLedger(t, ledger)
+	if last := lines[len(lines)-1]; last.Pid != pid1 {
+		t.Fatalf("after the reinstall the ledger is written by pid %d, want v1's %d", last.Pid, pid1)
+	}
+	st, _ := m.Status("tally")
+	if st.Version != "2.0.0" || len(st.Retired) != 1 || st.Retired[0].Pid != pid1 || st.Retired[0].CallSites != 2 {
+		t.Fatalf("status = %+v", st)
+	}
+
+	// Restarted, the rules use v2; v1's process stops.
+	for _, id := range []string{"book", "count"} {
+		if err := e.RestartRule(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the v1 process to stop", func() bool { return !alive(pid1) })
+	n = len(readLedger(t, ledger))
+	waitFor(t, "3 ledger lines from v2", func() bool { return len(readLedger(t, ledger)) >= n+3 })
+	lines = readLedger(t, ledger)
+	p, _ = m.Plugin("tally")
+	if last := lines[len(lines)-1]; last.Pid == pid1 || last.Pid != p.Pid() {
+		t.Fatalf("after the restarts the ledger is written by pid %d; v1 ran as %d, v2 runs as %d", last.Pid, pid1, p.Pid())
+	}
+	if st, _ := m.Status("tally"); len(st.Retired) != 0 || st.CallSites != 2 {
+		t.Fatalf("status = %+v", st)
 	}
 }
