@@ -29,6 +29,10 @@ type Config struct {
 		// embedded broker is not started and MQTT sources and sinks default to
 		// this broker.
 		Server string `yaml:"server"`
+		// MaxPacketSize bounds an MQTT packet the embedded broker takes,
+		// in bytes (default broker.DefaultMaxPacketSize, 16 MiB); a client
+		// that sends a larger one is disconnected.
+		MaxPacketSize uint32 `yaml:"maxPacketSize"`
 	} `yaml:"mqtt"`
 	REST struct {
 		// Listen is the address of the REST management API.
@@ -82,6 +86,9 @@ mqtt:
   # An external broker, for example tcp://10.0.0.5:1883. When set, the
   # embedded broker is off and MQTT sources and sinks default to this one.
   server: ""
+  # The largest MQTT packet the embedded broker takes, in bytes (16 MiB);
+  # a client that sends a larger one is disconnected.
+  maxPacketSize: 16777216
 rest:
   # The REST management API.
   listen: 127.0.0.1:9081

@@ -159,7 +159,7 @@ func Open(opts Options) (_ *Engine, err error) {
 		if opts.BrokerAddr != "" {
 			addr = opts.BrokerAddr
 		}
-		if e.broker, err = broker.Start(addr, logger.With("component", "broker")); err != nil {
+		if e.broker, err = broker.StartWith(addr, logger.With("component", "broker"), cmp.Or(conf.MQTT.MaxPacketSize, broker.DefaultMaxPacketSize)); err != nil {
 			return nil, err
 		}
 	}
