@@ -54,6 +54,11 @@ type Config struct {
 	Log struct {
 		// Level is debug, info, warn or error.
 		Level string `yaml:"level"`
+		// MaxSize is the size in MiB at which log/kgen.log is rotated
+		// (default 10); MaxBackups how many rotated files are kept
+		// (default 5).
+		MaxSize    int `yaml:"maxSize"`
+		MaxBackups int `yaml:"maxBackups"`
 	} `yaml:"log"`
 	// Pprof is where the Go profiler's endpoints (/debug/pprof/) listen,
 	// on a listener of their own; empty: off. Only a loopback address is
@@ -111,6 +116,9 @@ store:
     prefix: kgen
 log:
   level: info
+  # log/kgen.log is rotated at this size in MiB; maxBackups old files stay.
+  maxSize: 10
+  maxBackups: 5
 # The Go profiler (/debug/pprof/) listens here, for example
 # 127.0.0.1:6060; empty: off. Loopback addresses only (127.0.0.0/8, ::1,
 # localhost): profiles show the engine's memory.
