@@ -67,6 +67,7 @@ type Engine struct {
 	kv       store.KV
 	stateKV  store.KV
 	stateErr error // the state store was damaged at Open
+	storeErr error // the definitions store was damaged at Open
 	states   *state.Manager
 	broker   *broker.Broker
 	hub      *connector.MemoryHub
@@ -140,11 +141,11 @@ func Open(opts Options) (_ *Engine, err error) {
 	}()
 	// Through a local: a failed open returns a nil *Bolt, which must not
 	// become a non-nil store.KV that Close would call.
-	kv, err := store.OpenBolt(l.StoreFile())
+	kv, storeErr, err := openDefinitions(l, logger)
 	if err != nil {
 		return nil, err
 	}
-	e.kv = kv
+	e.kv, e.storeErr = kv, storeErr
 	skv, damaged, err := openStateStore(l, conf.Store.Config, kv)
 	if err != nil {
 		return nil, err
@@ -239,6 +240,11 @@ func (e *Engine) BrokerURL() string {
 	return "tcp://" + e.conf.MQTT.Embedded
 }
 
+// StoreDamage says how the definitions store (data/kgen.db) was found
+// damaged at Open and what the engine started from instead; nil when it
+// was sound.
+func (e *Engine) StoreDamage() error { return e.storeErr }
+
 // Close stops every rule (remembering which were running), flushes state and
 // closes the store and the broker.
 func (e *Engine) Close() error {
@@ -263,6 +269,11 @@ func (e *Engine) Close() error {
 		errs = append(errs, e.stateKV.Close())
 	}
 	if e.kv != nil {
+		if b, ok := e.kv.(*store.Bolt); ok {
+			if err := b.Backup(goodCopy(e.layout)); err != nil {
+				e.logger.Warn("the definitions store could not be copied at close", "err", err)
+			}
+		}
 		errs = append(errs, e.kv.Close())
 	}
 	if e.broker != nil {
