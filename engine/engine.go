@@ -83,6 +83,10 @@ type Engine struct {
 	services *service.Registry
 	metrics  *metrics
 
+	// opMu serialises the changes of streams and rules; mu guards the
+	// maps and is released while a change waits on a rule's stop (see
+	// stopOutside), so reads go on meanwhile. Lock order: opMu, then mu.
+	opMu    sync.Mutex
 	mu      sync.Mutex
 	streams map[string]*streamEntry
 	rules   map[string]*ruleEntry
@@ -248,13 +252,17 @@ func (e *Engine) StoreDamage() error { return e.storeErr }
 // Close stops every rule (remembering which were running), flushes state and
 // closes the store and the broker.
 func (e *Engine) Close() error {
+	// Every rule stops at once: each stop is bounded (rule.Rule.Stop), so
+	// the engine's shutdown is bounded by the slowest, not by their sum.
 	e.mu.Lock()
+	var stops sync.WaitGroup
 	for _, r := range e.rules {
-		if r.rule != nil {
-			r.rule.Stop()
+		if rl := r.rule; rl != nil {
+			stops.Go(rl.Stop)
 		}
 	}
 	e.mu.Unlock()
+	stops.Wait()
 	var errs []error
 	if e.portable != nil {
 		errs = append(errs, e.portable.Close())
