@@ -29,6 +29,10 @@ type Config struct {
 		// embedded broker is not started and MQTT sources and sinks default to
 		// this broker.
 		Server string `yaml:"server"`
+		// MaxPacketSize bounds an MQTT packet the embedded broker takes,
+		// in bytes (default broker.DefaultMaxPacketSize, 16 MiB); a client
+		// that sends a larger one is disconnected.
+		MaxPacketSize uint32 `yaml:"maxPacketSize"`
 	} `yaml:"mqtt"`
 	REST struct {
 		// Listen is the address of the REST management API.
@@ -50,6 +54,11 @@ type Config struct {
 	Log struct {
 		// Level is debug, info, warn or error.
 		Level string `yaml:"level"`
+		// MaxSize is the size in MiB at which log/kgen.log is rotated
+		// (default 10); MaxBackups how many rotated files are kept
+		// (default 5).
+		MaxSize    int `yaml:"maxSize"`
+		MaxBackups int `yaml:"maxBackups"`
 	} `yaml:"log"`
 	// Pprof is where the Go profiler's endpoints (/debug/pprof/) listen,
 	// on a listener of their own; empty: off. Only a loopback address is
@@ -82,6 +91,9 @@ mqtt:
   # An external broker, for example tcp://10.0.0.5:1883. When set, the
   # embedded broker is off and MQTT sources and sinks default to this one.
   server: ""
+  # The largest MQTT packet the embedded broker takes, in bytes (16 MiB);
+  # a client that sends a larger one is disconnected.
+  maxPacketSize: 16777216
 rest:
   # The REST management API.
   listen: 127.0.0.1:9081
@@ -104,6 +116,9 @@ store:
     prefix: kgen
 log:
   level: info
+  # log/kgen.log is rotated at this size in MiB; maxBackups old files stay.
+  maxSize: 10
+  maxBackups: 5
 # The Go profiler (/debug/pprof/) listens here, for example
 # 127.0.0.1:6060; empty: off. Loopback addresses only (127.0.0.0/8, ::1,
 # localhost): profiles show the engine's memory.

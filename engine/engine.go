@@ -67,6 +67,7 @@ type Engine struct {
 	kv       store.KV
 	stateKV  store.KV
 	stateErr error // the state store was damaged at Open
+	storeErr error // the definitions store was damaged at Open
 	states   *state.Manager
 	broker   *broker.Broker
 	hub      *connector.MemoryHub
@@ -82,6 +83,10 @@ type Engine struct {
 	services *service.Registry
 	metrics  *metrics
 
+	// opMu serialises the changes of streams and rules; mu guards the
+	// maps and is released while a change waits on a rule's stop (see
+	// stopOutside), so reads go on meanwhile. Lock order: opMu, then mu.
+	opMu    sync.Mutex
 	mu      sync.Mutex
 	streams map[string]*streamEntry
 	rules   map[string]*ruleEntry
@@ -140,11 +145,11 @@ func Open(opts Options) (_ *Engine, err error) {
 	}()
 	// Through a local: a failed open returns a nil *Bolt, which must not
 	// become a non-nil store.KV that Close would call.
-	kv, err := store.OpenBolt(l.StoreFile())
+	kv, storeErr, err := openDefinitions(l, logger)
 	if err != nil {
 		return nil, err
 	}
-	e.kv = kv
+	e.kv, e.storeErr = kv, storeErr
 	skv, damaged, err := openStateStore(l, conf.Store.Config, kv)
 	if err != nil {
 		return nil, err
@@ -159,7 +164,7 @@ func Open(opts Options) (_ *Engine, err error) {
 		if opts.BrokerAddr != "" {
 			addr = opts.BrokerAddr
 		}
-		if e.broker, err = broker.Start(addr, logger.With("component", "broker")); err != nil {
+		if e.broker, err = broker.StartWith(addr, logger.With("component", "broker"), cmp.Or(conf.MQTT.MaxPacketSize, broker.DefaultMaxPacketSize)); err != nil {
 			return nil, err
 		}
 	}
@@ -239,16 +244,25 @@ func (e *Engine) BrokerURL() string {
 	return "tcp://" + e.conf.MQTT.Embedded
 }
 
+// StoreDamage says how the definitions store (data/kgen.db) was found
+// damaged at Open and what the engine started from instead; nil when it
+// was sound.
+func (e *Engine) StoreDamage() error { return e.storeErr }
+
 // Close stops every rule (remembering which were running), flushes state and
 // closes the store and the broker.
 func (e *Engine) Close() error {
+	// Every rule stops at once: each stop is bounded (rule.Rule.Stop), so
+	// the engine's shutdown is bounded by the slowest, not by their sum.
 	e.mu.Lock()
+	var stops sync.WaitGroup
 	for _, r := range e.rules {
-		if r.rule != nil {
-			r.rule.Stop()
+		if rl := r.rule; rl != nil {
+			stops.Go(rl.Stop)
 		}
 	}
 	e.mu.Unlock()
+	stops.Wait()
 	var errs []error
 	if e.portable != nil {
 		errs = append(errs, e.portable.Close())
@@ -263,6 +277,11 @@ func (e *Engine) Close() error {
 		errs = append(errs, e.stateKV.Close())
 	}
 	if e.kv != nil {
+		if b, ok := e.kv.(*store.Bolt); ok {
+			if err := b.Backup(goodCopy(e.layout)); err != nil {
+				e.logger.Warn("the definitions store could not be copied at close", "err", err)
+			}
+		}
 		errs = append(errs, e.kv.Close())
 	}
 	if e.broker != nil {

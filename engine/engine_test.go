@@ -273,7 +273,7 @@ func TestBadInputIsRefusedAndNothingIsSaved(t *testing.T) {
 		{"{\"id\":\"r\",\n \"sql\": SELECT}", `rule JSON: line 2, column 9: invalid character 'S' looking for beginning of value`},
 		{`{"id":"r","sql":"SELECT a FROM s","actions":[]}`, `rule "r": "actions" must list at least one sink`},
 		{`{"id":"a b","sql":"SELECT a FROM s","actions":[{"nop":{}}]}`, `rule JSON: "id" "a b": only letters, digits, "_" and "-" are allowed`},
-		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"nop":{}}],"options":{"bufferLength":0}}`, `rule "r": options.bufferLength: want a positive integer, got 0`},
+		{`{"id":"r","sql":"SELECT a FROM s","actions":[{"nop":{}}],"options":{"bufferLength":0}}`, `rule "r": options.bufferLength: want an integer from 1 to 1048576, got 0`},
 		{`{"id":"r","sqll":"x"}`, `rule JSON: line 1, column 11: unknown key "sqll", did you mean "sql"?`},
 	}
 	for _, c := range cases {

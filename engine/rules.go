@@ -98,6 +98,8 @@ func (e *Engine) UpdateRule(id string, data []byte) error {
 		return fmt.Errorf("rule %q: the body is for rule %q", id, def.ID)
 	}
 	e.warnIgnored(def)
+	e.opMu.Lock()
+	defer e.opMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	entry, ok := e.rules[id]
@@ -110,7 +112,7 @@ func (e *Engine) UpdateRule(id string, data []byte) error {
 	}
 	old := *entry
 	if entry.rule != nil {
-		entry.rule.Stop()
+		e.stopOutside(entry.rule)
 	}
 	// The call sites that are still there keep their state (matched by
 	// their text, see sql.CallSite); the state of those gone goes.
@@ -224,6 +226,8 @@ func (e *Engine) RestartRule(id string) error { return e.setRunning(id, true, tr
 // restarts, and starts or stops it. A running rule is planned and started
 // again only when restart is set.
 func (e *Engine) setRunning(id string, running, restart bool) error {
+	e.opMu.Lock()
+	defer e.opMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.ruleLocked(id)
@@ -235,7 +239,7 @@ func (e *Engine) setRunning(id string, running, restart bool) error {
 	}
 	if !running {
 		if r.rule != nil {
-			r.rule.Stop()
+			e.stopOutside(r.rule)
 		}
 		r.err = nil
 	}
@@ -249,10 +253,11 @@ func (e *Engine) setRunning(id string, running, restart bool) error {
 	return e.startLocked(r)
 }
 
-// startLocked plans and starts a rule; e.mu is held.
+// startLocked plans and starts a rule; e.mu is held, and e.opMu when the
+// rule may be running (it is stopped first, see stopOutside).
 func (e *Engine) startLocked(r *ruleEntry) error {
 	if r.rule != nil {
-		r.rule.Stop()
+		e.stopOutside(r.rule)
 		r.rule = nil
 	}
 	r.err = nil
@@ -271,6 +276,8 @@ func (e *Engine) startLocked(r *ruleEntry) error {
 
 // DeleteRule stops a rule and removes it and its extension state.
 func (e *Engine) DeleteRule(id string) error {
+	e.opMu.Lock()
+	defer e.opMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.ruleLocked(id)
@@ -285,7 +292,9 @@ func (e *Engine) DeleteRule(id string) error {
 		}
 	}
 	if rl != nil {
-		rl.Forget()
+		e.mu.Unlock()
+		rl.Forget() // outside e.mu, as stopOutside
+		e.mu.Lock()
 	}
 	if err := e.kv.Delete(bucketRules, id); err != nil {
 		return fmt.Errorf("rule %q: %w", id, err)
@@ -320,4 +329,15 @@ func (e *Engine) WaitRules(done <-chan struct{}) {
 			return
 		}
 	}
+}
+
+// stopOutside stops rl with e.mu released for the stop, and held again
+// when it returns: a stop waits for the rows in flight (bounded, see
+// rule.Rule.Stop), and reads of the engine (GET /rules, GET /streams) must
+// not wait with it. The caller holds e.opMu, so no other change of streams
+// or rules comes in meanwhile.
+func (e *Engine) stopOutside(rl *rule.Rule) {
+	e.mu.Unlock()
+	defer e.mu.Lock()
+	rl.Stop()
 }

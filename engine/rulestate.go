@@ -28,6 +28,8 @@ func (e *Engine) RuleState(id string) ([]state.ScopeState, error) {
 // instances, so no row is processed while its state goes; a rule that is
 // not running is left as it is.
 func (e *Engine) ResetRuleState(id string) error {
+	e.opMu.Lock()
+	defer e.opMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.ruleLocked(id)
@@ -36,7 +38,7 @@ func (e *Engine) ResetRuleState(id string) error {
 	}
 	running := r.rule != nil && r.rule.Status().Status == "running"
 	if running {
-		r.rule.Stop()
+		e.stopOutside(r.rule)
 	}
 	var errs []error
 	if err := e.states.DeleteScopes(id + "/"); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/kgen-dev/kgen/engine/api"
@@ -74,20 +75,58 @@ func clientCommand(subs []subcommand) func(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// maxDefinition bounds a stream, rule or service definition read from a
+// file or stdin.
+const maxDefinition = 8 << 20
+
 // readArg returns arg, or stdin when arg is "-".
 func (c *cli) readArg(arg string) ([]byte, error) {
 	if arg != "-" {
 		return []byte(arg), nil
 	}
-	return io.ReadAll(c.stdin)
+	return readLimited(c.stdin, "stdin", maxDefinition)
 }
 
 // readFileArg returns the content of a file, or stdin for "-".
 func (c *cli) readFileArg(arg string) ([]byte, error) {
 	if arg == "-" {
-		return io.ReadAll(c.stdin)
+		return readLimited(c.stdin, "stdin", maxDefinition)
 	}
-	return os.ReadFile(arg)
+	return readFile(arg, maxDefinition)
+}
+
+// readFile reads a regular file of at most limit bytes: a device, a FIFO
+// or a folder is refused before anything is read (/dev/zero would never
+// end, a FIFO might never answer).
+func readFile(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, st.Mode().Type())
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than the limit of %d", path, st.Size(), limit)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, path, limit)
+}
+
+// readLimited reads r to its end, refusing more than limit bytes.
+func readLimited(r io.Reader, name string, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: more than the limit of %d bytes", name, limit)
+	}
+	return data, nil
 }
 
 func (c *cli) println(msg string, err error) error {

@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/loopback"
+	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 var serveCmd = &command{
@@ -33,7 +35,8 @@ default; ADDR must be a loopback address (127.0.0.0/8, ::1 or localhost),
 as profiles show the engine's memory. GET /metrics of the REST API gives
 the engine's Prometheus metrics.
 
-Logs go to stderr and to <root>/log/kgen.log, at log.level of etc/kgen.yaml.
+Logs go to stderr and to <root>/log/kgen.log, at log.level of etc/kgen.yaml;
+the file is rotated at log.maxSize MiB (10), keeping log.maxBackups (5).
 Once serving, it prints "kgen engine ready: REST <url>, MQTT <url>" to
 stderr (", pprof <url>" added when on), and with -ready writes the REST URL
 (line 1), the MQTT URL (line 2) and, when on, the pprof URL (line 3) to
@@ -94,6 +97,7 @@ func serve(c *cli, rootFlag, restAddr, mqttAddr, pprofAddr, readyFile string) (e
 		logger.Info("kgen engine stopped")
 	}()
 	conf := e.Config()
+	logFile.setLimits(conf.Log.MaxSize, conf.Log.MaxBackups)
 	if conf.Log.Level != "" {
 		if err := level.UnmarshalText([]byte(conf.Log.Level)); err != nil {
 			logger.Warn("etc/kgen.yaml: log.level: want debug, info, warn or error; using info", "level", conf.Log.Level)
@@ -159,16 +163,67 @@ func startPprof(ctx context.Context, addr string, logger *slog.Logger) (url stri
 	}
 }
 
-func openLog(root string) (*os.File, error) {
+// Log file rotation defaults: log.maxSize and log.maxBackups of
+// etc/kgen.yaml.
+const (
+	defaultLogMaxSize    = 10 // MiB
+	defaultLogMaxBackups = 5
+)
+
+// openLog opens <root>/log/kgen.log, rotated at the default size until
+// setLimits sets the configured one.
+func openLog(root string) (*logFile, error) {
 	dir := filepath.Join(root, "log")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("log folder: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "kgen.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
+	l := &logFile{name: filepath.Join(dir, "kgen.log")}
+	l.setLimits(0, 0)
+	// Open (or create) it now, so that a folder that cannot be written is
+	// an error here rather than lost log lines.
+	if _, err := l.w.Write(nil); err != nil {
 		return nil, fmt.Errorf("log file: %w", err)
 	}
-	return f, nil
+	return l, nil
+}
+
+// logFile is the engine's log file: kgen.log, rotated when it grows past
+// its size to kgen-<time>.log, keeping the newest backups.
+type logFile struct {
+	name string
+	mu   sync.Mutex
+	w    *lumberjack.Logger
+}
+
+// setLimits rotates at maxSize MiB and keeps maxBackups old files; 0 takes
+// the defaults.
+func (l *logFile) setLimits(maxSize, maxBackups int) {
+	if maxSize <= 0 {
+		maxSize = defaultLogMaxSize
+	}
+	if maxBackups <= 0 {
+		maxBackups = defaultLogMaxBackups
+	}
+	w := &lumberjack.Logger{Filename: l.name, MaxSize: maxSize, MaxBackups: maxBackups}
+	l.mu.Lock()
+	old := l.w
+	l.w = w
+	l.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+func (l *logFile) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *logFile) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Close()
 }
 
 // signalContext is the context of commands that run until interrupted.

@@ -67,13 +67,16 @@ func sendServiceZip(send func(*api.Client, context.Context, string, []byte) (str
 	}
 }
 
+// maxServiceZip bounds a service zip read by the CLI.
+const maxServiceZip = 64 << 20
+
 // serviceZip reads a service zip, or packs one from a description file and
 // the .proto files of the schemas/ folder beside it (or beside it).
 func serviceZip(name, file string) ([]byte, error) {
 	if !strings.EqualFold(filepath.Ext(file), ".json") {
-		return os.ReadFile(file)
+		return readFile(file, maxServiceZip)
 	}
-	desc, err := os.ReadFile(file)
+	desc, err := readFile(file, maxDefinition)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,15 @@ import (
 // ctx ends.
 const shutdownTimeout = 10 * time.Second
 
+// Connection limits of the API servers: a request's headers and its whole
+// body must come within readTimeout (a zip upload included), and an idle
+// keep-alive connection is closed after idleTimeout, so stalled clients
+// cannot hold connections open.
+var (
+	readTimeout = 2 * time.Minute
+	idleTimeout = 2 * time.Minute
+)
+
 // Serve serves the REST API of e on addr ("127.0.0.1:0" picks a free port)
 // until ctx ends, then shuts down gracefully. ready, if not nil, is called
 // with the address actually listened on once connections are accepted. A
@@ -42,6 +51,8 @@ func serveHTTP(ctx context.Context, name, addr string, h http.Handler, logger *s
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

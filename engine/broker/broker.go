@@ -43,10 +43,22 @@ var running = struct {
 	m map[*Broker]struct{}
 }{m: map[*Broker]struct{}{}}
 
+// DefaultMaxPacketSize bounds an MQTT packet the embedded broker takes,
+// in bytes, unless StartWith is given another bound.
+const DefaultMaxPacketSize = 16 << 20
+
 // Start listens on addr (host:port; port 0 picks a free port) and serves MQTT
-// 3.1, 3.1.1 and 5 with anonymous access allowed. The broker logs through
-// logger; nil discards its logs.
+// 3.1, 3.1.1 and 5 with anonymous access allowed, packets up to
+// DefaultMaxPacketSize. The broker logs through logger; nil discards its
+// logs.
 func Start(addr string, logger *slog.Logger) (*Broker, error) {
+	return StartWith(addr, logger, DefaultMaxPacketSize)
+}
+
+// StartWith is Start with packets bounded to maxPacket bytes: the broker
+// disconnects a client that sends a larger one before it reads the packet
+// in, so a huge message costs it nothing.
+func StartWith(addr string, logger *slog.Logger, maxPacket uint32) (*Broker, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,7 +70,9 @@ func Start(addr string, logger *slog.Logger) (*Broker, error) {
 		return nil, fmt.Errorf("embedded mqtt broker: listen %s: %w", addr, listenCause(err))
 	}
 	l := &tcpListener{ln: ln, conns: map[net.Conn]struct{}{}, served: make(chan struct{})}
-	server := mqtt.New(&mqtt.Options{Logger: logger, InlineClient: true})
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = maxPacket
+	server := mqtt.New(&mqtt.Options{Logger: logger, InlineClient: true, Capabilities: caps})
 	drops := &dropHook{}
 	for _, h := range []mqtt.Hook{new(auth.AllowHook), drops} {
 		if err := server.AddHook(h, nil); err != nil {

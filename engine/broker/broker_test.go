@@ -145,3 +145,49 @@ func TestDroppedFor(t *testing.T) {
 		}
 	}
 }
+
+// A packet over the bound disconnects its client before the broker reads
+// it in; packets within the bound go through.
+func TestMaxPacketSize(t *testing.T) {
+	b, err := StartWith("127.0.0.1:0", nil, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan Message, 4)
+	unsub, err := b.Subscribe("big/#", 0, func(m Message) { got <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unsub()
+	lost := make(chan error, 1)
+	opts := paho.NewClientOptions().AddBroker(b.URL()).SetClientID("big-test").SetConnectTimeout(5 * time.Second).
+		SetAutoReconnect(false).SetConnectionLostHandler(func(_ paho.Client, err error) { lost <- err })
+	c := paho.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(100)
+	if tok := c.Publish("big/small", 0, false, make([]byte, 512)); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish 512 bytes: %v", tok.Error())
+	}
+	select {
+	case m := <-got:
+		if len(m.Payload) != 512 {
+			t.Fatalf("got %d bytes", len(m.Payload))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the small message did not come through")
+	}
+	c.Publish("big/large", 0, false, make([]byte, 4096))
+	select {
+	case <-lost:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a 4 KiB packet did not disconnect its client")
+	}
+	select {
+	case m := <-got:
+		t.Fatalf("the large message came through: %d bytes on %s", len(m.Payload), m.Topic)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -74,18 +74,11 @@ type Installed struct {
 
 // InstallFile installs the plugin zip at zipPath; see Install.
 func InstallFile(root string, kind sdk.Kind, name, zipPath string, opts Options) (*Installed, error) {
-	f, err := os.Open(zipPath)
+	f, st, err := OpenRegular(zipPath)
 	if err != nil {
 		return nil, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), name, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), name, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("install %s plugin %q: %s is not a regular file", kind.Dir(), name, zipPath)
-	}
 	return Install(root, kind, name, f, st.Size(), opts)
 }
 

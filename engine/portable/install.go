@@ -233,16 +233,20 @@ func (m *Manager) installFile(name, zipPath string, opts InstallOptions) (_ *Ins
 	if err := sdk.ValidateName(name); err != nil {
 		return nil, err
 	}
-	zr, err := zip.OpenReader(zipPath)
+	f, st, err := pluginzip.OpenRegular(zipPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := zip.NewReader(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", zipPath, err)
 	}
-	defer zr.Close()
 	lim := opts.Limits
 	if lim == (pluginzip.Limits{}) {
 		lim = pluginzip.DefaultLimits
 	}
-	if err := checkZip(&zr.Reader, name, lim); err != nil {
+	if err := checkZip(zr, name, lim); err != nil {
 		return nil, fmt.Errorf("%s: %w", zipPath, err)
 	}
 
@@ -273,7 +277,7 @@ func (m *Manager) installFile(name, zipPath string, opts InstallOptions) (_ *Ins
 	if err := os.MkdirAll(fresh, 0o755); err != nil {
 		return nil, err
 	}
-	if err := extract(&zr.Reader, fresh, lim); err != nil {
+	if err := extract(zr, fresh, lim); err != nil {
 		return nil, fmt.Errorf("%s: %w", zipPath, err)
 	}
 	man, err := ReadManifest(fresh)

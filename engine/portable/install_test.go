@@ -451,3 +451,19 @@ func TestReinstallSourceAndSinkWhileRulesRun(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 }
+
+// A FIFO given as the zip is refused at once instead of hanging the
+// install (opening it would wait for a writer).
+func TestInstallRefusesAFIFO(t *testing.T) {
+	root := t.TempDir()
+	m := portable.NewManager(portable.Options{Root: root})
+	defer m.Close()
+	fifo := filepath.Join(t.TempDir(), "greet.zip")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := m.InstallFile("greet", fifo, portable.InstallOptions{})
+	if want := `install portable plugin "greet": ` + fifo + ` is not a regular file`; err == nil || err.Error() != want {
+		t.Fatalf("err = %v\nwant %s", err, want)
+	}
+}

@@ -62,8 +62,9 @@ func (a Action) MarshalJSON() ([]byte, error) {
 
 // RuleOptions are the rule's "options".
 type RuleOptions struct {
-	// BufferLength bounds each sink's queue (default 1024). A full queue
-	// slows the rule down to the source (backpressure).
+	// BufferLength bounds each sink's queue (default 1024, at most
+	// 1048576). A full queue slows the rule down to the source
+	// (backpressure).
 	BufferLength int `json:"bufferLength,omitempty"`
 	// BufferFullPolicy is "block" (default: nothing is lost, the source is
 	// slowed down) or "drop" (the row is dropped and counted in the sink's
@@ -143,8 +144,11 @@ const (
 	defaultFunctionBatch = 64
 	maxFunctionBatch     = 4096
 	defaultBufferLength  = 1024
-	policyBlock          = "block"
-	policyDrop           = "drop"
+	// maxBufferLength bounds a sink queue: its slots are allocated when
+	// the rule starts.
+	maxBufferLength = 1 << 20
+	policyBlock     = "block"
+	policyDrop      = "drop"
 )
 
 // Options that eKuiper rules carry and that have no effect here yet; they are
@@ -234,8 +238,8 @@ func parseOptions(def *Def, opts map[string]json.RawMessage) error {
 		v := opts[k]
 		switch k {
 		case "bufferLength":
-			if err := json.Unmarshal(v, &def.Options.BufferLength); err != nil || def.Options.BufferLength < 1 {
-				return fmt.Errorf(`rule %q: options.bufferLength: want a positive integer, got %s`, def.ID, v)
+			if err := json.Unmarshal(v, &def.Options.BufferLength); err != nil || def.Options.BufferLength < 1 || def.Options.BufferLength > maxBufferLength {
+				return fmt.Errorf(`rule %q: options.bufferLength: want an integer from 1 to %d, got %s`, def.ID, maxBufferLength, v)
 			}
 		case "bufferFullPolicy":
 			if err := json.Unmarshal(v, &def.Options.BufferFullPolicy); err != nil ||

@@ -116,12 +116,13 @@ type Rule struct {
 
 	m metrics
 	// latency is Env.Latency's observer for this rule; nil without one.
-	latency Observer
-	state   atomic.Value // string: "planned", "running", "stopped", "finished", "failed"
-	stopMu  sync.Mutex
-	stopped bool
-	done    chan struct{}
-	eofs    atomic.Int32
+	latency  Observer
+	state    atomic.Value // string: "planned", "running", "stopped", "finished", "failed"
+	stopMu   sync.Mutex
+	stopped  bool
+	done     chan struct{}
+	doneOnce sync.Once // closes done
+	eofs     atomic.Int32
 }
 
 type metrics struct {
@@ -377,6 +378,54 @@ func (r *Rule) shutdown(final string) {
 	r.stopped = true
 	r.stopMu.Unlock()
 
+	// The stop itself runs on a goroutine of its own: a row whose function
+	// call never returns would hold it forever, and the caller (the REST
+	// API, the engine's shutdown) must not wait with it. After stopTimeout
+	// the rule's calls are cancelled (context-aware ones, such as external
+	// services and portable plugins, return); after abandonGrace more the
+	// stop returns anyway, the rule reported stopped, and what is still
+	// stuck finishes (and is dropped) whenever it returns.
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		r.stopLocked(final)
+	}()
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-finished:
+		return
+	case <-timer.C:
+	}
+	r.logger.Warn("rule did not stop in time; cancelling its calls", "timeout", stopTimeout)
+	r.cancel()
+	timer.Reset(abandonGrace)
+	select {
+	case <-finished:
+		return
+	case <-timer.C:
+	}
+	r.logger.Error("rule stopped with a call that does not return; what it was processing is dropped when it does")
+	r.m.fatal.CompareAndSwap(nil, &timedError{msg: "stopped while a call did not return: its row was dropped", at: time.Now()})
+	r.finish(final)
+}
+
+// stopTimeout bounds a rule's stop before its calls are cancelled;
+// abandonGrace is how long cancelled calls get before the stop returns
+// without them. A variable for tests.
+var stopTimeout, abandonGrace = drainTimeout + 2*time.Second, 2 * time.Second
+
+// finish marks the rule ended with state final, once.
+func (r *Rule) finish(final string) {
+	r.doneOnce.Do(func() {
+		r.state.Store(final)
+		r.logger.Info("rule " + final)
+		close(r.done)
+	})
+}
+
+// stopLocked is shutdown's work: sources, the rows in flight, the sinks.
+func (r *Rule) stopLocked(final string) {
 	stopAt := time.Now()
 	var cp *capture
 	if r.ckpt != nil {
@@ -414,9 +463,7 @@ func (r *Rule) shutdown(final string) {
 		<-s.done
 	}
 	r.closeAll()
-	r.state.Store(final)
-	r.logger.Info("rule " + final)
-	close(r.done)
+	r.finish(final)
 }
 
 // quiesce ends processing: the rows in flight are handed on and the window

@@ -440,6 +440,9 @@ func (r *Registry) Close() error { return r.invokers.close() }
 const (
 	maxZipFile  = 16 << 20
 	maxZipTotal = 64 << 20
+	// maxZipEntries bounds the entries of a service zip: a description and
+	// its .proto files, never thousands.
+	maxZipEntries = 1000
 )
 
 // AddZip registers a service from a zip holding <name>.json and
@@ -470,6 +473,9 @@ func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error)
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("open zip: %w", err)
+	}
+	if len(zr.File) > maxZipEntries {
+		return nil, nil, fmt.Errorf("zip has %d entries, more than the limit of %d", len(zr.File), maxZipEntries)
 	}
 	var desc []byte
 	schemas := map[string][]byte{}

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -322,6 +323,13 @@ func TestAddZip(t *testing.T) {
 		if got := errString(err); got != tc.want {
 			t.Errorf("AddZip:\n got %s\nwant %s", got, tc.want)
 		}
+	}
+	many := map[string]string{"z.json": kitchenJSON}
+	for i := range 1000 {
+		many[fmt.Sprintf("schemas/f%d.proto", i)] = ""
+	}
+	if err := r.AddZip("z", makeZip(t, many, "")); errString(err) != `add service "z": zip has 1001 entries, more than the limit of 1000` {
+		t.Errorf("1001 entries: %v", err)
 	}
 	if err := r.AddZip("z", []byte("not a zip")); errString(err) != `add service "z": open zip: zip: not a valid zip file` {
 		t.Errorf("not a zip: %v", err)

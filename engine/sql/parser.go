@@ -13,9 +13,28 @@ import (
 // the stack of the recursive-descent parser.
 const maxDepth = 500
 
+// MaxTypeDepth bounds the nesting of ARRAY and STRUCT column types: a
+// stream's schema is walked for every row, and deeper types serve no
+// payload a device sends.
+const MaxTypeDepth = 32
+
+// MaxLength bounds a statement, in bytes.
+const MaxLength = 1 << 20
+
+// tooLong is the error of a statement longer than MaxLength, nil else.
+func tooLong(src string) error {
+	if len(src) > MaxLength {
+		return errorf(Pos{Line: 1, Col: 1}, "the statement is %d bytes, longer than the limit of %d", len(src), MaxLength)
+	}
+	return nil
+}
+
 // Parse parses one statement, SELECT or CREATE STREAM, optionally followed
 // by ";". Every error is an *Error.
 func Parse(src string) (Statement, error) {
+	if err := tooLong(src); err != nil {
+		return nil, err
+	}
 	p := newParser(src)
 	switch {
 	case p.isKeyword("SELECT"):
@@ -28,6 +47,9 @@ func Parse(src string) (Statement, error) {
 
 // ParseSelect parses a SELECT statement.
 func ParseSelect(src string) (*Select, error) {
+	if err := tooLong(src); err != nil {
+		return nil, err
+	}
 	p := newParser(src)
 	if !p.isKeyword("SELECT") {
 		return nil, p.expected("SELECT")
@@ -37,6 +59,9 @@ func ParseSelect(src string) (*Select, error) {
 
 // ParseCreateStream parses a CREATE STREAM statement.
 func ParseCreateStream(src string) (*CreateStream, error) {
+	if err := tooLong(src); err != nil {
+		return nil, err
+	}
 	p := newParser(src)
 	if !p.isWord("CREATE") {
 		return nil, p.expected("CREATE STREAM")
@@ -48,6 +73,8 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	// typeDepth is the nesting of the ARRAY and STRUCT types being parsed.
+	typeDepth int
 	// clause is where expressions are being parsed ("SELECT", "WHERE",
 	// ...), for the error about a window call outside GROUP BY.
 	clause string
@@ -246,6 +273,13 @@ func (p *parser) columnType() (schema.Type, error) {
 	kind, ok := schema.KindByName(t.text)
 	if !ok {
 		return schema.Type{}, errorf(t.pos, "unknown type %q", t.text)
+	}
+	if kind == schema.Array || kind == schema.Struct {
+		if p.typeDepth >= MaxTypeDepth {
+			return schema.Type{}, errorf(t.pos, "column type nested too deeply: ARRAY and STRUCT nest at most %d deep", MaxTypeDepth)
+		}
+		p.typeDepth++
+		defer func() { p.typeDepth-- }()
 	}
 	p.next()
 	switch kind {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kgen-dev/kgen/internal/atomicfile"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -75,6 +76,20 @@ func OpenBolt(path string) (*Bolt, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	return b, nil
+}
+
+// Backup writes a consistent copy of the store to path, all or nothing
+// (a crash leaves the previous copy): for a small store such as the
+// engine's definitions.
+func (b *Bolt) Backup(path string) error {
+	var buf bytes.Buffer
+	if err := b.db.View(func(tx *bolt.Tx) error { _, err := tx.WriteTo(&buf); return err }); err != nil {
+		return fmt.Errorf("back up store %q: %w", b.path, err)
+	}
+	if err := atomicfile.Write(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("back up store %q: %w", b.path, err)
+	}
+	return nil
 }
 
 // verify reads the whole database once, the way calls will: every bucket,
