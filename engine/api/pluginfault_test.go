@@ -220,11 +220,16 @@ func TestPluginQuarantinedAtStart(t *testing.T) {
 		{"GET", "/plugins/sinks", "", 200, "[\n  \"boom\"\n]\n"},
 		// Its code ran in this process: a second open would hang in Go.
 		{"POST", "/plugins/sinks", `{"name":"boom","file":"` + zipPath + `"}`, 400, `install sinks plugin "boom": load: plugin "boom" (` + file + `): its init panicked while it was opened: *`},
-		{"DELETE", "/plugins/sinks/boom", "", 200, "*"},
+		// Delete removes the quarantined copy too.
+		{"DELETE", "/plugins/sinks/boom", "", 200, "sinks plugin boom is deleted; rules already using it keep it until they stop, as Go cannot unload a plugin"},
 		{"GET", "/plugins/sinks", "", 200, "[]\n"},
 	})
+	if _, err := os.Stat(q); err == nil {
+		t.Errorf("%s left after the delete", info.Quarantined)
+	}
 	stillRuns()
-	// The next start finds nothing to quarantine.
+	// The next start finds nothing to quarantine, and the junk function
+	// plugin quarantined by the first start is still reported.
 	s.srv.Close()
 	if err := s.e.Close(); err != nil {
 		t.Fatal(err)
@@ -236,5 +241,8 @@ func TestPluginQuarantinedAtStart(t *testing.T) {
 	defer e.Close()
 	if infos := e.Plugins().List(sdk.KindSink); len(infos) != 0 {
 		t.Errorf("after a restart: sink plugins %+v", infos)
+	}
+	if infos := e.Plugins().List(sdk.KindFunction); len(infos) != 1 || infos[0].Quarantined != junk.Quarantined || !strings.Contains(infos[0].Err, "not a Go plugin") {
+		t.Errorf("after a restart: function plugins %+v", infos)
 	}
 }

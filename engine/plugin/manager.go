@@ -256,7 +256,34 @@ func (m *Manager) Scan() []error {
 			}
 		}
 	}
+	m.listQuarantined()
 	return errs
+}
+
+// listQuarantined reports the plugins quarantined by earlier starts that
+// nothing has replaced: List shows them with their reason until they are
+// deleted.
+func (m *Manager) listQuarantined() {
+	for _, kind := range sdk.Kinds {
+		qs, err := pluginzip.ListQuarantined(m.root, kind)
+		if err != nil {
+			m.logger.Error("list quarantined plugins", "kind", kind.String(), "err", err)
+			continue
+		}
+		m.mu.Lock()
+		for _, q := range qs { // oldest first: the newest wins
+			if old := m.infos[kind][q.Name]; old != nil && old.Quarantined == "" {
+				continue
+			}
+			info := &Info{Kind: kind, Name: q.Name, File: q.File, Quarantined: q.Dir,
+				Err: cmp.Or(q.Reason, "no reason.txt") + "; quarantined to " + q.Dir + " (reason.txt): fix or rebuild the plugin, then install it again"}
+			if _, v, err := sdk.ParsePluginFileName(filepath.Base(q.File)); err == nil {
+				info.Version = v
+			}
+			m.infos[kind][q.Name] = info
+		}
+		m.mu.Unlock()
+	}
 }
 
 // refuse records a plugin that failed and logs why.

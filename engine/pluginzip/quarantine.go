@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kgen-dev/kgen/internal/layout"
@@ -77,4 +78,68 @@ func Quarantine(root string, kind sdk.Kind, name, file, reason string, now time.
 		}
 	}
 	return l.rel(dir), nil
+}
+
+// Quarantined is a plugin file Quarantine moved aside.
+type Quarantined struct {
+	Kind sdk.Kind
+	Name string
+	// Dir is the quarantine folder, relative to the root, with slashes.
+	Dir string
+	// File is the path the .so had under the root, "" when the folder
+	// holds none; Reason is the text of reason.txt.
+	File, Reason string
+}
+
+// ListQuarantined lists the quarantine folders of a kind under root,
+// oldest first.
+func ListQuarantined(root string, kind sdk.Kind) ([]Quarantined, error) {
+	base := filepath.Join(root, layout.PluginsDir, QuarantineDir, kind.Dir())
+	entries, err := os.ReadDir(base)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []Quarantined
+	for _, e := range entries {
+		name, _, ok := strings.Cut(e.Name(), "-")
+		if !e.IsDir() || !ok || sdk.ValidateName(name) != nil {
+			continue
+		}
+		l := installed{root: root, kind: kind, name: name}
+		dir := filepath.Join(base, e.Name())
+		q := Quarantined{Kind: kind, Name: name, Dir: l.rel(dir)}
+		reason, _ := os.ReadFile(filepath.Join(dir, "reason.txt"))
+		q.Reason = strings.TrimSpace(string(reason))
+		sos, _ := filepath.Glob(filepath.Join(dir, layout.PluginsDir, kind.Dir(), "*.so"))
+		if len(sos) > 0 {
+			q.File = filepath.Join(l.soDir(), filepath.Base(sos[0]))
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+// removeQuarantined removes the quarantine folders of a plugin and returns
+// them, relative to the root.
+func removeQuarantined(l installed) ([]string, error) {
+	qs, err := ListQuarantined(l.root, l.kind)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	for _, q := range qs {
+		if q.Name != l.name {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(l.root, filepath.FromSlash(q.Dir))); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, q.Dir)
+	}
+	return removed, errors.Join(errs...)
 }
