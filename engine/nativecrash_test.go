@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
-	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
 	"github.com/kgen-dev/kgen/internal/testutil"
+	"github.com/kgen-dev/kgen/internal/testutil/syncbuf"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
