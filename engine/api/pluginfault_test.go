@@ -246,3 +246,46 @@ func TestPluginQuarantinedAtStart(t *testing.T) {
 		t.Errorf("after a restart: function plugins %+v", infos)
 	}
 }
+
+// install.sh is refused unless etc/kgen.yaml allows it; allowed, it runs
+// under plugins.installScriptTimeout.
+func TestPluginInstallScriptSettings(t *testing.T) {
+	off := newServer(t)
+	z := writeZip(t, "Hook.so", "not an ELF file", "install.sh", "echo ran > \"$KGEN_ROOT/data/ran.txt\"\n")
+	off.check(t, []exchange{
+		{"POST", "/plugins/sinks", `{"name":"hook","file":"` + z + `"}`, 400,
+			`install sinks plugin "hook": the zip has an install.sh, and install scripts are off: running it would run the zip's code as the engine's user; ` +
+				`to allow it, set plugins.allowInstallScripts: true in etc/kgen.yaml and restart the engine, or remove install.sh from the zip`},
+	})
+	if _, err := os.Stat(filepath.Join(off.e.Root(), "data", "ran.txt")); err == nil {
+		t.Error("install.sh ran while scripts are off")
+	}
+
+	root := t.TempDir()
+	testutil.WriteTree(t, root, map[string]string{"etc/kgen.yaml": "plugins:\n  allowInstallScripts: true\n  installScriptTimeout: 2s\n"})
+	on := newServerAt(t, root)
+	slow := writeZip(t, "Hook.so", "not an ELF file", "install.sh", "sleep 60\n")
+	on.check(t, []exchange{
+		// The script runs; the loader then refuses the .so, and the error
+		// says the script's own effects stay.
+		{"POST", "/plugins/sinks", `{"name":"hook","file":"` + z + `"}`, 400, `install sinks plugin "hook": load: plugin "hook" (*`},
+		{"POST", "/plugins/sinks", `{"name":"hook","file":"` + slow + `"}`, 400, `install sinks plugin "hook": install.sh: did not finish within 2s (plugins.installScriptTimeout)`},
+	})
+	_, body := on.call(t, "POST", "/plugins/sinks", `{"name":"hook","file":"`+z+`"}`)
+	if !strings.Contains(body, "install.sh had run: the files of this install were removed, but changes the script made outside its folder are not undone") {
+		t.Errorf("refused install after the script: %s", body)
+	}
+	if data, err := os.ReadFile(filepath.Join(root, "data", "ran.txt")); string(data) != "ran\n" {
+		t.Errorf("data/ran.txt = %q, %v; want the script's output", data, err)
+	}
+	if got := files(t, root); slices.ContainsFunc(got, func(p string) bool { return strings.Contains(strings.ToLower(p), "hook") }) {
+		t.Errorf("left after refused installs: %q", got)
+	}
+
+	bad := t.TempDir()
+	testutil.WriteTree(t, bad, map[string]string{"etc/kgen.yaml": "plugins:\n  installScriptTimeout: -1s\n"})
+	_, err := engine.Open(engine.Options{Root: bad, NoRestore: true})
+	if want := filepath.Join(bad, "etc", "kgen.yaml") + ": plugins.installScriptTimeout -1s: want a positive duration such as 2m"; err == nil || err.Error() != want {
+		t.Errorf("engine.Open: %v\nwant %s", err, want)
+	}
+}
