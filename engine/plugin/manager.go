@@ -785,15 +785,20 @@ func (m *Manager) markerPath() string {
 // quarantine the file instead of crashing again.
 func (m *Manager) open(kind sdk.Kind, name, path string) (p *goplugin.Plugin, err error) {
 	data, _ := json.Marshal(openingMarker{Kind: kind.Dir(), Name: name, File: path})
-	if err := atomicfile.Write(m.markerPath(), data); err != nil {
-		return nil, fmt.Errorf("plugin %q (%s): %w", name, path, err)
+	marked := atomicfile.Write(m.markerPath(), data) == nil
+	if !marked {
+		// A root the engine cannot write to: the plugin still loads, but a
+		// crash in its init will not be known at the next start.
+		m.logger.Warn("cannot mark the plugin being opened", "file", m.markerPath())
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, &PanicError{Name: name, File: path, Value: r, Stack: debug.Stack()}
 		}
-		if rerr := os.Remove(m.markerPath()); rerr != nil && err == nil {
-			m.logger.Warn("remove plugin marker", "err", rerr)
+		if marked {
+			if rerr := os.Remove(m.markerPath()); rerr != nil {
+				m.logger.Warn("remove plugin marker", "err", rerr)
+			}
 		}
 	}()
 	return goplugin.Open(path)
