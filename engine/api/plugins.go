@@ -23,7 +23,8 @@ type PluginBody struct {
 	// File is the plugin zip: a file:// URL or an absolute path on the
 	// engine's machine.
 	File string `json:"file"`
-	// ShellParas are the arguments of the zip's install.sh.
+	// ShellParas are the arguments of the zip's install.sh, which runs only
+	// when etc/kgen.yaml sets plugins.allowInstallScripts: true.
 	ShellParas []string `json:"shellParas,omitempty"`
 }
 
