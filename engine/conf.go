@@ -82,6 +82,15 @@ type Config struct {
 		// rules' sources or sinks in it. Default 5s; negative: off.
 		HealthInterval time.Duration `yaml:"healthInterval"`
 	} `yaml:"portable"`
+	// Plugins configures Go plugins (.so) installed from zips.
+	Plugins struct {
+		// AllowInstallScripts lets the install.sh of a plugin zip run on
+		// install (as the engine's user: installing such a zip runs its
+		// code). Off: a zip holding install.sh is refused.
+		AllowInstallScripts bool `yaml:"allowInstallScripts"`
+		// InstallScriptTimeout bounds one run of install.sh.
+		InstallScriptTimeout time.Duration `yaml:"installScriptTimeout"`
+	} `yaml:"plugins"`
 }
 
 const defaultConfig = `# kgen engine settings.
@@ -123,6 +132,13 @@ log:
 # 127.0.0.1:6060; empty: off. Loopback addresses only (127.0.0.0/8, ::1,
 # localhost): profiles show the engine's memory.
 pprof: ""
+plugins:
+  # Run the install.sh of a Go plugin zip on install. It runs as the
+  # engine's user (in the zip's folder, with only PATH, HOME and KGEN_ROOT
+  # set), so installing such a zip runs its code; off, such zips are refused.
+  allowInstallScripts: false
+  # How long install.sh may run before it is killed and the install fails.
+  installScriptTimeout: 2m
 `
 
 var defaultSourceConfs = map[string]string{
@@ -199,6 +215,9 @@ func loadConfig(path string) (*Config, error) {
 		if err := loopback.Check(c.Pprof); err != nil {
 			return nil, fmt.Errorf("%s: pprof %q: %w", path, c.Pprof, err)
 		}
+	}
+	if c.Plugins.InstallScriptTimeout <= 0 {
+		return nil, fmt.Errorf("%s: plugins.installScriptTimeout %v: want a positive duration such as 2m", path, c.Plugins.InstallScriptTimeout)
 	}
 	return &c, nil
 }

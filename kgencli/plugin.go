@@ -25,9 +25,12 @@ var pluginCmd = &command{
 Plugin manages the Go plugins (.so) of a running engine; <type> is source,
 sink or function (or sources, sinks, functions). install takes a zip made
 by kgen pack (eKuiper's layout), checks it, runs its install.sh with the
--param values as arguments, puts its files in the engine root and loads the
-plugin: new rules can use it at once. A failed install leaves nothing
-behind. The zip is read by the engine: a local path is sent as an absolute
+-param values as arguments (only when plugins.allowInstallScripts is true in
+the engine's etc/kgen.yaml: a zip with install.sh is refused otherwise),
+puts its files in the engine root and loads the plugin: new rules can use it
+at once. A failed install leaves nothing of its files behind (what
+install.sh changed elsewhere stays). A plugin whose init panics is refused
+with the panic message. The zip is read by the engine: a local path is sent as an absolute
 path, so the engine must run on this machine (or give a file:// URL of the
 engine's machine).
 

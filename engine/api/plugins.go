@@ -23,7 +23,8 @@ type PluginBody struct {
 	// File is the plugin zip: a file:// URL or an absolute path on the
 	// engine's machine.
 	File string `json:"file"`
-	// ShellParas are the arguments of the zip's install.sh.
+	// ShellParas are the arguments of the zip's install.sh, which runs only
+	// when etc/kgen.yaml sets plugins.allowInstallScripts: true.
 	ShellParas []string `json:"shellParas,omitempty"`
 }
 
@@ -39,6 +40,10 @@ type PluginInfo struct {
 	Functions []string `json:"functions,omitempty"`
 	// Error is why the plugin could not be loaded; empty when it is loaded.
 	Error string `json:"error,omitempty"`
+	// Quarantined is the folder, relative to the engine root, its file was
+	// moved to at startup because it failed to load (a panic in its init,
+	// a crash, a build that does not match the engine); empty otherwise.
+	Quarantined string `json:"quarantined,omitempty"`
 }
 
 // pluginServer serves /plugins. Installs and deletes take turns, so two
@@ -110,8 +115,10 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 			}
 			return err
 		},
-		ShellParas: body.ShellParas,
-		Logger:     p.logger.With("plugin", body.Name),
+		AllowScripts:  p.e.Config().Plugins.AllowInstallScripts,
+		ScriptTimeout: p.e.Config().Plugins.InstallScriptTimeout,
+		ShellParas:    body.ShellParas,
+		Logger:        p.logger.With("plugin", body.Name),
 	})
 	if err != nil {
 		status := http.StatusBadRequest
@@ -184,11 +191,12 @@ func (p *pluginServer) show(w http.ResponseWriter, r *http.Request) {
 	for _, info := range p.infos(kind) {
 		if info.Name == name {
 			writeJSON(w, http.StatusOK, PluginInfo{
-				Name:      info.Name,
-				Version:   strings.TrimPrefix(info.Version, "v"),
-				File:      info.File,
-				Functions: info.Functions,
-				Error:     info.Err,
+				Name:        info.Name,
+				Version:     strings.TrimPrefix(info.Version, "v"),
+				File:        info.File,
+				Functions:   info.Functions,
+				Error:       info.Err,
+				Quarantined: info.Quarantined,
 			})
 			return
 		}

@@ -93,11 +93,13 @@ func TestPluginInstallRefused(t *testing.T) {
 
 func TestPluginExistsListDelete(t *testing.T) {
 	root := t.TempDir()
-	// An installed plugin the engine's startup scan refuses (not a Go plugin).
+	// An installed plugin the engine's startup scan refuses, for its
+	// metadata (a broken .so would be quarantined: see
+	// TestPluginQuarantinedAtStart).
 	for p, body := range map[string]string{
-		"plugins/sinks/Hook@v1.0.0.so": "not an ELF file",
-		"etc/sinks/hook.json":          "{}",
-		"etc/sinks/hook/token.txt":     "secret",
+		"plugins/functions/Hook@v1.0.0.so": "not an ELF file",
+		"etc/functions/hook.json":          "{not json",
+		"etc/functions/hook/token.txt":     "secret",
 	} {
 		os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755)
 		os.WriteFile(filepath.Join(root, p), []byte(body), 0o644)
@@ -110,33 +112,33 @@ func TestPluginExistsListDelete(t *testing.T) {
 	s := newServerAt(t, root)
 	ctx := context.Background()
 	z := writeZip(t, "Hook.so", "x")
-	_, err = s.cl.InstallPlugin(ctx, sdk.KindSink, api.PluginBody{Name: "hook", File: z})
-	if want := `install sinks plugin "hook": plugin "hook" is already installed (v1.0.0); delete it first`; err == nil || err.Error() != want || !errors.Is(err, engine.ErrExists) {
+	_, err = s.cl.InstallPlugin(ctx, sdk.KindFunction, api.PluginBody{Name: "hook", File: z})
+	if want := `install functions plugin "hook": plugin "hook" is already installed (v1.0.0); delete it first`; err == nil || err.Error() != want || !errors.Is(err, engine.ErrExists) {
 		t.Errorf("install over an installed plugin: %v\nwant %s", err, want)
 	}
-	names, err := s.cl.Plugins(ctx, sdk.KindSink)
+	names, err := s.cl.Plugins(ctx, sdk.KindFunction)
 	if err != nil || !slices.Equal(names, []string{"hook"}) {
 		t.Errorf("Plugins = %q, %v", names, err)
 	}
-	info, err := s.cl.Plugin(ctx, sdk.KindSink, "hook")
+	info, err := s.cl.Plugin(ctx, sdk.KindFunction, "hook")
 	if err != nil || info.Name != "hook" || info.Version != "1.0.0" || info.Error == "" {
 		t.Errorf("Plugin = %+v, %v", info, err)
 	}
-	msg, err := s.cl.DeletePlugin(ctx, sdk.KindSink, "hook", false)
+	msg, err := s.cl.DeletePlugin(ctx, sdk.KindFunction, "hook", false)
 	// Installed without a manifest (by hand): its etc folder may be the
 	// user's, and stays.
-	if want := "sinks plugin hook is deleted; kept the configuration changed or added since the install: etc/sinks/hook; rules already using it keep it until they stop, as Go cannot unload a plugin"; err != nil || msg != want {
+	if want := "functions plugin hook is deleted; kept the configuration changed or added since the install: etc/functions/hook; rules already using it keep it until they stop, as Go cannot unload a plugin"; err != nil || msg != want {
 		t.Errorf("DeletePlugin = %q, %v\nwant %q", msg, err, want)
 	}
 	if got := files(t, root); slices.ContainsFunc(got, func(p string) bool {
-		return (strings.Contains(p, "hook") || strings.Contains(p, "Hook")) && p != "etc/sinks/hook/token.txt"
+		return (strings.Contains(p, "hook") || strings.Contains(p, "Hook")) && p != "etc/functions/hook/token.txt"
 	}) {
 		t.Errorf("left after delete: %q", got)
 	}
-	if names, _ := s.cl.Plugins(ctx, sdk.KindSink); len(names) != 0 {
+	if names, _ := s.cl.Plugins(ctx, sdk.KindFunction); len(names) != 0 {
 		t.Errorf("after delete Plugins = %q", names)
 	}
-	if _, err := s.cl.Plugin(ctx, sdk.KindSink, "hook"); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := s.cl.Plugin(ctx, sdk.KindFunction, "hook"); !errors.Is(err, engine.ErrNotFound) {
 		t.Errorf("Plugin after delete: %v", err)
 	}
 }

@@ -41,6 +41,32 @@
 // the engine does not take them for compiled-in extensions, and Forget
 // hides them again.
 //
+// # Faults
+//
+// plugin.Open runs the plugin's package init functions in the caller's
+// goroutine. Load recovers a panic there: the plugin is refused with a
+// *PanicError carrying the panic message, the Manager's lock is released,
+// and the file is remembered (its code stays loaded, half initialised), so
+// that Go is never asked to open that file or plugin path again (it would
+// wait forever for the first open) and no plugin sharing one of its
+// packages (other than the engine's) runs their init a second time: both
+// are refused with ErrRestartNeeded. A fatal error in an init (a fault in C
+// code, a runtime throw) ends the process and cannot be recovered; Load
+// keeps a marker, <root>/plugins/.opening.json, while it opens a file, and
+// Scan at the next start quarantines the file it names without opening it.
+//
+// Scan quarantines every plugin file that fails to load by its own fault
+// (not a Go plugin, a build that does not match, a panicking init, a
+// missing or mistyped symbol): pluginzip.Quarantine moves it aside to
+// plugins/.quarantine/<type>/<name>-<time>/, and List reports it, with its
+// error and Info.Quarantined, on this start and the next ones until it is
+// deleted or installed again. Conflicts (a name another plugin or a
+// compiled-in extension has) are not the file's fault: those stay in place.
+//
+// Panics in a plugin's methods (Provision, Connect, Collect, Exec, ...) are
+// recovered where the engine calls them (package rule), failing that rule
+// or row only.
+//
 // # One account of what must match
 //
 // The Manager checks files with Compare and the package fingerprints. kgen

@@ -3,6 +3,7 @@ package plugin
 import (
 	"cmp"
 	"debug/buildinfo"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/kgen-dev/kgen/engine/pluginzip"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/internal/pluginmeta"
@@ -41,7 +44,31 @@ type Info struct {
 	Functions []string
 	// Err is why the plugin was not loaded; empty when it was.
 	Err string
+	// Quarantined is the folder, relative to the root, that Scan moved the
+	// plugin's file into because it failed to load (see Scan); empty when
+	// it was not.
+	Quarantined string
 }
+
+// PanicError is returned for a plugin whose package init panicked in
+// plugin.Open: the panic was recovered and the plugin refused.
+type PanicError struct {
+	Name, File string
+	// Value is what the init panicked with; Stack is where.
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("plugin %q (%s): its init panicked while it was opened: %v; the plugin was not loaded", e.Name, e.File, e.Value)
+}
+
+// brokenError marks a failure of the plugin file itself (not a Go plugin,
+// built differently, its init panicked, its symbols are missing), as
+// opposed to a conflict with other plugins: Scan quarantines those.
+type brokenError struct{ error }
+
+func (e brokenError) Unwrap() error { return e.error }
 
 // MismatchError is returned for a plugin whose build differs from the
 // engine's: it was not opened.
@@ -84,6 +111,10 @@ type Manager struct {
 	// pkgs are the package fingerprints of every opened plugin, with the
 	// plugin's name, so that two plugins sharing a package must agree.
 	pkgs map[string]pkgOwner
+	// poisoned are the packages, not the engine's own, of plugins whose
+	// init panicked: their init may have stopped half way, and Go cannot
+	// run it again, so a plugin linking one is refused until a restart.
+	poisoned map[string]string
 	// ctors are the constructors new rules can use, by name (function
 	// names for functions).
 	sources   map[string]func() sdk.Source
@@ -138,6 +169,7 @@ func NewManager(root string, self *debug.BuildInfo, logger *slog.Logger) *Manage
 		opened:    map[sdk.Kind]map[string][]*opened{},
 		owned:     map[sdk.Kind]map[string]bool{},
 		pkgs:      map[string]pkgOwner{},
+		poisoned:  map[string]string{},
 		sources:   map[string]func() sdk.Source{},
 		sinks:     map[string]func() sdk.Sink{},
 		functions: map[string]func() sdk.Function{},
@@ -162,8 +194,20 @@ func NewManager(root string, self *debug.BuildInfo, logger *slog.Logger) *Manage
 // Random@v1.10.0.so) the highest semantic version is loaded. A plugin that
 // fails is kept in List with its error and returned among the errors; it
 // never stops the others.
+//
+// A plugin file that fails to load by its own fault (not a Go plugin, built
+// differently from the engine, its init panicked, a symbol is missing) is
+// quarantined: moved to plugins/.quarantine/<type>/<name>-<time>/ with a
+// reason.txt (see pluginzip.Quarantine), so that it cannot fail every start;
+// List reports it with its error and the folder. A file whose opening
+// crashed the previous run of the engine (a fatal error in its init, which
+// no recover can catch) is known by the marker Load leaves while opening,
+// and quarantined without being opened again.
 func (m *Manager) Scan() []error {
 	var errs []error
+	if err := m.quarantineCrashed(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, kind := range sdk.Kinds {
 		dir := layout.Root(m.root).Plugins(kind)
 		entries, err := os.ReadDir(dir)
@@ -204,11 +248,42 @@ func (m *Manager) Scan() []error {
 		}
 		for _, name := range slices.Sorted(maps.Keys(best)) {
 			if _, err := m.Load(kind, best[name].file); err != nil {
+				var broken brokenError
+				if errors.As(err, &broken) {
+					err = m.quarantine(kind, name, best[name].file, err)
+				}
 				errs = append(errs, err)
 			}
 		}
 	}
+	m.listQuarantined()
 	return errs
+}
+
+// listQuarantined reports the plugins quarantined by earlier starts that
+// nothing has replaced: List shows them with their reason until they are
+// deleted.
+func (m *Manager) listQuarantined() {
+	for _, kind := range sdk.Kinds {
+		qs, err := pluginzip.ListQuarantined(m.root, kind)
+		if err != nil {
+			m.logger.Error("list quarantined plugins", "kind", kind.String(), "err", err)
+			continue
+		}
+		m.mu.Lock()
+		for _, q := range qs { // oldest first: the newest wins
+			if old := m.infos[kind][q.Name]; old != nil && old.Quarantined == "" {
+				continue
+			}
+			info := &Info{Kind: kind, Name: q.Name, File: q.File, Quarantined: q.Dir,
+				Err: cmp.Or(q.Reason, "no reason.txt") + "; quarantined to " + q.Dir + " (reason.txt): fix or rebuild the plugin, then install it again"}
+			if _, v, err := sdk.ParsePluginFileName(filepath.Base(q.File)); err == nil {
+				info.Version = v
+			}
+			m.infos[kind][q.Name] = info
+		}
+		m.mu.Unlock()
+	}
 }
 
 // refuse records a plugin that failed and logs why.
@@ -306,6 +381,11 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 		}
 		for _, o := range prev {
 			old := filepath.Base(o.info.File) + ", " + versionText(o.info.Version)
+			var pe *PanicError
+			if errors.As(o.err, &pe) && (o.info.File == path || pluginPath != "" && o.pluginPath == pluginPath) {
+				return nil, &RestartError{Name: name, Old: old + ", whose init panicked",
+					Why: "Go cannot open that file or plugin path again in this process"}
+			}
 			switch {
 			case o.info.File == path:
 				return nil, &RestartError{Name: name, Old: old, Why: "Go opens a plugin file once per process and would keep returning the old code for " + filepath.Base(path)}
@@ -319,7 +399,16 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	}
 	hashes, err := m.check(name, path)
 	if err != nil {
+		if m.self != nil {
+			err = brokenError{err}
+		}
 		return nil, err
+	}
+	for _, pkg := range slices.Sorted(maps.Keys(hashes)) {
+		if other, ok := m.poisoned[pkg]; ok {
+			return nil, fmt.Errorf("plugin %q (%s): it links package %s, whose init ran, perhaps half way, when the init of plugin %q panicked; "+
+				"Go cannot run an init twice, so restart kgen to load it (%w)", name, path, pkg, other, ErrRestartNeeded)
+		}
 	}
 	if sum == "" {
 		if sum, err = atomicfile.SHA256(path); err != nil {
@@ -332,7 +421,7 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 		}
 	}
 	before := registered()
-	p, err := goplugin.Open(path)
+	p, err := m.open(kind, name, path)
 	for _, k := range sdk.Kinds {
 		for _, n := range sdk.Registered(k) {
 			if !slices.Contains(before[k], n) {
@@ -340,8 +429,24 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 			}
 		}
 	}
+	var pe *PanicError
+	if errors.As(err, &pe) {
+		// Its code stays in the process, half initialised: remember it, so
+		// that Go is never asked to open that file or plugin path again
+		// (it would wait forever for the first open to finish), and that
+		// no plugin sharing its packages runs their init a second time.
+		m.logger.Error("plugin init panicked", "kind", kind.String(), "file", path, "panic", fmt.Sprint(pe.Value), "stack", string(pe.Stack))
+		m.opened[kind][name] = append(m.opened[kind][name], &opened{info: *info, sum: sum, pluginPath: pluginPath, err: err})
+		host, _ := m.hostHashes()
+		for pkg := range hashes {
+			if _, ok := host[pkg]; !ok {
+				m.poisoned[pkg] = name
+			}
+		}
+		return nil, brokenError{err}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("plugin %q (%s): open: %w", name, path, err)
+		return nil, brokenError{fmt.Errorf("plugin %q (%s): open: %w", name, path, err)}
 	}
 	o := &opened{info: *info, sum: sum, pluginPath: pluginPath, ctors: map[string]any{}}
 	m.opened[kind][name] = append(m.opened[kind][name], o)
@@ -361,7 +466,7 @@ func (m *Manager) loadLocked(info *Info) (*Info, error) {
 	}
 	if len(errs) > 0 {
 		o.ctors, o.err = nil, errors.Join(errs...)
-		return nil, o.err
+		return nil, brokenError{o.err}
 	}
 	m.publish(kind, o.ctors)
 	out := *info
@@ -656,4 +761,100 @@ func (m *Manager) Forget(kind sdk.Kind, name string) {
 			delete(m.functions, n)
 		}
 	}
+}
+
+// openingFile is the marker Load keeps under <root>/plugins/ while Go opens
+// a plugin (and runs its init): found at the next start, it names the file
+// whose opening ended the process.
+const openingFile = ".opening.json"
+
+type openingMarker struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	File string `json:"file"`
+}
+
+func (m *Manager) markerPath() string {
+	return filepath.Join(m.root, layout.PluginsDir, openingFile)
+}
+
+// open runs plugin.Open, which runs the plugin's package init functions in
+// this goroutine: a panic there becomes a *PanicError. A fatal error there
+// (a segmentation fault in cgo code, a runtime throw) ends the process and
+// cannot be caught; the marker written around the open lets the next start
+// quarantine the file instead of crashing again.
+func (m *Manager) open(kind sdk.Kind, name, path string) (p *goplugin.Plugin, err error) {
+	data, _ := json.Marshal(openingMarker{Kind: kind.Dir(), Name: name, File: path})
+	marked := atomicfile.Write(m.markerPath(), data) == nil
+	if !marked {
+		// A root the engine cannot write to: the plugin still loads, but a
+		// crash in its init will not be known at the next start.
+		m.logger.Warn("cannot mark the plugin being opened", "file", m.markerPath())
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, &PanicError{Name: name, File: path, Value: r, Stack: debug.Stack()}
+		}
+		if marked {
+			if rerr := os.Remove(m.markerPath()); rerr != nil {
+				m.logger.Warn("remove plugin marker", "err", rerr)
+			}
+		}
+	}()
+	return goplugin.Open(path)
+}
+
+// quarantineCrashed quarantines the plugin whose opening ended the previous
+// run of the engine, if any.
+func (m *Manager) quarantineCrashed() error {
+	data, err := os.ReadFile(m.markerPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", m.markerPath(), err)
+	}
+	defer os.Remove(m.markerPath())
+	var mk openingMarker
+	if err := json.Unmarshal(data, &mk); err != nil {
+		return fmt.Errorf("%s: %w", m.markerPath(), err)
+	}
+	kind, err := sdk.ParseKind(mk.Kind)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.markerPath(), err)
+	}
+	// Only a file in this root's plugin folder is moved.
+	if filepath.Dir(mk.File) != layout.Root(m.root).Plugins(kind) || sdk.ValidateName(mk.Name) != nil {
+		return fmt.Errorf("%s: names %s, not a plugin file of this engine", m.markerPath(), mk.File)
+	}
+	if _, err := os.Lstat(mk.File); err != nil {
+		return nil // deleted by hand since
+	}
+	info := Info{Kind: kind, Name: mk.Name, File: mk.File}
+	if _, v, err := sdk.ParsePluginFileName(filepath.Base(mk.File)); err == nil {
+		info.Version = v
+	}
+	cause := fmt.Errorf("plugin %q (%s): the engine ended while opening it: its init crashed the process "+
+		"(a fatal error that Go cannot recover, such as a segmentation fault), or the engine was killed at that moment", mk.Name, mk.File)
+	m.refuse(info, cause)
+	return m.quarantine(kind, mk.Name, mk.File, cause)
+}
+
+// quarantine moves a plugin file that failed to load aside, and records
+// where in its Info.
+func (m *Manager) quarantine(kind sdk.Kind, name, file string, cause error) error {
+	dir, err := pluginzip.Quarantine(m.root, kind, name, file, cause.Error(), time.Now())
+	if err != nil {
+		m.logger.Error("plugin not quarantined", "kind", kind.String(), "file", file, "err", err)
+		return errors.Join(cause, err)
+	}
+	note := "; quarantined to " + dir + " (reason.txt): fix or rebuild the plugin, then install it again"
+	m.mu.Lock()
+	if info := m.infos[kind][name]; info != nil && info.File == file {
+		info.Err += note
+		info.Quarantined = dir
+	}
+	m.mu.Unlock()
+	m.logger.Error("plugin quarantined", "kind", kind.String(), "file", file, "to", dir, "err", cause)
+	return fmt.Errorf("%w%s", cause, note)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -121,13 +122,15 @@ func main() {}
 	m := NewManager(root, testutil.BuildInfo(t), nil)
 	errs := m.Scan()
 	var texts []string
+	// Files that fail by their own fault are moved aside.
+	quarantined := regexp.MustCompile(`; quarantined to plugins/\.quarantine/sources/(missing|random)-\d{8}T\d{6}Z \(reason\.txt\): fix or rebuild the plugin, then install it again$`)
 	for _, e := range errs {
-		texts = append(texts, e.Error())
+		texts = append(texts, quarantined.ReplaceAllString(e.Error(), "; quarantined"))
 	}
 	want := []string{
 		src + `/bad-name.so: invalid plugin file name "bad-name.so": invalid plugin name "bad-name": must be a Go identifier (bad character '-' at offset 3)`,
-		`plugin "missing" (` + src + `/Missing.so): symbol "Missing" not found; a source plugin must export "Missing" as func() sdk.Source or a value implementing sdk.Source`,
-		`plugin "random" (` + src + `/Random.so): symbol "Random" has type func() int; want func() sdk.Source or a value implementing sdk.Source`,
+		`plugin "missing" (` + src + `/Missing.so): symbol "Missing" not found; a source plugin must export "Missing" as func() sdk.Source or a value implementing sdk.Source; quarantined`,
+		`plugin "random" (` + src + `/Random.so): symbol "Random" has type func() int; want func() sdk.Source or a value implementing sdk.Source; quarantined`,
 	}
 	if strings.Join(texts, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Scan errors:\n%s\nwant:\n%s", strings.Join(texts, "\n"), strings.Join(want, "\n"))
@@ -241,5 +244,89 @@ func TestReloadAfterDelete(t *testing.T) {
 	}
 	if v := call(); v != 3 {
 		t.Errorf("echo() = %v, want 3", v)
+	}
+}
+
+// A panic in a plugin's init is recovered: the plugin is refused with the
+// panic message, loading it again gives the same error without opening it,
+// a plugin sharing one of its packages (which may be half initialised) is
+// refused until a restart, and other plugins load.
+func TestInitPanic(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "plugins", "sinks")
+	const sinkImpl = `
+type s struct{}
+
+func (s) Provision(sdk.Context, map[string]any) error     { return nil }
+func (s) Connect(sdk.Context) error                       { return nil }
+func (s) Collect(sdk.Context, map[string]any) error       { return nil }
+func (s) CollectList(sdk.Context, []map[string]any) error { return nil }
+func (s) Close(sdk.Context) error                         { return nil }
+`
+	// net/smtp is in neither the engine nor another plugin.
+	buildFixture(t, "kgenfixture/fizz", `package main
+
+import (
+	"net/smtp"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+`+sinkImpl+`
+var auth = smtp.PlainAuth("", "u", "p", "h")
+
+func init() { panic("fizz: no mail server") }
+
+func Fizz() sdk.Sink { _ = auth; return s{} }
+
+func main() {}
+`, filepath.Join(dir, "Fizz.so"))
+	buildFixture(t, "kgenfixture/buzz", `package main
+
+import (
+	"net/smtp"
+
+	"github.com/kgen-dev/kgen/sdk"
+)
+`+sinkImpl+`
+var auth = smtp.PlainAuth("", "u", "p", "h")
+
+func Buzz() sdk.Sink { _ = auth; return s{} }
+
+func main() {}
+`, filepath.Join(dir, "Buzz.so"))
+	buildFixture(t, "kgenfixture/plain", `package main
+
+import "github.com/kgen-dev/kgen/sdk"
+`+sinkImpl+`
+func Plain() sdk.Sink { return s{} }
+
+func main() {}
+`, filepath.Join(dir, "Plain.so"))
+
+	m := NewManager(root, testutil.BuildInfo(t), nil)
+	fizz := filepath.Join(dir, "Fizz.so")
+	want := `plugin "fizz" (` + fizz + `): its init panicked while it was opened: fizz: no mail server; the plugin was not loaded`
+	for range 2 {
+		_, err := m.Load(sdk.KindSink, fizz)
+		var pe *PanicError
+		if err == nil || err.Error() != want || !errors.As(err, &pe) || pe.Value != "fizz: no mail server" {
+			t.Fatalf("Load(Fizz.so) = %v\nwant %s", err, want)
+		}
+	}
+	if _, err := os.Stat(m.markerPath()); err == nil {
+		t.Error("the opening marker stayed after a recovered panic")
+	}
+	_, err := m.Load(sdk.KindSink, filepath.Join(dir, "Buzz.so"))
+	if !errors.Is(err, ErrRestartNeeded) || !strings.Contains(err.Error(), `when the init of plugin "fizz" panicked`) {
+		t.Errorf("Load(Buzz.so) = %v, want a restart needed for a package fizz shares", err)
+	}
+	if _, err := m.Load(sdk.KindSink, filepath.Join(dir, "Plain.so")); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := m.Sink("plain"); !ok || f() == nil {
+		t.Error("plain not loaded after the panic")
+	}
+	if _, ok := m.Sink("fizz"); ok {
+		t.Error("fizz is usable")
 	}
 }

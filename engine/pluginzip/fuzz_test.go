@@ -45,8 +45,9 @@ func FuzzInstallZip(f *testing.F) {
 				return nil
 			},
 			// Never run fuzzed shell scripts.
-			RunScript: func(context.Context, string, []string, *slog.Logger) error { return nil },
-			Limits:    Limits{MaxEntries: 50, MaxFileSize: 1 << 16, MaxTotalSize: 1 << 17},
+			AllowScripts: true,
+			RunScript:    func(context.Context, string, []string, []string, *slog.Logger) error { return nil },
+			Limits:       Limits{MaxEntries: 50, MaxFileSize: 1 << 16, MaxTotalSize: 1 << 17},
 		})
 		if entries, _ := os.ReadDir(parent); len(entries) != 1 || entries[0].Name() != "root" {
 			t.Fatalf("wrote outside the root: %v", entries)

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kgen-dev/kgen/internal/fserr"
@@ -36,7 +37,17 @@ type Limits struct {
 var DefaultLimits = Limits{MaxEntries: 1000, MaxFileSize: 100 << 20, MaxTotalSize: 200 << 20}
 
 // DefaultScriptTimeout bounds install.sh when Options.ScriptTimeout is zero.
-const DefaultScriptTimeout = 5 * time.Minute
+const DefaultScriptTimeout = 2 * time.Minute
+
+// ScriptPath is the PATH install.sh runs with.
+const ScriptPath = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+// AllowScriptsSetting is the etc/kgen.yaml setting that lets install.sh run.
+const AllowScriptsSetting = "plugins.allowInstallScripts"
+
+// ErrScriptsOff is returned (wrapped) for a zip with an install.sh when
+// Options.AllowScripts is false.
+var ErrScriptsOff = errors.New("install scripts are off")
 
 // Options tune Install.
 type Options struct {
@@ -44,10 +55,16 @@ type Options struct {
 	// manager). When it fails, the files are removed again and Install
 	// returns its error. Nil skips loading.
 	Load func(kind sdk.Kind, soPath string) error
+	// AllowScripts lets a zip's install.sh run. Running it runs the zip's
+	// code as the engine's user, so it is off unless the engine's settings
+	// turn it on (plugins.allowInstallScripts); a zip holding install.sh is
+	// refused otherwise.
+	AllowScripts bool
 	// ShellParas are the arguments of install.sh.
 	ShellParas []string
-	// RunScript runs install.sh; nil means RunShell. Tests replace it.
-	RunScript func(ctx context.Context, dir string, args []string, logger *slog.Logger) error
+	// RunScript runs install.sh in dir with args and the environment env
+	// (see ScriptEnv); nil means RunShell.
+	RunScript func(ctx context.Context, dir string, args, env []string, logger *slog.Logger) error
 	// ScriptTimeout bounds install.sh; zero means DefaultScriptTimeout.
 	ScriptTimeout time.Duration
 	// Limits; the zero value means DefaultLimits.
@@ -142,6 +159,10 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 	if len(opts.ShellParas) > 0 && !p.script {
 		return nil, fmt.Errorf("shell parameters %q given, but the zip has no install.sh", opts.ShellParas)
 	}
+	if p.script && !opts.AllowScripts {
+		return nil, fmt.Errorf("the zip has an install.sh, and %w: running it would run the zip's code as the engine's user; "+
+			"to allow it, set %s: true in etc/kgen.yaml and restart the engine, or remove install.sh from the zip", ErrScriptsOff, AllowScriptsSetting)
+	}
 
 	pluginsDir := filepath.Join(root, layout.PluginsDir)
 	if err := os.MkdirAll(pluginsDir, 0o755); err != nil {
@@ -160,9 +181,16 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 		return nil, err
 	}
 	if p.script {
-		if err := runScript(staging, opts); err != nil {
+		if err := runScript(root, staging, opts); err != nil {
 			return nil, err
 		}
+		// From here on a failure removes what the install wrote, but not
+		// what the script did outside its folder: say so.
+		defer func() {
+			if err != nil {
+				err = fmt.Errorf("%w (install.sh had run: the files of this install were removed, but changes the script made outside its folder are not undone)", err)
+			}
+		}()
 	}
 
 	l := installed{root: root, kind: kind, name: name}
@@ -420,7 +448,7 @@ func extractFile(rt *os.Root, f *zip.File, name string, maxFile, remaining int64
 	return n, nil
 }
 
-func runScript(dir string, opts Options) error {
+func runScript(root, dir string, opts Options) error {
 	timeout := opts.ScriptTimeout
 	if timeout == 0 {
 		timeout = DefaultScriptTimeout
@@ -435,9 +463,9 @@ func runScript(dir string, opts Options) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	err := run(ctx, dir, opts.ShellParas, logger)
+	err := run(ctx, dir, opts.ShellParas, ScriptEnv(root, dir), logger)
 	if ctx.Err() != nil {
-		return fmt.Errorf("install.sh: did not finish within %v", timeout)
+		return fmt.Errorf("install.sh: did not finish within %v (plugins.installScriptTimeout)", timeout)
 	}
 	if err != nil {
 		return fmt.Errorf("install.sh: %w", err)
@@ -445,21 +473,67 @@ func runScript(dir string, opts Options) error {
 	return nil
 }
 
-// RunShell runs `/bin/sh install.sh args...` in dir and logs its output.
-// A failure's error ends with the last lines of that output.
-func RunShell(ctx context.Context, dir string, args []string, logger *slog.Logger) error {
+// ScriptEnv is the whole environment install.sh runs with: nothing of the
+// engine's own (no tokens, no proxies) but PATH=ScriptPath, HOME=dir (the
+// folder the zip was extracted to, its working folder) and KGEN_ROOT=root.
+func ScriptEnv(root, dir string) []string {
+	return []string{"PATH=" + ScriptPath, "HOME=" + dir, "KGEN_ROOT=" + root}
+}
+
+// maxScriptOutput is how much of install.sh's output is kept for the log:
+// the last bytes.
+const maxScriptOutput = 64 << 10
+
+// RunShell runs `/bin/sh install.sh args...` in dir with the environment
+// env, and logs its output (the last 64 KiB). When ctx ends, the script and
+// every process it started in its process group are killed. A failure's
+// error ends with the last lines of the output.
+func RunShell(ctx context.Context, dir string, args, env []string, logger *slog.Logger) error {
 	cmd := exec.CommandContext(ctx, "/bin/sh", append([]string{"install.sh"}, args...)...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	logger.Info("install.sh ran", "dir", dir, "args", args, "output", string(out), "err", err)
+	ownGroup(cmd)
+	out := &tailBuffer{max: maxScriptOutput}
+	cmd.Stdout, cmd.Stderr = out, out
+	err := cmd.Run()
+	text := out.String()
+	logger.Info("install.sh ran", "dir", dir, "args", args, "output", text, "err", err)
 	if err != nil {
-		if tail := lastLines(string(out), 5); tail != "" {
+		if tail := lastLines(text, 5); tail != "" {
 			return fmt.Errorf("%w: %s", err, tail)
 		}
 		return err
 	}
 	return nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+	cut bool
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.max; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+		b.cut = true
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cut {
+		return "[...]" + string(b.buf)
+	}
+	return string(b.buf)
 }
 
 func lastLines(s string, n int) string {

@@ -12,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -342,12 +345,15 @@ func TestInstallRefuses(t *testing.T) {
 			`install sinks plugin "file": zip entry "File.so": zip: not a valid zip file`},
 		{"duplicate entry", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/x"}, entry{name: "etc/x"}), Options{},
 			`install sinks plugin "file": zip entry "etc/x": duplicate entry`},
-		{"script fails", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "echo installing $1\necho no libfoo >&2\nexit 3\n"}), Options{ShellParas: []string{"fast"}},
+		{"script off", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "touch $KGEN_ROOT/ran\n"}), Options{},
+			`install sinks plugin "file": the zip has an install.sh, and install scripts are off: running it would run the zip's code as the engine's user; ` +
+				`to allow it, set plugins.allowInstallScripts: true in etc/kgen.yaml and restart the engine, or remove install.sh from the zip`},
+		{"script fails", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "echo installing $1\necho no libfoo >&2\nexit 3\n"}), Options{AllowScripts: true, ShellParas: []string{"fast"}},
 			"install sinks plugin \"file\": install.sh: exit status 3: installing fast\nno libfoo"},
-		{"script removes the so", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "rm File.so\n"}), Options{},
-			`install sinks plugin "file": install.sh removed File.so`},
-		{"script times out", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "sleep 10\n"}), Options{ScriptTimeout: 100e6},
-			`install sinks plugin "file": install.sh: did not finish within 100ms`},
+		{"script removes the so", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "rm File.so\n"}), Options{AllowScripts: true},
+			`install sinks plugin "file": install.sh removed File.so (install.sh had run: the files of this install were removed, but changes the script made outside its folder are not undone)`},
+		{"script times out", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "sleep 10\n"}), Options{AllowScripts: true, ScriptTimeout: 100e6},
+			`install sinks plugin "file": install.sh: did not finish within 100ms (plugins.installScriptTimeout)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -390,8 +396,9 @@ func TestInstallScript(t *testing.T) {
 		entry{name: "etc/", mode: fs.ModeDir | 0o755},
 	)
 	_, err := InstallBytes(root, sdk.KindSink, "file", z, Options{
-		ShellParas: []string{"a", "b"},
-		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+		AllowScripts: true,
+		ShellParas:   []string{"a", "b"},
+		Logger:       slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -414,7 +421,8 @@ func TestInstallScriptHook(t *testing.T) {
 	root := newRoot(t)
 	var got []string
 	_, err := InstallBytes(root, sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh"}), Options{
-		RunScript: func(ctx context.Context, dir string, args []string, _ *slog.Logger) error {
+		AllowScripts: true,
+		RunScript: func(ctx context.Context, dir string, args, env []string, _ *slog.Logger) error {
 			got = args
 			return nil
 		},
@@ -422,5 +430,86 @@ func TestInstallScriptHook(t *testing.T) {
 	})
 	if err != nil || !slices.Equal(got, []string{"x"}) {
 		t.Errorf("err %v, args %q", err, got)
+	}
+}
+
+// install.sh runs with nothing of the engine's environment but PATH, HOME
+// (its own folder, also its working folder) and KGEN_ROOT.
+func TestInstallScriptEnvironment(t *testing.T) {
+	t.Setenv("KGEN_SECRET_TOKEN", "do-not-leak")
+	root := newRoot(t)
+	z := mkzip(t,
+		entry{name: "File.so", body: "so"},
+		entry{name: "etc/", mode: fs.ModeDir | 0o755},
+		entry{name: "install.sh", body: "env | sort > etc/env.txt\npwd > etc/pwd.txt\n"},
+	)
+	if _, err := InstallBytes(root, sdk.KindSink, "file", z, Options{AllowScripts: true}); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := os.ReadFile(filepath.Join(root, "etc/sinks/file/env.txt"))
+	pwd, _ := os.ReadFile(filepath.Join(root, "etc/sinks/file/pwd.txt"))
+	dir := strings.TrimSpace(string(pwd))
+	if filepath.Dir(dir) != filepath.Join(root, "plugins") || !strings.HasPrefix(filepath.Base(dir), ".install-file-") {
+		t.Errorf("install.sh ran in %q, want the plugin's extraction folder under %s/plugins", dir, root)
+	}
+	// dash adds PWD itself.
+	want := []string{"HOME=" + dir, "KGEN_ROOT=" + root, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "PWD=" + dir}
+	if got := strings.Split(strings.TrimSpace(string(env)), "\n"); !slices.Equal(got, want) {
+		t.Errorf("install.sh environment:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A script that times out is killed with everything it started.
+func TestInstallScriptTimeoutKillsItsProcesses(t *testing.T) {
+	root := newRoot(t)
+	pidFile := filepath.Join(root, "sleeper.pid")
+	z := mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "sleep 300 &\necho $! > $KGEN_ROOT/sleeper.pid\nwait\n"})
+	_, err := InstallBytes(root, sdk.KindSink, "file", z, Options{AllowScripts: true, ScriptTimeout: time.Second})
+	if want := `install sinks plugin "file": install.sh: did not finish within 1s (plugins.installScriptTimeout)`; err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the script's background process %d outlived the timeout", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// When the install fails after install.sh ran, the install's files are
+// rolled back and the error says that what the script did elsewhere stays.
+func TestInstallFailsAfterScript(t *testing.T) {
+	root := newRoot(t)
+	before := tree(t, root)
+	z := mkzip(t,
+		entry{name: "File.so", body: "so"},
+		entry{name: "file.json", body: "{}"},
+		entry{name: "etc/", mode: fs.ModeDir | 0o755},
+		entry{name: "install.sh", body: "echo generated > etc/generated.txt\necho outside > $KGEN_ROOT/outside.txt\n"},
+	)
+	_, err := InstallBytes(root, sdk.KindSink, "file", z, Options{
+		AllowScripts: true,
+		Load:         func(sdk.Kind, string) error { return errors.New("refused by the loader") },
+	})
+	want := `install sinks plugin "file": load: refused by the loader (install.sh had run: the files of this install were removed, but changes the script made outside its folder are not undone)`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	after := slices.DeleteFunc(tree(t, root), func(p string) bool { return strings.HasPrefix(p, "outside.txt=") })
+	if !slices.Equal(before, after) {
+		t.Errorf("tree changed:\n%s", strings.Join(after, "\n"))
+	}
+	if _, err := os.Stat(filepath.Join(root, "outside.txt")); err != nil {
+		t.Errorf("the script's own side effect: %v (expected to stay, as documented)", err)
 	}
 }

@@ -94,13 +94,14 @@ type Deleted struct {
 	Kept []string
 }
 
-// Delete removes the plugin's .so files and the files Install wrote that
-// are unchanged since: its metadata, source yaml and etc files. The
-// configuration the user changed or added stays (Deleted.Kept), and an
-// install of the plugin later keeps it. A plugin installed before Install
-// kept a manifest loses its .so files and metadata only. Delete returns an
-// error matching fs.ErrNotExist when no .so of the plugin is installed (so
-// a built-in source's yaml is never touched).
+// Delete removes the plugin's .so files, its quarantined copies (see
+// Quarantine) and the files Install wrote that are unchanged since: its
+// metadata, source yaml and etc files. The configuration the user changed
+// or added stays (Deleted.Kept), and an install of the plugin later keeps
+// it. A plugin installed before Install kept a manifest loses its .so files
+// and metadata only. Delete returns an error matching fs.ErrNotExist when
+// no .so of the plugin is installed nor quarantined (so a built-in
+// source's yaml is never touched).
 func Delete(root string, kind sdk.Kind, name string) (*Deleted, error) {
 	if err := sdk.ValidateName(name); err != nil {
 		return nil, err
@@ -110,14 +111,22 @@ func Delete(root string, kind sdk.Kind, name string) (*Deleted, error) {
 	if err != nil {
 		return nil, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
 	}
+	// Copies Quarantine moved aside go too.
+	quarantined, err := removeQuarantined(l)
+	if err != nil {
+		return nil, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
+	}
 	if len(sos) == 0 {
+		if len(quarantined) > 0 {
+			return &Deleted{Removed: quarantined}, nil
+		}
 		return nil, fserr.Errorf(fserr.NotFound, "%s plugin %q is not installed", kind.Dir(), name)
 	}
 	man, err := readManifest(l)
 	if err != nil {
 		return nil, fmt.Errorf("delete %s plugin %q: %w", kind.Dir(), name, err)
 	}
-	out := &Deleted{}
+	out := &Deleted{Removed: quarantined}
 	var errs []error
 	remove := func(p string) {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {

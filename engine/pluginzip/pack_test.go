@@ -63,7 +63,7 @@ func TestPackInstall(t *testing.T) {
 		}
 	}
 	root := newRoot(t)
-	inst, err := InstallBytes(root, sdk.KindSource, "random", a.Bytes(), Options{})
+	inst, err := InstallBytes(root, sdk.KindSource, "random", a.Bytes(), Options{AllowScripts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
