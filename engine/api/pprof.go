@@ -32,5 +32,5 @@ func ServePprof(ctx context.Context, addr string, logger *slog.Logger, ready fun
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	// A CPU profile or trace in progress runs for its seconds; close
 	// rather than wait for it.
-	return serveHTTP(ctx, "pprof", addr, mux, logger, ready, (*http.Server).Close)
+	return serveHTTP(ctx, "pprof", addr, nil, mux, logger, ready, (*http.Server).Close)
 }
