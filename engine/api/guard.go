@@ -77,7 +77,7 @@ func (g *guard) checkToken(r *http.Request) string {
 	// the token's length too.
 	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	if subtle.ConstantTimeCompare(sum[:], g.token[:]) != 1 {
-		return "invalid token"
+		return "invalid token: it is not the engine's rest.token"
 	}
 	return ""
 }
