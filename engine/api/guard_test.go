@@ -2,17 +2,11 @@ package api_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +17,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
+	"github.com/kgen-dev/kgen/internal/testutil"
 )
 
 // served is an engine whose REST API api.Serve serves on a free
@@ -277,7 +272,7 @@ func TestBrowsersRefused(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	certPEM, keyPEM := selfSigned(t)
+	certPEM, keyPEM := testutil.SelfSignedCert(t)
 	s := serve(t, "rest:\n  token: "+testToken+"\n  tls:\n    certFile: etc/cert.pem\n    keyFile: etc/key.pem\n", func(root string) {
 		for name, data := range map[string][]byte{"cert.pem": certPEM, "key.pem": keyPEM} {
 			if err := os.WriteFile(filepath.Join(root, "etc", name), data, 0o600); err != nil {
@@ -310,33 +305,4 @@ func TestTLS(t *testing.T) {
 	if names, err := plain.Streams(t.Context()); err == nil {
 		t.Errorf("streams over plain HTTP: %v", names)
 	}
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and its key, in PEM.
-func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "kgen test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		IsCA:         true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
