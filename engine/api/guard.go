@@ -25,10 +25,13 @@ type guard struct {
 	auth    bool
 	hosts   []string
 	origins map[string]bool
+	// hints tells how to allow a refused Host or Origin; the profiler's
+	// guard has no settings to point to.
+	hints bool
 }
 
 func newGuard(next http.Handler, conf engine.RESTConfig) *guard {
-	g := &guard{next: next, auth: conf.Token != "", origins: map[string]bool{}}
+	g := &guard{next: next, auth: conf.Token != "", origins: map[string]bool{}, hints: true}
 	g.token = sha256.Sum256([]byte(conf.Token))
 	for _, h := range conf.AllowedHosts {
 		g.hosts = append(g.hosts, strings.ToLower(h))
@@ -45,13 +48,19 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		scheme = "https"
 	}
 	if !g.hostAllowed(r, r.Host, scheme) {
-		writeJSON(w, http.StatusForbidden, ErrorBody{Error: CodeGeneral, Message: fmt.Sprintf(
-			"host %q is not an address of this engine: add it to rest.allowedHosts of etc/kgen.yaml to allow it", r.Host)})
+		msg := fmt.Sprintf("host %q is not an address of this engine", r.Host)
+		if g.hints {
+			msg += ": add it to rest.allowedHosts of etc/kgen.yaml to allow it"
+		}
+		writeJSON(w, http.StatusForbidden, ErrorBody{Error: CodeGeneral, Message: msg})
 		return
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !g.originAllowed(r, origin, scheme) {
-		writeJSON(w, http.StatusForbidden, ErrorBody{Error: CodeGeneral, Message: fmt.Sprintf(
-			"origin %q may not call this engine: add it to rest.allowedOrigins of etc/kgen.yaml to allow it", origin)})
+		msg := fmt.Sprintf("origin %q may not call this engine", origin)
+		if g.hints {
+			msg += ": add it to rest.allowedOrigins of etc/kgen.yaml to allow it"
+		}
+		writeJSON(w, http.StatusForbidden, ErrorBody{Error: CodeGeneral, Message: msg})
 		return
 	}
 	if g.auth && r.URL.Path != "/ping" {
