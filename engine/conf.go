@@ -34,10 +34,8 @@ type Config struct {
 		// that sends a larger one is disconnected.
 		MaxPacketSize uint32 `yaml:"maxPacketSize"`
 	} `yaml:"mqtt"`
-	REST struct {
-		// Listen is the address of the REST management API.
-		Listen string `yaml:"listen"`
-	} `yaml:"rest"`
+	// REST is where the management API listens and who may use it.
+	REST RESTConfig `yaml:"rest"`
 	// Name names this engine among those that share a state store (Redis);
 	// rules keep their checkpoints under it. Default: "local" with the
 	// embedded store, else the host name and a hash of the root folder.
@@ -104,8 +102,22 @@ mqtt:
   # a client that sends a larger one is disconnected.
   maxPacketSize: 16777216
 rest:
-  # The REST management API.
+  # The REST management API. Listening beyond loopback needs a token.
   listen: 127.0.0.1:9081
+  # When set, every request but GET /ping needs the header
+  # "Authorization: Bearer <token>". $KGEN_REST_TOKEN replaces it;
+  # tokenFile (relative to the root) reads it from a file instead.
+  token: ""
+  tokenFile: ""
+  # Serve HTTPS with this PEM certificate and key (relative to the root).
+  tls:
+    certFile: ""
+    keyFile: ""
+  # More Host names the API answers to (host or host:port), say behind a
+  # proxy; and web origins (https://host:port) whose pages may call it.
+  # Requests with any other Host or Origin are refused.
+  allowedHosts: []
+  allowedOrigins: []
 # Names this engine among those sharing a Redis state store; rules keep
 # their checkpoints under it. Empty: "local" with the embedded store, else
 # the host name and a hash of the root folder.
@@ -209,6 +221,9 @@ func loadConfig(path string) (*Config, error) {
 	dec.KnownFields(true)
 	// An empty file means all defaults.
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := c.REST.resolve(filepath.Dir(filepath.Dir(path))); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if c.Pprof != "" {

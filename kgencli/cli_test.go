@@ -158,7 +158,7 @@ func startServeArgs(t *testing.T, root string, extra ...string) ([]string, func(
 			default:
 				t.Fatalf("ready file: %q", data)
 			}
-			if !strings.HasPrefix(lines[0], "http://127.0.0.1:") || !strings.HasPrefix(lines[1], "tcp://127.0.0.1:") {
+			if (!strings.HasPrefix(lines[0], "http://127.0.0.1:") && !strings.HasPrefix(lines[0], "https://127.0.0.1:")) || !strings.HasPrefix(lines[1], "tcp://127.0.0.1:") {
 				t.Fatalf("ready file: %q", data)
 			}
 			if !strings.Contains(stderr.String(), want) {
@@ -273,6 +273,55 @@ func TestServeAndClients(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
+	}
+}
+
+// An engine with a token and HTTPS: the client commands pass -token (or
+// $KGEN_REST_TOKEN) and trust -cacert (or $KGEN_REST_CACERT); kgen serve
+// writes the https URL; a non-loopback -rest without a token is refused.
+func TestServeTokenAndTLS(t *testing.T) {
+	t.Setenv("KGEN_REST_TOKEN", "")
+	t.Setenv("KGEN_REST_CACERT", "")
+	root := t.TempDir()
+	cert, key := testutil.SelfSignedCert(t)
+	testutil.WriteTree(t, root, map[string]string{
+		"etc/kgen.yaml": "rest:\n  token: cli-token\n  tls:\n    certFile: etc/cert.pem\n    keyFile: etc/key.pem\n",
+		"etc/cert.pem":  string(cert),
+		"etc/key.pem":   string(key),
+	})
+	ca := filepath.Join(root, "etc", "cert.pem")
+	url, stop := startServe(t, root)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("REST URL %q, want https", url)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string // error prefix; "" for success
+	}{
+		{[]string{"stream", "list", "-host", url, "-token", "cli-token"}, nil, "cannot reach the engine at " + url + " (is kgen serve running? set -host or KGEN_HOST): tls: failed to verify certificate: x509: certificate signed by unknown authority"},
+		{[]string{"stream", "list", "-host", url, "-cacert", ca}, nil, `this engine requires a token: send "Authorization: Bearer <token>"`},
+		{[]string{"stream", "list", "-host", url, "-cacert", ca, "-token", "nope"}, nil, "invalid token: it is not the engine's rest.token"},
+		{[]string{"stream", "list", "-host", url, "-cacert", root}, nil, "-cacert: read " + root + ": is a directory"},
+		{[]string{"stream", "list", "-host", url, "-cacert", filepath.Join(root, "etc", "kgen.yaml")}, nil, "-cacert " + filepath.Join(root, "etc", "kgen.yaml") + ": no PEM certificate in the file"},
+		{[]string{"stream", "list", "-host", url, "-cacert", ca, "-token", "cli-token"}, nil, ""},
+		{[]string{"stream", "list"}, map[string]string{"KGEN_HOST": url, "KGEN_REST_CACERT": ca, "KGEN_REST_TOKEN": "cli-token"}, ""},
+	} {
+		for k, v := range tc.env {
+			t.Setenv(k, v)
+		}
+		r := kgen(t, "", tc.args...)
+		if tc.want == "" && r.err != nil || tc.want != "" && (r.err == nil || !strings.HasPrefix(r.err.Error(), tc.want)) {
+			t.Errorf("kgen %q %v: %v, want %q", tc.args, tc.env, r.err, tc.want)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	t.Setenv("KGEN_REST_TOKEN", "")
+	r := kgen(t, "", "serve", "-root", t.TempDir(), "-rest", "0.0.0.0:0", "-mqtt", "127.0.0.1:0")
+	if want := `rest.listen "0.0.0.0:0" is not a loopback address, so the REST API needs a token: set rest.token or rest.tokenFile in etc/kgen.yaml, or $KGEN_REST_TOKEN (or listen on 127.0.0.1)`; r.err == nil || r.err.Error() != want {
+		t.Errorf("serve -rest 0.0.0.0:0 without a token: %v, want %s", r.err, want)
 	}
 }
 

@@ -1,15 +1,21 @@
 package kgencli
 
 import (
+	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
+	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/api"
 )
 
@@ -19,12 +25,41 @@ func hostFlag(fs *flag.FlagSet) *string {
 	return fs.String("host", "", "engine REST API `URL` (default $KGEN_HOST, else "+api.DefaultHost+")")
 }
 
+// clientFlags define -host, -token and -cacert and return the function
+// that makes the client they describe.
+func clientFlags(fs *flag.FlagSet) func() (*api.Client, error) {
+	host := hostFlag(fs)
+	token := fs.String("token", "", "bearer `TOKEN` the engine requires (rest.token; default $"+engine.TokenEnv+")")
+	caFile := fs.String("cacert", "", "PEM `FILE` of the certificate authority to trust for an https -host (default $KGEN_REST_CACERT, else the system's)")
+	return func() (*api.Client, error) {
+		var hc *http.Client
+		if f := cmp.Or(*caFile, os.Getenv("KGEN_REST_CACERT")); f != "" {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("-cacert: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("-cacert %s: no PEM certificate in the file", f)
+			}
+			hc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+				TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			}}
+		}
+		return api.NewClient(cmp.Or(*host, os.Getenv("KGEN_HOST")), hc,
+			api.WithToken(cmp.Or(*token, os.Getenv(engine.TokenEnv))))
+	}
+}
+
 const hostHelp = `
 
 The stream, rule, state and service commands talk to a running engine
 (kgen serve) through its REST API at -host, else $KGEN_HOST, else
-` + api.DefaultHost + `. Errors print the engine's message and exit with
-status 1.`
+` + api.DefaultHost + `. An engine with rest.token set wants that token:
+-token, else $KGEN_REST_TOKEN. For an https engine whose certificate the
+system does not trust, -cacert (else $KGEN_REST_CACERT) names the PEM file
+of the authority that signed it. Errors print the engine's message and
+exit with status 1.`
 
 // subcommand is one action of a client command like `kgen stream list`.
 type subcommand struct {
@@ -38,7 +73,7 @@ type subcommand struct {
 // -host may come before or after the subcommand name.
 func clientCommand(subs []subcommand) func(fs *flag.FlagSet) runFunc {
 	return func(fs *flag.FlagSet) runFunc {
-		host := hostFlag(fs)
+		newClient := clientFlags(fs)
 		return func(c *cli, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("missing subcommand")
@@ -62,11 +97,7 @@ func clientCommand(subs []subcommand) func(fs *flag.FlagSet) runFunc {
 			if len(args) != sub.nargs {
 				return usageErrorf("%s: want %s, got %d arguments", sub.name, sub.args, len(args))
 			}
-			h := *host
-			if h == "" {
-				h = os.Getenv("KGEN_HOST")
-			}
-			cl, err := api.NewClient(h, nil)
+			cl, err := newClient()
 			if err != nil {
 				return err
 			}

@@ -35,6 +35,14 @@ default; ADDR must be a loopback address (127.0.0.0/8, ::1 or localhost),
 as profiles show the engine's memory. GET /metrics of the REST API gives
 the engine's Prometheus metrics.
 
+The REST API refuses requests whose Host is not the engine's address and
+requests from web pages of other origins (rest.allowedHosts and
+rest.allowedOrigins of etc/kgen.yaml add names). With rest.token (or
+$KGEN_REST_TOKEN) set, every request but GET /ping must carry
+"Authorization: Bearer <token>"; a -rest or rest.listen address other than
+a loopback one is refused without a token. rest.tls.certFile and keyFile
+serve HTTPS.
+
 Logs go to stderr and to <root>/log/kgen.log, at log.level of etc/kgen.yaml;
 the file is rotated at log.maxSize MiB (10), keeping log.maxBackups (5).
 Once serving, it prints "kgen engine ready: REST <url>, MQTT <url>" to
@@ -45,6 +53,7 @@ file rather than sleeping.`,
 	example: `
 kgen serve -root ./engine -rest 127.0.0.1:0 -mqtt 127.0.0.1:0 -ready ./engine.url &
 KGEN_HOST=$(head -1 ./engine.url) kgen stream list
+KGEN_REST_TOKEN=$(cat ./token) kgen serve -rest 0.0.0.0:9081 &
 kgen serve -pprof 127.0.0.1:6060 &
 go tool pprof http://127.0.0.1:6060/debug/pprof/heap`,
 	setup: func(fs *flag.FlagSet) runFunc {
@@ -106,6 +115,9 @@ func serve(c *cli, rootFlag, restAddr, mqttAddr, pprofAddr, readyFile string) (e
 	if restAddr == "" {
 		restAddr = conf.REST.Listen
 	}
+	if err := conf.REST.CheckListen(restAddr); err != nil {
+		return err
+	}
 	pprofURL, stopPprof, err := startPprof(ctx, cmp.Or(pprofAddr, conf.Pprof), logger)
 	if err != nil {
 		return err
@@ -118,6 +130,9 @@ func serve(c *cli, rootFlag, restAddr, mqttAddr, pprofAddr, readyFile string) (e
 	var wrote bool
 	err = api.Serve(ctx, e, restAddr, logger, func(addr string) {
 		restURL := "http://" + addr
+		if conf.REST.TLSEnabled() {
+			restURL = "https://" + addr
+		}
 		lines := restURL + "\n" + e.BrokerURL() + "\n"
 		msg := fmt.Sprintf("kgen engine ready: REST %s, MQTT %s", restURL, e.BrokerURL())
 		if pprofURL != "" {

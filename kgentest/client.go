@@ -36,9 +36,20 @@ func host(ts *testscript.TestScript, cmd string) string {
 	return s.eng.host
 }
 
+// client is a REST client of the running engine, with its token.
+func client(ts *testscript.TestScript, cmd string) *api.Client {
+	h := host(ts, cmd)
+	cl, err := api.NewClient(h, nil, api.WithToken(scriptOf(ts, cmd).eng.token))
+	ts.Check(err)
+	return cl
+}
+
 // kgen runs the kgen command line against the script's engine, with its
 // output on the script's stdout and stderr: negated, it must fail.
 func kgen(ts *testscript.TestScript, neg bool, stdin []byte, args ...string) {
+	if s := scriptOf(ts, args[0]); s.eng != nil && s.eng.token != "" {
+		args = append(append(args[:2:2], "-token", s.eng.token), args[2:]...)
+	}
 	err := kgencli.Run(context.Background(), args, bytes.NewReader(stdin), ts.Stdout(), ts.Stderr())
 	if err != nil {
 		fmt.Fprintln(ts.Stderr(), "kgen:", err)
@@ -107,8 +118,7 @@ func cmdRule(ts *testscript.TestScript, neg bool, args []string) {
 // ruleStatus prints the status of rule id, once it is want (waiting up to
 // timeout). Negated, the rule must not be want now.
 func ruleStatus(ts *testscript.TestScript, neg bool, id, want string, timeout time.Duration) {
-	cl, err := api.NewClient(host(ts, "rule status"), nil)
-	ts.Check(err)
+	cl := client(ts, "rule status")
 	deadline := time.Now().Add(timeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -151,8 +161,7 @@ func cmdState(ts *testscript.TestScript, neg bool, args []string) {
 		kgen(ts, neg, nil, "state", "show", "-host", h, args[0])
 		return
 	}
-	cl, err := api.NewClient(h, nil)
-	ts.Check(err)
+	cl := client(ts, "state")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st, err := cl.RuleState(ctx, args[0])

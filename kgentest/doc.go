@@ -40,7 +40,7 @@
 // Each script has its own engine, with its root folder in $WORK/.kgen, its
 // REST API and embedded MQTT broker on free loopback ports:
 //
-//	engine start [-qos N] [-broker embedded|mosquitto] [-input DIR] [-timeout D]
+//	engine start [-qos N] [-broker embedded|mosquitto] [-input DIR] [-token T] [-timeout D]
 //	engine stop
 //	engine restart
 //
@@ -50,7 +50,9 @@
 // and of the subscriptions behind expect (default 1). -broker mosquitto
 // runs mosquitto from PATH on a free port as the engine's external broker,
 // instead of the embedded one. The file source reads DATASOURCE from -input
-// (default $WORK). restart stops the engine and starts it again on the same
+// (default $WORK). -token sets rest.token of the engine: the commands of
+// the script send it, and $KGEN_REST_TOKEN holds it for exec kgen.
+// restart stops the engine and starts it again on the same
 // root, so streams, rules that were running, and durable extension state
 // survive; the ports may change, and the variables follow them. The engine
 // stops at the end of the script.

@@ -1,6 +1,7 @@
 package kgentest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -42,11 +43,13 @@ type script struct {
 	statuses string   // the rules' status when the engine last stopped
 	updates  []update // expected files to rewrite (KGEN_UPDATE)
 	built    bool     // the .so plugins are in the root
+	token    string   // rest.token of the engine, from engine start -token
 }
 
 // running is a started engine: in-process (e set) or a process (cmd set).
 type running struct {
 	host, mqtt string
+	token      string // the REST API's token, if it wants one
 	e          *engine.Engine
 	stopREST   context.CancelFunc
 	restDone   chan error
@@ -102,7 +105,7 @@ func (s *script) report() string {
 	return b.String()
 }
 
-var engineUsage = "usage: engine start [-qos N] [-broker embedded|mosquitto] [-input DIR] [-timeout D] | engine stop | engine restart"
+var engineUsage = "usage: engine start [-qos N] [-broker embedded|mosquitto] [-input DIR] [-token T] [-timeout D] | engine stop | engine restart"
 
 func cmdEngine(ts *testscript.TestScript, neg bool, args []string) {
 	s := scriptOf(ts, "engine")
@@ -117,6 +120,7 @@ func cmdEngine(ts *testscript.TestScript, neg bool, args []string) {
 			fs.IntVar(&qos, "qos", 1, "MQTT QoS of pub and expect")
 			fs.StringVar(&s.broker, "broker", "embedded", "embedded, or mosquitto from PATH")
 			fs.StringVar(&s.input, "input", "", "the file source's folder (default $WORK)")
+			fs.StringVar(&s.token, "token", "", "the REST API's token (rest.token)")
 			fs.DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the engine")
 		})
 		if fs.NArg() != 0 || qos < 0 || qos > 2 || (s.broker != "embedded" && s.broker != "mosquitto") {
@@ -197,13 +201,14 @@ func (s *script) start(ts *testscript.TestScript, timeout time.Duration) error {
 		s.eng.stopCap = stopCap
 	}
 	ts.Setenv("KGEN_HOST", s.eng.host)
+	ts.Setenv(engine.TokenEnv, s.eng.token)
 	ts.Setenv("KGEN_MQTT", s.eng.mqtt)
 	ts.Setenv("KGEN_ROOT", s.root)
 	return nil
 }
 
 // writeConf points the file source at the input folder and, with
-// mosquitto, the engine at it.
+// mosquitto, the engine at it; with -token, it sets the REST API's token.
 func (s *script) writeConf() error {
 	l := layout.Root(s.root)
 	for _, d := range []string{l.Etc(), l.SourceConfs()} {
@@ -211,9 +216,19 @@ func (s *script) writeConf() error {
 			return err
 		}
 	}
+	conf := map[string]any{}
 	if s.mosqURL != "" {
-		conf := fmt.Sprintf("mqtt:\n  server: %s\n", s.mosqURL)
-		if err := os.WriteFile(l.ConfigFile(), []byte(conf), 0o644); err != nil {
+		conf["mqtt"] = map[string]any{"server": s.mosqURL}
+	}
+	if s.token != "" {
+		conf["rest"] = map[string]any{"token": s.token}
+	}
+	if len(conf) > 0 {
+		data, err := yaml.Marshal(conf)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(l.ConfigFile(), data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -239,7 +254,7 @@ func (s *script) startInProcess(timeout time.Duration) (*running, error) {
 	go func() { r.restDone <- api.Serve(ctx, e, "127.0.0.1:0", logger, func(a string) { ready <- a }) }()
 	select {
 	case a := <-ready:
-		r.host = "http://" + a
+		r.host, r.token = "http://"+a, e.Config().REST.Token
 		return r, nil
 	case err := <-r.restDone:
 		cancel()
@@ -259,7 +274,7 @@ func (s *script) stop() error {
 		return nil
 	}
 	s.eng = nil
-	if st, err := ruleStatuses(r.host); err == nil {
+	if st, err := ruleStatuses(r.host, r.token); err == nil {
 		s.statuses = st
 	}
 	if r.stopCap != nil {
@@ -287,8 +302,8 @@ func (s *script) stop() error {
 }
 
 // ruleStatuses is one line per rule: its status JSON.
-func ruleStatuses(host string) (string, error) {
-	cl, err := api.NewClient(host, nil)
+func ruleStatuses(host, token string) (string, error) {
+	cl, err := api.NewClient(host, nil, api.WithToken(token))
 	if err != nil {
 		return "", err
 	}
@@ -427,6 +442,7 @@ func (s *script) startProcess(timeout time.Duration) (*running, error) {
 		if data, err := os.ReadFile(ready); err == nil && strings.Count(string(data), "\n") >= 2 {
 			lines := strings.Split(string(data), "\n")
 			r.host, r.mqtt = lines[0], lines[1]
+			r.token = cmp.Or(os.Getenv(engine.TokenEnv), s.token)
 			return r, nil
 		}
 		select {

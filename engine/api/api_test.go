@@ -353,7 +353,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("after shutdown: %v", err)
 	}
 
-	if err := api.Serve(t.Context(), e, "256.0.0.1:0", nil, nil); err == nil || !strings.HasPrefix(err.Error(), "rest api: listen tcp") {
+	if err := api.Serve(t.Context(), e, "127.0.0.1:99999", nil, nil); err == nil || !strings.HasPrefix(err.Error(), "rest api: listen tcp") {
 		t.Errorf("bad address: %v", err)
 	}
 }

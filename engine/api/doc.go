@@ -83,10 +83,26 @@
 //	                in use, or one that needs a restart to be replaced
 //	422  code 1000  POST /rules/validate: the rule is not valid
 //	413  code 1000  the request body is larger than MaxBodySize
+//	401  code 1000  rest.token is set and the request does not carry it
+//	403  code 1000  the request's Host or Origin is not the engine's
 //	400  code 1000  anything else: malformed body, bad SQL, a rule that does not plan
 //
 // A body that names something missing (a rule reading an unknown stream) is a
 // bad request (400), not a missing resource.
+//
+// Who may call it (guard.go, settings in engine.RESTConfig): the handler
+// refuses, with 403, a request whose Host is neither the address it came
+// in on (for a loopback listener also localhost, 127.0.0.1 or [::1] with
+// that port) nor a name of rest.allowedHosts, so that a web page cannot
+// reach it by pointing a name of its own at it (DNS rebinding); and a
+// request whose Origin is neither the API's own nor one of
+// rest.allowedOrigins, so that a web page of another site cannot drive it
+// (a text/plain POST needs no preflight). With rest.token set, every
+// request but GET /ping needs "Authorization: Bearer <token>", compared in
+// constant time (401 with WWW-Authenticate otherwise). Serve refuses to
+// listen on an address other than a loopback one without a token, and
+// serves HTTPS when rest.tls names a certificate. Client sends the token
+// of WithToken.
 //
 // ServePprof serves the Go profiler on a loopback listener of its own; the
 // REST API never does.

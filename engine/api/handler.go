@@ -53,6 +53,10 @@ type server struct {
 }
 
 // NewHandler returns the REST API of e. A nil logger discards the logs.
+// It refuses requests whose Host is not an address of the engine or a
+// name in rest.allowedHosts, and requests whose Origin is not the API's
+// own or one of rest.allowedOrigins (403); with rest.token set, it
+// requires "Authorization: Bearer <token>" of all but GET /ping (401).
 func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -94,7 +98,7 @@ func NewHandler(e *engine.Engine, logger *slog.Logger) http.Handler {
 	registerPluginRoutes(mux, s)
 	registerPortableRoutes(mux, s)
 	registerServiceRoutes(mux, s)
-	return s.logRequests(mux)
+	return s.logRequests(newGuard(mux, e.Config().REST))
 }
 
 // logRequests logs each request at debug level, failures at info.

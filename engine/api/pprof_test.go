@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +25,7 @@ func TestServePprof(t *testing.T) {
 		t.Fatalf("ServePprof: %v", err)
 	}
 	base := "http://" + addr + "/debug/pprof/"
+	_, port, _ := net.SplitHostPort(addr)
 	if status, body := testutil.HTTPGet(t, base); status != 200 || !strings.Contains(body, "goroutine") {
 		t.Errorf("GET %s: %d\n%s", base, status, body)
 	}
@@ -30,6 +34,33 @@ func TestServePprof(t *testing.T) {
 	}
 	if status, body := testutil.HTTPGet(t, base+"cmdline"); status != 200 || body == "" {
 		t.Errorf("GET %scmdline: %d %q", base, status, body)
+	}
+	// Web pages are kept out: a rebound name, another site's origin.
+	for _, h := range []map[string]string{{"Host": "evil.example:" + port}, {"Origin": "http://evil.example"}} {
+		req, _ := http.NewRequest("GET", base+"heap", nil)
+		for k, v := range h {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 403 || !strings.Contains(string(body), "evil.example") {
+			t.Errorf("GET heap with %v: %d %s, want 403", h, resp.StatusCode, body)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"cmdline", nil)
+	req.Host = "localhost:" + port
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET cmdline as localhost: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	// Nothing else is served there.
 	if status, _ := testutil.HTTPGet(t, "http://"+addr+"/metrics"); status != 404 {

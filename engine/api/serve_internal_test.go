@@ -28,7 +28,7 @@ func TestStalledClientsAreCutOff(t *testing.T) {
 		}
 	})
 	go func() {
-		done <- serveHTTP(ctx, "test", "127.0.0.1:0", h, slog.New(slog.DiscardHandler), func(a string) { ready <- a },
+		done <- serveHTTP(ctx, "test", "127.0.0.1:0", nil, h, slog.New(slog.DiscardHandler), func(a string) { ready <- a },
 			func(srv *http.Server) error { return srv.Close() })
 	}()
 	addr := <-ready
