@@ -73,6 +73,13 @@ type Config struct {
 		// rules' sources or sinks in it. Default 5s; negative: off.
 		HealthInterval time.Duration `yaml:"healthInterval"`
 	} `yaml:"portable"`
+	// Paths confines the files streams, rules and plugin definitions name
+	// (internal/confine): the engine root, less its own files, and these.
+	Paths struct {
+		// Allow lists absolute folders outside the engine root that file
+		// sources and sinks (and other path properties) may use.
+		Allow []string `yaml:"allow"`
+	} `yaml:"paths"`
 }
 
 const defaultConfig = `# kgen engine settings.
@@ -108,6 +115,11 @@ log:
 # 127.0.0.1:6060; empty: off. Loopback addresses only (127.0.0.0/8, ::1,
 # localhost): profiles show the engine's memory.
 pprof: ""
+# Files that streams and rules name (file sources and sinks, TLS files)
+# must be under the engine root, outside its etc/, plugins/, log/ and
+# stores, or under one of these absolute folders, for example /var/log/app.
+paths:
+  allow: []
 `
 
 var defaultSourceConfs = map[string]string{
