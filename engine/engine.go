@@ -53,6 +53,10 @@ type Options struct {
 	OnOutput func(rule string, row map[string]any)
 	// NoRestore skips starting the rules that were running at the last stop.
 	NoRestore bool
+	// AllowPaths are absolute folders that file sources and sinks may use,
+	// besides the engine root and etc/kgen.yaml paths.allow (kgen run
+	// allows its project folder).
+	AllowPaths []string
 	// Clock is the time windows run on in processing time; nil is the wall
 	// clock. Tests pass a clock.Fake to fire windows without sleeping.
 	Clock clock.Clock
@@ -123,7 +127,7 @@ func Open(opts Options) (_ *Engine, err error) {
 	if err != nil {
 		return nil, err
 	}
-	paths, err := confine.New(root, conf.Paths.Allow)
+	paths, err := confine.New(root, append(slices.Clip(conf.Paths.Allow), opts.AllowPaths...))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.ConfigFile(), err)
 	}
