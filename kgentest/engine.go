@@ -202,8 +202,9 @@ func (s *script) start(ts *testscript.TestScript, timeout time.Duration) error {
 	return nil
 }
 
-// writeConf points the file source at the input folder and, with
-// mosquitto, the engine at it.
+// writeConf points the file source at the input folder, allows file
+// sources and sinks the script's folder and, with mosquitto, points the
+// engine at it.
 func (s *script) writeConf() error {
 	l := layout.Root(s.root)
 	for _, d := range []string{l.Etc(), l.SourceConfs()} {
@@ -211,11 +212,18 @@ func (s *script) writeConf() error {
 			return err
 		}
 	}
+	// The script's folder (and -input) hold its files: file sources and
+	// sinks may use them.
+	conf := map[string]any{"paths": map[string]any{"allow": []string{s.work, s.input}}}
 	if s.mosqURL != "" {
-		conf := fmt.Sprintf("mqtt:\n  server: %s\n", s.mosqURL)
-		if err := os.WriteFile(l.ConfigFile(), []byte(conf), 0o644); err != nil {
-			return err
-		}
+		conf["mqtt"] = map[string]any{"server": s.mosqURL}
+	}
+	text, err := yaml.Marshal(conf)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(l.ConfigFile(), text, 0o644); err != nil {
+		return err
 	}
 	data, err := yaml.Marshal(map[string]any{"default": map[string]any{"fileType": "lines", "path": s.input}})
 	if err != nil {

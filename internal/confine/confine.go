@@ -10,7 +10,8 @@
 //     (absolute paths, ".." escapes, symlinks);
 //   - the engine's own files inside the root (etc/, plugins/, log/, the
 //     stores and the service descriptions in data/), which hold settings,
-//     code and secrets, unless an allowed folder names them.
+//     code and secrets, even when an allowed folder holds the whole root;
+//     only an allowed folder inside them opens them.
 //
 // Every error names the path as written and the setting that would allow it.
 // The check runs when a stream or rule is created and again when a file is
@@ -40,7 +41,8 @@ type Policy struct {
 	root     string   // absolute, as given
 	realRoot string   // symlinks resolved
 	allow    []string // absolute, symlinks resolved
-	reserved []string // the engine's own files and folders, resolved
+	reserved []string // the engine's own folders, resolved
+	stores   []string // the engine's store files, resolved: their copies too
 }
 
 // New makes the policy of an engine root and the folders of paths.allow.
@@ -65,12 +67,8 @@ func New(root string, allow []string) (*Policy, error) {
 		p.allow = append(p.allow, real)
 	}
 	l := layout.Root(p.realRoot)
-	for _, r := range []string{l.Etc(), layout.PluginsDir, l.Log(), l.StoreFile(), l.StateFile(), l.Services()} {
-		if !filepath.IsAbs(r) {
-			r = filepath.Join(p.realRoot, r)
-		}
-		p.reserved = append(p.reserved, r)
-	}
+	p.reserved = []string{l.Etc(), filepath.Join(p.realRoot, layout.PluginsDir), l.Log(), l.Services()}
+	p.stores = []string{l.StoreFile(), l.StateFile()}
 	return p, nil
 }
 
@@ -102,23 +100,48 @@ func (p *Policy) Resolve(what, base, path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %q: %w", what, path, err)
 	}
+	// The engine's own files stay out of reach even when an allowed folder
+	// holds the whole root (kgentest allows the script's folder, which holds
+	// the root); only an allowed folder inside them opens them.
+	for _, r := range p.reserved {
+		if within(real, r) && !p.allowedWithin(real, r) {
+			return "", p.ownErr(what, path, r)
+		}
+	}
+	// A store's side files and copies (kgen.db-journal, kgen.db.bak) hold
+	// what it holds.
+	for _, r := range p.stores {
+		if strings.HasPrefix(real, r) && !p.allowedWithin(real, filepath.Dir(r)) {
+			return "", p.ownErr(what, path, r)
+		}
+	}
+	if within(real, p.realRoot) {
+		return abs, nil
+	}
 	for _, a := range p.allow {
 		if within(real, a) {
 			return abs, nil
 		}
 	}
-	if !within(real, p.realRoot) {
-		return "", fmt.Errorf("%s: %q is outside the engine root %s and the paths in etc/kgen.yaml %s",
-			what, path, p.root, Setting)
-	}
-	for _, r := range p.reserved {
-		if within(real, r) {
-			rel, _ := filepath.Rel(p.realRoot, r)
-			return "", fmt.Errorf("%s: %q is in the engine's own %s, which definitions may not use unless etc/kgen.yaml %s lists it",
-				what, path, filepath.ToSlash(rel), Setting)
+	return "", fmt.Errorf("%s: %q is outside the engine root %s and the paths in etc/kgen.yaml %s",
+		what, path, p.root, Setting)
+}
+
+func (p *Policy) ownErr(what, path, r string) error {
+	rel, _ := filepath.Rel(p.realRoot, r)
+	return fmt.Errorf("%s: %q is in the engine's own %s, which definitions may not use unless etc/kgen.yaml %s lists it",
+		what, path, filepath.ToSlash(rel), Setting)
+}
+
+// allowedWithin reports whether an allowed folder inside (or equal to) the
+// reserved r holds real.
+func (p *Policy) allowedWithin(real, r string) bool {
+	for _, a := range p.allow {
+		if within(a, r) && within(real, a) {
+			return true
 		}
 	}
-	return abs, nil
+	return false
 }
 
 // within reports whether path is dir or under it; both are clean.

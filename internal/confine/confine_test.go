@@ -2,6 +2,7 @@ package confine_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -87,6 +88,32 @@ func TestResolve(t *testing.T) {
 				t.Fatalf("got %q, %v; want %s", got, err, c.want)
 			}
 		})
+	}
+}
+
+// An allowed folder that holds the root does not open the engine's own
+// files; one inside them does.
+func TestReservedAndAllow(t *testing.T) {
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "root")
+	shared := filepath.Join(root, "etc", "shared")
+	p, err := confine.New(root, []string{tmp, shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"etc/kgen.yaml":           `x: "etc/kgen.yaml" is in the engine's own etc, which definitions may not use unless etc/kgen.yaml paths.allow lists it`,
+		filepath.Join(tmp, "y"):   "",
+		"etc/shared/certs/ca.pem": "",
+		"data/kgen.db":            `x: "data/kgen.db" is in the engine's own data/kgen.db, which definitions may not use unless etc/kgen.yaml paths.allow lists it`,
+		"data/kgen.db.bak":        `x: "data/kgen.db.bak" is in the engine's own data/kgen.db, which definitions may not use unless etc/kgen.yaml paths.allow lists it`,
+		"data/kgen.dbx/../out":    "",
+		"log/kgen.log":            `x: "log/kgen.log" is in the engine's own log, which definitions may not use unless etc/kgen.yaml paths.allow lists it`,
+	} {
+		_, err := p.Resolve("x", "", path)
+		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && got != want) {
+			t.Errorf("%s: got %v, want %q", path, err, want)
+		}
 	}
 }
 
