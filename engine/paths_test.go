@@ -77,11 +77,12 @@ func TestConfinedFileSinks(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			def, _ := json.Marshal(map[string]any{"id": "out", "sql": "SELECT * FROM m", "actions": []any{map[string]any{"file": map[string]any{"path": c.path}}}})
 			_, err := e.CreateRule(def)
-			if err == nil || !strings.HasSuffix(err.Error(), c.err) {
-				t.Fatalf("got %v, want an error ending %s", err, c.err)
+			want := `rule "out": actions[0] (file): ` + c.err
+			if err == nil || err.Error() != want {
+				t.Fatalf("got %v\nwant %s", err, want)
 			}
-			if _, err := e.ValidateRule(def); err == nil || !strings.HasSuffix(err.Error(), c.err) {
-				t.Fatalf("validate: got %v, want an error ending %s", err, c.err)
+			if _, err := e.ValidateRule(def); err == nil || err.Error() != want {
+				t.Fatalf("validate: got %v\nwant %s", err, want)
 			}
 			if _, err := e.Rule("out"); !errors.Is(err, engine.ErrNotFound) {
 				t.Fatalf("a refused rule was saved: %v", err)
