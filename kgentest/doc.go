@@ -50,7 +50,8 @@
 // and of the subscriptions behind expect (default 1). -broker mosquitto
 // runs mosquitto from PATH on a free port as the engine's external broker,
 // instead of the embedded one. The file source reads DATASOURCE from -input
-// (default $WORK). restart stops the engine and starts it again on the same
+// (default $WORK); file sources and sinks may use $WORK and -input
+// (paths.allow). restart stops the engine and starts it again on the same
 // root, so streams, rules that were running, and durable extension state
 // survive; the ports may change, and the variables follow them. The engine
 // stops at the end of the script.
