@@ -229,3 +229,39 @@ func TestStreamNames(t *testing.T) {
 		t.Fatalf("FROM DEMO: got %v, want stream \"DEMO\" not found", err)
 	}
 }
+
+// A rule saved while paths.allow listed its folder, which is no longer
+// listed, does not stop the engine from starting: the rule reports the
+// refusal and the others run.
+func TestConfinedRuleAfterAllowRemoved(t *testing.T) {
+	tmp, root := pathsRoot(t)
+	allowed := filepath.Join(tmp, "allowed")
+	e := open(t, root)
+	mustStream(t, e, `CREATE STREAM m () WITH (DATASOURCE="in/m", TYPE="memory")`)
+	mustRule(t, e, `{"id":"away","sql":"SELECT * FROM m","actions":[{"file":{"path":"`+filepath.Join(allowed, "rows.jsonl")+`"}}]}`)
+	mustRule(t, e, `{"id":"home","sql":"SELECT * FROM m","actions":[{"file":{"path":"out/rows.jsonl","checkInterval":"10ms"}}]}`)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WriteTree(t, root, map[string]string{"etc/kgen.yaml": ""})
+	e = open(t, root)
+	defer e.Close()
+	st, err := e.RuleStatus("away")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(st)
+	if want := `file sink \"path\": \"` + filepath.Join(allowed, "rows.jsonl") + `\" is outside the engine root`; !strings.Contains(string(b), want) {
+		t.Fatalf("status of away: %s\nwant it to say %s", b, want)
+	}
+	publish(t, e, "in/m", map[string]any{"n": int64(3)})
+	eventually(t, "home writes", func() bool {
+		b, _ := os.ReadFile(filepath.Join(root, "out", "rows.jsonl"))
+		return string(b) == `{"n":3}`+"\n"
+	})
+	// The file was made while the folder was allowed; nothing was written
+	// to it since.
+	if b, err := os.ReadFile(filepath.Join(allowed, "rows.jsonl")); err != nil || len(b) != 0 {
+		t.Fatalf("the refused rule wrote: %q, %v", b, err)
+	}
+}
