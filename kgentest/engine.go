@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -214,9 +215,35 @@ func (s *script) writeConf() error {
 	}
 	// The script's folder (and -input) hold its files: file sources and
 	// sinks may use them.
-	conf := map[string]any{"paths": map[string]any{"allow": []string{s.work, s.input}}}
+	// What the script put in etc/kgen.yaml is kept.
+	conf := map[string]any{}
+	if data, err := os.ReadFile(l.ConfigFile()); err == nil {
+		if err := yaml.Unmarshal(data, &conf); err != nil {
+			return fmt.Errorf("%s: %w", l.ConfigFile(), err)
+		}
+	}
+	if conf == nil {
+		conf = map[string]any{}
+	}
+	paths, _ := conf["paths"].(map[string]any)
+	if paths == nil {
+		paths = map[string]any{}
+	}
+	allow, _ := paths["allow"].([]any)
+	for _, dir := range []string{s.work, s.input} {
+		if !slices.Contains(allow, any(dir)) {
+			allow = append(allow, dir)
+		}
+	}
+	paths["allow"] = allow
+	conf["paths"] = paths
 	if s.mosqURL != "" {
-		conf["mqtt"] = map[string]any{"server": s.mosqURL}
+		mqtt, _ := conf["mqtt"].(map[string]any)
+		if mqtt == nil {
+			mqtt = map[string]any{}
+		}
+		mqtt["server"] = s.mosqURL
+		conf["mqtt"] = mqtt
 	}
 	text, err := yaml.Marshal(conf)
 	if err != nil {
