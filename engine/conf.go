@@ -89,6 +89,13 @@ type Config struct {
 		// InstallScriptTimeout bounds one run of install.sh.
 		InstallScriptTimeout time.Duration `yaml:"installScriptTimeout"`
 	} `yaml:"plugins"`
+	// Paths confines the files streams, rules and plugin definitions name
+	// (internal/confine): the engine root, less its own files, and these.
+	Paths struct {
+		// Allow lists absolute folders outside the engine root that file
+		// sources and sinks (and other path properties) may use.
+		Allow []string `yaml:"allow"`
+	} `yaml:"paths"`
 }
 
 const defaultConfig = `# kgen engine settings.
@@ -151,6 +158,11 @@ plugins:
   allowInstallScripts: false
   # How long install.sh may run before it is killed and the install fails.
   installScriptTimeout: 2m
+# Files that streams and rules name (file sources and sinks, TLS files)
+# must be under the engine root, outside its etc/, plugins/, log/ and
+# stores, or under one of these absolute folders, for example /var/log/app.
+paths:
+  allow: []
 `
 
 var defaultSourceConfs = map[string]string{

@@ -23,6 +23,7 @@ import (
 	"github.com/kgen-dev/kgen/engine/state"
 	"github.com/kgen-dev/kgen/engine/store"
 	"github.com/kgen-dev/kgen/internal/clock"
+	"github.com/kgen-dev/kgen/internal/confine"
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
@@ -52,6 +53,10 @@ type Options struct {
 	OnOutput func(rule string, row map[string]any)
 	// NoRestore skips starting the rules that were running at the last stop.
 	NoRestore bool
+	// AllowPaths are absolute folders that file sources and sinks may use,
+	// besides the engine root and etc/kgen.yaml paths.allow (kgen run
+	// allows its project folder).
+	AllowPaths []string
 	// Clock is the time windows run on in processing time; nil is the wall
 	// clock. Tests pass a clock.Fake to fire windows without sleeping.
 	Clock clock.Clock
@@ -61,6 +66,7 @@ type Options struct {
 type Engine struct {
 	layout layout.Root
 	conf   *Config
+	paths  *confine.Policy // where definitions may point (paths.allow)
 	logger *slog.Logger
 	// kv holds the definitions (streams, rules) in data/kgen.db; stateKV
 	// holds extension state and checkpoints (data/state.db or Redis).
@@ -126,6 +132,10 @@ func Open(opts Options) (_ *Engine, err error) {
 	if err != nil {
 		return nil, err
 	}
+	paths, err := confine.New(root, append(slices.Clip(conf.Paths.Allow), opts.AllowPaths...))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.ConfigFile(), err)
+	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -133,6 +143,7 @@ func Open(opts Options) (_ *Engine, err error) {
 	e := &Engine{
 		layout:  l,
 		conf:    conf,
+		paths:   paths,
 		logger:  logger,
 		hub:     connector.NewMemoryHub(),
 		streams: map[string]*streamEntry{},
@@ -187,7 +198,7 @@ func Open(opts Options) (_ *Engine, err error) {
 		return nil, err
 	}
 	e.services.ObserveCalls(e.metrics.observeCall)
-	e.ctx, e.cancel = context.WithCancel(connector.WithMemoryHub(context.Background(), e.hub))
+	e.ctx, e.cancel = context.WithCancel(confine.With(connector.WithMemoryHub(context.Background(), e.hub), e.paths))
 	e.env = &rule.Env{
 		Root:        root,
 		Context:     e.ctx,

@@ -50,7 +50,8 @@
 // and of the subscriptions behind expect (default 1). -broker mosquitto
 // runs mosquitto from PATH on a free port as the engine's external broker,
 // instead of the embedded one. The file source reads DATASOURCE from -input
-// (default $WORK). -token sets rest.token of the engine: the commands of
+// (default $WORK); file sources and sinks may use $WORK and -input
+// (paths.allow). -token sets rest.token of the engine: the commands of
 // the script send it, and $KGEN_REST_TOKEN holds it for exec kgen.
 // restart stops the engine and starts it again on the same
 // root, so streams, rules that were running, and durable extension state

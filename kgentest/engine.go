@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -207,8 +208,9 @@ func (s *script) start(ts *testscript.TestScript, timeout time.Duration) error {
 	return nil
 }
 
-// writeConf points the file source at the input folder and, with
-// mosquitto, the engine at it; with -token, it sets the REST API's token.
+// writeConf points the file source at the input folder, allows file
+// sources and sinks the script's folder, points the engine at mosquitto
+// when it runs one and, with -token, sets the REST API's token.
 func (s *script) writeConf() error {
 	l := layout.Root(s.root)
 	for _, d := range []string{l.Etc(), l.SourceConfs()} {
@@ -216,21 +218,52 @@ func (s *script) writeConf() error {
 			return err
 		}
 	}
+	// The script's folder (and -input) hold its files: file sources and
+	// sinks may use them.
+	// What the script put in etc/kgen.yaml is kept.
 	conf := map[string]any{}
+	if data, err := os.ReadFile(l.ConfigFile()); err == nil {
+		if err := yaml.Unmarshal(data, &conf); err != nil {
+			return fmt.Errorf("%s: %w", l.ConfigFile(), err)
+		}
+	}
+	if conf == nil {
+		conf = map[string]any{}
+	}
+	paths, _ := conf["paths"].(map[string]any)
+	if paths == nil {
+		paths = map[string]any{}
+	}
+	allow, _ := paths["allow"].([]any)
+	for _, dir := range []string{s.work, s.input} {
+		if !slices.Contains(allow, any(dir)) {
+			allow = append(allow, dir)
+		}
+	}
+	paths["allow"] = allow
+	conf["paths"] = paths
 	if s.mosqURL != "" {
-		conf["mqtt"] = map[string]any{"server": s.mosqURL}
+		mqtt, _ := conf["mqtt"].(map[string]any)
+		if mqtt == nil {
+			mqtt = map[string]any{}
+		}
+		mqtt["server"] = s.mosqURL
+		conf["mqtt"] = mqtt
 	}
 	if s.token != "" {
-		conf["rest"] = map[string]any{"token": s.token}
+		rest, _ := conf["rest"].(map[string]any)
+		if rest == nil {
+			rest = map[string]any{}
+		}
+		rest["token"] = s.token
+		conf["rest"] = rest
 	}
-	if len(conf) > 0 {
-		data, err := yaml.Marshal(conf)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(l.ConfigFile(), data, 0o644); err != nil {
-			return err
-		}
+	text, err := yaml.Marshal(conf)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(l.ConfigFile(), text, 0o644); err != nil {
+		return err
 	}
 	data, err := yaml.Marshal(map[string]any{"default": map[string]any{"fileType": "lines", "path": s.input}})
 	if err != nil {

@@ -61,6 +61,13 @@
 //	              .ndjson files, else "json"
 //	sendInterval  pause between rows, default 0
 //
+// Paths (the file source's datasource and path, the file sink's path, the
+// mqtt TLS files) go through internal/confine: they must lead, symbolic
+// links followed, under the engine root but outside its own files, or
+// under a folder of paths.allow in etc/kgen.yaml. The engine puts its
+// policy in the context (confine.With); Provision refuses any other path,
+// so that creating the stream or rule fails, and Connect checks again.
+//
 // # Sinks
 //
 // mqtt (reports connection status): publishes each row as a JSON object, a
@@ -82,7 +89,7 @@
 //
 // file: writes rows to a file, creating its folder.
 //
-//	path           required
+//	path           required; relative to the engine root
 //	fileType       "lines" (default: one JSON object per line, appended to
 //	               the file) or "json" (one JSON array; the file is truncated
 //	               at Connect and is valid JSON after Close)

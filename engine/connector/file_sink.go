@@ -27,6 +27,7 @@ const fileSinkFlushSize = 64 << 10
 // pending, and on Close. The buffer only ever holds whole rows and is written
 // with one call, so a reader (or a crash) never sees half a row.
 type fileSink struct {
+	name     string // the path as written, for messages
 	path     string
 	jsonMode bool
 	interval time.Duration
@@ -53,13 +54,21 @@ func (s *fileSink) Provision(ctx sdk.Context, props map[string]any) error {
 	if r.err != nil {
 		return fmt.Errorf("file sink: %w", r.err)
 	}
-	if !filepath.IsAbs(s.path) {
-		s.path = filepath.Join(ctx.GetRootPath(), s.path)
+	s.name = s.path
+	// Refused here, when the rule is created, and checked again at Connect
+	// in case a link was made in between.
+	path, err := resolvePath(ctx, `file sink "path"`, "", s.path)
+	if err != nil {
+		return err
 	}
+	s.path = path
 	return nil
 }
 
 func (s *fileSink) Connect(ctx sdk.Context) error {
+	if _, err := resolvePath(ctx, `file sink "path"`, "", s.name); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
 		return fmt.Errorf("file sink: %w", err)
 	}

@@ -3,6 +3,7 @@ package connector
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ func init() {
 // int64 and other numbers become float64, nested values included.
 type fileSource struct {
 	name     string // the datasource as written, for messages
+	dir      string // the folder of a relative datasource
 	path     string
 	lines    bool // one object per line, else a JSON array or object
 	interval time.Duration
@@ -83,12 +85,11 @@ func (s *fileSource) Provision(ctx sdk.Context, props map[string]any) error {
 	if r.err != nil {
 		return fmt.Errorf("file source: %w", r.err)
 	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(ctx.GetRootPath(), dir)
-	}
-	s.path = s.name
-	if !filepath.IsAbs(s.path) {
-		s.path = filepath.Join(dir, s.path)
+	// Refused here, when the rule is created, and checked again at Connect
+	// in case a link was made in between.
+	var err error
+	if s.dir, s.path, err = fileSourcePaths(ctx, ctx.GetRootPath(), dir, s.name); err != nil {
+		return err
 	}
 	switch fileType {
 	case "lines":
@@ -100,8 +101,40 @@ func (s *fileSource) Provision(ctx sdk.Context, props map[string]any) error {
 	return nil
 }
 
+// fileSourcePaths resolves the folder of a relative datasource and the
+// file, under the engine's path policy.
+func fileSourcePaths(ctx context.Context, root, dir, name string) (resolvedDir, path string, err error) {
+	if !filepath.IsAbs(name) {
+		if dir, err = resolveUnder(ctx, root, `file source "path"`, "", dir); err != nil {
+			return "", "", err
+		}
+	}
+	path, err = resolveUnder(ctx, root, `file source "datasource"`, dir, name)
+	return dir, path, err
+}
+
+// FileSourcePath returns the file a file source with props (its "path" and
+// "datasource") reads, or the error its Provision gives for a file the
+// engine's path policy refuses. The engine checks CREATE STREAM with it.
+// Properties of the wrong type are left to Provision.
+func FileSourcePath(ctx context.Context, root string, props map[string]any) (string, error) {
+	dir, _ := props["path"].(string)
+	if dir == "" {
+		dir = layout.Root(root).Data()
+	}
+	name, _ := props["datasource"].(string)
+	if name == "" {
+		return "", nil
+	}
+	_, path, err := fileSourcePaths(ctx, root, dir, name)
+	return path, err
+}
+
 // Connect opens the file, so that a missing file fails the rule at start.
 func (s *fileSource) Connect(ctx sdk.Context) error {
+	if _, _, err := fileSourcePaths(ctx, ctx.GetRootPath(), s.dir, s.name); err != nil {
+		return err
+	}
 	f, err := os.Open(s.path)
 	if err != nil {
 		return fmt.Errorf("file source %q: %w", s.name, err)

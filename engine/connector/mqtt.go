@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -83,7 +82,7 @@ func readMQTTConfig(ctx sdk.Context, r *propReader, clientKey string) mqttConfig
 		return c
 	}
 	if skipVerify || cert != "" || key != "" || rootCA != "" {
-		tc, err := loadTLS(ctx.GetRootPath(), skipVerify, cert, key, rootCA)
+		tc, err := loadTLS(ctx, skipVerify, cert, key, rootCA)
 		r.keep(err)
 		c.tls = tc
 	}
@@ -91,15 +90,10 @@ func readMQTTConfig(ctx sdk.Context, r *propReader, clientKey string) mqttConfig
 }
 
 // loadTLS builds the client TLS configuration. Relative paths resolve against
-// the engine root. paho uses it for ssl://, tls://, mqtts:// and wss://
+// the engine root, and every path must be where the engine's path policy
+// allows (confine). paho uses it for ssl://, tls://, mqtts:// and wss://
 // servers.
-func loadTLS(root string, skipVerify bool, cert, key, rootCA string) (*tls.Config, error) {
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(root, p)
-	}
+func loadTLS(ctx sdk.Context, skipVerify bool, cert, key, rootCA string) (*tls.Config, error) {
 	tc := &tls.Config{InsecureSkipVerify: skipVerify, MinVersion: tls.VersionTLS12}
 	switch {
 	case cert != "" && key == "":
@@ -107,20 +101,32 @@ func loadTLS(root string, skipVerify bool, cert, key, rootCA string) (*tls.Confi
 	case key != "" && cert == "":
 		return nil, errors.New(`property "certificationPath" is required with "privateKeyPath"`)
 	case cert != "":
-		pair, err := tls.LoadX509KeyPair(abs(cert), abs(key))
+		certFile, err := resolvePath(ctx, `property "certificationPath"`, "", cert)
+		if err != nil {
+			return nil, err
+		}
+		keyFile, err := resolvePath(ctx, `property "privateKeyPath"`, "", key)
+		if err != nil {
+			return nil, err
+		}
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("property %q: load key pair: %w", "certificationPath", err)
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}
 	if rootCA != "" {
-		pem, err := os.ReadFile(abs(rootCA))
+		caFile, err := resolvePath(ctx, `property "rootCaPath"`, "", rootCA)
+		if err != nil {
+			return nil, err
+		}
+		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			return nil, fmt.Errorf("property %q: %w", "rootCaPath", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("property %q: no PEM certificate in %s", "rootCaPath", abs(rootCA))
+			return nil, fmt.Errorf("property %q: no PEM certificate in %s", "rootCaPath", caFile)
 		}
 		tc.RootCAs = pool
 	}

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kgen-dev/kgen/internal/confine"
 	"github.com/kgen-dev/kgen/internal/suggest"
 	"github.com/kgen-dev/kgen/sdk"
 )
@@ -336,4 +338,21 @@ func quoteOr(vals []string) string {
 		s += strconv.Quote(v)
 	}
 	return s
+}
+
+// resolvePath resolves a path property (relative ones from base, or from
+// the engine root when base is empty) and refuses one outside the engine
+// root and paths.allow, through the policy the engine puts in the context
+// (confine.With); without one, the engine root alone is allowed. what
+// names the property in errors, for example `file sink "path"`.
+func resolvePath(ctx sdk.Context, what, base, path string) (string, error) {
+	return resolveUnder(ctx, ctx.GetRootPath(), what, base, path)
+}
+
+func resolveUnder(ctx context.Context, root, what, base, path string) (string, error) {
+	p, err := confine.From(ctx, root)
+	if err != nil {
+		return "", err
+	}
+	return p.Resolve(what, base, path)
 }

@@ -17,6 +17,10 @@
 //	                              apply; a relative file source path is relative
 //	                              to <dir>
 //
+// The engine root is a temporary folder; file sources and sinks may use the
+// project folder besides it (engine.Options.AllowPaths), and the folders of
+// paths.allow in the project's etc/kgen.yaml.
+//
 // Every row a rule outputs is printed to stdout as one line of JSON with
 // sorted keys, so the output of bounded input is stable and can be compared.
 // When the project has more than one rule, each line starts with the rule id

@@ -91,6 +91,9 @@ func Run(ctx context.Context, dir string, out io.Writer, opts Options) (err erro
 		BrokerAddr: "127.0.0.1:0",
 		OnOutput:   pr.print,
 		NoRestore:  true,
+		// The project's files are the user's own: its input/ folder, and
+		// anything its etc/sources/file.yaml names, may be read.
+		AllowPaths: []string{abs},
 	})
 	if err != nil {
 		return fmt.Errorf("open engine: %w", err)
