@@ -249,7 +249,7 @@ func TestServeAndClients(t *testing.T) {
 		{[]string{"rule", "topo", "nope"}, `rule "nope": not found`},
 		{[]string{"stream", "create", sql}, `stream "demo": already exists`},
 		{[]string{"stream", "drop", "demo"}, `stream "demo" is used by rule(s) r2: delete them first`},
-		{[]string{"rule", "create", filepath.Join(root, "missing.json")}, "open " + filepath.Join(root, "missing.json") + ": no such file or directory"},
+		{[]string{"rule", "create", filepath.Join(root, "missing.json")}, "stat " + filepath.Join(root, "missing.json") + ": no such file or directory"},
 		{[]string{"stream", "-host", "http://127.0.0.1:1", "list"}, "cannot reach the engine at http://127.0.0.1:1 (is kgen serve running? set -host or KGEN_HOST): "},
 	} {
 		r := kgen(t, "", tc.args...)

@@ -157,7 +157,7 @@ func TestPluginLoadsIntoEngine(t *testing.T) {
 	if _, err := c.CreateStream(ctx, `CREATE STREAM words (text STRING) WITH (DATASOURCE="in.jsonl", TYPE="file", FORMAT="JSON")`); err != nil {
 		t.Fatal(err)
 	}
-	outFile := filepath.Join(t.TempDir(), "out.jsonl")
+	outFile := filepath.Join(root, "data", "out.jsonl") // under the engine root: file sinks are confined to it
 	rule := `{"id":"r","sql":"SELECT wordCount(text, \" \") AS n FROM words","actions":[{"file":{"path":` + strconv.Quote(outFile) + `}}]}`
 	if _, err := c.CreateRule(ctx, []byte(rule)); err != nil {
 		t.Fatal(err)
