@@ -13,7 +13,7 @@ import (
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-var _ sql.BatchFunction = (*Function)(nil)
+var _ sql.OrderedBatchFunction = (*Function)(nil)
 
 // Function is one SQL call site of a plugin function: an sdk.Function
 // whose calls go to the plugin process, and a sql.BatchFunction.
@@ -93,6 +93,14 @@ func (f *Function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 // plugin's function fails on it; every row fails when the plugin cannot
 // be reached.
 func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []error) {
+	return f.ExecBatchAt(ctx, rows, 0)
+}
+
+// ExecBatchAt is ExecBatch for batch seq of the call site (see
+// sql.OrderedBatchFunction): the plugin runs it after the batches
+// numbered before it. A numbered batch is sent even when none of its rows
+// could be, so that the plugin does not wait for it.
+func (f *Function) ExecBatchAt(ctx sdk.FunctionContext, rows [][]any, seq uint64) ([]any, []error) {
 	results, errs := make([]any, len(rows)), make([]error, len(rows))
 	fail := func(err error) ([]any, []error) {
 		for i := range errs {
@@ -104,7 +112,7 @@ func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []er
 	}
 	f.p.m.state.bind(f.id, ctx)
 	f.lease.watch(ctx)
-	req := &portablev1.CallFunctionRequest{Function: f.name, Instance: &portablev1.Instance{Id: f.id}, Rows: make([]*portablev1.Row, 0, len(rows))}
+	req := &portablev1.CallFunctionRequest{Function: f.name, Instance: &portablev1.Instance{Id: f.id}, Rows: make([]*portablev1.Row, 0, len(rows)), Seq: seq}
 	if ctx != nil {
 		req.Instance.RuleId, req.Instance.OpId = ctx.GetRuleId(), ctx.GetOpId()
 		req.Instance.InstanceIndex, req.Instance.FuncId = int32(ctx.GetInstanceId()), int32(ctx.GetFuncId())
@@ -125,7 +133,7 @@ func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []er
 			sent = append(sent, i)
 		}
 	}
-	if len(sent) == 0 {
+	if len(sent) == 0 && seq == 0 {
 		return results, errs
 	}
 	proc, err := f.p.running()
