@@ -27,6 +27,34 @@ type Function struct {
 	once sync.Once
 	agg  bool
 	err  error // the plugin could not be started when first used
+
+	// The numbers of batches restart from 1 on each process: seqProc is
+	// the process numbered for, seqBase the number sent as 0 to it, and
+	// seqDone the highest batch whose call has ended.
+	seqMu            sync.Mutex
+	seqProc          *process
+	seqBase, seqDone uint64
+}
+
+// procSeq is the number batch seq has on proc, counted from 1 on each
+// process: a restarted plugin starts its call sites' order afresh.
+func (f *Function) procSeq(proc *process, seq uint64) uint64 {
+	f.seqMu.Lock()
+	defer f.seqMu.Unlock()
+	if f.seqProc != proc {
+		f.seqProc, f.seqBase = proc, f.seqDone
+	}
+	if seq <= f.seqBase {
+		return 0 // a batch later than those after it: no order to keep
+	}
+	return seq - f.seqBase
+}
+
+// seqEnded records that the call of batch seq has ended.
+func (f *Function) seqEnded(seq uint64) {
+	f.seqMu.Lock()
+	f.seqDone = max(f.seqDone, seq)
+	f.seqMu.Unlock()
 }
 
 // resolve starts the plugin (if needed) on first use and learns whether
@@ -112,7 +140,7 @@ func (f *Function) ExecBatchAt(ctx sdk.FunctionContext, rows [][]any, seq uint64
 	}
 	f.p.m.state.bind(f.id, ctx)
 	f.lease.watch(ctx)
-	req := &portablev1.CallFunctionRequest{Function: f.name, Instance: &portablev1.Instance{Id: f.id}, Rows: make([]*portablev1.Row, 0, len(rows)), Seq: seq}
+	req := &portablev1.CallFunctionRequest{Function: f.name, Instance: &portablev1.Instance{Id: f.id}, Rows: make([]*portablev1.Row, 0, len(rows))}
 	if ctx != nil {
 		req.Instance.RuleId, req.Instance.OpId = ctx.GetRuleId(), ctx.GetOpId()
 		req.Instance.InstanceIndex, req.Instance.FuncId = int32(ctx.GetInstanceId()), int32(ctx.GetFuncId())
@@ -136,9 +164,15 @@ func (f *Function) ExecBatchAt(ctx sdk.FunctionContext, rows [][]any, seq uint64
 	if len(sent) == 0 && seq == 0 {
 		return results, errs
 	}
+	if seq > 0 {
+		defer f.seqEnded(seq)
+	}
 	proc, err := f.p.running()
 	if err != nil {
 		return fail(err)
+	}
+	if seq > 0 {
+		req.Seq = f.procSeq(proc, seq)
 	}
 	var rctx context.Context = context.Background()
 	if ctx != nil {

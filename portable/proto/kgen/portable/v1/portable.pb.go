@@ -736,11 +736,11 @@ type CallFunctionRequest struct {
 	Instance *Instance              `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
 	// rows holds the argument list of each row.
 	Rows []*Row `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
-	// seq numbers the batches of one instance (1, 2, …) when the engine has
-	// two of them in flight at once: the plugin runs an instance's batch seq
-	// after batch seq-1, whichever came first, waiting a short while for a
-	// batch that is late (a second at most: after a restart, the batches
-	// before it went to the old process). 0: no order.
+	// seq numbers the batches of one instance (1, 2, … on each plugin
+	// process) when the engine has two of them in flight at once: the plugin
+	// runs an instance's batch seq after batch seq-1, whichever came first,
+	// one at a time, waiting at most a second for a batch that never comes
+	// (the engine gave up on it). 0: no order.
 	Seq           uint64 `protobuf:"varint,4,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
