@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -48,7 +49,7 @@ type server struct {
 	mu        sync.Mutex
 	state     *portablev1.StateClient
 	root      string
-	instances map[uint64]sdk.Function
+	instances map[uint64]*instance
 	conns     map[uint64]*connInstance
 }
 
@@ -56,7 +57,7 @@ func newServer(b *plugin.GRPCBroker) *server {
 	return &server{
 		broker:    b,
 		logger:    slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		instances: map[uint64]sdk.Function{},
+		instances: map[uint64]*instance{},
 		conns:     map[uint64]*connInstance{},
 	}
 }
@@ -125,6 +126,13 @@ func (s *server) CallFunction(ctx context.Context, req *portablev1.CallFunctionR
 	fctx := &funcContext{Context: ctx, state: s.state, root: s.root, inst: inst}
 	s.mu.Unlock()
 	fctx.logger = s.logger.With("rule", inst.GetRuleId(), "op", inst.GetOpId())
+	if seq := req.GetSeq(); seq > 0 {
+		done, err := fn.turn(ctx, seq)
+		if err != nil {
+			return nil, fmt.Errorf("function %q: batch %d: %w", req.GetFunction(), seq, err)
+		}
+		defer done()
+	}
 	resp := &portablev1.CallFunctionResponse{Results: make([]*portablev1.Result, len(req.GetRows()))}
 	args := make([]any, 0, 8)
 	for i, row := range req.GetRows() {
@@ -132,7 +140,7 @@ func (s *server) CallFunction(ctx context.Context, req *portablev1.CallFunctionR
 		for _, a := range row.GetArgs() {
 			args = append(args, portablev1.FromValue(a))
 		}
-		resp.Results[i] = exec(fn, fctx, args)
+		resp.Results[i] = exec(fn.Function, fctx, args)
 	}
 	return resp, nil
 }
@@ -159,7 +167,7 @@ func exec(fn sdk.Function, ctx sdk.FunctionContext, args []any) *portablev1.Resu
 	return &portablev1.Result{Outcome: &portablev1.Result_Error{Error: err.Error()}}
 }
 
-func (s *server) instance(name string, id uint64) (sdk.Function, error) {
+func (s *server) instance(name string, id uint64) (*instance, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if fn, ok := s.instances[id]; ok {
@@ -176,8 +184,71 @@ func (s *server) instance(name string, id uint64) (sdk.Function, error) {
 	if err != nil {
 		return nil, fmt.Errorf("function %q: %w", name, err)
 	}
-	s.instances[id] = fn
-	return fn, nil
+	inst := &instance{Function: fn, run: make(chan struct{}, 1), next: 1, advanced: make(chan struct{})}
+	s.instances[id] = inst
+	return inst, nil
+}
+
+// orderWait bounds the wait of a numbered batch for the batch before it,
+// which may never come: the engine gave up on it before sending it, or
+// sent it to the process before a restart.
+const orderWait = time.Second
+
+// instance is a function instance: one SQL call site's sdk.Function, and
+// the order of its numbered batches.
+type instance struct {
+	sdk.Function
+	run      chan struct{} // holds a token while a numbered batch runs
+	mu       sync.Mutex
+	next     uint64        // the batch to run next, from 1
+	advanced chan struct{} // closed when next moves
+}
+
+// turn waits until numbered batch seq may run: the batches before it have
+// run (or orderWait passed, or ctx ended), and no other numbered batch
+// runs. done ends its turn.
+func (in *instance) turn(ctx context.Context, seq uint64) (done func(), err error) {
+	timer := time.NewTimer(orderWait)
+	defer timer.Stop()
+wait:
+	for {
+		in.mu.Lock()
+		if seq <= in.next {
+			in.mu.Unlock()
+			break
+		}
+		ch := in.advanced
+		in.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timer.C:
+			break wait // a batch before it is late: go on without it
+		case <-ctx.Done():
+			in.advance(seq)
+			return nil, ctx.Err()
+		}
+	}
+	select {
+	case in.run <- struct{}{}:
+	case <-ctx.Done():
+		in.advance(seq)
+		return nil, ctx.Err()
+	}
+	return func() {
+		in.advance(seq)
+		<-in.run
+	}, nil
+}
+
+// advance records that batch seq has run (or was given up).
+func (in *instance) advance(seq uint64) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if seq >= in.next {
+		in.next = seq + 1
+		close(in.advanced)
+		in.advanced = make(chan struct{})
+	}
 }
 
 // callSafe runs f, turning a panic into an error.

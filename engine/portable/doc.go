@@ -60,10 +60,15 @@
 // the delete of a plugin that rules call unless forced. Scan, at start,
 // rolls back a swap a crash interrupted and empties staging.
 //
-// Batching: Function implements sql.BatchFunction, so a rule's SQL
+// Batching: Function implements sql.OrderedBatchFunction, so a rule's SQL
 // evaluation hands it the rows of one evaluation step in one
 // CallFunction: a window's rows, or without a window the rows that queued
 // while the previous call ran, up to the rule's options.functionBatchSize
-// (default 64); see sql.BatchFunction for where that applies.
-// A sink's CollectList is one Collect call with all its rows.
+// (default 64); see sql.BatchFunction for where that applies. Without a
+// window, two batches are in flight at once (unless the rule sets
+// options.concurrency): each carries its number (CallFunctionRequest.seq)
+// and the plugin runs a call site's batches one at a time in that order,
+// so a batch's round trip overlaps the next one's while a stateful
+// function still sees the rows in order. A sink's CollectList is one
+// Collect call with all its rows.
 package portable

@@ -13,7 +13,7 @@ import (
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-var _ sql.BatchFunction = (*Function)(nil)
+var _ sql.OrderedBatchFunction = (*Function)(nil)
 
 // Function is one SQL call site of a plugin function: an sdk.Function
 // whose calls go to the plugin process, and a sql.BatchFunction.
@@ -27,6 +27,34 @@ type Function struct {
 	once sync.Once
 	agg  bool
 	err  error // the plugin could not be started when first used
+
+	// The numbers of batches restart from 1 on each process: seqProc is
+	// the process numbered for, seqBase the number sent as 0 to it, and
+	// seqDone the highest batch whose call has ended.
+	seqMu            sync.Mutex
+	seqProc          *process
+	seqBase, seqDone uint64
+}
+
+// procSeq is the number batch seq has on proc, counted from 1 on each
+// process: a restarted plugin starts its call sites' order afresh.
+func (f *Function) procSeq(proc *process, seq uint64) uint64 {
+	f.seqMu.Lock()
+	defer f.seqMu.Unlock()
+	if f.seqProc != proc {
+		f.seqProc, f.seqBase = proc, f.seqDone
+	}
+	if seq <= f.seqBase {
+		return 0 // a batch later than those after it: no order to keep
+	}
+	return seq - f.seqBase
+}
+
+// seqEnded records that the call of batch seq has ended.
+func (f *Function) seqEnded(seq uint64) {
+	f.seqMu.Lock()
+	f.seqDone = max(f.seqDone, seq)
+	f.seqMu.Unlock()
 }
 
 // resolve starts the plugin (if needed) on first use and learns whether
@@ -93,6 +121,14 @@ func (f *Function) Exec(ctx sdk.FunctionContext, args []any) (any, bool) {
 // plugin's function fails on it; every row fails when the plugin cannot
 // be reached.
 func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []error) {
+	return f.ExecBatchAt(ctx, rows, 0)
+}
+
+// ExecBatchAt is ExecBatch for batch seq of the call site (see
+// sql.OrderedBatchFunction): the plugin runs it after the batches
+// numbered before it. A numbered batch is sent even when none of its rows
+// could be, so that the plugin does not wait for it.
+func (f *Function) ExecBatchAt(ctx sdk.FunctionContext, rows [][]any, seq uint64) ([]any, []error) {
 	results, errs := make([]any, len(rows)), make([]error, len(rows))
 	fail := func(err error) ([]any, []error) {
 		for i := range errs {
@@ -125,12 +161,18 @@ func (f *Function) ExecBatch(ctx sdk.FunctionContext, rows [][]any) ([]any, []er
 			sent = append(sent, i)
 		}
 	}
-	if len(sent) == 0 {
+	if len(sent) == 0 && seq == 0 {
 		return results, errs
+	}
+	if seq > 0 {
+		defer f.seqEnded(seq)
 	}
 	proc, err := f.p.running()
 	if err != nil {
 		return fail(err)
+	}
+	if seq > 0 {
+		req.Seq = f.procSeq(proc, seq)
 	}
 	var rctx context.Context = context.Background()
 	if ctx != nil {

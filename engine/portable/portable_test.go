@@ -256,3 +256,30 @@ func TestSlowCallTimesOut(t *testing.T) {
 		t.Fatalf("status = %+v\nwant 1 exception: %s", st, want)
 	}
 }
+
+// Without a window, a portable function gets the rows that queued in
+// batches, two batches in flight at once; the plugin runs them in order,
+// so a stateful function sees the rows in the order they came: seen counts
+// 1, 2, 3, … for one name.
+func TestOverlappedBatchesKeepTheirOrder(t *testing.T) {
+	root := t.TempDir()
+	install(t, root, "greet", "greet", "greet", "seen", "pid")
+	e := openEngine(t, root, "  initTimeout: 20s\n")
+	if _, err := e.CreateStream(`CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`); err != nil {
+		t.Fatal(err)
+	}
+	const rows = 2000
+	out, cancel := e.MemoryHub().Subscribe("out/seen", rows)
+	defer cancel()
+	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT seen(name) AS n FROM people","actions":[{"memory":{"topic":"out/seen"}}],"options":{"functionBatchSize":16}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for range rows {
+		publish(t, e, "in/people", map[string]any{"name": "ann"})
+	}
+	for i, r := range receive(t, out, rows) {
+		if r["n"] != int64(i+1) {
+			t.Fatalf("row %d: n = %v, want %d (batches ran out of order)", i, r["n"], i+1)
+		}
+	}
+}

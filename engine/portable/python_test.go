@@ -214,3 +214,37 @@ func TestPythonStartErrors(t *testing.T) {
 		t.Fatalf("err = %v\nwant suffix %s", err, want)
 	}
 }
+
+// A Python plugin runs overlapped batches in order too: tally counts 1, 2,
+// 3, … for one name.
+func TestPythonOverlappedBatchesKeepTheirOrder(t *testing.T) {
+	root, err := os.MkdirTemp("", "kp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	installPython(t, root, "pytally", pytally, "tally", "pid")
+	testutil.WriteTree(t, root, map[string]string{"etc/kgen.yaml": "rest:\n  listen: 127.0.0.1:0\nportable:\n" + pythonConf("")})
+	e, err := engine.Open(engine.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if _, err := e.CreateStream(`CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`); err != nil {
+		t.Fatal(err)
+	}
+	const rows = 600
+	out, cancel := e.MemoryHub().Subscribe("out/tally", rows)
+	defer cancel()
+	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT tally(name) AS n FROM people","actions":[{"memory":{"topic":"out/tally"}}],"options":{"functionBatchSize":8}}`)); err != nil {
+		t.Fatal(err)
+	}
+	for range rows {
+		publish(t, e, "in/people", map[string]any{"name": "ann"})
+	}
+	for i, r := range receive(t, out, rows) {
+		if r["n"] != int64(i+1) {
+			t.Fatalf("row %d: n = %v, want %d (batches ran out of order)", i, r["n"], i+1)
+		}
+	}
+}

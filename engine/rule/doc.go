@@ -23,7 +23,10 @@
 //	  │                 one sequencer goroutine hands rows on in input order
 //	  │  a batched call (sql.Program.Batched, functionBatchSize > 1): the
 //	  │                 same, each worker taking up to functionBatchSize
-//	  │                 queued rows at once (Rule.evaluateJobs)
+//	  │                 queued rows at once (Rule.evaluateJobs); when the
+//	  │                 program is Overlappable and concurrency unset, two
+//	  │                 workers take and prepare batches in turn (numbered
+//	  │                 calls) and make the calls at once
 //	  ▼
 //	Rule.evaluate: sql.Program Match (WHERE), Project (SELECT), or over a
 //	  │  batch Match each, then ProjectEach: one call of the batching

@@ -1,8 +1,11 @@
 package rule
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kgen-dev/kgen/engine/sql"
 )
 
 // ordered processes rows on several goroutines (options.concurrency) and
@@ -24,6 +27,8 @@ type ordered struct {
 	done  chan struct{}    // closed when the sequencer has handed on every row
 	// pending counts the rows submitted and not yet handed on.
 	pending atomic.Int64
+	// take makes overlapping workers take and prepare batches in turn.
+	take sync.Mutex
 }
 
 type orderedJob struct {
@@ -41,7 +46,13 @@ type orderedJob struct {
 // with it, up to 2×n×batch, so that a full batch can queue while the
 // previous one is evaluated and batches do not shrink to the rows that
 // came while the sequencer handed the last batch on.
-func (r *Rule) startOrdered(n, batch int) {
+//
+// With overlap (see sql.Program.Overlappable), the workers take their
+// batches and prepare them (WHERE, the batched calls' arguments and
+// numbers) in turn, under o.take, and make the calls outside it: one
+// batch's round trip overlaps the next one's, and the calls keep the order
+// of the rows.
+func (r *Rule) startOrdered(n, batch int, overlap bool) {
 	depth := n
 	if batch > 1 {
 		depth = 2 * n * batch
@@ -52,7 +63,17 @@ func (r *Rule) startOrdered(n, batch int) {
 		go func() {
 			defer o.wg.Done()
 			jobs := make([]*orderedJob, 0, batch)
-			for j := range o.jobs {
+			for {
+				if overlap {
+					o.take.Lock()
+				}
+				j, ok := <-o.jobs
+				if !ok {
+					if overlap {
+						o.take.Unlock()
+					}
+					return
+				}
 				jobs = append(jobs[:0], j)
 			more:
 				for len(jobs) < batch {
@@ -66,7 +87,13 @@ func (r *Rule) startOrdered(n, batch int) {
 						break more
 					}
 				}
-				r.evaluateJobs(jobs)
+				if overlap {
+					prep := r.prepareJobs(jobs, true)
+					o.take.Unlock()
+					r.finishJobs(prep)
+				} else {
+					r.evaluateJobs(jobs)
+				}
 				for _, j := range jobs {
 					close(j.ready)
 				}
@@ -135,8 +162,21 @@ func (r *Rule) evaluateJobs(jobs []*orderedJob) {
 		jobs[0].out, jobs[0].err = r.evaluate(jobs[0].row)
 		return
 	}
+	r.finishJobs(r.prepareJobs(jobs, false))
+}
+
+// preparedJobs are jobs whose rows passed WHERE and are prepared for the
+// projection.
+type preparedJobs struct {
+	kept []*orderedJob
+	prep *sql.Prepared
+}
+
+// prepareJobs runs WHERE over each job's row and prepares the rows that
+// pass (sql.Program.PrepareEach); ordered numbers their batched calls.
+func (r *Rule) prepareJobs(jobs []*orderedJob, ordered bool) (pj preparedJobs) {
 	rows := make([]map[string]any, 0, len(jobs))
-	kept := make([]*orderedJob, 0, len(jobs))
+	pj.kept = make([]*orderedJob, 0, len(jobs))
 	for _, j := range jobs {
 		ok, err := r.match(j.row)
 		if err != nil {
@@ -144,14 +184,31 @@ func (r *Rule) evaluateJobs(jobs []*orderedJob) {
 			continue
 		}
 		if ok {
-			rows, kept = append(rows, j.row), append(kept, j)
+			rows, pj.kept = append(rows, j.row), append(pj.kept, j)
 		}
 	}
 	if len(rows) == 0 {
+		return pj
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			for _, j := range pj.kept {
+				j.err = fmt.Errorf("panic while processing a row: %v", p)
+			}
+			pj.kept, pj.prep = nil, nil
+		}
+	}()
+	pj.prep = r.prog.PrepareEach(rows, ordered)
+	return pj
+}
+
+// finishJobs makes the prepared calls and projects the rows.
+func (r *Rule) finishJobs(pj preparedJobs) {
+	if pj.prep == nil {
 		return
 	}
-	outs, errs := r.projectEach(rows)
-	for i, j := range kept {
+	outs, errs := r.projectPrepared(pj.prep)
+	for i, j := range pj.kept {
 		j.out, j.err = outs[i], errs[i]
 	}
 }

@@ -297,8 +297,14 @@ func (r *Rule) Start() error {
 	if r.grp != nil || !r.prog.Batched() {
 		batch = 1
 	}
+	// Two batches in flight when the calls keep their order (see
+	// sql.Program.Overlappable) and the rule did not set concurrency.
+	overlap := batch > 1 && r.def.Options.Concurrency == 0 && r.prog.Overlappable()
+	if overlap {
+		n = 2
+	}
 	if n > 1 || batch > 1 {
-		r.startOrdered(n, batch)
+		r.startOrdered(n, batch, overlap)
 	}
 	if r.env.StateError != nil {
 		if err := r.env.StateError(r.def.ID); err != nil {
@@ -677,9 +683,10 @@ func (r *Rule) match(row map[string]any) (ok bool, err error) {
 	return r.prog.Match(row)
 }
 
-// projectEach projects rows that passed WHERE together; a panic fails
-// every one of them.
-func (r *Rule) projectEach(rows []map[string]any) (outs []map[string]any, errs []error) {
+// projectPrepared makes the calls of prepared rows and projects them; a
+// panic fails every one of them.
+func (r *Rule) projectPrepared(prep *sql.Prepared) (outs []map[string]any, errs []error) {
+	rows := prep.Rows()
 	defer func() {
 		if p := recover(); p != nil {
 			outs, errs = make([]map[string]any, len(rows)), make([]error, len(rows))
@@ -688,7 +695,7 @@ func (r *Rule) projectEach(rows []map[string]any) (outs []map[string]any, errs [
 			}
 		}
 	}()
-	return r.prog.ProjectEach(rows)
+	return prep.Project()
 }
 
 // deliver hands an output row to every sink.

@@ -116,3 +116,50 @@ func TestProjectEach(t *testing.T) {
 		t.Error("a nested call made the program Batched")
 	}
 }
+
+// orderedFunc is a batchFunc that records the numbers of its batches.
+type orderedFunc struct {
+	batchFunc
+	seqs []uint64
+}
+
+func (f *orderedFunc) ExecBatchAt(ctx sdk.FunctionContext, rows [][]any, seq uint64) ([]any, []error) {
+	f.seqs = append(f.seqs, seq)
+	return f.ExecBatch(ctx, rows)
+}
+
+// Batches prepared in turn take the numbers of their call site in that
+// order, whichever is projected first; a program calls for that only when
+// every plugin call is an ordered batched one.
+func TestPrepareEachNumbersBatches(t *testing.T) {
+	f := &orderedFunc{}
+	env := Env{Function: func(name string) (sdk.Function, error) {
+		if name != "dbl" {
+			return nil, ErrUnknownFunction
+		}
+		return f, nil
+	}}
+	prog, err := Compile(mustSelect(t, "SELECT dbl(i) AS d FROM demo WHERE i > 0"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !prog.Overlappable() {
+		t.Fatal("Overlappable() = false")
+	}
+	first := prog.PrepareEach([]map[string]any{{"i": int64(1)}}, true)
+	second := prog.PrepareEach([]map[string]any{{"i": int64(2)}, {"i": int64(3)}}, true)
+	out2, _ := second.Project()
+	out1, _ := first.Project()
+	if fmt.Sprint(out1, out2) != "[map[d:2]] [map[d:4] map[d:6]]" {
+		t.Errorf("rows = %v %v", out1, out2)
+	}
+	if fmt.Sprint(f.seqs) != "[2 1]" {
+		t.Errorf("batch numbers in call order = %v, want [2 1]", f.seqs)
+	}
+	if unordered, err := Compile(mustSelect(t, "SELECT dbl(i) AS d FROM demo"), batchEnv(map[string]*batchFunc{})); err != nil || unordered.Overlappable() {
+		t.Errorf("a plain BatchFunction: Overlappable() = true, %v", err)
+	}
+	if nested, err := Compile(mustSelect(t, "SELECT dbl(i) AS d, dbl(i) + 1 AS e FROM demo"), env); err != nil || nested.Overlappable() {
+		t.Errorf("a nested call: Overlappable() = true, %v", err)
+	}
+}

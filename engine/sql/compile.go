@@ -66,8 +66,9 @@ type Program struct {
 	hide, meta bool
 	// reads is StreamFields.
 	reads map[string]Fields
-	// batched is set when a field has a batch.
-	batched bool
+	// batched is set when a field has a batch; overlappable when, besides,
+	// every plugin call is an ordered batched one.
+	batched, overlappable bool
 }
 
 // UsesMeta reports whether the program reads source metadata with meta():
@@ -254,6 +255,7 @@ func Compile(sel *Select, env Env) (*Program, error) {
 	p.agg = c.hasAggregate
 	p.hide, p.meta = c.hideKeys, c.usesMeta
 	p.reads = c.reads(sel)
+	p.overlappable = p.batched && c.unordered == 0 && p.group == nil && p.join == nil
 	return p, nil
 }
 
@@ -454,6 +456,9 @@ type compiler struct {
 	// call (see batch.go).
 	batchable *Call
 	batch     *batchSite
+	// unordered counts the plugin call sites that are not ordered batched
+	// calls (see Overlappable).
+	unordered int
 
 	// hasAggregate and hasWindowBound tell whether SELECT, HAVING or
 	// ORDER BY call an aggregate, and window_start or window_end.

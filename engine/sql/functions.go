@@ -452,6 +452,11 @@ func (c *compiler) plugin(e *Call) (code, error) {
 	fns := evals(args)
 	if bf, ok := r.fn.(BatchFunction); ok && !r.agg && c.batchable == e {
 		c.batch = c.batchSite(bf, ctx, fns, name, pos)
+		if !c.batch.ordered {
+			c.unordered++
+		}
+	} else {
+		c.unordered++
 	}
 	exec := func(vals []any) (any, error) {
 		var res any

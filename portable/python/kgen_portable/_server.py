@@ -6,6 +6,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 from concurrent import futures
 
@@ -61,6 +62,47 @@ class _Instance:
         self.thread = None
 
 
+# How long a numbered batch waits for the batch before it, which may never
+# come (the engine gave up on it before sending it).
+ORDER_WAIT = 1.0
+
+
+class _Order:
+    """The order of a function instance's numbered batches (request.seq)."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.next = 1  # the batch to run next
+        self.running = False
+
+    def turn(self, seq, deadline):
+        """Waits until batch seq may run; False when deadline passed first."""
+        give_up = time.monotonic() + ORDER_WAIT
+        with self.cond:
+            while seq > self.next and time.monotonic() < give_up:
+                if deadline is not None and time.monotonic() >= deadline:
+                    self._advance(seq)
+                    return False
+                self.cond.wait(timeout=0.05)
+            while self.running:
+                if deadline is not None and time.monotonic() >= deadline:
+                    self._advance(seq)
+                    return False
+                self.cond.wait(timeout=0.05)
+            self.running = True
+            return True
+
+    def done(self, seq):
+        with self.cond:
+            self.running = False
+            self._advance(seq)
+
+    def _advance(self, seq):
+        if seq >= self.next:
+            self.next = seq + 1
+        self.cond.notify_all()
+
+
 class PluginServer(portable_pb2_grpc.PluginServicer):
     """Serves the registered extensions."""
 
@@ -70,6 +112,7 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
         self._lock = threading.Lock()
         self._state = None
         self._functions = {}  # instance id -> Function
+        self._orders = {}  # instance id -> _Order of its numbered batches
         self._instances = {}  # instance id -> _Instance
         self.root_path = ""
         self.plugin_name = ""
@@ -137,7 +180,27 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
         fn = self._function(request.function, inst.id, context)
         ctx = _api.Context(self, inst, _RuleLogger(log, {"rule": inst.rule_id}))
         resp = pb.CallFunctionResponse()
-        for row in request.rows:
+        seq = request.seq
+        if not seq:
+            self._call_rows(fn, ctx, request.rows, resp)
+            return resp
+        # Numbered batches run one at a time, in order (see portable.proto).
+        with self._lock:
+            order = self._orders.setdefault(inst.id, _Order())
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+        if not order.turn(seq, deadline):
+            context.abort(grpc.StatusCode.DEADLINE_EXCEEDED,
+                          "function %s: batch %d: the batches before it did not finish in time" % (q(request.function), seq))
+        try:
+            self._call_rows(fn, ctx, request.rows, resp)
+        finally:
+            order.done(seq)
+        return resp
+
+    @staticmethod
+    def _call_rows(fn, ctx, rows, resp):
+        for row in rows:
             result = resp.results.add()
             try:
                 v = fn.exec(ctx, [_values.from_value(a) for a in row.args])
@@ -148,7 +211,6 @@ class PluginServer(portable_pb2_grpc.PluginServicer):
                 result.value.CopyFrom(_values.to_value(v))
             except (TypeError, ValueError) as err:
                 result.error = "result: %s" % err
-        return resp
 
     def _function(self, name, instance_id, context):
         with self._lock:

@@ -735,7 +735,13 @@ type CallFunctionRequest struct {
 	Function string                 `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
 	Instance *Instance              `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
 	// rows holds the argument list of each row.
-	Rows          []*Row `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	Rows []*Row `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	// seq numbers the batches of one instance (1, 2, … on each plugin
+	// process) when the engine has two of them in flight at once: the plugin
+	// runs an instance's batch seq after batch seq-1, whichever came first,
+	// one at a time, waiting at most a second for a batch that never comes
+	// (the engine gave up on it). 0: no order.
+	Seq           uint64 `protobuf:"varint,4,opt,name=seq,proto3" json:"seq,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -789,6 +795,13 @@ func (x *CallFunctionRequest) GetRows() []*Row {
 		return x.Rows
 	}
 	return nil
+}
+
+func (x *CallFunctionRequest) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
 }
 
 // Row is the argument list of one row.
@@ -2564,11 +2577,12 @@ const file_portable_proto_rawDesc = "" +
 	"\bfunction\x18\x01 \x01(\tR\bfunction\x12)\n" +
 	"\x04args\x18\x02 \x03(\v2\x15.kgen.portable.v1.ArgR\x04args\"0\n" +
 	"\x18ValidateFunctionResponse\x12\x14\n" +
-	"\x05error\x18\x01 \x01(\tR\x05error\"\x94\x01\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\"\xa6\x01\n" +
 	"\x13CallFunctionRequest\x12\x1a\n" +
 	"\bfunction\x18\x01 \x01(\tR\bfunction\x126\n" +
 	"\binstance\x18\x02 \x01(\v2\x1a.kgen.portable.v1.InstanceR\binstance\x12)\n" +
-	"\x04rows\x18\x03 \x03(\v2\x15.kgen.portable.v1.RowR\x04rows\"2\n" +
+	"\x04rows\x18\x03 \x03(\v2\x15.kgen.portable.v1.RowR\x04rows\x12\x10\n" +
+	"\x03seq\x18\x04 \x01(\x04R\x03seq\"2\n" +
 	"\x03Row\x12+\n" +
 	"\x04args\x18\x01 \x03(\v2\x17.kgen.portable.v1.ValueR\x04args\"J\n" +
 	"\x14CallFunctionResponse\x122\n" +

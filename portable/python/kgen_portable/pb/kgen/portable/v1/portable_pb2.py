@@ -20,7 +20,7 @@ DESCRIPTOR = _descriptor.FileDescriptor(
   name='kgen_portable/pb/kgen/portable/v1/portable.proto',
   package='kgen.portable.v1',
   syntax='proto3',
-  serialized_pb=_b('\n0kgen_portable/pb/kgen/portable/v1/portable.proto\x12\x10kgen.portable.v1\"\x90\x01\n\x10HandshakeRequest\x12;\n\x10protocol_version\x18\x01 \x01(\x0e\x32!.kgen.portable.v1.ProtocolVersion\x12\x17\n\x0fstate_broker_id\x18\x02 \x01(\r\x12\x11\n\troot_path\x18\x03 \x01(\t\x12\x13\n\x0bplugin_name\x18\x04 \x01(\t\"]\n\x11HandshakeResponse\x12;\n\x10protocol_version\x18\x01 \x01(\x0e\x32!.kgen.portable.v1.ProtocolVersion\x12\x0b\n\x03sdk\x18\x02 \x01(\t\"\x11\n\x0f\x44\x65scribeRequest\"C\n\x10\x44\x65scribeResponse\x12/\n\nextensions\x18\x01 \x03(\x0b\x32\x1b.kgen.portable.v1.Extension\"\x83\x01\n\tExtension\x12$\n\x04kind\x18\x01 \x01(\x0e\x32\x16.kgen.portable.v1.Kind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\taggregate\x18\x03 \x01(\x08\x12\x10\n\x08metadata\x18\x04 \x01(\x0c\x12\x0c\n\x04pull\x18\x05 \x01(\x08\x12\x0f\n\x07\x62ounded\x18\x06 \x01(\x08\"_\n\x08Instance\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\r\n\x05op_id\x18\x03 \x01(\t\x12\x16\n\x0einstance_index\x18\x04 \x01(\x05\x12\x0f\n\x07\x66unc_id\x18\x05 \x01(\x05\"\xd5\x01\n\x03\x41rg\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.kgen.portable.v1.Arg.ArgKind\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.kgen.portable.v1.Value\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\"]\n\x07\x41rgKind\x12\x11\n\rARG_KIND_EXPR\x10\x00\x12\x14\n\x10\x41RG_KIND_LITERAL\x10\x01\x12\x12\n\x0e\x41RG_KIND_FIELD\x10\x02\x12\x15\n\x11\x41RG_KIND_WILDCARD\x10\x03\"P\n\x17ValidateFunctionRequest\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12#\n\x04\x61rgs\x18\x02 \x03(\x0b\x32\x15.kgen.portable.v1.Arg\")\n\x18ValidateFunctionResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\"z\n\x13\x43\x61llFunctionRequest\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12,\n\x08instance\x18\x02 \x01(\x0b\x32\x1a.kgen.portable.v1.Instance\x12#\n\x04rows\x18\x03 \x03(\x0b\x32\x15.kgen.portable.v1.Row\",\n\x03Row\x12%\n\x04\x61rgs\x18\x01 \x03(\x0b\x32\x17.kgen.portable.v1.Value\"A\n\x14\x43\x61llFunctionResponse\x12)\n\x07results\x18\x01 \x03(\x0b\x32\x18.kgen.portable.v1.Result\"N\n\x06Result\x12(\n\x05value\x18\x01 \x01(\x0b\x32\x17.kgen.portable.v1.ValueH\x00\x12\x0f\n\x05\x65rror\x18\x02 \x01(\tH\x00\x42\t\n\x07outcome\"\xe4\x01\n\x05Value\x12\x14\n\nbool_value\x18\x01 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x15\n\x0b\x66loat_value\x18\x03 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x04 \x01(\tH\x00\x12\x15\n\x0b\x62ytes_value\x18\x05 \x01(\x0cH\x00\x12\x31\n\nlist_value\x18\x06 \x01(\x0b\x32\x1b.kgen.portable.v1.ListValueH\x00\x12/\n\tmap_value\x18\x07 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValueH\x00\x42\x06\n\x04kind\"4\n\tListValue\x12\'\n\x06values\x18\x01 \x03(\x0b\x32\x17.kgen.portable.v1.Value\"\x8a\x01\n\x08MapValue\x12\x36\n\x06\x66ields\x18\x01 \x03(\x0b\x32&.kgen.portable.v1.MapValue.FieldsEntry\x1a\x46\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.kgen.portable.v1.Value:\x02\x38\x01\"\x9f\x01\n\x10ProvisionRequest\x12$\n\x04kind\x18\x01 \x01(\x0e\x32\x16.kgen.portable.v1.Kind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12,\n\x08instance\x18\x03 \x01(\x0b\x32\x1a.kgen.portable.v1.Instance\x12)\n\x05props\x18\x04 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValue\"\x13\n\x11ProvisionResponse\"%\n\x0e\x43onnectRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\"\x11\n\x0f\x43onnectResponse\"\'\n\x10SubscribeRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\"=\n\x0bPullRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x19\n\x11trigger_unix_nano\x18\x02 \x01(\x03\"=\n\x0cSourceEvents\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.kgen.portable.v1.SourceEvent\"\x9a\x01\n\x0bSourceEvent\x12,\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x1c.kgen.portable.v1.SourceDataH\x00\x12\x0f\n\x05\x65rror\x18\x02 \x01(\tH\x00\x12\r\n\x03\x65of\x18\x03 \x01(\tH\x00\x12\x34\n\x06status\x18\x04 \x01(\x0b\x32\".kgen.portable.v1.ConnectionStatusH\x00\x42\x07\n\x05\x65vent\"\xc5\x01\n\nSourceData\x12)\n\x03row\x18\x01 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValueH\x00\x12+\n\x04rows\x18\x02 \x01(\x0b\x32\x1b.kgen.portable.v1.ListValueH\x00\x12\r\n\x03raw\x18\x03 \x01(\x0cH\x00\x12(\n\x04meta\x18\x04 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValue\x12\x1b\n\x13timestamp_unix_nano\x18\x05 \x01(\x03\x42\t\n\x07payload\"3\n\x10\x43onnectionStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"]\n\x0e\x43ollectRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.kgen.portable.v1.MapValue\x12\x0c\n\x04list\x18\x03 \x01(\x08\"F\n\x0f\x43ollectResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x11\n\tretryable\x18\x02 \x01(\x08\x12\x11\n\tcollected\x18\x03 \x01(\x05\"#\n\x0c\x43loseRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\"\x0f\n\rCloseResponse\"[\n\x0fPutStateRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\x12&\n\x05value\x18\x03 \x01(\x0b\x32\x17.kgen.portable.v1.Value\"\x12\n\x10PutStateResponse\"3\n\x0fGetStateRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\":\n\x10GetStateResponse\x12&\n\x05value\x18\x01 \x01(\x0b\x32\x17.kgen.portable.v1.Value\"F\n\x12IncrCounterRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\"\x15\n\x13IncrCounterResponse\"5\n\x11GetCounterRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\"#\n\x12GetCounterResponse\x12\r\n\x05value\x18\x01 \x01(\x03\"6\n\x12\x44\x65leteStateRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\"\x15\n\x13\x44\x65leteStateResponse*K\n\x0fProtocolVersion\x12 \n\x1cPROTOCOL_VERSION_UNSPECIFIED\x10\x00\x12\x16\n\x12PROTOCOL_VERSION_1\x10\x01*O\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n\rKIND_FUNCTION\x10\x01\x12\x0f\n\x0bKIND_SOURCE\x10\x02\x12\r\n\tKIND_SINK\x10\x03\x32\xd5\x06\n\x06Plugin\x12T\n\tHandshake\x12\".kgen.portable.v1.HandshakeRequest\x1a#.kgen.portable.v1.HandshakeResponse\x12Q\n\x08\x44\x65scribe\x12!.kgen.portable.v1.DescribeRequest\x1a\".kgen.portable.v1.DescribeResponse\x12i\n\x10ValidateFunction\x12).kgen.portable.v1.ValidateFunctionRequest\x1a*.kgen.portable.v1.ValidateFunctionResponse\x12]\n\x0c\x43\x61llFunction\x12%.kgen.portable.v1.CallFunctionRequest\x1a&.kgen.portable.v1.CallFunctionResponse\x12T\n\tProvision\x12\".kgen.portable.v1.ProvisionRequest\x1a#.kgen.portable.v1.ProvisionResponse\x12N\n\x07\x43onnect\x12 .kgen.portable.v1.ConnectRequest\x1a!.kgen.portable.v1.ConnectResponse\x12Q\n\tSubscribe\x12\".kgen.portable.v1.SubscribeRequest\x1a\x1e.kgen.portable.v1.SourceEvents0\x01\x12\x45\n\x04Pull\x12\x1d.kgen.portable.v1.PullRequest\x1a\x1e.kgen.portable.v1.SourceEvents\x12N\n\x07\x43ollect\x12 .kgen.portable.v1.CollectRequest\x1a!.kgen.portable.v1.CollectResponse\x12H\n\x05\x43lose\x12\x1e.kgen.portable.v1.CloseRequest\x1a\x1f.kgen.portable.v1.CloseResponse2\xbe\x03\n\x05State\x12Q\n\x08PutState\x12!.kgen.portable.v1.PutStateRequest\x1a\".kgen.portable.v1.PutStateResponse\x12Q\n\x08GetState\x12!.kgen.portable.v1.GetStateRequest\x1a\".kgen.portable.v1.GetStateResponse\x12Z\n\x0bIncrCounter\x12$.kgen.portable.v1.IncrCounterRequest\x1a%.kgen.portable.v1.IncrCounterResponse\x12W\n\nGetCounter\x12#.kgen.portable.v1.GetCounterRequest\x1a$.kgen.portable.v1.GetCounterResponse\x12Z\n\x0b\x44\x65leteState\x12$.kgen.portable.v1.DeleteStateRequest\x1a%.kgen.portable.v1.DeleteStateResponseBEZCgithub.com/kgen-dev/kgen/portable/proto/kgen/portable/v1;portablev1b\x06proto3')
+  serialized_pb=_b('\n0kgen_portable/pb/kgen/portable/v1/portable.proto\x12\x10kgen.portable.v1\"\x90\x01\n\x10HandshakeRequest\x12;\n\x10protocol_version\x18\x01 \x01(\x0e\x32!.kgen.portable.v1.ProtocolVersion\x12\x17\n\x0fstate_broker_id\x18\x02 \x01(\r\x12\x11\n\troot_path\x18\x03 \x01(\t\x12\x13\n\x0bplugin_name\x18\x04 \x01(\t\"]\n\x11HandshakeResponse\x12;\n\x10protocol_version\x18\x01 \x01(\x0e\x32!.kgen.portable.v1.ProtocolVersion\x12\x0b\n\x03sdk\x18\x02 \x01(\t\"\x11\n\x0f\x44\x65scribeRequest\"C\n\x10\x44\x65scribeResponse\x12/\n\nextensions\x18\x01 \x03(\x0b\x32\x1b.kgen.portable.v1.Extension\"\x83\x01\n\tExtension\x12$\n\x04kind\x18\x01 \x01(\x0e\x32\x16.kgen.portable.v1.Kind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\taggregate\x18\x03 \x01(\x08\x12\x10\n\x08metadata\x18\x04 \x01(\x0c\x12\x0c\n\x04pull\x18\x05 \x01(\x08\x12\x0f\n\x07\x62ounded\x18\x06 \x01(\x08\"_\n\x08Instance\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\r\n\x05op_id\x18\x03 \x01(\t\x12\x16\n\x0einstance_index\x18\x04 \x01(\x05\x12\x0f\n\x07\x66unc_id\x18\x05 \x01(\x05\"\xd5\x01\n\x03\x41rg\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.kgen.portable.v1.Arg.ArgKind\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.kgen.portable.v1.Value\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\"]\n\x07\x41rgKind\x12\x11\n\rARG_KIND_EXPR\x10\x00\x12\x14\n\x10\x41RG_KIND_LITERAL\x10\x01\x12\x12\n\x0e\x41RG_KIND_FIELD\x10\x02\x12\x15\n\x11\x41RG_KIND_WILDCARD\x10\x03\"P\n\x17ValidateFunctionRequest\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12#\n\x04\x61rgs\x18\x02 \x03(\x0b\x32\x15.kgen.portable.v1.Arg\")\n\x18ValidateFunctionResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\"\x87\x01\n\x13\x43\x61llFunctionRequest\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12,\n\x08instance\x18\x02 \x01(\x0b\x32\x1a.kgen.portable.v1.Instance\x12#\n\x04rows\x18\x03 \x03(\x0b\x32\x15.kgen.portable.v1.Row\x12\x0b\n\x03seq\x18\x04 \x01(\x04\",\n\x03Row\x12%\n\x04\x61rgs\x18\x01 \x03(\x0b\x32\x17.kgen.portable.v1.Value\"A\n\x14\x43\x61llFunctionResponse\x12)\n\x07results\x18\x01 \x03(\x0b\x32\x18.kgen.portable.v1.Result\"N\n\x06Result\x12(\n\x05value\x18\x01 \x01(\x0b\x32\x17.kgen.portable.v1.ValueH\x00\x12\x0f\n\x05\x65rror\x18\x02 \x01(\tH\x00\x42\t\n\x07outcome\"\xe4\x01\n\x05Value\x12\x14\n\nbool_value\x18\x01 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x02 \x01(\x03H\x00\x12\x15\n\x0b\x66loat_value\x18\x03 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x04 \x01(\tH\x00\x12\x15\n\x0b\x62ytes_value\x18\x05 \x01(\x0cH\x00\x12\x31\n\nlist_value\x18\x06 \x01(\x0b\x32\x1b.kgen.portable.v1.ListValueH\x00\x12/\n\tmap_value\x18\x07 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValueH\x00\x42\x06\n\x04kind\"4\n\tListValue\x12\'\n\x06values\x18\x01 \x03(\x0b\x32\x17.kgen.portable.v1.Value\"\x8a\x01\n\x08MapValue\x12\x36\n\x06\x66ields\x18\x01 \x03(\x0b\x32&.kgen.portable.v1.MapValue.FieldsEntry\x1a\x46\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12&\n\x05value\x18\x02 \x01(\x0b\x32\x17.kgen.portable.v1.Value:\x02\x38\x01\"\x9f\x01\n\x10ProvisionRequest\x12$\n\x04kind\x18\x01 \x01(\x0e\x32\x16.kgen.portable.v1.Kind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12,\n\x08instance\x18\x03 \x01(\x0b\x32\x1a.kgen.portable.v1.Instance\x12)\n\x05props\x18\x04 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValue\"\x13\n\x11ProvisionResponse\"%\n\x0e\x43onnectRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\"\x11\n\x0f\x43onnectResponse\"\'\n\x10SubscribeRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\"=\n\x0bPullRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x19\n\x11trigger_unix_nano\x18\x02 \x01(\x03\"=\n\x0cSourceEvents\x12-\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1d.kgen.portable.v1.SourceEvent\"\x9a\x01\n\x0bSourceEvent\x12,\n\x04\x64\x61ta\x18\x01 \x01(\x0b\x32\x1c.kgen.portable.v1.SourceDataH\x00\x12\x0f\n\x05\x65rror\x18\x02 \x01(\tH\x00\x12\r\n\x03\x65of\x18\x03 \x01(\tH\x00\x12\x34\n\x06status\x18\x04 \x01(\x0b\x32\".kgen.portable.v1.ConnectionStatusH\x00\x42\x07\n\x05\x65vent\"\xc5\x01\n\nSourceData\x12)\n\x03row\x18\x01 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValueH\x00\x12+\n\x04rows\x18\x02 \x01(\x0b\x32\x1b.kgen.portable.v1.ListValueH\x00\x12\r\n\x03raw\x18\x03 \x01(\x0cH\x00\x12(\n\x04meta\x18\x04 \x01(\x0b\x32\x1a.kgen.portable.v1.MapValue\x12\x1b\n\x13timestamp_unix_nano\x18\x05 \x01(\x03\x42\t\n\x07payload\"3\n\x10\x43onnectionStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"]\n\x0e\x43ollectRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12(\n\x04rows\x18\x02 \x03(\x0b\x32\x1a.kgen.portable.v1.MapValue\x12\x0c\n\x04list\x18\x03 \x01(\x08\"F\n\x0f\x43ollectResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x11\n\tretryable\x18\x02 \x01(\x08\x12\x11\n\tcollected\x18\x03 \x01(\x05\"#\n\x0c\x43loseRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\"\x0f\n\rCloseResponse\"[\n\x0fPutStateRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\x12&\n\x05value\x18\x03 \x01(\x0b\x32\x17.kgen.portable.v1.Value\"\x12\n\x10PutStateResponse\"3\n\x0fGetStateRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\":\n\x10GetStateResponse\x12&\n\x05value\x18\x01 \x01(\x0b\x32\x17.kgen.portable.v1.Value\"F\n\x12IncrCounterRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\x03\"\x15\n\x13IncrCounterResponse\"5\n\x11GetCounterRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\"#\n\x12GetCounterResponse\x12\r\n\x05value\x18\x01 \x01(\x03\"6\n\x12\x44\x65leteStateRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\x04\x12\x0b\n\x03key\x18\x02 \x01(\t\"\x15\n\x13\x44\x65leteStateResponse*K\n\x0fProtocolVersion\x12 \n\x1cPROTOCOL_VERSION_UNSPECIFIED\x10\x00\x12\x16\n\x12PROTOCOL_VERSION_1\x10\x01*O\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x11\n\rKIND_FUNCTION\x10\x01\x12\x0f\n\x0bKIND_SOURCE\x10\x02\x12\r\n\tKIND_SINK\x10\x03\x32\xd5\x06\n\x06Plugin\x12T\n\tHandshake\x12\".kgen.portable.v1.HandshakeRequest\x1a#.kgen.portable.v1.HandshakeResponse\x12Q\n\x08\x44\x65scribe\x12!.kgen.portable.v1.DescribeRequest\x1a\".kgen.portable.v1.DescribeResponse\x12i\n\x10ValidateFunction\x12).kgen.portable.v1.ValidateFunctionRequest\x1a*.kgen.portable.v1.ValidateFunctionResponse\x12]\n\x0c\x43\x61llFunction\x12%.kgen.portable.v1.CallFunctionRequest\x1a&.kgen.portable.v1.CallFunctionResponse\x12T\n\tProvision\x12\".kgen.portable.v1.ProvisionRequest\x1a#.kgen.portable.v1.ProvisionResponse\x12N\n\x07\x43onnect\x12 .kgen.portable.v1.ConnectRequest\x1a!.kgen.portable.v1.ConnectResponse\x12Q\n\tSubscribe\x12\".kgen.portable.v1.SubscribeRequest\x1a\x1e.kgen.portable.v1.SourceEvents0\x01\x12\x45\n\x04Pull\x12\x1d.kgen.portable.v1.PullRequest\x1a\x1e.kgen.portable.v1.SourceEvents\x12N\n\x07\x43ollect\x12 .kgen.portable.v1.CollectRequest\x1a!.kgen.portable.v1.CollectResponse\x12H\n\x05\x43lose\x12\x1e.kgen.portable.v1.CloseRequest\x1a\x1f.kgen.portable.v1.CloseResponse2\xbe\x03\n\x05State\x12Q\n\x08PutState\x12!.kgen.portable.v1.PutStateRequest\x1a\".kgen.portable.v1.PutStateResponse\x12Q\n\x08GetState\x12!.kgen.portable.v1.GetStateRequest\x1a\".kgen.portable.v1.GetStateResponse\x12Z\n\x0bIncrCounter\x12$.kgen.portable.v1.IncrCounterRequest\x1a%.kgen.portable.v1.IncrCounterResponse\x12W\n\nGetCounter\x12#.kgen.portable.v1.GetCounterRequest\x1a$.kgen.portable.v1.GetCounterResponse\x12Z\n\x0b\x44\x65leteState\x12$.kgen.portable.v1.DeleteStateRequest\x1a%.kgen.portable.v1.DeleteStateResponseBEZCgithub.com/kgen-dev/kgen/portable/proto/kgen/portable/v1;portablev1b\x06proto3')
 )
 
 _PROTOCOLVERSION = _descriptor.EnumDescriptor(
@@ -40,8 +40,8 @@ _PROTOCOLVERSION = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3246,
-  serialized_end=3321,
+  serialized_start=3260,
+  serialized_end=3335,
 )
 _sym_db.RegisterEnumDescriptor(_PROTOCOLVERSION)
 
@@ -71,8 +71,8 @@ _KIND = _descriptor.EnumDescriptor(
   ],
   containing_type=None,
   options=None,
-  serialized_start=3323,
-  serialized_end=3402,
+  serialized_start=3337,
+  serialized_end=3416,
 )
 _sym_db.RegisterEnumDescriptor(_KIND)
 
@@ -536,6 +536,13 @@ _CALLFUNCTIONREQUEST = _descriptor.Descriptor(
       message_type=None, enum_type=None, containing_type=None,
       is_extension=False, extension_scope=None,
       options=None, file=DESCRIPTOR),
+    _descriptor.FieldDescriptor(
+      name='seq', full_name='kgen.portable.v1.CallFunctionRequest.seq', index=3,
+      number=4, type=4, cpp_type=4, label=1,
+      has_default_value=False, default_value=0,
+      message_type=None, enum_type=None, containing_type=None,
+      is_extension=False, extension_scope=None,
+      options=None, file=DESCRIPTOR),
   ],
   extensions=[
   ],
@@ -548,8 +555,8 @@ _CALLFUNCTIONREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=972,
-  serialized_end=1094,
+  serialized_start=973,
+  serialized_end=1108,
 )
 
 
@@ -579,8 +586,8 @@ _ROW = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1096,
-  serialized_end=1140,
+  serialized_start=1110,
+  serialized_end=1154,
 )
 
 
@@ -610,8 +617,8 @@ _CALLFUNCTIONRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1142,
-  serialized_end=1207,
+  serialized_start=1156,
+  serialized_end=1221,
 )
 
 
@@ -651,8 +658,8 @@ _RESULT = _descriptor.Descriptor(
       name='outcome', full_name='kgen.portable.v1.Result.outcome',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=1209,
-  serialized_end=1287,
+  serialized_start=1223,
+  serialized_end=1301,
 )
 
 
@@ -727,8 +734,8 @@ _VALUE = _descriptor.Descriptor(
       name='kind', full_name='kgen.portable.v1.Value.kind',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=1290,
-  serialized_end=1518,
+  serialized_start=1304,
+  serialized_end=1532,
 )
 
 
@@ -758,8 +765,8 @@ _LISTVALUE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1520,
-  serialized_end=1572,
+  serialized_start=1534,
+  serialized_end=1586,
 )
 
 
@@ -796,8 +803,8 @@ _MAPVALUE_FIELDSENTRY = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1643,
-  serialized_end=1713,
+  serialized_start=1657,
+  serialized_end=1727,
 )
 
 _MAPVALUE = _descriptor.Descriptor(
@@ -826,8 +833,8 @@ _MAPVALUE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1575,
-  serialized_end=1713,
+  serialized_start=1589,
+  serialized_end=1727,
 )
 
 
@@ -878,8 +885,8 @@ _PROVISIONREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1716,
-  serialized_end=1875,
+  serialized_start=1730,
+  serialized_end=1889,
 )
 
 
@@ -902,8 +909,8 @@ _PROVISIONRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1877,
-  serialized_end=1896,
+  serialized_start=1891,
+  serialized_end=1910,
 )
 
 
@@ -933,8 +940,8 @@ _CONNECTREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1898,
-  serialized_end=1935,
+  serialized_start=1912,
+  serialized_end=1949,
 )
 
 
@@ -957,8 +964,8 @@ _CONNECTRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1937,
-  serialized_end=1954,
+  serialized_start=1951,
+  serialized_end=1968,
 )
 
 
@@ -988,8 +995,8 @@ _SUBSCRIBEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1956,
-  serialized_end=1995,
+  serialized_start=1970,
+  serialized_end=2009,
 )
 
 
@@ -1026,8 +1033,8 @@ _PULLREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=1997,
-  serialized_end=2058,
+  serialized_start=2011,
+  serialized_end=2072,
 )
 
 
@@ -1057,8 +1064,8 @@ _SOURCEEVENTS = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2060,
-  serialized_end=2121,
+  serialized_start=2074,
+  serialized_end=2135,
 )
 
 
@@ -1112,8 +1119,8 @@ _SOURCEEVENT = _descriptor.Descriptor(
       name='event', full_name='kgen.portable.v1.SourceEvent.event',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=2124,
-  serialized_end=2278,
+  serialized_start=2138,
+  serialized_end=2292,
 )
 
 
@@ -1174,8 +1181,8 @@ _SOURCEDATA = _descriptor.Descriptor(
       name='payload', full_name='kgen.portable.v1.SourceData.payload',
       index=0, containing_type=None, fields=[]),
   ],
-  serialized_start=2281,
-  serialized_end=2478,
+  serialized_start=2295,
+  serialized_end=2492,
 )
 
 
@@ -1212,8 +1219,8 @@ _CONNECTIONSTATUS = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2480,
-  serialized_end=2531,
+  serialized_start=2494,
+  serialized_end=2545,
 )
 
 
@@ -1257,8 +1264,8 @@ _COLLECTREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2533,
-  serialized_end=2626,
+  serialized_start=2547,
+  serialized_end=2640,
 )
 
 
@@ -1302,8 +1309,8 @@ _COLLECTRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2628,
-  serialized_end=2698,
+  serialized_start=2642,
+  serialized_end=2712,
 )
 
 
@@ -1333,8 +1340,8 @@ _CLOSEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2700,
-  serialized_end=2735,
+  serialized_start=2714,
+  serialized_end=2749,
 )
 
 
@@ -1357,8 +1364,8 @@ _CLOSERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2737,
-  serialized_end=2752,
+  serialized_start=2751,
+  serialized_end=2766,
 )
 
 
@@ -1402,8 +1409,8 @@ _PUTSTATEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2754,
-  serialized_end=2845,
+  serialized_start=2768,
+  serialized_end=2859,
 )
 
 
@@ -1426,8 +1433,8 @@ _PUTSTATERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2847,
-  serialized_end=2865,
+  serialized_start=2861,
+  serialized_end=2879,
 )
 
 
@@ -1464,8 +1471,8 @@ _GETSTATEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2867,
-  serialized_end=2918,
+  serialized_start=2881,
+  serialized_end=2932,
 )
 
 
@@ -1495,8 +1502,8 @@ _GETSTATERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2920,
-  serialized_end=2978,
+  serialized_start=2934,
+  serialized_end=2992,
 )
 
 
@@ -1540,8 +1547,8 @@ _INCRCOUNTERREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=2980,
-  serialized_end=3050,
+  serialized_start=2994,
+  serialized_end=3064,
 )
 
 
@@ -1564,8 +1571,8 @@ _INCRCOUNTERRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3052,
-  serialized_end=3073,
+  serialized_start=3066,
+  serialized_end=3087,
 )
 
 
@@ -1602,8 +1609,8 @@ _GETCOUNTERREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3075,
-  serialized_end=3128,
+  serialized_start=3089,
+  serialized_end=3142,
 )
 
 
@@ -1633,8 +1640,8 @@ _GETCOUNTERRESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3130,
-  serialized_end=3165,
+  serialized_start=3144,
+  serialized_end=3179,
 )
 
 
@@ -1671,8 +1678,8 @@ _DELETESTATEREQUEST = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3167,
-  serialized_end=3221,
+  serialized_start=3181,
+  serialized_end=3235,
 )
 
 
@@ -1695,8 +1702,8 @@ _DELETESTATERESPONSE = _descriptor.Descriptor(
   extension_ranges=[],
   oneofs=[
   ],
-  serialized_start=3223,
-  serialized_end=3244,
+  serialized_start=3237,
+  serialized_end=3258,
 )
 
 _HANDSHAKEREQUEST.fields_by_name['protocol_version'].enum_type = _PROTOCOLVERSION
@@ -2122,8 +2129,8 @@ _PLUGIN = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=0,
   options=None,
-  serialized_start=3405,
-  serialized_end=4258,
+  serialized_start=3419,
+  serialized_end=4272,
   methods=[
   _descriptor.MethodDescriptor(
     name='Handshake',
@@ -2227,8 +2234,8 @@ _STATE = _descriptor.ServiceDescriptor(
   file=DESCRIPTOR,
   index=1,
   options=None,
-  serialized_start=4261,
-  serialized_end=4707,
+  serialized_start=4275,
+  serialized_end=4721,
   methods=[
   _descriptor.MethodDescriptor(
     name='PutState',
