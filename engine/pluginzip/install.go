@@ -177,7 +177,7 @@ func install(root string, kind sdk.Kind, name string, r io.ReaderAt, size int64,
 			err = fmt.Errorf("remove staging folder: %w", rerr)
 		}
 	}()
-	if err := extract(zr, staging, lim); err != nil {
+	if err := Extract(zr, staging, lim, false); err != nil {
 		return nil, err
 	}
 	if p.script {
@@ -384,10 +384,12 @@ func EntryPath(f *zip.File) (clean string, isDir bool, err error) {
 	return clean, isDir, nil
 }
 
-// extract writes every entry under dir, through an os.Root so that no
+// Extract writes every entry under dir, through an os.Root so that no
 // entry can land outside it whatever its name, and counts the bytes that
-// are really decompressed.
-func extract(zr *zip.Reader, dir string, lim Limits) error {
+// are really decompressed. With keepExec, an entry with an executable bit
+// is written 0755 (a portable plugin's executable), else every file is
+// 0644.
+func Extract(zr *zip.Reader, dir string, lim Limits, keepExec bool) error {
 	rt, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
@@ -410,7 +412,11 @@ func extract(zr *zip.Reader, dir string, lim Limits) error {
 				return fmt.Errorf("zip entry %q: %w", f.Name, err)
 			}
 		}
-		n, err := extractFile(rt, f, clean, lim.MaxFileSize, lim.MaxTotalSize-total)
+		mode := fs.FileMode(0o644)
+		if keepExec && f.Mode()&0o111 != 0 {
+			mode = 0o755
+		}
+		n, err := extractFile(rt, f, clean, mode, lim.MaxFileSize, lim.MaxTotalSize-total)
 		total += n
 		if err != nil {
 			return err
@@ -419,13 +425,13 @@ func extract(zr *zip.Reader, dir string, lim Limits) error {
 	return nil
 }
 
-func extractFile(rt *os.Root, f *zip.File, name string, maxFile, remaining int64) (int64, error) {
+func extractFile(rt *os.Root, f *zip.File, name string, mode fs.FileMode, maxFile, remaining int64) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return 0, fmt.Errorf("zip entry %q: %w", f.Name, err)
 	}
 	defer rc.Close()
-	out, err := rt.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	out, err := rt.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if errors.Is(err, fs.ErrExist) {
 		return 0, fmt.Errorf("zip entry %q: duplicate entry", f.Name)
 	}
@@ -444,6 +450,11 @@ func extractFile(rt *os.Root, f *zip.File, name string, maxFile, remaining int64
 		return n, errors.New("zip contents are larger than the limit of the total size")
 	case err != nil:
 		return n, fmt.Errorf("zip entry %q: %w", f.Name, err)
+	}
+	if mode&0o111 != 0 {
+		if err := rt.Chmod(name, mode); err != nil { // not narrowed by the umask
+			return n, fmt.Errorf("zip entry %q: %w", f.Name, err)
+		}
 	}
 	return n, nil
 }

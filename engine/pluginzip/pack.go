@@ -114,26 +114,37 @@ func packFiles(spec PackSpec) (map[string]string, error) {
 			return nil, err
 		}
 	}
-	if n := len(files); n > DefaultLimits.MaxEntries {
-		return nil, fmt.Errorf("%d files, more than the limit of %d", n, DefaultLimits.MaxEntries)
-	}
-	var total int64
-	for _, p := range files {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s is not a regular file", p)
-		}
-		if st.Size() > DefaultLimits.MaxFileSize {
-			return nil, fmt.Errorf("%s is larger than the limit of %d bytes", p, DefaultLimits.MaxFileSize)
-		}
-		if total += st.Size(); total > DefaultLimits.MaxTotalSize {
-			return nil, fmt.Errorf("files are larger than the limit of %d bytes in total", DefaultLimits.MaxTotalSize)
-		}
+	if err := CheckPackFiles(files); err != nil {
+		return nil, err
 	}
 	return files, nil
+}
+
+// CheckPackFiles checks the files a zip is to be packed from (zip name →
+// path) against DefaultLimits, so that what is packed installs: regular
+// files, not too many, none and all together not too large.
+func CheckPackFiles(files map[string]string) error {
+	lim := DefaultLimits
+	if n := len(files); n > lim.MaxEntries {
+		return fmt.Errorf("%d files, more than the limit of %d", n, lim.MaxEntries)
+	}
+	var total int64
+	for _, p := range slices.Sorted(maps.Values(files)) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if !st.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", p)
+		}
+		if st.Size() > lim.MaxFileSize {
+			return fmt.Errorf("%s is larger than the limit of %d bytes", p, lim.MaxFileSize)
+		}
+		if total += st.Size(); total > lim.MaxTotalSize {
+			return fmt.Errorf("files are larger than the limit of %d bytes in total", lim.MaxTotalSize)
+		}
+	}
+	return nil
 }
 
 func addFile(zw *zip.Writer, name, path string) error {

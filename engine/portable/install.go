@@ -277,7 +277,7 @@ func (m *Manager) installFile(name, zipPath string, opts InstallOptions) (_ *Ins
 	if err := os.MkdirAll(fresh, 0o755); err != nil {
 		return nil, err
 	}
-	if err := extract(zr, fresh, lim); err != nil {
+	if err := pluginzip.Extract(zr, fresh, lim, true); err != nil {
 		return nil, fmt.Errorf("%s: %w", zipPath, err)
 	}
 	man, err := ReadManifest(fresh)
@@ -606,75 +606,4 @@ func readZipManifest(f *zip.File) (*Manifest, error) {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// extract writes every entry under dir through an os.Root, so that no
-// entry lands outside it, keeping the executable bits, and counts the
-// bytes really decompressed.
-func extract(zr *zip.Reader, dir string, lim pluginzip.Limits) error {
-	rt, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer rt.Close()
-	var total int64
-	for _, f := range zr.File {
-		clean, isDir, err := pluginzip.EntryPath(f)
-		if err != nil {
-			return err
-		}
-		if isDir {
-			if err := rt.MkdirAll(clean, 0o755); err != nil {
-				return fmt.Errorf("zip entry %q: %w", f.Name, err)
-			}
-			continue
-		}
-		if d := path.Dir(clean); d != "." {
-			if err := rt.MkdirAll(d, 0o755); err != nil {
-				return fmt.Errorf("zip entry %q: %w", f.Name, err)
-			}
-		}
-		n, err := extractFile(rt, f, clean, lim.MaxFileSize, lim.MaxTotalSize-total)
-		total += n
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func extractFile(rt *os.Root, f *zip.File, name string, maxFile, remaining int64) (int64, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return 0, fmt.Errorf("zip entry %q: %w", f.Name, err)
-	}
-	defer rc.Close()
-	mode := fs.FileMode(0o644)
-	if f.Mode()&0o111 != 0 {
-		mode = 0o755
-	}
-	out, err := rt.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if errors.Is(err, fs.ErrExist) {
-		return 0, fmt.Errorf("zip entry %q: duplicate entry", f.Name)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("zip entry %q: %w", f.Name, err)
-	}
-	limit := min(maxFile, remaining)
-	n, err := io.Copy(out, io.LimitReader(rc, limit+1))
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case n > maxFile:
-		return n, fmt.Errorf("zip entry %q: larger than the limit of %d bytes", f.Name, maxFile)
-	case n > remaining:
-		return n, errors.New("zip contents are larger than the limit of the total size")
-	case err != nil:
-		return n, fmt.Errorf("zip entry %q: %w", f.Name, err)
-	}
-	if err := rt.Chmod(name, mode); err != nil { // not narrowed by the umask
-		return n, fmt.Errorf("zip entry %q: %w", f.Name, err)
-	}
-	return n, nil
 }

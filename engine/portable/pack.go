@@ -106,25 +106,8 @@ func packFiles(man *Manifest, dir, pkgDir string) (map[string]string, error) {
 			}
 		}
 	}
-	lim := pluginzip.DefaultLimits
-	if n := len(files); n > lim.MaxEntries {
-		return nil, fmt.Errorf("%d files, more than the limit of %d", n, lim.MaxEntries)
-	}
-	var total int64
-	for _, p := range slices.Sorted(maps.Values(files)) {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s is not a regular file", p)
-		}
-		if st.Size() > lim.MaxFileSize {
-			return nil, fmt.Errorf("%s is larger than the limit of %d bytes", p, lim.MaxFileSize)
-		}
-		if total += st.Size(); total > lim.MaxTotalSize {
-			return nil, fmt.Errorf("files are larger than the limit of %d bytes in total", lim.MaxTotalSize)
-		}
+	if err := pluginzip.CheckPackFiles(files); err != nil {
+		return nil, err
 	}
 	return files, nil
 }
