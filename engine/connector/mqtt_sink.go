@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -54,6 +55,10 @@ func (s *mqttSink) Provision(ctx sdk.Context, props map[string]any) error {
 	r := propReader{props: props}
 	s.cfg = readMQTTConfig(ctx, &r, "clientId")
 	s.topic = r.required("topic")
+	if strings.ContainsAny(s.topic, "+#\x00") {
+		// A broker refuses a publish to a wildcard: every row would be lost.
+		r.keep(fmt.Errorf(`property "topic": %q: a topic to publish to has no wildcards (+, #) or NUL`, s.topic))
+	}
 	s.qos = byte(r.intRange("qos", 0, 0, 2))
 	s.retained = r.bool("retained", false)
 	r.accept(mqttClientIDs...)

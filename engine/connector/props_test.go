@@ -131,6 +131,8 @@ func TestProvisionErrors(t *testing.T) {
 			`mqtt sink: property "privateKeyPath": "etc/k.pem" is in the engine's own etc, which definitions may not use unless etc/kgen.yaml paths.allow lists it`},
 		{"mqtt sink topic", map[string]any{"qos": 1},
 			`mqtt sink: property "topic" is required`},
+		{"mqtt sink wildcard", map[string]any{"topic": "plant/+/temp"},
+			`mqtt sink: property "topic": "plant/+/temp": a topic to publish to has no wildcards (+, #) or NUL`},
 		{"mqtt sink retained", map[string]any{"topic": "t", "retained": "maybe"},
 			`mqtt sink: property "retained": want bool, got "maybe"`},
 		{"file sink fileType", map[string]any{"path": "out.json", "fileType": "csv"},
