@@ -226,6 +226,12 @@ func (s *server) createRule(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err, statusForBody(err))
 		return
 	}
+	// Created is not fine when it did not start: say why, so a client
+	// does not take a rule that failed for one that runs.
+	if st, err := s.e.RuleStatus(def.ID); err == nil && st.Status == "failed" {
+		writeText(w, http.StatusCreated, fmt.Sprintf("Rule %s was created but failed to start: %s. It is saved; fix the cause and restart it.", def.ID, st.Message))
+		return
+	}
 	writeText(w, http.StatusCreated, fmt.Sprintf("Rule %s was created successfully.", def.ID))
 }
 
