@@ -354,7 +354,8 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 }
 
 // checkSharedSchemas refuses to overwrite, with different content, a schema
-// file that another service names as its schemaFile.
+// file that another service names as its schemaFile or that such a file
+// imports, directly or not.
 func (r *Registry) checkSharedSchemas(cur *snapshot, name string, schemas map[string][]byte) error {
 	for _, p := range slices.Sorted(maps.Keys(schemas)) {
 		old, err := os.ReadFile(filepath.Join(r.root.Schemas(), filepath.FromSlash(p)))
@@ -369,10 +370,38 @@ func (r *Registry) checkSharedSchemas(cur *snapshot, name string, schemas map[st
 				if iface.SchemaFile == p {
 					return fmt.Errorf("schema %q is used by service %q and would change", p, sn)
 				}
+				if iface.SchemaFile != "" && r.imports(iface.SchemaFile)[p] {
+					return fmt.Errorf("schema %q is imported by %q of service %q and would change", p, iface.SchemaFile, sn)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// importPattern matches a .proto import statement.
+var importPattern = regexp.MustCompile(`(?m)^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;`)
+
+// imports returns the schema files that file imports under the schemas
+// folder, directly or not, as they are on disk.
+func (r *Registry) imports(file string) map[string]bool {
+	seen := map[string]bool{}
+	queue := []string{file}
+	for len(queue) > 0 && len(seen) < maxZipEntries {
+		f := queue[0]
+		queue = queue[1:]
+		data, err := os.ReadFile(filepath.Join(r.root.Schemas(), filepath.FromSlash(f)))
+		if err != nil {
+			continue // a well-known type, or missing: compiling reports it
+		}
+		for _, m := range importPattern.FindAllSubmatch(data, -1) {
+			if p := string(m[1]); !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	return seen
 }
 
 // without copies s less service name and its functions.

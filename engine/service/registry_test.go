@@ -197,6 +197,12 @@ func TestRegistryErrors(t *testing.T) {
 		err.Error() != `add service "other": schema "kitchen.proto" is used by service "kitchen" and would change` {
 		t.Errorf("shared schema: %v", err)
 	}
+	// So is a changed file that another service's schema imports.
+	point := map[string][]byte{"common/point.proto": []byte("syntax = \"proto3\";\npackage common;\nservice P { rpc Other(E) returns (E); }\nmessage E {}\n")}
+	if err := r.Add("other", []byte(iface(`"schemaFile": "common/point.proto"`)), point); err == nil ||
+		err.Error() != `add service "other": schema "common/point.proto" is imported by "kitchen.proto" of service "kitchen" and would change` {
+		t.Errorf("imported schema: %v", err)
+	}
 	if got := strings.Join(r.Services(), ","); got != "kitchen" {
 		t.Errorf("services after failures: %s", got)
 	}
