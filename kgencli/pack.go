@@ -135,29 +135,14 @@ func findBuilt(dir, name string, kind sdk.Kind, hasKind bool) (string, error) {
 	if hasKind {
 		kinds = []sdk.Kind{kind}
 	}
-	var searched, found []string
-	seen := map[string]bool{}
-	for _, base := range []string{".", dir} {
-		for _, sub := range []string{layout.BuildDir, layout.PluginsDir} {
-			for _, k := range kinds {
-				d := filepath.Join(base, sub, k.Dir())
-				abs, _ := filepath.Abs(d)
-				if seen[abs] {
-					continue
-				}
-				seen[abs] = true
-				searched = append(searched, d)
-				entries, _ := os.ReadDir(d)
-				for _, e := range entries {
-					n, _, err := sdk.ParsePluginFileName(e.Name())
-					if err == nil && !e.IsDir() && (name == "" || n == name) {
-						found = append(found, filepath.Join(d, e.Name()))
-					}
-				}
-			}
-		}
+	folders := make([]string, len(kinds))
+	for i, k := range kinds {
+		folders[i] = k.Dir()
 	}
-	slices.Sort(found)
+	searched, found := searchBuilt(dir, folders, func(d string, e os.DirEntry) bool {
+		n, _, err := sdk.ParsePluginFileName(e.Name())
+		return err == nil && !e.IsDir() && (name == "" || n == name)
+	})
 	switch len(found) {
 	case 0:
 		what := "no plugin file"
@@ -169,6 +154,34 @@ func findBuilt(dir, name string, kind sdk.Kind, hasKind bool) (string, error) {
 		return found[0], nil
 	}
 	return "", fmt.Errorf("pack: several plugin files: %s; pick one with -name or -so", strings.Join(found, ", "))
+}
+
+// searchBuilt lists the entries of build/plugins/<folder> and
+// plugins/<folder> under the current folder and under dir (each folder
+// once) that match: the folders searched, and the paths found, sorted.
+func searchBuilt(dir string, folders []string, match func(folder string, e os.DirEntry) bool) (searched, found []string) {
+	seen := map[string]bool{}
+	for _, base := range []string{".", dir} {
+		for _, sub := range []string{layout.BuildDir, layout.PluginsDir} {
+			for _, f := range folders {
+				d := filepath.Join(base, sub, f)
+				abs, _ := filepath.Abs(d)
+				if seen[abs] {
+					continue
+				}
+				seen[abs] = true
+				searched = append(searched, d)
+				entries, _ := os.ReadDir(d)
+				for _, e := range entries {
+					if match(d, e) {
+						found = append(found, filepath.Join(d, e.Name()))
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(found)
+	return searched, found
 }
 
 // metadataKind tells a plugin's kind from its metadata file.

@@ -8,14 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/kgen-dev/kgen/engine/portable"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/gobuild"
-	"github.com/kgen-dev/kgen/internal/layout"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -131,27 +129,10 @@ func packPortable(c *cli, dir, out, name string) error {
 // wrote, in build/plugins/portable/ or plugins/portable/ under the
 // current folder and under dir.
 func findBuiltPortable(dir, name string) (string, error) {
-	var searched, found []string
-	seen := map[string]bool{}
-	for _, base := range []string{".", dir} {
-		for _, sub := range []string{layout.BuildDir, layout.PluginsDir} {
-			d := filepath.Join(base, sub, "portable")
-			abs, _ := filepath.Abs(d)
-			if seen[abs] {
-				continue
-			}
-			seen[abs] = true
-			searched = append(searched, d)
-			entries, _ := os.ReadDir(d)
-			for _, e := range entries {
-				n := e.Name()
-				if e.IsDir() && !strings.HasPrefix(n, ".") && (name == "" || n == name) && fileExists(filepath.Join(d, n, n+".json")) {
-					found = append(found, filepath.Join(d, n))
-				}
-			}
-		}
-	}
-	slices.Sort(found)
+	searched, found := searchBuilt(dir, []string{"portable"}, func(d string, e os.DirEntry) bool {
+		n := e.Name()
+		return e.IsDir() && !strings.HasPrefix(n, ".") && (name == "" || n == name) && fileExists(filepath.Join(d, n, n+".json"))
+	})
 	switch len(found) {
 	case 0:
 		what := "no portable plugin"

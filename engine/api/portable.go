@@ -77,7 +77,7 @@ func (s *server) installPortable(replace bool) http.HandlerFunc {
 		}
 		inst, err := s.e.Portable().InstallFile(body.Name, path, portable.InstallOptions{
 			Replace: replace,
-			Check:   s.checkPortableFunctions,
+			Check:   s.checkPortableNames,
 		})
 		if err != nil {
 			status := http.StatusBadRequest
@@ -107,10 +107,10 @@ func (s *server) installPortable(replace bool) http.HandlerFunc {
 	}
 }
 
-// checkPortableFunctions refuses names the engine resolves before portable
+// checkPortableNames refuses names the engine resolves before portable
 // plugins: a SQL built-in function, a compiled-in source, sink or
 // function, a Go plugin's.
-func (s *server) checkPortableFunctions(man *portable.Manifest) error {
+func (s *server) checkPortableNames(man *portable.Manifest) error {
 	for _, f := range man.Functions {
 		if sql.IsBuiltin(f) {
 			return fmt.Errorf("function %q is a SQL built-in; a plugin function cannot replace it", f)

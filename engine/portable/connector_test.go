@@ -75,7 +75,10 @@ type ledgerLine struct {
 	Pid int   `json:"pid"`
 }
 
-func readLedger(t testing.TB, file string) []ledgerLine {
+func readLedger(t testing.TB, file string) []ledgerLine { return readJSONLines[ledgerLine](t, file) }
+
+// readJSONLines reads a file of JSON lines; none when it is not there yet.
+func readJSONLines[T any](t testing.TB, file string) []T {
 	t.Helper()
 	f, err := os.Open(file)
 	if os.IsNotExist(err) {
@@ -85,10 +88,10 @@ func readLedger(t testing.TB, file string) []ledgerLine {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var lines []ledgerLine
+	var lines []T
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var l ledgerLine
+		var l T
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatalf("%s: %q: %v", file, sc.Text(), err)
 		}

@@ -1,8 +1,6 @@
 package portable_test
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -17,27 +15,7 @@ type pyLine struct {
 	Seen int64 `json:"seen"`
 }
 
-func readPyLines(t testing.TB, file string) []pyLine {
-	t.Helper()
-	f, err := os.Open(file)
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []pyLine
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l pyLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("%s: %q: %v", file, sc.Text(), err)
-		}
-		lines = append(lines, l)
-	}
-	return lines
-}
+func readPyLines(t testing.TB, file string) []pyLine { return readJSONLines[pyLine](t, file) }
 
 // The Python plugin's source and sink in rules over MQTT: the ticker's
 // rows go through a topic into the jsonl file the plugin writes, with a

@@ -228,7 +228,7 @@ func (p *Program) projectPrepared(b *Prepared, stop bool) ([]map[string]any, []e
 		}
 	}
 	for i, row := range rows {
-		out[i], errs[i] = p.projectBatched(row, i, pre, preErr)
+		out[i], errs[i] = p.projectWith(row, i, pre, preErr)
 		if errs[i] != nil {
 			out[i] = nil
 			if stop {
@@ -239,9 +239,9 @@ func (p *Program) projectPrepared(b *Prepared, stop bool) ([]map[string]any, []e
 	return out, errs
 }
 
-// projectBatched projects row i of a batch whose batched fields are in
-// pre and preErr.
-func (p *Program) projectBatched(row map[string]any, i int, pre [][]any, preErr [][]error) (map[string]any, error) {
+// projectWith projects row i of a batch whose batched fields are in pre
+// and preErr; with pre nil, every field is evaluated on the row.
+func (p *Program) projectWith(row map[string]any, i int, pre [][]any, preErr [][]error) (map[string]any, error) {
 	size := len(p.fields)
 	for s := range p.stars {
 		size += p.stars[s].size(row)
@@ -252,7 +252,7 @@ func (p *Program) projectBatched(row map[string]any, i int, pre [][]any, preErr 
 	}
 	for fi := range p.fields {
 		f := &p.fields[fi]
-		if f.batch != nil {
+		if f.batch != nil && pre != nil {
 			if err := preErr[fi][i]; err != nil {
 				return nil, err
 			}

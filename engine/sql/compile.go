@@ -415,23 +415,7 @@ func (p *Program) Project(row map[string]any) (map[string]any, error) {
 }
 
 func (p *Program) project(row map[string]any) (map[string]any, error) {
-	size := len(p.fields)
-	for i := range p.stars {
-		size += p.stars[i].size(row)
-	}
-	out := make(map[string]any, size)
-	for i := range p.stars {
-		p.stars[i].copyInto(out, row, p.hide)
-	}
-	for i := range p.fields {
-		f := &p.fields[i]
-		v, err := f.eval(row)
-		if err != nil {
-			return nil, err
-		}
-		out[f.name] = v
-	}
-	return out, nil
+	return p.projectWith(row, 0, nil, nil)
 }
 
 // IsAggregate reports whether the program calls an aggregate function,

@@ -57,14 +57,7 @@ func Bundle(ctx context.Context, out string, patterns []string, opts BundleOptio
 	if len(patterns) == 0 {
 		return nil, ErrNoPackages
 	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	g := goCmd{ctx: ctx, status: opts.Status}
-	if opts.Verbose {
-		g.verbose = progress
-	}
+	g, progress := newGoCmd(ctx, opts.Progress, opts.Status, opts.Verbose)
 	exe, err := filepath.Abs(out)
 	if err != nil {
 		return nil, err

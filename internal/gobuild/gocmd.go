@@ -22,6 +22,20 @@ type goCmd struct {
 	status io.Writer
 }
 
+// newGoCmd is the go command of a build that writes its steps to progress
+// (nil: nowhere), which also gets the commands when verbose, and shows
+// what it builds on status. It returns progress, never nil.
+func newGoCmd(ctx context.Context, progress, status io.Writer, verbose bool) (goCmd, io.Writer) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	g := goCmd{ctx: ctx, status: status}
+	if verbose {
+		g.verbose = progress
+	}
+	return g, progress
+}
+
 // run runs the go command in dir, with env (KEY=value) added to the
 // environment, and returns its stdout. Its error is what the command
 // printed on stderr (which names what failed: "no Go files in ...",

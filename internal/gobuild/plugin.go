@@ -101,15 +101,8 @@ func Plugin(ctx context.Context, opts PluginOptions) ([]Built, error) {
 		return nil, errors.New("build plugin: no engine build info to align to")
 	}
 	target := opts.Target.Info
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
+	g, progress := newGoCmd(ctx, opts.Progress, opts.Status, opts.Verbose)
 	step := func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }
-	g := goCmd{ctx: ctx, status: opts.Status}
-	if opts.Verbose {
-		g.verbose = progress
-	}
 	pkg := cmp.Or(opts.Package, ".")
 
 	step("reading package %s", pkg)

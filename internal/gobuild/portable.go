@@ -70,14 +70,7 @@ func PortablePackage(ctx context.Context, dir, pkg string) (pkgDir string, err e
 // path. Unlike a Go plugin (.so), a portable plugin is a program of its
 // own, so nothing needs to match the engine's build.
 func Portable(ctx context.Context, opts PortableOptions) (string, error) {
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	g := goCmd{ctx: ctx, status: opts.Status}
-	if opts.Verbose {
-		g.verbose = progress
-	}
+	g, progress := newGoCmd(ctx, opts.Progress, opts.Status, opts.Verbose)
 	pkg := cmp.Or(opts.Package, ".")
 	pkgDir, err := PortablePackage(ctx, opts.Dir, pkg)
 	if err != nil {
