@@ -305,9 +305,13 @@ func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error
 	}
 	p := &plan{}
 	var declared uint64
+	var names Names
 	for _, f := range zr.File {
 		clean, isDir, err := EntryPath(f)
 		if err != nil {
+			return nil, err
+		}
+		if err := names.Add(f, clean, isDir); err != nil {
 			return nil, err
 		}
 		if f.UncompressedSize64 > uint64(lim.MaxFileSize) {
@@ -364,14 +368,26 @@ func EntryPath(f *zip.File) (clean string, isDir bool, err error) {
 		return "", false, fmt.Errorf("zip entry %q: backslashes are not allowed", n)
 	}
 	clean, isDir = strings.CutSuffix(n, "/")
-	if slices.Contains(strings.Split(clean, "/"), "..") {
+	elems := strings.Split(clean, "/")
+	switch {
+	case strings.ContainsRune(n, 0):
+		return "", false, fmt.Errorf("zip entry %q: a name must not hold a NUL byte", n)
+	case slices.Contains(elems, ".."):
 		return "", false, fmt.Errorf(`zip entry %q: ".." is not allowed`, n)
-	}
-	if !fs.ValidPath(clean) || clean == "." || strings.ContainsRune(clean, 0) {
+	case !fs.ValidPath(clean) || clean == ".":
 		return "", false, fmt.Errorf("zip entry %q: invalid path", n)
+	case len(elems) > MaxDepth:
+		return "", false, fmt.Errorf("zip entry %q: nested %d deep, more than the limit of %d", shorten(n), len(elems), MaxDepth)
+	}
+	for _, e := range elems {
+		if len(e) > MaxNameLen {
+			return "", false, fmt.Errorf("zip entry %q: a file or folder name of %d bytes, more than the limit of %d", shorten(n), len(e), MaxNameLen)
+		}
 	}
 	mode := f.Mode()
 	switch {
+	case mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0:
+		return "", false, fmt.Errorf("zip entry %q: setuid, setgid and sticky bits are not allowed (mode %v)", n, mode)
 	case mode&fs.ModeSymlink != 0:
 		return "", false, fmt.Errorf("zip entry %q: symbolic links are not allowed", n)
 	case mode.IsDir():
@@ -382,6 +398,75 @@ func EntryPath(f *zip.File) (clean string, isDir bool, err error) {
 		return "", false, fmt.Errorf("zip entry %q: only files and folders are allowed, not %s", n, mode.Type())
 	}
 	return clean, isDir, nil
+}
+
+// MaxNameLen is the longest file or folder name a zip entry may have, in
+// bytes (most file systems' limit), and MaxDepth the most names a zip
+// entry's path may have.
+const (
+	MaxNameLen = 255
+	MaxDepth   = 32
+)
+
+// shorten cuts a long entry name for an error message.
+func shorten(n string) string {
+	if len(n) <= 80 {
+		return n
+	}
+	return n[:40] + "..." + n[len(n)-37:]
+}
+
+// Names checks the names of a zip's entries against each other: no name
+// twice, no two names that differ only in case (one file on a
+// case-insensitive file system, and a way to make what is checked differ
+// from what is used), and no path that is both a file and a folder. The
+// zero value is ready to use.
+type Names struct {
+	entries map[string]bool   // path of each entry, with a "/" for a folder
+	folded  map[string]string // lower-case path of each file and folder → the path
+	files   map[string]string // file path → entry name
+	dirs    map[string]string // folder path, given or implied → entry name
+}
+
+// Add checks the entry f, whose path EntryPath returned as clean and isDir.
+func (s *Names) Add(f *zip.File, clean string, isDir bool) error {
+	if s.entries == nil {
+		s.entries, s.folded = map[string]bool{}, map[string]string{}
+		s.files, s.dirs = map[string]string{}, map[string]string{}
+	}
+	key := clean
+	if isDir {
+		key += "/"
+	}
+	if _, ok := s.entries[key]; ok {
+		return fmt.Errorf("zip entry %q: duplicate entry", f.Name)
+	}
+	s.entries[key] = true
+	for p := clean; p != "."; p = path.Dir(p) {
+		low := strings.ToLower(p)
+		if q, ok := s.folded[low]; ok && q != p {
+			return fmt.Errorf("zip entry %q: %q differs only in case from %q", f.Name, p, q)
+		}
+		s.folded[low] = p
+	}
+	if prev, ok := s.dirs[clean]; ok && !isDir {
+		return fmt.Errorf("zip entry %q: %q is both a file and a folder (entry %q)", f.Name, clean, prev)
+	}
+	if prev, ok := s.files[clean]; ok && isDir {
+		return fmt.Errorf("zip entry %q: %q is both a file (entry %q) and a folder", f.Name, clean, prev)
+	}
+	if isDir {
+		s.dirs[clean] = f.Name
+	} else {
+		s.files[clean] = f.Name
+	}
+	for d := path.Dir(clean); d != "."; d = path.Dir(d) {
+		if prev, ok := s.files[d]; ok {
+			return fmt.Errorf("zip entry %q: %q is both a file (entry %q) and a folder", f.Name, d, prev)
+		}
+		s.dirs[d] = f.Name
+	}
+	return nil
 }
 
 // Extract writes every entry under dir, through an os.Root so that no

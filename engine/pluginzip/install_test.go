@@ -86,6 +86,12 @@ func newRoot(t testing.TB) string {
 // comparisons.
 func tree(t testing.TB, root string) []string {
 	t.Helper()
+	return treeOf(t, root, false)
+}
+
+// treeOf is tree, with each path's mode when modes is set.
+func treeOf(t testing.TB, root string, modes bool) []string {
+	t.Helper()
 	var out []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -98,6 +104,9 @@ func tree(t testing.TB, root string) []string {
 		} else {
 			data, _ := os.ReadFile(p)
 			line += "=" + string(data)
+		}
+		if info, err := d.Info(); err == nil && modes {
+			line += " " + info.Mode().String()
 		}
 		out = append(out, line)
 		return nil
@@ -286,9 +295,49 @@ func TestInstallRollsBackWhenLoadFails(t *testing.T) {
 	}
 }
 
-func TestInstallRefuses(t *testing.T) {
+// honestBomb has n entries that each decompress to size zero bytes, and
+// say so in their headers.
+func honestBomb(t testing.TB, n int, size int) []byte {
+	t.Helper()
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestCompression)
+	body := make([]byte, 1<<20)
+	for range size >> 20 {
+		fw.Write(body)
+	}
+	fw.Close()
+	sum := crc32.NewIEEE()
+	for range size >> 20 {
+		sum.Write(body)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range n {
+		name := "File.so"
+		if i > 0 {
+			name = "etc/zeros" + strconv.Itoa(i)
+		}
+		h := &zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: sum.Sum32(),
+			CompressedSize64: uint64(comp.Len()), UncompressedSize64: uint64(size)}
+		w, err := zw.CreateRaw(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(comp.Bytes())
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// The plugin half of the attack corpus: each hostile zip is refused with
+// its exact reason, and the whole temporary folder, the engine root and a
+// folder beside it, is as it was.
+func TestAttackCorpusPluginZips(t *testing.T) {
 	big := strings.Repeat("z", 2000)
 	small := Limits{MaxEntries: 5, MaxFileSize: 1000, MaxTotalSize: 1500}
+	valid := mkzip(t, entry{name: "File.so"}, entry{name: "etc/x"})
+	deep := strings.Repeat("d/", 33) + "x"
+	long := strings.Repeat("n", 256)
 	cases := []struct {
 		name   string
 		kind   sdk.Kind
@@ -354,16 +403,59 @@ func TestInstallRefuses(t *testing.T) {
 			`install sinks plugin "file": install.sh removed File.so (install.sh had run: the files of this install were removed, but changes the script made outside its folder are not undone)`},
 		{"script times out", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "install.sh", body: "sleep 10\n"}), Options{AllowScripts: true, ScriptTimeout: 100e6},
 			`install sinks plugin "file": install.sh: did not finish within 100ms (plugins.installScriptTimeout)`},
+		{"drive letter", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "c:etc/x"}), Options{},
+			`install sinks plugin "file": zip entry "c:etc/x": absolute paths are not allowed`},
+		{"backslash slip", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: `..\..\x`}), Options{},
+			`install sinks plugin "file": zip entry "..\\..\\x": backslashes are not allowed`},
+		{"symlink folder, then a file through it", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/d", body: "../../../outside", mode: fs.ModeSymlink | 0o777}, entry{name: "etc/d/planted", body: "x"}), Options{},
+			`install sinks plugin "file": zip entry "etc/d": symbolic links are not allowed`},
+		{"the .so a symlink", sdk.KindSink, "file", mkzip(t, entry{name: "File.so", body: "/usr/lib/x86_64-linux-gnu/libc.so.6", mode: fs.ModeSymlink | 0o777}), Options{},
+			`install sinks plugin "file": zip entry "File.so": symbolic links are not allowed`},
+		{"setuid", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/tool", mode: fs.ModeSetuid | 0o755}), Options{},
+			`install sinks plugin "file": zip entry "etc/tool": setuid, setgid and sticky bits are not allowed (mode urwxr-xr-x)`},
+		{"setgid folder", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/", mode: fs.ModeDir | fs.ModeSetgid | 0o755}), Options{},
+			`install sinks plugin "file": zip entry "etc/": setuid, setgid and sticky bits are not allowed (mode dgrwxr-xr-x)`},
+		{"honest bomb", sdk.KindSink, "file", honestBomb(t, 3, 100<<20), Options{},
+			`install sinks plugin "file": zip contents are larger than the limit of 209715200 bytes`},
+		{"lying bomb at the default limits", sdk.KindSink, "file", lyingZip(t, "File.so", 1000, 150<<20), Options{},
+			`install sinks plugin "file": zip entry "File.so": zip: not a valid zip file`},
+		{"duplicate .so", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "File.so", body: "other"}), Options{},
+			`install sinks plugin "file": zip entry "File.so": duplicate entry`},
+		{"duplicate in case only", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/Config.yaml"}, entry{name: "etc/config.yaml"}), Options{},
+			`install sinks plugin "file": zip entry "etc/config.yaml": "etc/config.yaml" differs only in case from "etc/Config.yaml"`},
+		{"folders in case only", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/a/x"}, entry{name: "ETC/a/y"}), Options{},
+			`install sinks plugin "file": zip entry "ETC/a/y": "ETC/a" differs only in case from "etc/a"`},
+		{"a file, then a folder of its name", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/a"}, entry{name: "etc/a/b"}), Options{},
+			`install sinks plugin "file": zip entry "etc/a/b": "etc/a" is both a file (entry "etc/a") and a folder`},
+		{"a folder, then a file of its name", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/a/", mode: fs.ModeDir | 0o755}, entry{name: "etc/a"}), Options{},
+			`install sinks plugin "file": zip entry "etc/a": "etc/a" is both a file and a folder (entry "etc/a/")`},
+		{"NUL in a name", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/a\x00/../../x"}), Options{},
+			`install sinks plugin "file": zip entry "etc/a\x00/../../x": a name must not hold a NUL byte`},
+		{"a very long name", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: "etc/" + long}), Options{},
+			`install sinks plugin "file": zip entry "etc/nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn": a file or folder name of 256 bytes, more than the limit of 255`},
+		{"deep folders", sdk.KindSink, "file", mkzip(t, entry{name: "File.so"}, entry{name: deep}), Options{},
+			`install sinks plugin "file": zip entry "d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/d/x": nested 34 deep, more than the limit of 32`},
+		{"truncated zip", sdk.KindSink, "file", valid[:len(valid)-10], Options{},
+			`install sinks plugin "file": open zip: zip: not a valid zip file`},
+		{"empty zip", sdk.KindSink, "file", nil, Options{},
+			`install sinks plugin "file": open zip: zip: not a valid zip file`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			root := newRoot(t)
-			before := tree(t, root)
+			top := t.TempDir()
+			root := filepath.Join(top, "root")
+			os.MkdirAll(filepath.Join(top, "outside"), 0o755)
+			os.WriteFile(filepath.Join(top, "outside", "keep.txt"), []byte("mine"), 0o644)
+			for _, k := range sdk.Kinds {
+				os.MkdirAll(filepath.Join(root, "plugins", k.Dir()), 0o755)
+				os.MkdirAll(filepath.Join(root, "etc", k.Dir()), 0o755)
+			}
+			before := treeOf(t, top, true)
 			_, err := InstallBytes(root, tc.kind, tc.plugin, tc.zip, tc.opts)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("got  %v\nwant %s", err, tc.want)
 			}
-			if after := tree(t, root); !slices.Equal(before, after) {
+			if after := treeOf(t, top, true); !slices.Equal(before, after) {
 				t.Errorf("tree changed:\n%s", strings.Join(after, "\n"))
 			}
 		})

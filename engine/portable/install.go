@@ -538,9 +538,13 @@ func checkZip(zr *zip.Reader, name string, lim pluginzip.Limits) error {
 	}
 	files := map[string]*zip.File{}
 	var declared uint64
+	var names pluginzip.Names
 	for _, f := range zr.File {
 		clean, isDir, err := pluginzip.EntryPath(f)
 		if err != nil {
+			return err
+		}
+		if err := names.Add(f, clean, isDir); err != nil {
 			return err
 		}
 		if f.UncompressedSize64 > uint64(lim.MaxFileSize) {
