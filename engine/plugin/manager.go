@@ -515,6 +515,11 @@ func (m *Manager) check(name, path string) (map[string]string, error) {
 	}
 	bi, err := buildinfo.ReadFile(path)
 	if err != nil {
+		// "could not read Go build info from <path>: <why>": the path
+		// is in the message already.
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner
+		}
 		return nil, fmt.Errorf("plugin %q (%s): not a Go plugin: %w", name, path, err)
 	}
 	if mode := settingMap(bi)["-buildmode"]; mode != "plugin" {

@@ -15,6 +15,13 @@ import (
 // test that opens its plugin should use a module path unique to the run.
 func BuildPlugin(t testing.TB, module, src, file string) {
 	t.Helper()
+	BuildPluginAgainst(t, module, src, file, RepoRoot(t))
+}
+
+// BuildPluginAgainst is BuildPlugin with the kgen module's source in
+// kgenDir: another copy, perhaps of another version.
+func BuildPluginAgainst(t testing.TB, module, src, file, kgenDir string) {
+	t.Helper()
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("Go plugins need linux or darwin")
 	}
@@ -22,7 +29,7 @@ func BuildPlugin(t testing.TB, module, src, file string) {
 	WriteTree(t, dir, map[string]string{
 		"m/go.mod":  "module " + module + "\n\ngo 1.26.0\n",
 		"m/main.go": src,
-		"go.work":   "go 1.26.0\n\nuse (\n\t./m\n\t" + RepoRoot(t) + "\n)\n",
+		"go.work":   "go 1.26.0\n\nuse (\n\t./m\n\t" + kgenDir + "\n)\n",
 	})
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		t.Fatal(err)
