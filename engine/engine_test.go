@@ -471,6 +471,31 @@ func TestPayloadsAreDecodedByFormat(t *testing.T) {
 	}
 }
 
+// A payload nested 400,000 deep is one row exception, found in the first
+// 10,000 levels; the rule goes on with the next payload.
+func TestDeepPayloadIsARowException(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	mustStream(t, e, `CREATE STREAM j (temperature FLOAT) WITH (DATASOURCE="raw/j", TYPE="memory", FORMAT="JSON")`)
+	out, cancel := e.MemoryHub().Subscribe("out/j", 16)
+	defer cancel()
+	mustRule(t, e, `{"id":"j","sql":"SELECT temperature FROM j","actions":[{"memory":{"topic":"out/j"}}]}`)
+	ctx := context.Background()
+	deep := `{"temperature": 1, "x": ` + strings.Repeat("[", 400_000) + strings.Repeat("]", 400_000) + `}`
+	for _, p := range []string{deep, `{"temperature": 2.5}`} {
+		if err := e.MemoryHub().PublishPayload(ctx, "raw/j", []byte(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fmt.Sprint(receive(t, out, 1)); got != "[map[temperature:2.5]]" {
+		t.Fatalf("rows = %s", got)
+	}
+	st, _ := e.RuleStatus("j")
+	if want := `stream "j": decode JSON: invalid character '[' exceeded max depth at offset 10023`; st.Exceptions != 1 || !strings.HasPrefix(st.LastError, want) {
+		t.Fatalf("status = %+v, want 1 exception: %s", st, want)
+	}
+}
+
 func TestNestedColumnsAreTypedAndReachable(t *testing.T) {
 	e := open(t, t.TempDir())
 	defer e.Close()

@@ -273,12 +273,14 @@ func (r *fileReader) readLines(f io.Reader) error {
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
 	for n := 1; ; n++ {
-		line, readErr := br.ReadBytes('\n')
+		line, size, readErr := readLine(br, maxRowBytes)
 		if readErr != nil && readErr != io.EOF {
 			return fmt.Errorf("file source %q: line %d: %w", r.name, n, readErr)
 		}
-		pos += int64(len(line))
-		if line = bytes.TrimSpace(line); len(line) > 0 {
+		pos += size
+		if line == nil && size > 0 {
+			r.ingestErr(r.ctx, fmt.Errorf("file source %q: line %d: %d bytes, more than the limit of %d bytes for a row", r.name, n, size, maxRowBytes))
+		} else if line = bytes.TrimSpace(line); len(line) > 0 {
 			row, err := decodeObject(line)
 			if err != nil {
 				r.ingestErr(r.ctx, fmt.Errorf("file source %q: line %d: %w", r.name, n, err))
@@ -304,7 +306,10 @@ func (r *fileReader) readJSON(f io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("file source %q: %w", r.name, err)
 	}
-	dec := json.NewDecoder(br)
+	// Each value may take maxRowBytes past what the decoder had read when
+	// it began (encoding/json holds a whole value in memory to decode it).
+	bounded := &boundedReader{r: br, limit: maxRowBytes}
+	dec := json.NewDecoder(bounded)
 	dec.UseNumber()
 	if first != '[' {
 		var v any
@@ -325,6 +330,7 @@ func (r *fileReader) readJSON(f io.Reader) error {
 	}
 	for i := 1; dec.More(); i++ {
 		var v any
+		bounded.limit = bounded.n + maxRowBytes
 		if err := dec.Decode(&v); err != nil {
 			return fmt.Errorf("file source %q: element %d: %w", r.name, i, err)
 		}
@@ -344,6 +350,51 @@ func (r *fileReader) readJSON(f io.Reader) error {
 		return fmt.Errorf("file source %q: %w", r.name, err)
 	}
 	return nil
+}
+
+// maxRowBytes is the longest row the file source reads: a longer line is
+// skipped and reported, a longer element of a JSON array ends the file.
+// It is the embedded broker's largest message (16 MiB).
+const maxRowBytes = 16 << 20
+
+// readLine reads up to and including the next newline, or to the end, and
+// returns the line and its size in bytes. A line of more than limit bytes
+// is read past and returned as nil, with its size.
+func readLine(br *bufio.Reader, limit int64) ([]byte, int64, error) {
+	var line []byte
+	var size int64
+	for {
+		chunk, err := br.ReadSlice('\n')
+		size += int64(len(chunk))
+		if size <= limit {
+			line = append(line, chunk...)
+		} else {
+			line = nil
+		}
+		if err != bufio.ErrBufferFull {
+			if size > limit {
+				return nil, size, err
+			}
+			return line, size, err
+		}
+	}
+}
+
+// boundedReader fails a read once more than limit bytes were read.
+type boundedReader struct {
+	r        io.Reader
+	n, limit int64
+}
+
+var errRowTooLong = fmt.Errorf("more than the limit of %d bytes for a row", maxRowBytes)
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.n > b.limit {
+		return 0, errRowTooLong
+	}
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 func peekNonSpace(br *bufio.Reader) (byte, error) {

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -344,3 +345,43 @@ var (
 	_ sdk.PushSource = (*fileSource)(nil)
 	_ sdk.Bounded    = (*fileSource)(nil)
 )
+
+// A row longer than the limit or nested deeper than JSON decoding goes is
+// a reported row, not a cliff: a long line is skipped, a long element of
+// a JSON array ends the file, and neither is held in memory whole.
+func TestFileSourceBoundsRows(t *testing.T) {
+	ctx := newTestContext(t)
+	long := `{"pad": "` + strings.Repeat("x", maxRowBytes) + `"}`
+	deep := strings.Repeat("[", 400_000) + strings.Repeat("]", 400_000)
+	ids := func(rows []map[string]any) string { // not the rows: they may be huge
+		var out []string
+		for _, r := range rows {
+			out = append(out, fmt.Sprint(r["id"]))
+		}
+		return strings.Join(out, ",")
+	}
+	writeData(t, ctx, "x.jsonl", `{"id": 1}`+"\n"+long+"\n"+`{"id": 3}`+"\n"+deep+"\n"+`{"id": 5}`)
+	rows, errs := runFileSource(t, ctx, map[string]any{"datasource": "x.jsonl", "format": "json"})
+	if got := ids(rows); got != "1,3,5" {
+		t.Errorf("rows with ids %s, want 1,3,5", got)
+	}
+	wantErrs := []string{
+		fmt.Sprintf(`file source "x.jsonl": line 2: %d bytes, more than the limit of 16777216 bytes for a row`, len(long)+1),
+		`file source "x.jsonl": line 4: invalid character '[' exceeded max depth`,
+	}
+	if strings.Join(errs, "\n") != strings.Join(wantErrs, "\n") {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), strings.Join(wantErrs, "\n"))
+	}
+
+	// The limit counts from what the decoder had read ahead (at most its
+	// buffer) when the element began: twice the limit is surely past it.
+	longer := `{"pad": "` + strings.Repeat("x", 2*maxRowBytes) + `"}`
+	writeData(t, ctx, "x.json", `[{"id": 1}, `+longer+`, {"id": 3}]`)
+	rows, errs = runFileSource(t, ctx, map[string]any{"datasource": "x.json", "format": "json"})
+	if got := ids(rows); got != "1" {
+		t.Errorf("rows with ids %s, want 1", got)
+	}
+	if want := `file source "x.json": element 2: more than the limit of 16777216 bytes for a row`; strings.Join(errs, "\n") != want {
+		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(errs, "\n"), want)
+	}
+}

@@ -115,9 +115,12 @@ func (c *restClient) doOnce(ctx context.Context, method, target string, header h
 		return nil, c.transportError(ctx, err)
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, restBodyLimit))
+	data, err := io.ReadAll(io.LimitReader(res.Body, restBodyLimit+1))
 	if err != nil {
 		return nil, c.transportError(ctx, fmt.Errorf("read body: %w", err))
+	}
+	if len(data) > restBodyLimit {
+		return nil, fmt.Errorf("%s: the response body is larger than the limit of %d bytes", res.Status, restBodyLimit)
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		err := fmt.Errorf("%s: %s", res.Status, quoteBody(data))

@@ -216,6 +216,10 @@ func TestRESTResponses(t *testing.T) {
 		{"empty body", "SayHello", "application/json", ``, `{}`, ""},
 		{"empty for Empty", "Nothing", "", ``, `{}`, ""},
 		{"text for Empty", "Nothing", "text/plain", `OK`, `{}`, ""},
+		{"body over the limit", "SayHello", "application/json", `{"message":"` + strings.Repeat("m", restBodyLimit) + `"}`, "",
+			"200 OK: the response body is larger than the limit of 33554432 bytes"},
+		{"deep json", "SayHello", "application/json", strings.Repeat("[", 400_000) + strings.Repeat("]", 400_000), "",
+			"decode application/json response into transport.test.HelloReply: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startRESTTestServer(t, replyWith(tc.contentType, tc.body))
