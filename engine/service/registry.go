@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
+	"github.com/kgen-dev/kgen/engine/sql"
 	"github.com/kgen-dev/kgen/internal/atomicfile"
 	"github.com/kgen-dev/kgen/internal/fserr"
 	"github.com/kgen-dev/kgen/internal/layout"
@@ -159,7 +160,7 @@ func checkName(name string) error {
 // says the service is read from disk at Load, not registered.
 func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loading bool) (*serviceEntry, []*funcEntry, error) {
 	wrap := func(err error) error { return fmt.Errorf("service %q: %w", name, err) }
-	desc, err := svc.ParseDescription(raw)
+	desc, err := parseDescription(raw)
 	if err != nil {
 		return nil, nil, wrap(fmt.Errorf("parse description: %w", err))
 	}
@@ -223,6 +224,11 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 		for _, fm := range iface.Functions {
 			if fm.Name == "" || fm.ServiceName == "" {
 				return nil, nil, werr(errors.New("a function mapping needs name and serviceName"))
+			}
+			if sql.IsBuiltin(fm.Name) {
+				// The SQL compiler resolves built-ins first: the rpc
+				// would never be called.
+				return nil, nil, werr(fmt.Errorf("function %q (rpc %q) is a SQL built-in; an external function cannot replace it", fm.Name, fm.ServiceName))
 			}
 			if _, dup := rename[fm.ServiceName]; dup {
 				return nil, nil, werr(fmt.Errorf("rpc %q is renamed twice", fm.ServiceName))
@@ -332,17 +338,19 @@ func (r *Registry) put(name string, desc []byte, schemas map[string][]byte, upda
 	if err := r.checkSharedSchemas(cur, name, schemas); err != nil {
 		return fmt.Errorf("%s service %q: %w", verb, name, err)
 	}
-	for _, p := range slices.Sorted(maps.Keys(schemas)) {
-		if err := atomicfile.Write(filepath.Join(r.root.Schemas(), filepath.FromSlash(p)), schemas[p]); err != nil {
-			return fmt.Errorf("%s service %q: write schema: %w", verb, name, err)
-		}
+	if err := r.checkSchemaFiles(schemas); err != nil {
+		return fmt.Errorf("%s service %q: %w", verb, name, err)
+	}
+	undo, err := r.writeSchemas(schemas)
+	if err != nil {
+		return fmt.Errorf("%s service %q: %w", verb, name, err)
 	}
 	if err := r.writeLearned(name, e.learned); err != nil {
-		return fmt.Errorf("%s service %q: %w", verb, name, err)
+		return errors.Join(fmt.Errorf("%s service %q: %w", verb, name, err), undo())
 	}
 	// The description is written last: it is what makes the service exist.
 	if err := atomicfile.Write(r.root.ServiceFile(name), desc); err != nil {
-		return fmt.Errorf("%s service %q: write description: %w", verb, name, err)
+		return errors.Join(fmt.Errorf("%s service %q: write description: %w", verb, name, err), undo())
 	}
 	next := cur.without(name)
 	next.services[name] = e
@@ -377,6 +385,89 @@ func (r *Registry) checkSharedSchemas(cur *snapshot, name string, schemas map[st
 		}
 	}
 	return nil
+}
+
+// checkSchemaFiles refuses schemas that cannot be written where the
+// schema folder has something else: a file where a folder is needed, a
+// folder, link or special file where the schema goes.
+func (r *Registry) checkSchemaFiles(schemas map[string][]byte) error {
+	for _, p := range slices.Sorted(maps.Keys(schemas)) {
+		elems := strings.Split(p, "/")
+		for i := 1; i <= len(elems); i++ {
+			sub := strings.Join(elems[:i], "/")
+			st, err := os.Lstat(filepath.Join(r.root.Schemas(), filepath.FromSlash(sub)))
+			if errors.Is(err, fs.ErrNotExist) {
+				break // nor does anything below it
+			}
+			switch {
+			case err != nil:
+				return fmt.Errorf("schema %q: %w", p, err)
+			case i < len(elems) && !st.IsDir():
+				return fmt.Errorf("schema %q: schemas/%s is not a folder", p, sub)
+			case i == len(elems) && !st.Mode().IsRegular():
+				return fmt.Errorf("schema %q: schemas/%s is not a regular file", p, sub)
+			}
+		}
+	}
+	return nil
+}
+
+// writeSchemas writes the schema files. It returns undo, which puts back
+// what was there before (the old files, no new files or folders); when a
+// write fails, it has already done that.
+func (r *Registry) writeSchemas(schemas map[string][]byte) (undo func() error, err error) {
+	type prior struct {
+		path    string
+		old     []byte
+		existed bool
+	}
+	var written []prior
+	var made []string // folders created, outermost first
+	undo = func() error {
+		var errs []error
+		for _, w := range slices.Backward(written) {
+			if w.existed {
+				errs = append(errs, atomicfile.Write(w.path, w.old))
+			} else if err := os.Remove(w.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		for _, d := range slices.Backward(made) {
+			if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("undo schema writes: %w", err)
+		}
+		return nil
+	}
+	base := r.root.Schemas()
+	for _, p := range slices.Sorted(maps.Keys(schemas)) {
+		full := filepath.Join(base, filepath.FromSlash(p))
+		var missing []string
+		for d := filepath.Dir(full); d != base && len(d) > len(base); d = filepath.Dir(d) {
+			if _, err := os.Lstat(d); err == nil {
+				break
+			}
+			missing = append(missing, d)
+		}
+		slices.Reverse(missing)
+		made = append(made, missing...)
+		var old []byte
+		st, err := os.Lstat(full)
+		existed := err == nil && st.Mode().IsRegular()
+		if existed {
+			if old, err = os.ReadFile(full); err != nil {
+				return nil, errors.Join(fmt.Errorf("schema %q: %w", p, err), undo())
+			}
+		}
+		written = append(written, prior{full, old, existed})
+		if err := atomicfile.Write(full, schemas[p]); err != nil {
+			return nil, errors.Join(fmt.Errorf("write schema %q: %w", p, err), undo())
+		}
+	}
+	return undo, nil
 }
 
 // importPattern matches a .proto import statement.
@@ -475,8 +566,11 @@ const (
 )
 
 // AddZip registers a service from a zip holding <name>.json and
-// schemas/** (eKuiper's service zip). Entries with absolute paths, "..",
-// backslashes or symbolic links are refused, as are other files.
+// schemas/** (eKuiper's service zip). Entries are checked as for plugin
+// zips (pluginzip.EntryPath and pluginzip.Names: no absolute paths, "..",
+// backslashes, NUL bytes, links, special files, setuid bits, twins); other
+// files, schema paths over the limits of checkSchemaPath and zips over the
+// size and entry limits are refused too.
 func (r *Registry) AddZip(name string, data []byte) error {
 	desc, schemas, err := readServiceZip(name, data)
 	if err != nil {
@@ -498,59 +592,86 @@ func (r *Registry) UpdateZip(name string, data []byte) error {
 	return r.Update(name, desc, schemas)
 }
 
+// readServiceZip reads the description and schemas of a service zip,
+// refusing anything AddZip does not take before anything is written.
 func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error) {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// ErrInsecurePath comes with a usable reader; the entries are
+		// checked below, each named with the reason.
 		return nil, nil, fmt.Errorf("open zip: %w", err)
 	}
 	if len(zr.File) > maxZipEntries {
 		return nil, nil, fmt.Errorf("zip has %d entries, more than the limit of %d", len(zr.File), maxZipEntries)
 	}
-	var desc []byte
-	schemas := map[string][]byte{}
-	var total int64
+	// First the names, types and declared sizes of all entries; only then
+	// is anything decompressed.
+	var files []*zip.File
+	var names pluginzip.Names
+	var declared uint64
 	for _, f := range zr.File {
 		n := f.Name
 		clean, isDir, err := pluginzip.EntryPath(f)
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := names.Add(f, clean, isDir); err != nil {
+			return nil, nil, err
+		}
+		if rel, ok := strings.CutPrefix(clean, "schemas/"); ok {
+			if why := schemaPathProblem(rel); why != "" {
+				return nil, nil, fmt.Errorf("zip entry %q: %s", shorten(n), why)
+			}
+		}
 		if isDir {
 			continue
 		}
-		isDesc := clean == name+".json"
-		rel, isSchema := strings.CutPrefix(clean, "schemas/")
-		if !isDesc && !isSchema {
+		if clean != name+".json" && !strings.HasPrefix(clean, "schemas/") {
 			return nil, nil, fmt.Errorf("zip entry %q: want %s.json or schemas/**", n, name)
 		}
-		if isSchema {
-			if err := checkSchemaPath(rel); err != nil {
-				return nil, nil, fmt.Errorf("zip entry %q: %w", n, err)
-			}
-		}
 		if f.UncompressedSize64 > maxZipFile {
-			return nil, nil, fmt.Errorf("zip entry %q: larger than %d bytes", n, maxZipFile)
+			return nil, nil, fmt.Errorf("zip entry %q: larger than the limit of %d bytes", n, maxZipFile)
 		}
-		rc, err := f.Open()
+		if declared += f.UncompressedSize64; declared > maxZipTotal {
+			return nil, nil, fmt.Errorf("zip contents are larger than the limit of %d bytes", maxZipTotal)
+		}
+		files = append(files, f)
+	}
+	var desc []byte
+	schemas := map[string][]byte{}
+	for _, f := range files {
+		b, err := readZipFile(f)
 		if err != nil {
-			return nil, nil, fmt.Errorf("zip entry %q: %w", n, err)
+			return nil, nil, err
 		}
-		b, err := io.ReadAll(io.LimitReader(rc, maxZipFile+1))
-		rc.Close()
-		if err != nil {
-			return nil, nil, fmt.Errorf("zip entry %q: %w", n, err)
-		}
-		if total += int64(len(b)); len(b) > maxZipFile || total > maxZipTotal {
-			return nil, nil, fmt.Errorf("zip entry %q: zip larger than allowed", n)
-		}
-		if isDesc {
-			desc = b
-		} else {
+		if rel, ok := strings.CutPrefix(f.Name, "schemas/"); ok {
 			schemas[rel] = b
+		} else {
+			desc = b
 		}
 	}
 	if desc == nil {
 		return nil, nil, fmt.Errorf("zip has no %s.json", name)
 	}
 	return desc, schemas, nil
+}
+
+// readZipFile decompresses one entry, never more than its header
+// declares (which readServiceZip has bounded).
+func readZipFile(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("zip entry %q: %w", f.Name, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	switch {
+	case errors.Is(err, zip.ErrFormat):
+		// While reading, archive/zip says ErrFormat only for data past
+		// the declared size.
+		return nil, fmt.Errorf("zip entry %q: decompresses to more than the %d bytes its header declares", f.Name, f.UncompressedSize64)
+	case err != nil:
+		return nil, fmt.Errorf("zip entry %q: %w", f.Name, err)
+	}
+	return b, nil
 }

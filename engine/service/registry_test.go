@@ -155,7 +155,7 @@ func TestRegistryErrors(t *testing.T) {
 		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "Ping", "serviceName": "Echo"}]`), nil,
 			`add service "other": interface "i": function "Ping" is both rpc "Echo" and rpc "Ping"`},
 		{"other", `{"interfaces": {"i": {"adress": "x"}}}`, nil,
-			`add service "other": parse description: json: unknown field "adress"`},
+			`add service "other": parse description: line 1, column 23: interfaces.i: unknown key "adress", did you mean "address"?`},
 		{"other", `{"interfaces": `, nil, `add service "other": parse description: unexpected EOF`},
 		{"other", `{"interfaces": {}}`, nil, `add service "other": no interfaces`},
 		{"other", iface(`"schemaFile": "broken.proto"`), readSchemasIn(t, badSchemas, "broken.proto"),

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/kgen-dev/kgen/engine/pluginzip"
 )
 
 // LoadSchema compiles file, a path relative to dir (<root>/data/services/schemas),
@@ -49,7 +51,12 @@ func compileSchema(dir string, overlay map[string][]byte, file string) (protoref
 		if b, ok := overlay[p]; ok {
 			return io.NopCloser(bytes.NewReader(b)), nil
 		}
-		if dir == "" || checkSchemaPath(p) != nil {
+		if why := schemaPathProblem(p); why != "" {
+			// An import that leaves the folder: say so, rather than
+			// that it is missing.
+			return nil, errors.New(why)
+		}
+		if dir == "" {
 			return nil, fs.ErrNotExist
 		}
 		return os.Open(filepath.Join(dir, filepath.FromSlash(p)))
@@ -168,11 +175,45 @@ func (c chainResolver) FindDescriptorByName(n protoreflect.FullName) (protorefle
 	return nil, protoregistry.NotFound
 }
 
+// maxSchemaPath bounds the length of a schema path, so that with the root
+// before it it stays well under PATH_MAX. Names and depth are bounded as
+// in zips (pluginzip.MaxNameLen, pluginzip.MaxDepth).
+const maxSchemaPath = 1024
+
 // checkSchemaPath accepts a slash-separated relative path that stays inside
-// the schema folder.
+// the schema folder and that fits the limits above.
 func checkSchemaPath(p string) error {
-	if p == "" || strings.Contains(p, `\`) || path.IsAbs(p) || !fs.ValidPath(p) || strings.ContainsRune(p, 0) {
-		return fmt.Errorf("schema file %q: want a relative path inside schemas/", p)
+	if why := schemaPathProblem(p); why != "" {
+		return fmt.Errorf("schema file %q: %s", shorten(p), why)
 	}
 	return nil
+}
+
+// schemaPathProblem says what is wrong with schema path p, or "".
+func schemaPathProblem(p string) string {
+	if p == "" || strings.Contains(p, `\`) || path.IsAbs(p) || !fs.ValidPath(p) || strings.ContainsRune(p, 0) {
+		return "want a relative path inside schemas/"
+	}
+	elems := strings.Split(p, "/")
+	if len(elems) > pluginzip.MaxDepth {
+		return fmt.Sprintf("nested %d deep, more than the limit of %d", len(elems), pluginzip.MaxDepth)
+	}
+	for _, e := range elems {
+		if len(e) > pluginzip.MaxNameLen {
+			return fmt.Sprintf("a file or folder name of %d bytes, more than the limit of %d", len(e), pluginzip.MaxNameLen)
+		}
+	}
+	if len(p) > maxSchemaPath {
+		return fmt.Sprintf("%d bytes long, more than the limit of %d", len(p), maxSchemaPath)
+	}
+	return ""
+}
+
+// shorten cuts a path longer than a name may be for an error message, as
+// pluginzip does.
+func shorten(p string) string {
+	if len(p) <= pluginzip.MaxNameLen {
+		return p
+	}
+	return p[:40] + "..." + p[len(p)-37:]
 }
