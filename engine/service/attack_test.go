@@ -309,6 +309,11 @@ func TestAttackCorpusServiceZips(t *testing.T) {
 		// Functions that would be shadowed or taken.
 		{name: "function named as a built-in", zip: withDesc(attackDesc(`"schemaFile": "z.proto", "functions": [{"name": "abs", "serviceName": "Ping"}]`)),
 			want: `add service "z": interface "z": function "abs" (rpc "Ping") is a SQL built-in; an external function cannot replace it`},
+		{name: "rpc named as a built-in", zip: attackZip(t, zipEntry{name: "z.json", body: attackDesc(`"schemaFile": "z.proto"`)},
+			zipEntry{name: "schemas/z.proto", body: strings.Replace(attackProto, "rpc Ping", "rpc Upper", 1)}),
+			want: `add service "z": interface "z": rpc "Upper" has the name of a SQL built-in, which SQL would call instead; rename it: "functions": [{"name": "zUpper", "serviceName": "Upper"}]`},
+		{name: "schemaless interface named as a built-in", zip: withDesc(`{"interfaces": {"lower": {"address": "http://127.0.0.1:9", "protocol": "rest", "schemaless": true}}}`),
+			want: `add service "z": interface "lower": a schemaless interface's function has its name, and "lower" is a SQL built-in, which SQL would call instead; name the interface otherwise`},
 		{name: "function named as a built-in aggregate", zip: withDesc(attackDesc(`"schemaFile": "z.proto", "functions": [{"name": "COUNT", "serviceName": "Ping"}]`)),
 			want: `add service "z": interface "z": function "COUNT" (rpc "Ping") is a SQL built-in; an external function cannot replace it`},
 		{name: "function of another service", zip: withDesc(attackDesc(`"schemaFile": "z.proto", "functions": [{"name": "hi", "serviceName": "Ping"}]`)),

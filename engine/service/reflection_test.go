@@ -49,7 +49,7 @@ service Shop {
   rpc Shout(Msg) returns (Msg);
 }
 service Till {
-  rpc Count(Msg) returns (Msg);
+  rpc Tally(Msg) returns (Msg);
 }
 message Msg { string text = 1; int64 n = 2; }
 `
@@ -213,7 +213,7 @@ func TestReflectionService(t *testing.T) {
 	if err := r.Update("shop", reflectJSON(addr, ""), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := funcNames(r), "Count=shop/shop/Count Echo=shop/shop/Echo Shout=shop/shop/Shout Wrap=shop/shop/Wrap"; got != want {
+	if got, want := funcNames(r), "Echo=shop/shop/Echo Shout=shop/shop/Shout Tally=shop/shop/Tally Wrap=shop/shop/Wrap"; got != want {
 		t.Errorf("functions after the update:\n got %s\nwant %s", got, want)
 	}
 	if got, want := callText(t, r, "Shout", "hey", int64(4)), "map[n:5 text:Shout:hey]"; got != want {
@@ -223,7 +223,7 @@ func TestReflectionService(t *testing.T) {
 	if err := r.Update("shop", reflectJSON(addr, `, "services": ["shop.v1.Till"]`), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := funcNames(r), "Count=shop/shop/Count"; got != want {
+	if got, want := funcNames(r), "Tally=shop/shop/Tally"; got != want {
 		t.Errorf("functions of Till:\n got %s\nwant %s", got, want)
 	}
 
@@ -232,8 +232,8 @@ func TestReflectionService(t *testing.T) {
 	if errs := r2.Load(); len(errs) != 0 {
 		t.Fatal(errs)
 	}
-	if got, want := callText(t, r2, "Count", "c", int64(1)), "map[n:2 text:Count:c]"; got != want {
-		t.Errorf("Count after Load = %s, want %s", got, want)
+	if got, want := callText(t, r2, "Tally", "c", int64(1)), "map[n:2 text:Tally:c]"; got != want {
+		t.Errorf("Tally after Load = %s, want %s", got, want)
 	}
 
 	// With the server gone, Load takes the rpcs learned at the last
@@ -245,22 +245,22 @@ func TestReflectionService(t *testing.T) {
 	if errs := r3.Load(); len(errs) != 0 {
 		t.Fatalf("Load with the server down: %v", errs)
 	}
-	if got, want := funcNames(r3), "Count=shop/shop/Count"; got != want {
+	if got, want := funcNames(r3), "Tally=shop/shop/Tally"; got != want {
 		t.Errorf("functions loaded with the server down:\n got %s\nwant %s", got, want)
 	}
-	if got := callText(t, r3, "Count", "c", int64(1)); !strings.HasPrefix(got, `error: function "Count": grpc call /shop.v1.Till/Count at "`+addr+`": `) ||
+	if got := callText(t, r3, "Tally", "c", int64(1)); !strings.HasPrefix(got, `error: function "Tally": grpc call /shop.v1.Till/Tally at "`+addr+`": `) ||
 		!strings.Contains(got, "connection refused") {
-		t.Errorf("Count with the server down = %s, want a connection error", got)
+		t.Errorf("Tally with the server down = %s, want a connection error", got)
 	}
 	back := startReflectServerAt(t, s.addr, shopV2)
 	// The connection comes back on its own: a call may still see it down
 	// (a rule's retries cover that), so call until it answers, for 10s.
-	got, want := "", "map[n:2 text:Count:c]"
+	got, want := "", "map[n:2 text:Tally:c]"
 	for deadline := time.Now().Add(10 * time.Second); got != want && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		got = callText(t, r3, "Count", "c", int64(1))
+		got = callText(t, r3, "Tally", "c", int64(1))
 	}
 	if got != want {
-		t.Errorf("Count with the server back = %s, want %s", got, want)
+		t.Errorf("Tally with the server back = %s, want %s", got, want)
 	}
 	back.srv.Stop()
 

@@ -160,7 +160,14 @@ func checkName(name string) error {
 // says the service is read from disk at Load, not registered.
 func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loading bool) (*serviceEntry, []*funcEntry, error) {
 	wrap := func(err error) error { return fmt.Errorf("service %q: %w", name, err) }
-	desc, err := parseDescription(raw)
+	// What Load reads was registered by an earlier engine, whose checks
+	// may have been fewer: it loads as long as it works, so that an
+	// upgrade loses no service; the stricter checks are for new ones.
+	parse := parseDescription
+	if loading {
+		parse = svc.ParseDescription
+	}
+	desc, err := parse(raw)
 	if err != nil {
 		return nil, nil, wrap(fmt.Errorf("parse description: %w", err))
 	}
@@ -172,6 +179,11 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 	seen := map[string]*funcEntry{} // function name → entry
 	add := func(ifName string, f *funcEntry) error {
 		name := f.info.FuncName
+		if sql.IsBuiltin(name) && !loading {
+			// The SQL compiler resolves built-ins first: the function
+			// would never be called.
+			return builtinError(ifName, f)
+		}
 		if other, ok := seen[name]; ok {
 			if other.info.InterfaceName == ifName {
 				return fmt.Errorf("interface %q: function %q is both rpc %q and rpc %q", ifName, name, other.info.MethodName, f.info.MethodName)
@@ -225,11 +237,6 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 			if fm.Name == "" || fm.ServiceName == "" {
 				return nil, nil, werr(errors.New("a function mapping needs name and serviceName"))
 			}
-			if sql.IsBuiltin(fm.Name) {
-				// The SQL compiler resolves built-ins first: the rpc
-				// would never be called.
-				return nil, nil, werr(fmt.Errorf("function %q (rpc %q) is a SQL built-in; an external function cannot replace it", fm.Name, fm.ServiceName))
-			}
 			if _, dup := rename[fm.ServiceName]; dup {
 				return nil, nil, werr(fmt.Errorf("rpc %q is renamed twice", fm.ServiceName))
 			}
@@ -264,6 +271,24 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 		}
 	}
 	return &serviceEntry{name: name, desc: desc, raw: raw, learned: learned}, funcs, nil
+}
+
+// builtinError refuses the function f of interface ifName, which has the
+// name of a SQL built-in, saying how to rename it.
+func builtinError(ifName string, f *funcEntry) error {
+	name, method := f.info.FuncName, f.info.MethodName
+	switch {
+	case method == "":
+		return fmt.Errorf("interface %q: a schemaless interface's function has its name, and %q is a SQL built-in, which SQL would call instead; name the interface otherwise", ifName, name)
+	case name != method:
+		return fmt.Errorf("interface %q: function %q (rpc %q) is a SQL built-in; an external function cannot replace it", ifName, name, method)
+	}
+	what := "rpc"
+	if f.iface.SchemaType == schemaTypeOpenAPI {
+		what = "operation"
+	}
+	return fmt.Errorf("interface %q: %s %q has the name of a SQL built-in, which SQL would call instead; rename it: \"functions\": [{\"name\": \"%s%s\", \"serviceName\": %q}]",
+		ifName, what, name, ifName, name, name)
 }
 
 // protobufRPCs compiles the schema file of iface (schemas shadowing the

@@ -37,7 +37,8 @@ func readSchemasIn(t testing.TB, dir string, files ...string) map[string][]byte 
 
 const kitchenJSON = `{"interfaces": {"kitchen": {"address": "tcp://localhost:50051", "protocol": "grpc",
   "schemaType": "protobuf", "schemaFile": "kitchen.proto",
-  "functions": [{"name": "getFeature", "serviceName": "GetFeature"}]}}}`
+  "functions": [{"name": "getFeature", "serviceName": "GetFeature"},
+    {"name": "kitchenNow", "serviceName": "Now"}, {"name": "kitchenUpper", "serviceName": "Upper"}]}}}`
 
 const bookJSON = `{"interfaces": {"books": {"address": "http://localhost:8080", "protocol": "rest",
   "schemaFile": "bookstore.proto"}, "any": {"address": "http://localhost:8081", "protocol": "rest", "schemaless": true}}}`
@@ -72,8 +73,9 @@ func TestRegistry(t *testing.T) {
 	}
 	want := "CreateBook=books/books/CreateBook CreateShelf=books/books/CreateShelf Echo=kitchen/kitchen/Echo " +
 		"GetBook=books/books/GetBook ListShelves=books/books/ListShelves Locate=kitchen/kitchen/Locate " +
-		"MakeFeature=kitchen/kitchen/MakeFeature Now=kitchen/kitchen/Now Ping=kitchen/kitchen/Ping " +
-		"Size=kitchen/kitchen/Size Upper=kitchen/kitchen/Upper any=books/any/ getFeature=kitchen/kitchen/GetFeature"
+		"MakeFeature=kitchen/kitchen/MakeFeature Ping=kitchen/kitchen/Ping " +
+		"Size=kitchen/kitchen/Size any=books/any/ getFeature=kitchen/kitchen/GetFeature " +
+		"kitchenNow=kitchen/kitchen/Now kitchenUpper=kitchen/kitchen/Upper"
 	if got := funcNames(r); got != want {
 		t.Errorf("functions:\n got %s\nwant %s", got, want)
 	}
@@ -141,6 +143,8 @@ func TestRegistryErrors(t *testing.T) {
 	iface := func(body string) string {
 		return `{"interfaces": {"i": {"address": "tcp://h:1", "protocol": "grpc", ` + body + `}}}`
 	}
+	// kitchen.proto's Now and Upper have the names of SQL built-ins.
+	const renames = `{"name": "iNow", "serviceName": "Now"}, {"name": "iUpper", "serviceName": "Upper"}`
 	for _, tc := range []struct {
 		name, desc string
 		schemas    map[string][]byte
@@ -148,11 +152,11 @@ func TestRegistryErrors(t *testing.T) {
 	}{
 		{"kitchen", kitchenJSON, nil, `add service "kitchen": already exists`},
 		{"other", kitchenJSON, nil, `add service "other": function "Echo" is already defined by service "kitchen"`},
-		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "x", "serviceName": "Nope"}]`), nil,
+		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "x", "serviceName": "Nope"}, ` + renames + `]`), nil,
 			`add service "other": interface "i": function "x": no rpc "Nope" in kitchen.proto`},
-		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "getFeature", "serviceName": "Echo"}]`), nil,
+		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "getFeature", "serviceName": "Echo"}, ` + renames + `]`), nil,
 			`add service "other": function "getFeature" is already defined by service "kitchen"`},
-		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "Ping", "serviceName": "Echo"}]`), nil,
+		{"other", iface(`"schemaFile": "kitchen.proto", "functions": [{"name": "Ping", "serviceName": "Echo"}, ` + renames + `]`), nil,
 			`add service "other": interface "i": function "Ping" is both rpc "Echo" and rpc "Ping"`},
 		{"other", `{"interfaces": {"i": {"adress": "x"}}}`, nil,
 			`add service "other": parse description: line 1, column 23: interfaces.i: unknown key "adress", did you mean "address"?`},

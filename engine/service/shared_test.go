@@ -31,7 +31,7 @@ service Vision {
   rpc Label(LabelRequest) returns (LabelReply) {
     option (google.api.http) = {post: "/v1/label" body: "*"};
   }
-  rpc Count(LabelRequest) returns (CountReply);
+  rpc Tally(LabelRequest) returns (CountReply);
 }
 
 message LabelRequest { string image = 1; }
@@ -48,7 +48,7 @@ message CountReply { int64 n = 1 [json_name = "total"]; }
 // gRPC server sends them in binary, the REST server as written.
 var sharedReplies = map[string]string{
 	"Label": `{"label":"cat","boxes":[{"x":1}]}`,
-	"Count": `{"total":"3"}`,
+	"Tally": `{"total":"3"}`,
 }
 
 // startSharedServers serves sharedProto's Vision over gRPC and over REST on
@@ -96,8 +96,8 @@ func startSharedServers(t *testing.T) (grpcAddr, restURL string) {
 		switch {
 		case r.Method == "POST" && r.URL.Path == "/v1/label":
 			name = "Label"
-		case r.Method == "POST" && r.URL.Path == "/Count":
-			name = "Count"
+		case r.Method == "POST" && r.URL.Path == "/Tally":
+			name = "Tally"
 		default:
 			http.NotFound(w, r)
 			return
@@ -142,11 +142,11 @@ func TestSharedSchemaTwoInterfaces(t *testing.T) {
 	schema := map[string][]byte{"shared.proto": []byte(sharedProto)}
 	desc := sharedDesc(grpcAddr, restURL,
 		`{"name": "label", "serviceName": "Label"}`,
-		`{"name": "restLabel", "serviceName": "Label"}, {"name": "restCount", "serviceName": "Count"}`)
+		`{"name": "restLabel", "serviceName": "Label"}, {"name": "restTally", "serviceName": "Tally"}`)
 	if err := r.Add("vision", []byte(desc), schema); err != nil {
 		t.Fatal(err)
 	}
-	want := "Count=vision/grpc/Count label=vision/grpc/Label restCount=vision/rest/Count restLabel=vision/rest/Label"
+	want := "Tally=vision/grpc/Tally label=vision/grpc/Label restLabel=vision/rest/Label restTally=vision/rest/Tally"
 	if got := funcNames(r); got != want {
 		t.Errorf("functions:\n got %s\nwant %s", got, want)
 	}
@@ -155,9 +155,9 @@ func TestSharedSchemaTwoInterfaces(t *testing.T) {
 		want any
 	}{
 		{"label", map[string]any{"label": "cat", "score": 0.0, "boxes": []any{map[string]any{"x": int64(1), "y": int64(0)}}}},
-		{"Count", map[string]any{"n": int64(3)}},
+		{"Tally", map[string]any{"n": int64(3)}},
 		{"restLabel", map[string]any{"label": "cat", "boxes": []any{map[string]any{"x": int64(1)}}}},
-		{"restCount", map[string]any{"n": int64(3)}},
+		{"restTally", map[string]any{"n": int64(3)}},
 	} {
 		f, ok := r.Function(tc.fn)
 		if !ok {
@@ -179,15 +179,15 @@ func TestSharedSchemaCollisions(t *testing.T) {
 		name, grpcFuncs, restFuncs, want string
 	}{
 		{"no renames", ``, ``,
-			`add service "vision": function "Count" is defined by interfaces "grpc" and "rest"`},
-		{"one rename each, to one name", `{"name": "label", "serviceName": "Label"}, {"name": "n", "serviceName": "Count"}`,
-			`{"name": "label", "serviceName": "Label"}, {"name": "restCount", "serviceName": "Count"}`,
-			`add service "vision": function "label" is defined by interfaces "grpc" and "rest"`},
-		{"a rename onto an rpc left unrenamed", `{"name": "n", "serviceName": "Count"}`,
-			`{"name": "Label", "serviceName": "Count"}, {"name": "restLabel", "serviceName": "Label"}`,
 			`add service "vision": function "Label" is defined by interfaces "grpc" and "rest"`},
-		{"an rpc left unrenamed onto a rename", `{"name": "Label", "serviceName": "Count"}, {"name": "grpcLabel", "serviceName": "Label"}`,
-			`{"name": "restCount", "serviceName": "Count"}`,
+		{"one rename each, to one name", `{"name": "label", "serviceName": "Label"}, {"name": "n", "serviceName": "Tally"}`,
+			`{"name": "label", "serviceName": "Label"}, {"name": "restTally", "serviceName": "Tally"}`,
+			`add service "vision": function "label" is defined by interfaces "grpc" and "rest"`},
+		{"a rename onto an rpc left unrenamed", `{"name": "n", "serviceName": "Tally"}`,
+			`{"name": "Label", "serviceName": "Tally"}, {"name": "restLabel", "serviceName": "Label"}`,
+			`add service "vision": function "Label" is defined by interfaces "grpc" and "rest"`},
+		{"an rpc left unrenamed onto a rename", `{"name": "Label", "serviceName": "Tally"}, {"name": "grpcLabel", "serviceName": "Label"}`,
+			`{"name": "restTally", "serviceName": "Tally"}`,
 			`add service "vision": function "Label" is defined by interfaces "grpc" and "rest"`},
 	} {
 		err := r.Add("vision", []byte(sharedDesc("127.0.0.1:1", "http://127.0.0.1:1", tc.grpcFuncs, tc.restFuncs)), schema)
