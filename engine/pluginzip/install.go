@@ -377,11 +377,11 @@ func EntryPath(f *zip.File) (clean string, isDir bool, err error) {
 	case !fs.ValidPath(clean) || clean == ".":
 		return "", false, fmt.Errorf("zip entry %q: invalid path", n)
 	case len(elems) > MaxDepth:
-		return "", false, fmt.Errorf("zip entry %q: nested %d deep, more than the limit of %d", shorten(n), len(elems), MaxDepth)
+		return "", false, fmt.Errorf("zip entry %q: nested %d deep, more than the limit of %d", Shorten(n), len(elems), MaxDepth)
 	}
 	for _, e := range elems {
 		if len(e) > MaxNameLen {
-			return "", false, fmt.Errorf("zip entry %q: a file or folder name of %d bytes, more than the limit of %d", shorten(n), len(e), MaxNameLen)
+			return "", false, fmt.Errorf("zip entry %q: a file or folder name of %d bytes, more than the limit of %d", Shorten(n), len(e), MaxNameLen)
 		}
 	}
 	mode := f.Mode()
@@ -408,9 +408,10 @@ const (
 	MaxDepth   = 32
 )
 
-// shorten cuts a long entry name for an error message.
-func shorten(n string) string {
-	if len(n) <= 80 {
+// Shorten cuts an entry name or path longer than MaxNameLen for an error
+// message.
+func Shorten(n string) string {
+	if len(n) <= MaxNameLen {
 		return n
 	}
 	return n[:40] + "..." + n[len(n)-37:]

@@ -645,7 +645,7 @@ func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error)
 		}
 		if rel, ok := strings.CutPrefix(clean, "schemas/"); ok {
 			if why := schemaPathProblem(rel); why != "" {
-				return nil, nil, fmt.Errorf("zip entry %q: %s", shorten(n), why)
+				return nil, nil, fmt.Errorf("zip entry %q: %s", pluginzip.Shorten(n), why)
 			}
 		}
 		if isDir {

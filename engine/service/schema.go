@@ -184,7 +184,7 @@ const maxSchemaPath = 1024
 // the schema folder and that fits the limits above.
 func checkSchemaPath(p string) error {
 	if why := schemaPathProblem(p); why != "" {
-		return fmt.Errorf("schema file %q: %s", shorten(p), why)
+		return fmt.Errorf("schema file %q: %s", pluginzip.Shorten(p), why)
 	}
 	return nil
 }
@@ -207,13 +207,4 @@ func schemaPathProblem(p string) string {
 		return fmt.Sprintf("%d bytes long, more than the limit of %d", len(p), maxSchemaPath)
 	}
 	return ""
-}
-
-// shorten cuts a path longer than a name may be for an error message, as
-// pluginzip does.
-func shorten(p string) string {
-	if len(p) <= pluginzip.MaxNameLen {
-		return p
-	}
-	return p[:40] + "..." + p[len(p)-37:]
 }
