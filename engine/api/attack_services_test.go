@@ -2,9 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,39 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kgen-dev/kgen/internal/testutil/ziptest"
+
 	"github.com/kgen-dev/kgen/engine/api"
 )
-
-// serviceTree lists the files and folders under the engine root's
-// data/services with their modes and contents.
-func serviceTree(t *testing.T, root string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(filepath.Join(root, "data", "services"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		line := fmt.Sprintf("%s %v", filepath.ToSlash(rel), info.Mode())
-		if info.Mode().IsRegular() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += " = " + string(data)
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // Bad service zips sent over REST, by path or as the body, get a 400 with
 // the registry's own message; the services, their functions and their
@@ -60,7 +29,7 @@ func TestAttackCorpusServiceZipsREST(t *testing.T) {
 		return list, funcs, greet
 	}
 	list, funcs, greet := services()
-	before := serviceTree(t, s.e.Root())
+	before := ziptest.Snapshot(t, filepath.Join(s.e.Root(), "data", "services"))
 
 	otherDesc := strings.Replace(strings.Replace(greeterDesc("http://127.0.0.1:9"), `"greeter.proto"`, `"other.proto"`, 1), "greeter", "other", 1)
 	// other has greet's rpc Hello, renamed to hi as greet does, and no Bye.
@@ -105,7 +74,7 @@ func TestAttackCorpusServiceZipsREST(t *testing.T) {
 	if l, f, g := services(); l != list || f != funcs || g != greet {
 		t.Errorf("services changed:\n%s\n%s\n%s\nwas\n%s\n%s\n%s", l, f, g, list, funcs, greet)
 	}
-	if after := serviceTree(t, s.e.Root()); !slices.Equal(before, after) {
+	if after := ziptest.Snapshot(t, filepath.Join(s.e.Root(), "data", "services")); !slices.Equal(before, after) {
 		t.Errorf("data/services changed:\n%s\nwas\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 	}
 }

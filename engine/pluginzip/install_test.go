@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgen-dev/kgen/internal/testutil/ziptest"
+
 	"github.com/kgen-dev/kgen/sdk"
 )
 
@@ -30,23 +32,11 @@ type entry struct {
 
 func mkzip(t testing.TB, entries ...entry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	var zs []ziptest.Entry
 	for _, e := range entries {
-		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
-		if e.mode != 0 {
-			h.SetMode(e.mode)
-		}
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(e.body))
+		zs = append(zs, ziptest.Entry{Name: e.name, Body: e.body, Mode: e.mode})
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return ziptest.Zip(t, zs...)
 }
 
 // lyingZip has one entry whose header claims declared bytes while it
@@ -86,12 +76,6 @@ func newRoot(t testing.TB) string {
 // comparisons.
 func tree(t testing.TB, root string) []string {
 	t.Helper()
-	return treeOf(t, root, false)
-}
-
-// treeOf is tree, with each path's mode when modes is set.
-func treeOf(t testing.TB, root string, modes bool) []string {
-	t.Helper()
 	var out []string
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -104,9 +88,6 @@ func treeOf(t testing.TB, root string, modes bool) []string {
 		} else {
 			data, _ := os.ReadFile(p)
 			line += "=" + string(data)
-		}
-		if info, err := d.Info(); err == nil && modes {
-			line += " " + info.Mode().String()
 		}
 		out = append(out, line)
 		return nil
@@ -450,12 +431,12 @@ func TestAttackCorpusPluginZips(t *testing.T) {
 				os.MkdirAll(filepath.Join(root, "plugins", k.Dir()), 0o755)
 				os.MkdirAll(filepath.Join(root, "etc", k.Dir()), 0o755)
 			}
-			before := treeOf(t, top, true)
+			before := ziptest.Snapshot(t, top)
 			_, err := InstallBytes(root, tc.kind, tc.plugin, tc.zip, tc.opts)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("got  %v\nwant %s", err, tc.want)
 			}
-			if after := treeOf(t, top, true); !slices.Equal(before, after) {
+			if after := ziptest.Snapshot(t, top); !slices.Equal(before, after) {
 				t.Errorf("tree changed:\n%s", strings.Join(after, "\n"))
 			}
 		})

@@ -1,11 +1,8 @@
 package service
 
 import (
-	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kgen-dev/kgen/engine/pluginzip"
+	"github.com/kgen-dev/kgen/internal/testutil/ziptest"
 )
 
 // zipEntry is one entry of a zip made by attackZip.
@@ -27,76 +25,14 @@ type zipEntry struct {
 	declared uint64
 }
 
-// attackZip writes entries into a zip, as they are: names, modes and
-// declared sizes are not checked or cleaned.
+// attackZip writes entries into a zip, as they are.
 func attackZip(t testing.TB, entries ...zipEntry) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
+	var zs []ziptest.Entry
 	for _, e := range entries {
-		if e.declared != 0 {
-			var comp bytes.Buffer
-			fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
-			fw.Write([]byte(e.body))
-			fw.Close()
-			h := &zip.FileHeader{Name: e.name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE([]byte(e.body)),
-				CompressedSize64: uint64(comp.Len()), UncompressedSize64: e.declared}
-			w, err := zw.CreateRaw(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write(comp.Bytes())
-			continue
-		}
-		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate}
-		if e.mode != 0 {
-			h.SetMode(e.mode)
-		}
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(e.body))
+		zs = append(zs, ziptest.Entry{Name: e.name, Body: e.body, Mode: e.mode, Declared: e.declared})
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// snapshotTree lists every path under dir with its mode and its content
-// (a link's target), for before/after comparisons.
-func snapshotTree(t testing.TB, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		st, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		line := fmt.Sprintf("%s %v", filepath.ToSlash(rel), st.Mode())
-		switch {
-		case st.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			line += " -> " + target
-		case st.Mode().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += " = " + string(data)
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return ziptest.Zip(t, zs...)
 }
 
 const attackBaseProto = `syntax = "proto3";
@@ -374,7 +310,7 @@ func TestAttackCorpusServiceZips(t *testing.T) {
 			}
 			want := strings.ReplaceAll(tc.want, "$T", tmp)
 
-			before := snapshotTree(t, tmp)
+			before := ziptest.Snapshot(t, tmp)
 			if tc.update {
 				err = r.UpdateZip("base", zipData)
 			} else {
@@ -383,7 +319,7 @@ func TestAttackCorpusServiceZips(t *testing.T) {
 			if err == nil || err.Error() != want {
 				t.Errorf("got  %v\nwant %s", err, want)
 			}
-			if after := snapshotTree(t, tmp); !slices.Equal(before, after) {
+			if after := ziptest.Snapshot(t, tmp); !slices.Equal(before, after) {
 				t.Errorf("the folder changed:\n%s\nwas\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 			}
 			if got := r.Services(); !slices.Equal(got, []string{"base"}) {
@@ -410,14 +346,14 @@ func TestWriteSchemasUndo(t *testing.T) {
 	dir := r.root.Schemas()
 	os.WriteFile(filepath.Join(dir, "a.proto"), []byte("old"), 0o644)
 	os.WriteFile(filepath.Join(dir, "c"), []byte("a file"), 0o644)
-	before := snapshotTree(t, root)
+	before := ziptest.Snapshot(t, root)
 	// In name order: a.proto is replaced, b/new/x.proto made, and then c/y
 	// cannot be, c being a file.
 	_, err := r.writeSchemas(map[string][]byte{"a.proto": []byte("new"), "b/new/x.proto": []byte("x"), "c/y.proto": []byte("y")})
 	if err == nil || !strings.HasPrefix(err.Error(), `write schema "c/y.proto": `) {
 		t.Errorf("got %v, want the write of c/y.proto to fail", err)
 	}
-	if after := snapshotTree(t, root); !slices.Equal(before, after) {
+	if after := ziptest.Snapshot(t, root); !slices.Equal(before, after) {
 		t.Errorf("the folder changed:\n%s\nwas\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 	}
 
@@ -431,7 +367,7 @@ func TestWriteSchemasUndo(t *testing.T) {
 	if err := undo(); err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshotTree(t, root); !slices.Equal(before, after) {
+	if after := ziptest.Snapshot(t, root); !slices.Equal(before, after) {
 		t.Errorf("after undo:\n%s\nwas\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
 	}
 }
