@@ -2,24 +2,20 @@ package connector
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/listeners"
-	"github.com/mochi-mqtt/server/v2/packets"
-
+	"github.com/kgen-dev/kgen/internal/testutil/aclbroker"
 	"github.com/kgen-dev/kgen/internal/testutil/mosquitto"
 	"github.com/kgen-dev/kgen/sdk"
 )
 
-// The ACL of the brokers below: every client may read everything and
-// publish to allowed/#; denied/# is read-only.
+// The ACL of the brokers below (mosquitto here, mochi-mqtt from package
+// aclbroker): every client may read everything and publish to allowed/#;
+// denied/# is read-only.
 
 // startACLMosquitto starts mosquitto with that ACL and the rest of its
 // configuration (queue) lines.
@@ -33,42 +29,6 @@ func startACLMosquitto(t *testing.T, queue string) string {
 	// cannot enter the test's folder; "user root" keeps it root (started
 	// as another user, it stays that user, who can).
 	return mosquitto.StartWith(t, "user root\nacl_file "+acl+"\n"+queue).URL()
-}
-
-// aclHook is that ACL, with denied/# opened for writing while open is set.
-type aclHook struct {
-	mqtt.HookBase
-	open atomic.Bool
-}
-
-func (h *aclHook) ID() string { return "test-acl" }
-func (h *aclHook) Provides(b byte) bool {
-	return b == mqtt.OnConnectAuthenticate || b == mqtt.OnACLCheck
-}
-func (h *aclHook) OnConnectAuthenticate(*mqtt.Client, packets.Packet) bool { return true }
-func (h *aclHook) OnACLCheck(_ *mqtt.Client, topic string, write bool) bool {
-	return !write || strings.HasPrefix(topic, "allowed/") || h.open.Load()
-}
-
-// startACLMochi starts a mochi-mqtt broker (the embedded broker's server;
-// the engine's embedded broker has no ACL, and the engine's own sinks
-// publish to it in process, where mochi checks none) with that ACL.
-func startACLMochi(t *testing.T) (string, *aclHook) {
-	t.Helper()
-	s := mqtt.New(&mqtt.Options{Logger: slog.New(slog.DiscardHandler)})
-	acl := &aclHook{}
-	if err := s.AddHook(acl, nil); err != nil {
-		t.Fatal(err)
-	}
-	l := listeners.NewTCP(listeners.Config{ID: "t", Address: "127.0.0.1:0"})
-	if err := s.AddListener(l); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Serve(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return "tcp://" + l.Address(), acl
 }
 
 // collectRetrying collects row as the engine does: a retryable error is
@@ -116,7 +76,8 @@ func TestMQTTSinkRefusedPublishClosesTheConnection(t *testing.T) {
 	}{{"mochi", 1}, {"mochi", 2}} {
 		t.Run(fmt.Sprintf("%s/qos%d", tc.broker, tc.qos), func(t *testing.T) {
 			t.Parallel() // each waits for paho's reconnections
-			url, acl := startACLMochi(t)
+			acl := aclbroker.Start(t)
+			url := acl.URL
 			ctx := newTestContext(t)
 			_, rec := startMQTTSource(t, ctx, map[string]any{"server": url, "datasource": "#", "qos": 1})
 			status := newStatusLog()
@@ -153,7 +114,7 @@ func TestMQTTSinkRefusedPublishClosesTheConnection(t *testing.T) {
 
 			// The topic opened: the sink delivers to it again, and counts
 			// lost connections from 0 again.
-			acl.open.Store(true)
+			acl.Open.Store(true)
 			if _, err := collectRetrying(t, ctx, denied, map[string]any{"i": 4}); err != nil {
 				t.Fatal(err)
 			}
@@ -189,7 +150,7 @@ func TestMQTTSinkRefusedPublishSilentlyDropped(t *testing.T) {
 			var url string
 			switch tc.broker {
 			case "mochi":
-				url, _ = startACLMochi(t)
+				url = aclbroker.Start(t).URL
 			case "mosquitto":
 				url = startACLMosquitto(t, "max_queued_messages 1000\n")
 			default:
