@@ -65,7 +65,7 @@ type mqttSink struct {
 	inline *broker.Broker // the embedded broker, published to in process
 	client paho.Client
 
-	mu sync.Mutex
+	lostMu sync.Mutex
 	// lost is closed when the connection is lost, and replaced.
 	lost chan struct{}
 	// dropped counts the QoS 1 and 2 publishes in a row whose connection
@@ -112,10 +112,10 @@ func (s *mqttSink) Connect(ctx sdk.Context) error {
 		SetOnConnectHandler(func(paho.Client) { s.report(sdk.StatusConnected, "") })
 	reportLost := opts.OnConnectionLost
 	opts.SetConnectionLostHandler(func(c paho.Client, err error) {
-		s.mu.Lock()
+		s.lostMu.Lock()
 		close(s.lost)
 		s.lost = make(chan struct{})
-		s.mu.Unlock()
+		s.lostMu.Unlock()
 		reportLost(c, err)
 	})
 	s.client = paho.NewClient(opts)
@@ -153,9 +153,12 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 	if s.client == nil {
 		return errors.New("mqtt sink: not connected")
 	}
-	s.mu.Lock()
-	lost := s.lost
-	s.mu.Unlock()
+	var lost chan struct{} // a QoS 0 publish is done once written
+	if s.qos > 0 {
+		s.lostMu.Lock()
+		lost = s.lost
+		s.lostMu.Unlock()
+	}
 	// paho would queue a publish made while it reconnects; refusing it
 	// instead lets the engine's retry and backoff see the outage.
 	if !s.client.IsConnectionOpen() {
@@ -184,9 +187,9 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, sdk.Retryable(err))
 	}
 	if s.qos > 0 {
-		s.mu.Lock()
+		s.lostMu.Lock()
 		s.dropped = 0
-		s.mu.Unlock()
+		s.lostMu.Unlock()
 	}
 	return nil
 }
@@ -195,10 +198,10 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 // acknowledgement: retryable, unless that happened to mqttRefusedAfter
 // publishes in a row.
 func (s *mqttSink) droppedPublish() error {
-	s.mu.Lock()
+	s.lostMu.Lock()
 	s.dropped++
 	n := s.dropped
-	s.mu.Unlock()
+	s.lostMu.Unlock()
 	if n < mqttRefusedAfter {
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic,
 			sdk.Retryable(errors.New("connection lost before the acknowledgement")))
