@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -39,6 +40,20 @@ var errNotConnected = errors.New("not connected")
 // unacknowledged publishes to resend after a reconnection. paho 1.5 resends
 // that store while OnConnect already lets new publishes through, which races
 // on the packets and duplicates them.
+//
+// A publish the broker refuses (its ACL denies the topic) has no reason
+// code in MQTT 3.1.1, and brokers answer it in one of two ways. mochi-mqtt,
+// at QoS 1 and 2, closes the connection: a QoS 1 or 2 publish whose
+// connection is lost before its acknowledgement is retried, and once
+// mqttRefusedAfter of them in a row were lost (each on a connection that
+// was open when it was sent), the row fails with an error that is not
+// retried, which the engine counts as the sink's exception; from then on
+// a row that loses the connection fails at its first attempt, until a
+// publish is acknowledged again. mosquitto (at any QoS) and mochi-mqtt (at
+// QoS 0) drop the message and still acknowledge it: the sink gets no
+// signal and counts the row as written. (mosquitto with
+// max_queued_messages 0 also closes the connection after its
+// acknowledgement; at QoS 1 and 2 the two race.)
 type mqttSink struct {
 	statusReporter
 
@@ -49,7 +64,19 @@ type mqttSink struct {
 
 	inline *broker.Broker // the embedded broker, published to in process
 	client paho.Client
+
+	lostMu sync.Mutex
+	// lost is closed when the connection is lost, and replaced.
+	lost chan struct{}
+	// dropped counts the QoS 1 and 2 publishes in a row whose connection
+	// was lost before their acknowledgement.
+	dropped int
 }
+
+// mqttRefusedAfter is how many QoS 1 or 2 publishes in a row may lose the
+// connection before their acknowledgement until the sink takes the topic
+// as refused by the broker.
+const mqttRefusedAfter = 3
 
 func (s *mqttSink) Provision(ctx sdk.Context, props map[string]any) error {
 	r := propReader{props: props}
@@ -78,10 +105,19 @@ func (s *mqttSink) Connect(ctx sdk.Context) error {
 		s.report(sdk.StatusConnected, "")
 		return nil
 	}
+	s.lost = make(chan struct{})
 	opts := s.watch(s.cfg.clientOptions()).
 		SetCleanSession(true).
 		SetStore(noStore{}).
 		SetOnConnectHandler(func(paho.Client) { s.report(sdk.StatusConnected, "") })
+	reportLost := opts.OnConnectionLost
+	opts.SetConnectionLostHandler(func(c paho.Client, err error) {
+		s.lostMu.Lock()
+		close(s.lost)
+		s.lost = make(chan struct{})
+		s.lostMu.Unlock()
+		reportLost(c, err)
+	})
 	s.client = paho.NewClient(opts)
 	s.report(sdk.StatusConnecting, s.cfg.server)
 	if err := connectMQTT(ctx, s.client, s.cfg.server); err != nil {
@@ -117,6 +153,12 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 	if s.client == nil {
 		return errors.New("mqtt sink: not connected")
 	}
+	var lost chan struct{} // a QoS 0 publish is done once written
+	if s.qos > 0 {
+		s.lostMu.Lock()
+		lost = s.lost
+		s.lostMu.Unlock()
+	}
 	// paho would queue a publish made while it reconnects; refusing it
 	// instead lets the engine's retry and backoff see the outage.
 	if !s.client.IsConnectionOpen() {
@@ -127,6 +169,14 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 	defer t.Stop()
 	select {
 	case <-tok.Done():
+	case <-lost:
+		// paho, reconnecting by itself, never completes the token of a
+		// publish lost with its connection.
+		select {
+		case <-tok.Done():
+		default:
+			return s.droppedPublish()
+		}
 	case <-ctx.Done():
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, ctx.Err())
 	case <-t.C:
@@ -136,7 +186,27 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 	if err := tok.Error(); err != nil {
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, sdk.Retryable(err))
 	}
+	if s.qos > 0 {
+		s.lostMu.Lock()
+		s.dropped = 0
+		s.lostMu.Unlock()
+	}
 	return nil
+}
+
+// droppedPublish counts a publish whose connection was lost before its
+// acknowledgement: retryable, unless that happened to mqttRefusedAfter
+// publishes in a row.
+func (s *mqttSink) droppedPublish() error {
+	s.lostMu.Lock()
+	s.dropped++
+	n := s.dropped
+	s.lostMu.Unlock()
+	if n < mqttRefusedAfter {
+		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic,
+			sdk.Retryable(errors.New("connection lost before the acknowledgement")))
+	}
+	return fmt.Errorf("mqtt sink: publish to %q: refused: the broker closed the connection instead of acknowledging %d publishes in a row (as an ACL that denies the topic does in MQTT 3.1.1)", s.topic, n)
 }
 
 func (s *mqttSink) Close(ctx sdk.Context) error {

@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 			"gauge":  "./testdata/gauge",
 			"hang":   "./testdata/hang",
 			"nap":    "./testdata/nap",
+			"named":  "./testdata/named",
 		} {
 			out := filepath.Join(dir, name)
 			if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {

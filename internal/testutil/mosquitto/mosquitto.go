@@ -29,6 +29,13 @@ type Server struct {
 // Start starts mosquitto and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return StartWith(t, "")
+}
+
+// StartWith is Start with more lines of mosquitto configuration (for
+// example "acl_file <path>\n") after the ones Start writes.
+func StartWith(t testing.TB, conf string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("mosquitto")
 	if err != nil {
 		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr == nil {
@@ -48,14 +55,14 @@ func Start(t testing.TB) *Server {
 	addr := ln.Addr().String()
 	ln.Close()
 	_, port, _ := net.SplitHostPort(addr)
-	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
+	file := filepath.Join(t.TempDir(), "mosquitto.conf")
 	// No cap on the messages queued for a persistent session that is
 	// offline: tests that kill an engine count every message.
-	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n", port)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n", port) + conf
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, bin: bin, conf: conf, addr: addr}
+	s := &Server{t: t, bin: bin, conf: file, addr: addr}
 	s.Start()
 	t.Cleanup(s.Kill)
 	return s
