@@ -128,7 +128,10 @@ func TestBatchFunctionWithoutWindow(t *testing.T) {
 			if total != rows-3 { // 7, 17 and 27 never reach the function
 				t.Errorf("calls %v: %d rows, want %d", calls, total, rows-3)
 			}
-			if m := slices.Max(calls); size == 1 && m != 1 || size > 1 && (m != size || len(calls) >= rows-3) {
+			// With two batches in flight, how the queued rows split
+			// between them depends on timing: no batch is over the size,
+			// and rows were batched.
+			if m := slices.Max(calls); size == 1 && m != 1 || size > 1 && (m > size || m < 2 || len(calls) >= rows-3) {
 				t.Errorf("functionBatchSize %d: calls %v", size, calls)
 			}
 			st, _ := e.RuleStatus("b")
