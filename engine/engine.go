@@ -193,6 +193,7 @@ func Open(opts Options) (_ *Engine, err error) {
 	// A bad service file is logged and skipped by the registry; the others
 	// load.
 	e.services = service.NewRegistry(root, logger.With("component", "services"))
+	e.services.SetShadowing(e.functionProvider)
 	e.services.Load()
 	if e.metrics, err = newMetrics(e); err != nil {
 		return nil, err
@@ -380,6 +381,21 @@ func (e *Engine) lookupFunction(name string) (sdk.Function, error) {
 		return nil, fmt.Errorf("function %q: constructor returned nil", name)
 	}
 	return fn, nil
+}
+
+// functionProvider says what provides the SQL function name other than
+// an external service ("" for nothing): lookupFunction tries those first.
+func (e *Engine) functionProvider(name string) string {
+	if _, ok := e.plugins.Function(name); ok || e.plugins.Owns(sdk.KindFunction, name) {
+		return "a function of a native plugin"
+	}
+	if _, ok := sdk.LookupFunction(name); ok {
+		return "a function compiled into the engine"
+	}
+	if slices.Contains(e.portable.Functions(), name) {
+		return "a function of a portable plugin"
+	}
+	return ""
 }
 
 // known lists the compiled-in, loaded and portable names of a kind, sorted.

@@ -350,3 +350,30 @@ func TestSchemalessServiceInRules(t *testing.T) {
 		t.Errorf("bad method: %v", err)
 	}
 }
+
+// A service may not define a function that a compiled-in function (or a
+// plugin's) already provides: SQL would call that one.
+func TestServiceFunctionShadowedByAnotherIsRefused(t *testing.T) {
+	e := open(t, t.TempDir())
+	defer e.Close()
+	desc := `{"interfaces": {"testCount": {"address": "http://127.0.0.1:1", "protocol": "rest", "schemaless": true}}}`
+	err := e.Services().Add("counter", []byte(desc), nil)
+	want := `add service "counter": interface "testCount": function "testCount" is already a function compiled into the engine, which SQL calls instead of an external function; name the interface otherwise`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	desc = `{"interfaces": {"x": {"address": "http://127.0.0.1:1", "protocol": "rest", "schemaFile": "greeter.proto",
+  "functions": [{"name": "testCount", "serviceName": "Hello"}]}}}`
+	schema, rerr := os.ReadFile("testdata/services/greeter.proto")
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	err = e.Services().Add("counter", []byte(desc), map[string][]byte{"greeter.proto": schema})
+	want = `add service "counter": interface "x": function "testCount" is already a function compiled into the engine, which SQL calls instead of an external function; rename it in "functions"`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	if got := e.Services().Services(); len(got) != 0 {
+		t.Errorf("services after the refusals: %v", got)
+	}
+}

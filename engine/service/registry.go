@@ -55,7 +55,14 @@ type Registry struct {
 
 	invokers *invokerCache
 	observer atomic.Pointer[CallObserver]
+	shadow   atomic.Pointer[func(name string) string]
 }
+
+// SetShadowing tells the registry which other functions SQL resolves
+// before external ones: by(name) says what provides name ("" for
+// nothing), and a new or updated service may not define a function of
+// such a name.
+func (r *Registry) SetShadowing(by func(name string) string) { r.shadow.Store(&by) }
 
 // snapshot is one immutable state of the registry.
 type snapshot struct {
@@ -183,6 +190,15 @@ func (r *Registry) build(name string, raw []byte, schemas map[string][]byte, loa
 			// The SQL compiler resolves built-ins first: the function
 			// would never be called.
 			return builtinError(ifName, f)
+		}
+		if by := r.shadow.Load(); by != nil && !loading {
+			if what := (*by)(name); what != "" {
+				hint := `rename it in "functions"`
+				if f.info.MethodName == "" {
+					hint = "name the interface otherwise" // schemaless
+				}
+				return fmt.Errorf("interface %q: function %q is already %s, which SQL calls instead of an external function; %s", ifName, name, what, hint)
+			}
 		}
 		if other, ok := seen[name]; ok {
 			if other.info.InterfaceName == ifName {
