@@ -12,17 +12,8 @@ import (
 	"time"
 
 	"github.com/kgen-dev/kgen/engine"
+	"github.com/kgen-dev/kgen/internal/testutil"
 )
-
-// openFiles counts this process's open file descriptors.
-func openFiles(t *testing.T) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	return len(entries)
-}
 
 // memory is the heap in use and the resident set size of this process,
 // read after a collection that gives freed pages back to the system.
@@ -102,7 +93,7 @@ func waitBaseline(t *testing.T, cycle string, goroutines, files int) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		runtime.GC()
-		g, f := runtime.NumGoroutine(), openFiles(t)
+		g, f := runtime.NumGoroutine(), testutil.OpenFiles(t)
 		if g <= goroutines+2 && f <= files+2 {
 			return
 		}
@@ -141,7 +132,7 @@ func TestNoLeaksAfterManyRules(t *testing.T) {
 	}
 	runtime.GC()
 	time.Sleep(100 * time.Millisecond)
-	goroutines, files := runtime.NumGoroutine(), openFiles(t)
+	goroutines, files := runtime.NumGoroutine(), testutil.OpenFiles(t)
 
 	manyRulesCycle(t, e)
 	waitBaseline(t, "the first 200 rules", goroutines, files)

@@ -43,22 +43,7 @@ func mkzip(t testing.TB, entries ...entry) []byte {
 // decompresses to actual bytes.
 func lyingZip(t testing.TB, name string, declared uint64, actual int) []byte {
 	t.Helper()
-	var comp bytes.Buffer
-	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
-	body := make([]byte, actual)
-	fw.Write(body)
-	fw.Close()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: name, Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(body),
-		CompressedSize64: uint64(comp.Len()), UncompressedSize64: declared}
-	w, err := zw.CreateRaw(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Write(comp.Bytes())
-	zw.Close()
-	return buf.Bytes()
+	return ziptest.Zip(t, ziptest.Entry{Name: name, Body: string(make([]byte, actual)), Declared: declared})
 }
 
 // newRoot makes an engine root with the folders the engine creates.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/portable"
+	"github.com/kgen-dev/kgen/internal/testutil"
 )
 
 // children lists the processes whose parent is this one, zombies too.
@@ -45,15 +46,6 @@ func children(t *testing.T) []int {
 		}
 	}
 	return pids
-}
-
-func openFiles(t *testing.T) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("no /proc/self/fd: %v", err)
-	}
-	return len(entries)
 }
 
 // leftUnder lists the files (not folders) under dir.
@@ -177,7 +169,7 @@ func TestNoLeaksAfterManyPortablePlugins(t *testing.T) {
 	waitFor(t, "the warm-up plugin to stop", func() bool { return len(children(t)) == 0 })
 	runtime.GC()
 	time.Sleep(100 * time.Millisecond)
-	goroutines, files := runtime.NumGoroutine(), openFiles(t)
+	goroutines, files := runtime.NumGoroutine(), testutil.OpenFiles(t)
 
 	start = time.Now()
 	namedCycle(t, e, zips, names[1:])
@@ -186,7 +178,7 @@ func TestNoLeaksAfterManyPortablePlugins(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		runtime.GC()
-		g, f, kids := runtime.NumGoroutine(), openFiles(t), children(t)
+		g, f, kids := runtime.NumGoroutine(), testutil.OpenFiles(t), children(t)
 		if g <= goroutines+2 && f <= files+2 && len(kids) == 0 {
 			t.Logf("back to %d goroutines (baseline %d), %d open files (baseline %d), no child process in %v",
 				g, goroutines, f, files, time.Since(start).Round(time.Millisecond))

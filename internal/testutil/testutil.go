@@ -210,3 +210,14 @@ func HTTPDo(t testing.TB, method, url, body string) (int, string) {
 	}
 	return resp.StatusCode, string(data)
 }
+
+// OpenFiles counts this process's open file descriptors; it skips the test
+// where /proc/self/fd is missing.
+func OpenFiles(t testing.TB) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc/self/fd: %v", err)
+	}
+	return len(entries)
+}
