@@ -290,10 +290,22 @@ func (r *statusReporter) watch(o *paho.ClientOptions) *paho.ClientOptions {
 				// before the loss is reported (from another goroutine); report
 				// the later failures, which come after a backoff.
 				if r.reconnect && r.attempt > 0 {
-					r.reportLocked(sdk.StatusDisconnected, r.lostReason+"; reconnect failed: "+errText(n.Reason))
+					r.reconnectFailedLocked(n.Reason)
 				}
 			}
 		})
+}
+
+// reconnectFailed reports a failed reconnection as disconnected, with the
+// reason of the loss and of the failure.
+func (r *statusReporter) reconnectFailed(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reconnectFailedLocked(err)
+}
+
+func (r *statusReporter) reconnectFailedLocked(err error) {
+	r.reportLocked(sdk.StatusDisconnected, r.lostReason+"; reconnect failed: "+errText(err))
 }
 
 func errText(err error) string {

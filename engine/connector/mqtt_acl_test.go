@@ -119,9 +119,9 @@ func TestMQTTSinkRefusedPublishClosesTheConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			expectMessage(t, rec, "denied/x", `{"i":4}`, int64(min(tc.qos, 1)))
-			denied.lostMu.Lock()
+			denied.droppedMu.Lock()
 			dropped := denied.dropped
-			denied.lostMu.Unlock()
+			denied.droppedMu.Unlock()
 			if dropped != 0 {
 				t.Errorf("after an acknowledged publish, %d lost publishes in a row are counted", dropped)
 			}

@@ -24,7 +24,7 @@ func init() {
 const mqttPublishTimeout = 5 * time.Second
 
 // errNotConnected is returned (marked retryable) while the connection is
-// down; paho reconnects in the background.
+// down; the sink reconnects in the background.
 var errNotConnected = errors.New("not connected")
 
 // mqttSink publishes every row as a JSON object, and every list as a JSON
@@ -65,12 +65,12 @@ type mqttSink struct {
 	inline *broker.Broker // the embedded broker, published to in process
 	client paho.Client
 
-	lostMu sync.Mutex
-	// lost is closed when the connection is lost, and replaced.
-	lost chan struct{}
+	droppedMu sync.Mutex
 	// dropped counts the QoS 1 and 2 publishes in a row whose connection
 	// was lost before their acknowledgement.
 	dropped int
+
+	closing chan struct{} // closed by Close: reconnect gives up
 }
 
 // mqttRefusedAfter is how many QoS 1 or 2 publishes in a row may lose the
@@ -105,18 +105,21 @@ func (s *mqttSink) Connect(ctx sdk.Context) error {
 		s.report(sdk.StatusConnected, "")
 		return nil
 	}
-	s.lost = make(chan struct{})
+	s.closing = make(chan struct{})
+	// The sink reconnects by itself, not paho: paho, reconnecting, keeps
+	// a QoS 1 or 2 publish lost with its connection (and its message id)
+	// forever, to resend from a store the sink does not keep; without
+	// its reconnection it ends such publishes with an error and frees
+	// their ids.
 	opts := s.watch(s.cfg.clientOptions()).
+		SetAutoReconnect(false).
 		SetCleanSession(true).
 		SetStore(noStore{}).
 		SetOnConnectHandler(func(paho.Client) { s.report(sdk.StatusConnected, "") })
 	reportLost := opts.OnConnectionLost
 	opts.SetConnectionLostHandler(func(c paho.Client, err error) {
-		s.lostMu.Lock()
-		close(s.lost)
-		s.lost = make(chan struct{})
-		s.lostMu.Unlock()
 		reportLost(c, err)
+		go s.reconnect()
 	})
 	s.client = paho.NewClient(opts)
 	s.report(sdk.StatusConnecting, s.cfg.server)
@@ -153,12 +156,6 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 	if s.client == nil {
 		return errors.New("mqtt sink: not connected")
 	}
-	var lost chan struct{} // a QoS 0 publish is done once written
-	if s.qos > 0 {
-		s.lostMu.Lock()
-		lost = s.lost
-		s.lostMu.Unlock()
-	}
 	// paho would queue a publish made while it reconnects; refusing it
 	// instead lets the engine's retry and backoff see the outage.
 	if !s.client.IsConnectionOpen() {
@@ -169,14 +166,6 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 	defer t.Stop()
 	select {
 	case <-tok.Done():
-	case <-lost:
-		// paho, reconnecting by itself, never completes the token of a
-		// publish lost with its connection.
-		select {
-		case <-tok.Done():
-		default:
-			return s.droppedPublish()
-		}
 	case <-ctx.Done():
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, ctx.Err())
 	case <-t.C:
@@ -184,24 +173,65 @@ func (s *mqttSink) publish(ctx sdk.Context, payload []byte) error {
 			sdk.Retryable(fmt.Errorf("no acknowledgement within %v", mqttPublishTimeout)))
 	}
 	if err := tok.Error(); err != nil {
+		if s.qos > 0 && strings.HasPrefix(err.Error(), pahoLostPublish) {
+			return s.droppedPublish()
+		}
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic, sdk.Retryable(err))
 	}
 	if s.qos > 0 {
-		s.lostMu.Lock()
+		s.droppedMu.Lock()
 		s.dropped = 0
-		s.lostMu.Unlock()
+		s.droppedMu.Unlock()
 	}
 	return nil
+}
+
+// pahoLostPublish begins the error paho ends a publish with when its
+// connection is lost before the acknowledgement (TestMQTTSinkRefusedPublishClosesTheConnection
+// notices a change).
+const pahoLostPublish = "connection lost before Publish completed"
+
+// reconnect connects again after the connection was lost, as paho would:
+// at once, then after 1 s, doubling up to mqttMaxReconnect, until it
+// succeeds or the sink closes.
+func (s *mqttSink) reconnect() {
+	wait := time.Second
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-s.closing:
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, mqttMaxReconnect)
+		}
+		select {
+		case <-s.closing:
+			return
+		default:
+		}
+		tok := s.client.Connect()
+		tok.Wait() // bounded by the connect timeout
+		if tok.Error() == nil {
+			select {
+			case <-s.closing: // closed while connecting: Close's disconnect came first
+				s.client.Disconnect(mqttDisconnectMs)
+			default:
+			}
+			return
+		}
+		s.reconnectFailed(tok.Error())
+	}
 }
 
 // droppedPublish counts a publish whose connection was lost before its
 // acknowledgement: retryable, unless that happened to mqttRefusedAfter
 // publishes in a row.
 func (s *mqttSink) droppedPublish() error {
-	s.lostMu.Lock()
+	s.droppedMu.Lock()
 	s.dropped++
 	n := s.dropped
-	s.lostMu.Unlock()
+	s.droppedMu.Unlock()
 	if n < mqttRefusedAfter {
 		return fmt.Errorf("mqtt sink: publish to %q: %w", s.topic,
 			sdk.Retryable(errors.New("connection lost before the acknowledgement")))
@@ -212,6 +242,11 @@ func (s *mqttSink) droppedPublish() error {
 func (s *mqttSink) Close(ctx sdk.Context) error {
 	s.statusReporter.close()
 	if s.client != nil {
+		select {
+		case <-s.closing:
+		default:
+			close(s.closing)
+		}
 		s.client.Disconnect(mqttDisconnectMs)
 	}
 	return nil
