@@ -85,17 +85,8 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, fmt.Errorf("request body: %w %s", err, want), http.StatusBadRequest)
 		return
 	}
-	switch {
-	case body.Name == "":
-		p.fail(w, r, fmt.Errorf(`request body: "name" is required %s`, want), http.StatusBadRequest)
-		return
-	case body.File == "":
-		p.fail(w, r, fmt.Errorf(`request body: "file" is required %s`, want), http.StatusBadRequest)
-		return
-	}
-	path, err := zipPath(body.File)
-	if err != nil {
-		p.fail(w, r, fmt.Errorf("install %s plugin %q: %w", kind.Dir(), body.Name, err), http.StatusBadRequest)
+	path, ok := p.installZip(w, r, body.Name, body.File, want, kind.Dir()+" plugin")
+	if !ok {
 		return
 	}
 	p.mu.Lock()
@@ -105,7 +96,7 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, fmt.Errorf("install %s plugin %q: a built-in %s has that name; a plugin cannot replace an extension compiled into the engine", kind.Dir(), body.Name, kind), http.StatusConflict)
 		return
 	}
-	_, err = pluginzip.InstallFile(p.e.Root(), kind, body.Name, path, pluginzip.Options{
+	_, err := pluginzip.InstallFile(p.e.Root(), kind, body.Name, path, pluginzip.Options{
 		Load: func(k sdk.Kind, so string) error {
 			known := slices.ContainsFunc(mgr.List(k), func(i plugin.Info) bool { return i.Name == body.Name })
 			_, err := mgr.Load(k, so)
@@ -130,6 +121,26 @@ func (p *pluginServer) install(w http.ResponseWriter, r *http.Request) {
 	}
 	p.logger.Info("plugin installed", "kind", kind, "name", body.Name)
 	writeText(w, http.StatusCreated, fmt.Sprintf("%s plugin %s is created", kind.Dir(), body.Name))
+}
+
+// installZip checks the name and file of an install request's body and
+// returns the local path of the zip; want shows the body expected, what
+// names the install ("sinks plugin") in an error about the file.
+func (s *server) installZip(w http.ResponseWriter, r *http.Request, name, file, want, what string) (string, bool) {
+	switch {
+	case name == "":
+		s.fail(w, r, fmt.Errorf(`request body: "name" is required %s`, want), http.StatusBadRequest)
+		return "", false
+	case file == "":
+		s.fail(w, r, fmt.Errorf(`request body: "file" is required %s`, want), http.StatusBadRequest)
+		return "", false
+	}
+	path, err := zipPath(file)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("install %s %q: %w", what, name, err), http.StatusBadRequest)
+		return "", false
+	}
+	return path, true
 }
 
 // zipPath turns the "file" of a request into a local path.

@@ -62,17 +62,8 @@ func (s *server) installPortable(replace bool) http.HandlerFunc {
 			}
 			body.Name = name
 		}
-		switch {
-		case body.Name == "":
-			s.fail(w, r, fmt.Errorf(`request body: "name" is required %s`, want), http.StatusBadRequest)
-			return
-		case body.File == "":
-			s.fail(w, r, fmt.Errorf(`request body: "file" is required %s`, want), http.StatusBadRequest)
-			return
-		}
-		path, err := zipPath(body.File)
-		if err != nil {
-			s.fail(w, r, fmt.Errorf("install portable plugin %q: %w", body.Name, err), http.StatusBadRequest)
+		path, ok := s.installZip(w, r, body.Name, body.File, want, "portable plugin")
+		if !ok {
 			return
 		}
 		inst, err := s.e.Portable().InstallFile(body.Name, path, portable.InstallOptions{

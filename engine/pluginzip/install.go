@@ -298,43 +298,59 @@ func soNames(name string) string {
 	return fmt.Sprintf("%s.so, %s.so or %s@<version>.so", name, sdk.SymbolName(name), sdk.SymbolName(name))
 }
 
-// check validates every entry of the zip and returns what it holds.
-func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error) {
+// CheckEntries checks what a zip's headers say, before anything is
+// decompressed: the number of entries, each entry's path and type
+// (EntryPath), the names against each other (Names), and the sizes the
+// headers declare against lim. It calls visit with each entry that passes,
+// and stops at the first error, its own or visit's. Plugin, portable and
+// service zips are all checked by it (Extract then counts what really
+// decompresses).
+func CheckEntries(zr *zip.Reader, lim Limits, visit func(f *zip.File, clean string, isDir bool) error) error {
 	if n := len(zr.File); n > lim.MaxEntries {
-		return nil, fmt.Errorf("zip has %d entries, more than the limit of %d", n, lim.MaxEntries)
+		return fmt.Errorf("zip has %d entries, more than the limit of %d", n, lim.MaxEntries)
 	}
-	p := &plan{}
 	var declared uint64
 	var names Names
 	for _, f := range zr.File {
 		clean, isDir, err := EntryPath(f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := names.Add(f, clean, isDir); err != nil {
-			return nil, err
+			return err
 		}
 		if f.UncompressedSize64 > uint64(lim.MaxFileSize) {
-			return nil, fmt.Errorf("zip entry %q: larger than the limit of %d bytes", f.Name, lim.MaxFileSize)
+			return fmt.Errorf("zip entry %q: larger than the limit of %d bytes", f.Name, lim.MaxFileSize)
 		}
 		if declared += f.UncompressedSize64; declared > uint64(lim.MaxTotalSize) {
-			return nil, fmt.Errorf("zip contents are larger than the limit of %d bytes", lim.MaxTotalSize)
+			return fmt.Errorf("zip contents are larger than the limit of %d bytes", lim.MaxTotalSize)
 		}
+		if err := visit(f, clean, isDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check validates every entry of the zip and returns what it holds.
+func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error) {
+	p := &plan{}
+	err := CheckEntries(zr, lim, func(f *zip.File, clean string, isDir bool) error {
 		top, _, nested := strings.Cut(clean, "/")
 		switch {
 		case top == "etc" && (nested || isDir):
 			p.etc = true
 		case top == "etc":
-			return nil, fmt.Errorf("zip entry %q: etc must be a folder", f.Name)
+			return fmt.Errorf("zip entry %q: etc must be a folder", f.Name)
 		case nested || isDir:
 			// Scratch for install.sh.
 		case strings.HasSuffix(top, ".so"):
 			n, v, err := sdk.ParsePluginFileName(top)
 			if err != nil || n != name {
-				return nil, fmt.Errorf("zip entry %q: want %s for plugin %q", f.Name, soNames(name), name)
+				return fmt.Errorf("zip entry %q: want %s for plugin %q", f.Name, soNames(name), name)
 			}
 			if p.so != "" {
-				return nil, fmt.Errorf("zip holds two plugin files, %q and %q", p.so, top)
+				return fmt.Errorf("zip holds two plugin files, %q and %q", p.so, top)
 			}
 			p.so, p.version = top, v
 		case top == name+".json":
@@ -344,6 +360,10 @@ func check(zr *zip.Reader, kind sdk.Kind, name string, lim Limits) (*plan, error
 		case top == "install.sh":
 			p.script = true
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if p.so == "" {
 		return nil, fmt.Errorf("zip has no plugin file: want %s at its root", soNames(name))

@@ -54,19 +54,7 @@ func sourceConf(t testing.TB, root, typ, yaml string) {
 // loopback port.
 func openBrokerEngine(t testing.TB, root, portable string) *engine.Engine {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	conf := "rest:\n  listen: 127.0.0.1:0\nportable:\n" + portable
-	if err := os.WriteFile(filepath.Join(root, "etc", "kgen.yaml"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.Open(engine.Options{Root: root, Broker: true, BrokerAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatalf("open engine: %v", err)
-	}
-	t.Cleanup(func() { e.Close() })
-	return e
+	return openEngineWith(t, root, portable, engine.Options{Broker: true, BrokerAddr: "127.0.0.1:0"})
 }
 
 type ledgerLine struct {

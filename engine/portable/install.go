@@ -533,29 +533,15 @@ func (p *Plugin) dirName() string {
 // sources/, sinks/ and functions/ with per-extension configuration and
 // metadata, and any files the executable needs.
 func checkZip(zr *zip.Reader, name string, lim pluginzip.Limits) error {
-	if n := len(zr.File); n > lim.MaxEntries {
-		return fmt.Errorf("zip has %d entries, more than the limit of %d", n, lim.MaxEntries)
-	}
 	files := map[string]*zip.File{}
-	var declared uint64
-	var names pluginzip.Names
-	for _, f := range zr.File {
-		clean, isDir, err := pluginzip.EntryPath(f)
-		if err != nil {
-			return err
-		}
-		if err := names.Add(f, clean, isDir); err != nil {
-			return err
-		}
-		if f.UncompressedSize64 > uint64(lim.MaxFileSize) {
-			return fmt.Errorf("zip entry %q: larger than the limit of %d bytes", f.Name, lim.MaxFileSize)
-		}
-		if declared += f.UncompressedSize64; declared > uint64(lim.MaxTotalSize) {
-			return fmt.Errorf("zip contents are larger than the limit of %d bytes", lim.MaxTotalSize)
-		}
+	err := pluginzip.CheckEntries(zr, lim, func(f *zip.File, clean string, isDir bool) error {
 		if !isDir {
 			files[clean] = f
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	mf := files[name+".json"]
 	if mf == nil {

@@ -140,12 +140,7 @@ func namedCycle(t *testing.T, e *engine.Engine, zips map[string]string, names []
 // took, and leaves no plugin folder or socket under the engine root.
 // (Native .so plugins cannot be unloaded in Go; portable ones can.)
 func TestNoLeaksAfterManyPortablePlugins(t *testing.T) {
-	// A short root: socket paths have a length limit (see socketsFit).
-	root, err := os.MkdirTemp("", "kgl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
+	root := shortRoot(t)
 	const plugins = 50
 	names := []string{"warm"}
 	for i := range plugins {

@@ -7,11 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/kgen-dev/kgen/engine"
 	"github.com/kgen-dev/kgen/engine/broker"
 	"github.com/kgen-dev/kgen/internal/testutil"
 	"github.com/kgen-dev/kgen/sdk"
@@ -48,6 +45,18 @@ const pytally = "../../examples/portable/python/pytally/pytally.py"
 
 // pythonConf is the portable settings of the Python tests, plus extra
 // YAML lines.
+// shortRoot is a temporary engine root with a short path: socket paths
+// have a length limit (see socketsFit), and t.TempDir's are long.
+func shortRoot(t *testing.T) string {
+	t.Helper()
+	root, err := os.MkdirTemp("", "kp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	return root
+}
+
 func pythonConf(extra string) string {
 	return fmt.Sprintf("  pythonBin: %s\n  initTimeout: 20s\n", testPython()) + extra
 }
@@ -56,19 +65,9 @@ func pythonConf(extra string) string {
 // its state calls reach the engine over the State service; its Validate
 // refuses a bad call; the plugin's sockets live under the engine root.
 func TestPythonFunctionInRule(t *testing.T) {
-	// A short root: socket paths have a length limit (see socketsFit).
-	root, err := os.MkdirTemp("", "kp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
+	root := shortRoot(t)
 	installPython(t, root, "pytally", pytally, "tally", "pid")
-	testutil.WriteTree(t, root, map[string]string{"etc/kgen.yaml": "rest:\n  listen: 127.0.0.1:0\nportable:\n" + pythonConf("")})
-	e, err := engine.Open(engine.Options{Root: root, Broker: true, BrokerAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := openBrokerEngine(t, root, pythonConf(""))
 	var mu sync.Mutex
 	var got []map[string]any
 	unsub, err := e.Broker().Subscribe("out/tally", 0, func(m broker.Message) {
@@ -129,44 +128,7 @@ func TestPythonKilledPluginKeepsState(t *testing.T) {
 	root := t.TempDir()
 	installPython(t, root, "pytally", pytally, "tally", "pid")
 	e := openEngine(t, root, pythonConf("  restartBackoff: 2s\n"))
-	if _, err := e.CreateStream(`CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`); err != nil {
-		t.Fatal(err)
-	}
-	out, cancel := e.MemoryHub().Subscribe("out/t", 16)
-	defer cancel()
-	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT tally(name) AS n, pid() AS pid FROM people","actions":[{"memory":{"topic":"out/t"}}]}`)); err != nil {
-		t.Fatal(err)
-	}
-	publish(t, e, "in/people", map[string]any{"name": "ann"}, map[string]any{"name": "ann"})
-	rows := receive(t, out, 2)
-	if rows[1]["n"] != int64(2) {
-		t.Fatalf("rows before the kill = %v", rows)
-	}
-	pid := int(rows[1]["pid"].(int64))
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the plugin to exit", func() bool { return syscall.Kill(pid, 0) != nil })
-	killed := time.Now()
-
-	publish(t, e, "in/people", map[string]any{"name": "ann"})
-	waitFor(t, "the row during the outage to be an exception", func() bool {
-		st, _ := e.RuleStatus("r")
-		return st.Exceptions == 1
-	})
-	st, _ := e.RuleStatus("r")
-	if st.Status != "running" || !strings.Contains(st.LastError, `portable plugin "pytally" is down`) {
-		t.Fatalf("status during the outage = %+v", st)
-	}
-	if time.Since(killed) >= 2*time.Second {
-		t.Skip("the machine is too slow to see the outage within the back-off")
-	}
-	time.Sleep(time.Until(killed.Add(2100 * time.Millisecond)))
-	publish(t, e, "in/people", map[string]any{"name": "ann"})
-	rows = receive(t, out, 1)
-	if rows[0]["n"] != int64(3) || rows[0]["pid"] == int64(pid) {
-		t.Fatalf("row after the restart = %v (killed pid %d)", rows, pid)
-	}
+	checkKillKeepsState(t, e, "pytally", "tally")
 }
 
 // A Python plugin that hangs before its handshake is killed at the init
@@ -218,33 +180,8 @@ func TestPythonStartErrors(t *testing.T) {
 // A Python plugin runs overlapped batches in order too: tally counts 1, 2,
 // 3, … for one name.
 func TestPythonOverlappedBatchesKeepTheirOrder(t *testing.T) {
-	root, err := os.MkdirTemp("", "kp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
+	root := shortRoot(t)
 	installPython(t, root, "pytally", pytally, "tally", "pid")
-	testutil.WriteTree(t, root, map[string]string{"etc/kgen.yaml": "rest:\n  listen: 127.0.0.1:0\nportable:\n" + pythonConf("")})
-	e, err := engine.Open(engine.Options{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.CreateStream(`CREATE STREAM people (name STRING) WITH (DATASOURCE="in/people", TYPE="memory")`); err != nil {
-		t.Fatal(err)
-	}
-	const rows = 600
-	out, cancel := e.MemoryHub().Subscribe("out/tally", rows)
-	defer cancel()
-	if _, err := e.CreateRule([]byte(`{"id":"r","sql":"SELECT tally(name) AS n FROM people","actions":[{"memory":{"topic":"out/tally"}}],"options":{"functionBatchSize":8}}`)); err != nil {
-		t.Fatal(err)
-	}
-	for range rows {
-		publish(t, e, "in/people", map[string]any{"name": "ann"})
-	}
-	for i, r := range receive(t, out, rows) {
-		if r["n"] != int64(i+1) {
-			t.Fatalf("row %d: n = %v, want %d (batches ran out of order)", i, r["n"], i+1)
-		}
-	}
+	e := openEngine(t, root, pythonConf(""))
+	checkBatchesInOrder(t, e, "tally", 600, 8)
 }

@@ -642,41 +642,27 @@ func readServiceZip(name string, data []byte) ([]byte, map[string][]byte, error)
 		// checked below, each named with the reason.
 		return nil, nil, fmt.Errorf("open zip: %w", err)
 	}
-	if len(zr.File) > maxZipEntries {
-		return nil, nil, fmt.Errorf("zip has %d entries, more than the limit of %d", len(zr.File), maxZipEntries)
-	}
 	// First the names, types and declared sizes of all entries; only then
 	// is anything decompressed.
 	var files []*zip.File
-	var names pluginzip.Names
-	var declared uint64
-	for _, f := range zr.File {
-		n := f.Name
-		clean, isDir, err := pluginzip.EntryPath(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := names.Add(f, clean, isDir); err != nil {
-			return nil, nil, err
-		}
+	lim := pluginzip.Limits{MaxEntries: maxZipEntries, MaxFileSize: maxZipFile, MaxTotalSize: maxZipTotal}
+	err = pluginzip.CheckEntries(zr, lim, func(f *zip.File, clean string, isDir bool) error {
 		if rel, ok := strings.CutPrefix(clean, "schemas/"); ok {
 			if why := schemaPathProblem(rel); why != "" {
-				return nil, nil, fmt.Errorf("zip entry %q: %s", pluginzip.Shorten(n), why)
+				return fmt.Errorf("zip entry %q: %s", pluginzip.Shorten(f.Name), why)
 			}
 		}
 		if isDir {
-			continue
+			return nil
 		}
 		if clean != name+".json" && !strings.HasPrefix(clean, "schemas/") {
-			return nil, nil, fmt.Errorf("zip entry %q: want %s.json or schemas/**", n, name)
-		}
-		if f.UncompressedSize64 > maxZipFile {
-			return nil, nil, fmt.Errorf("zip entry %q: larger than the limit of %d bytes", n, maxZipFile)
-		}
-		if declared += f.UncompressedSize64; declared > maxZipTotal {
-			return nil, nil, fmt.Errorf("zip contents are larger than the limit of %d bytes", maxZipTotal)
+			return fmt.Errorf("zip entry %q: want %s.json or schemas/**", f.Name, name)
 		}
 		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	var desc []byte
 	schemas := map[string][]byte{}
